@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Install the Debian packages tsdock's integration tests and demo scripts need (Debian 12 / bookworm).
+# Idempotent: only missing packages are installed, and `apt-get update` only runs when something is missing.
+#
+#   sudo scripts/install-deps.sh          # CI runs this before the test suite
+#   scripts/install-deps.sh --check       # just report; exit 1 if something is missing
+set -euo pipefail
+
+PACKAGES=(docker-registry busybox-static skopeo umoci zstd openssl apache2-utils uidmap)
+# A binary per package, to tell "installed and usable" apart from "dpkg knows about it".
+declare -A PROBE=(
+  [docker-registry]=docker-registry
+  [busybox-static]=busybox
+  [skopeo]=skopeo
+  [umoci]=umoci
+  [zstd]=zstd
+  [openssl]=openssl
+  [apache2-utils]=htpasswd
+  [uidmap]=newuidmap
+)
+
+check_only=0
+case "${1:-}" in
+  --check) check_only=1 ;;
+  -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+  "") ;;
+  *) echo "usage: $0 [--check]" >&2; exit 2 ;;
+esac
+
+is_installed() {
+  local pkg=$1
+  [[ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)" == installed ]] || return 1
+  PATH="$PATH:/usr/sbin:/sbin" command -v "${PROBE[$pkg]}" >/dev/null 2>&1
+}
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  is_installed "$p" || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all present: ${PACKAGES[*]}"
+  exit 0
+fi
+
+if ((check_only)); then
+  echo "install-deps: missing: ${missing[*]}" >&2
+  exit 1
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  cat >&2 <<EOF
+install-deps: missing packages: ${missing[*]}
+install-deps: installing them needs root. Run:
+    sudo $0
+  or: sudo apt-get install -y --no-install-recommends ${missing[*]}
+EOF
+  exit 1
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-deps: apt-get not found; this script supports Debian/Ubuntu only (need: ${missing[*]})" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+echo "install-deps: installing: ${missing[*]}"
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+still=()
+for p in "${missing[@]}"; do
+  is_installed "$p" || still+=("$p")
+done
+if ((${#still[@]})); then
+  echo "install-deps: failed to install: ${still[*]}" >&2
+  exit 1
+fi
+echo "install-deps: installed: ${missing[*]}"

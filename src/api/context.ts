@@ -1,0 +1,27 @@
+import type { Writable } from 'node:stream';
+
+/** Progress events that long operations report; the CLI renders them (bars on a TTY, lines when piped). */
+export type ProgressEvent =
+  | { kind: 'status'; message: string }
+  | { kind: 'layer'; id: string; phase: 'waiting' | 'exists' | 'downloading' | 'verifying' | 'extracting' | 'complete'; current?: number; total?: number };
+
+/**
+ * What every api function gets instead of reaching for globals: output streams, environment,
+ * store locations, a cancellation signal and a progress sink.
+ */
+export interface Context {
+  stdout: Writable;
+  stderr: Writable;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  signal?: AbortSignal;
+  /** persistent state: images, layers, containers */
+  root: string;
+  /** runtime state: locks, pids, sockets */
+  runRoot: string;
+  /** true when running as root on the host (not rootless) */
+  rootful: boolean;
+  progress?: (event: ProgressEvent) => void;
+  /** warnings go here (rendered by the CLI as `WARN: ...` on stderr) */
+  warn?: (message: string) => void;
+}

@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import type { Context } from './context.js';
+import { ImageStore } from '../image/store/images.js';
+import { loadRegistriesConf } from '../config/registries.js';
+import { VERSION } from '../version.js';
+
+export interface SystemInfo {
+  ServerVersion: string;
+  Containers: number;
+  Images: number;
+  Driver: string;
+  RootDir: string;
+  RunRoot: string;
+  Rootless: boolean;
+  CgroupVersion: '1' | '2';
+  CgroupMode: 'v1' | 'hybrid' | 'v2';
+  KernelVersion: string;
+  OperatingSystem: string;
+  OSType: string;
+  Architecture: string;
+  NCPU: number;
+  MemTotal: number;
+  Name: string;
+  RegistrySearch: string[];
+}
+
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+/** v2 when /sys/fs/cgroup itself is cgroup2; hybrid when v1 controllers sit beside a cgroup2 at unified/. */
+export function cgroupMode(base = '/sys/fs/cgroup'): SystemInfo['CgroupMode'] {
+  try {
+    if (fs.statfsSync(base).type === CGROUP2_SUPER_MAGIC) return 'v2';
+  } catch {
+    return 'v1';
+  }
+  try {
+    if (fs.statfsSync(`${base}/unified`).type === CGROUP2_SUPER_MAGIC) return 'hybrid';
+  } catch {
+    // no unified hierarchy
+  }
+  return 'v1';
+}
+
+function osName(): string {
+  try {
+    const m = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(fs.readFileSync('/etc/os-release', 'utf8'));
+    if (m) return m[1]!;
+  } catch {
+    // fall through
+  }
+  return os.type();
+}
+
+function storageDriver(): string {
+  try {
+    if (/\toverlay$/m.test(fs.readFileSync('/proc/filesystems', 'utf8'))) return 'overlay';
+  } catch {
+    // fall through
+  }
+  return 'vfs';
+}
+
+function searchRegistries(env: NodeJS.ProcessEnv): string[] {
+  const configured = loadRegistriesConf(env).unqualifiedSearchRegistries;
+  return configured.length ? configured.slice(0, 1) : ['docker.io'];
+}
+
+export async function systemInfo(ctx: Context): Promise<SystemInfo> {
+  const mode = cgroupMode();
+  const images = (await new ImageStore(ctx.root).list()).length;
+  return {
+    ServerVersion: VERSION,
+    Containers: 0,
+    Images: images,
+    Driver: storageDriver(),
+    RootDir: ctx.root,
+    RunRoot: ctx.runRoot,
+    Rootless: !ctx.rootful,
+    CgroupVersion: mode === 'v2' ? '2' : '1',
+    CgroupMode: mode,
+    KernelVersion: os.release(),
+    OperatingSystem: osName(),
+    OSType: 'linux',
+    Architecture: os.machine(),
+    NCPU: os.cpus().length,
+    MemTotal: os.totalmem(),
+    Name: os.hostname(),
+    RegistrySearch: searchRegistries(ctx.env),
+  };
+}

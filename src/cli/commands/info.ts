@@ -1,0 +1,44 @@
+import { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { systemInfo } from '../../api/info.js';
+import { renderInspect } from '../render/format.js';
+import { humanSize } from '../render/units.js';
+
+export function register(parent: Command, cli: CliContext): void {
+  parent
+    .command('info')
+    .description('Display system-wide information')
+    .option('-f, --format <format>', "Format output using a custom template ('json' or a Go template)")
+    .action(async (o: { format?: string }) => {
+      const info = await systemInfo(cli.api());
+      if (o.format === 'json') {
+        cli.out(JSON.stringify(info));
+        return;
+      }
+      if (o.format) {
+        renderInspect(cli, [info], o.format);
+        return;
+      }
+      const lines = [
+        'Server:',
+        ` Containers: ${info.Containers}`,
+        ` Images: ${info.Images}`,
+        ` Server Version: ${info.ServerVersion}`,
+        ` Storage Driver: ${info.Driver}`,
+        ` Cgroup Driver: cgroupfs`,
+        ` Cgroup Version: ${info.CgroupVersion}${info.CgroupMode === 'hybrid' ? ' (hybrid: v1 controllers, cgroup2 at /sys/fs/cgroup/unified)' : ''}`,
+        ` Rootless: ${info.Rootless}`,
+        ` Kernel Version: ${info.KernelVersion}`,
+        ` Operating System: ${info.OperatingSystem}`,
+        ` OSType: ${info.OSType}`,
+        ` Architecture: ${info.Architecture}`,
+        ` CPUs: ${info.NCPU}`,
+        ` Total Memory: ${humanSize(info.MemTotal)}`,
+        ` Name: ${info.Name}`,
+        ` Tsdock Root Dir: ${info.RootDir}`,
+        ` Tsdock Run Root: ${info.RunRoot}`,
+        ` Registry Search: ${info.RegistrySearch.join(', ')}`,
+      ];
+      cli.out(lines.join('\n'));
+    });
+}

@@ -1,0 +1,66 @@
+import type { Writable } from 'node:stream';
+import type { Context, ProgressEvent } from '../api/context.js';
+import { resolvePaths } from '../config/paths.js';
+
+export interface GlobalOptions {
+  root?: string;
+  runroot?: string;
+  logLevel?: string;
+}
+
+/**
+ * What a command file needs from the outside world. Commands write through `stdout`/`stderr` here,
+ * never through process.stdout, so tests can drive them in-process.
+ */
+export class CliContext {
+  readonly stdout: Writable & { isTTY?: boolean; columns?: number };
+  readonly stderr: Writable & { isTTY?: boolean };
+  readonly env: NodeJS.ProcessEnv;
+  global: GlobalOptions = {};
+  /** set by a command that renders progress, consumed by api calls */
+  progress?: (event: ProgressEvent) => void;
+  readonly abort = new AbortController();
+
+  constructor(io: { stdout: CliContext['stdout']; stderr: CliContext['stderr']; env: NodeJS.ProcessEnv }) {
+    this.stdout = io.stdout;
+    this.stderr = io.stderr;
+    this.env = io.env;
+  }
+
+  get isTTY(): boolean {
+    return Boolean(this.stdout.isTTY);
+  }
+
+  get color(): boolean {
+    return Boolean(this.stderr.isTTY) && !('NO_COLOR' in this.env) && this.env.TERM !== 'dumb';
+  }
+
+  get debug(): boolean {
+    return this.global.logLevel === 'debug';
+  }
+
+  out(text: string): void {
+    this.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  warn(message: string): void {
+    this.stderr.write(`WARN: ${message}\n`);
+  }
+
+  /** The api context built from the global flags. */
+  api(): Context {
+    const paths = resolvePaths(this.env, { root: this.global.root, runRoot: this.global.runroot });
+    return {
+      stdout: this.stdout,
+      stderr: this.stderr,
+      env: this.env,
+      cwd: process.cwd(),
+      signal: this.abort.signal,
+      root: paths.root,
+      runRoot: paths.runRoot,
+      rootful: paths.rootful,
+      progress: this.progress,
+      warn: (m) => this.warn(m),
+    };
+  }
+}

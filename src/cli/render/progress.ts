@@ -1,0 +1,54 @@
+import type { ProgressEvent } from '../../api/context.js';
+import type { CliContext } from '../context.js';
+import { humanSize } from './units.js';
+
+const PHASES: Record<string, string> = {
+  waiting: 'Waiting',
+  exists: 'Already exists',
+  downloading: 'Downloading',
+  verifying: 'Verifying Checksum',
+  extracting: 'Extracting',
+  complete: 'Pull complete',
+};
+
+/**
+ * docker pull's per-layer display: live bars redrawn in place on a TTY; when piped, one plain line per
+ * status message and per finished layer, nothing else (parseable).
+ */
+export function layerProgress(cli: CliContext): { onEvent: (e: ProgressEvent) => void; done: () => void } {
+  const tty = cli.isTTY && cli.env.TERM !== 'dumb';
+  const order: string[] = [];
+  const lines = new Map<string, string>();
+  let drawn = 0;
+  let lastDraw = 0;
+  const redraw = (force = false) => {
+    const now = Date.now();
+    if (!force && now - lastDraw < 80) return;
+    lastDraw = now;
+    let out = drawn > 0 ? `\x1b[${drawn}A` : '';
+    for (const id of order) out += `\x1b[2K${id}: ${lines.get(id)}\n`;
+    drawn = order.length;
+    cli.stdout.write(out);
+  };
+  const onEvent = (e: ProgressEvent) => {
+    if (e.kind === 'status') {
+      if (tty && drawn) redraw(true);
+      cli.stdout.write(`${e.message}\n`);
+      drawn = 0;
+      order.length = 0;
+      return;
+    }
+    if (!lines.has(e.id)) order.push(e.id);
+    let text = PHASES[e.phase] ?? e.phase;
+    if (e.phase === 'downloading' && e.total) text += ` ${bar(e.current ?? 0, e.total)} ${humanSize(e.current ?? 0)}/${humanSize(e.total)}`;
+    lines.set(e.id, text);
+    if (tty) redraw(e.phase !== 'downloading');
+    else if (e.phase === 'exists' || e.phase === 'complete') cli.stdout.write(`${e.id}: ${text}\n`);
+  };
+  return { onEvent, done: () => tty && order.length > 0 && redraw(true) };
+}
+
+function bar(current: number, total: number, width = 50): string {
+  const filled = Math.min(width, Math.floor((current / total) * width));
+  return `[${'='.repeat(Math.max(0, filled - 1))}${filled > 0 ? '>' : ''}${' '.repeat(width - filled)}]`;
+}

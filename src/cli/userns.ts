@@ -1,0 +1,41 @@
+import { spawn } from 'node:child_process';
+import { readSubIds } from '../config/subids.js';
+import type { CliContext } from './context.js';
+
+/** Verbs that never touch the store run directly, without a user namespace. */
+const NO_USERNS = new Set(['version', 'info', 'help']);
+
+/**
+ * Rootless: like `podman unshare`, tsdock re-executes itself inside a user namespace where the user is
+ * root and its /etc/subuid and /etc/subgid ranges are mapped to ids 1..n (util-linux `unshare --map-auto
+ * --map-root-user`, which uses newuidmap/newgidmap). Inside, layer files can be chowned to the image's
+ * ids, so a file owned by uid 1000 in the image is owned by subuid_start+999 on the host.
+ * Without subordinate ranges only the user itself is mapped (to 0) and other owners collapse to it.
+ * Returns the child's exit code, or undefined when no re-exec is needed.
+ */
+export async function maybeReexecInUserNamespace(verb: string | undefined, argv: string[], cli: CliContext): Promise<number | undefined> {
+  const uid = process.getuid?.() ?? 0;
+  if (uid === 0 || cli.env.TSDOCK_USERNS || !verb || NO_USERNS.has(verb) || argv.includes('--help') || argv.includes('-h')) return undefined;
+  const full = readSubIds('/etc/subuid', uid).length > 0 && readSubIds('/etc/subgid', process.getgid?.() ?? uid).length > 0;
+  if (!full) cli.warn(`no subordinate id ranges for uid ${uid} in /etc/subuid and /etc/subgid: using a single-id mapping, files owned by other users in images will be owned by you`);
+  const args = ['--user', '--map-root-user', ...(full ? ['--map-auto'] : []), '--', process.execPath, process.argv[1]!, ...argv];
+  const child = spawn('unshare', args, { stdio: 'inherit', env: { ...cli.env, TSDOCK_USERNS: full ? 'full' : 'single' } });
+  const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, forward(s)] as const);
+  for (const [s, h] of handlers) process.on(s, h);
+  return new Promise((resolve) => {
+    child.on('error', (err) => {
+      cli.stderr.write(`Error: cannot enter a user namespace with unshare: ${err.message}\n`);
+      resolve(125);
+    });
+    child.on('exit', (code, signal) => {
+      for (const [s, h] of handlers) process.off(s, h);
+      resolve(code ?? 128 + (signal ? signalNumber(signal) : 0));
+    });
+  });
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  const table: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
+  return table[signal] ?? 0;
+}

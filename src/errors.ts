@@ -1,0 +1,56 @@
+/**
+ * Shared error base. Every error tsdock raises on purpose is a TsdockError: its message is lowercase,
+ * carries context, and `exitCode` follows docker (125 engine error, 126 cannot execute, 127 not found).
+ */
+export class TsdockError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, options: { cause?: unknown; exitCode?: number } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.exitCode = options.exitCode ?? 125;
+  }
+
+  /** already reported to the user: exit with the code but print nothing more */
+  isSilent = false;
+  silent(): this {
+    this.isSilent = true;
+    return this;
+  }
+}
+
+/** Bad input from the user: a flag, an argument, a reference. */
+export class UsageError extends TsdockError {}
+
+/** Something named does not exist (image, container, volume). */
+export class NotFoundError extends TsdockError {}
+
+/** Content does not match its digest, or is otherwise malformed. */
+export class IntegrityError extends TsdockError {}
+
+/** A layer tar tried to write outside its directory, or is otherwise hostile. */
+export class UnsafeArchiveError extends TsdockError {}
+
+/**
+ * Run `cleanup` after a failure without letting a cleanup failure hide the original error:
+ * a cleanup error is attached to the original as `suppressed`.
+ */
+export async function withCleanup<T>(work: () => Promise<T>, cleanup: () => Promise<void> | void): Promise<T> {
+  let result: T;
+  try {
+    result = await work();
+  } catch (err) {
+    try {
+      await cleanup();
+    } catch (cleanupErr) {
+      if (err && typeof err === 'object') (err as { suppressed?: unknown }).suppressed = cleanupErr;
+    }
+    throw err;
+  }
+  await cleanup();
+  return result;
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

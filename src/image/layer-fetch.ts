@@ -1,0 +1,97 @@
+import crypto from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { IntegrityError } from '../errors.js';
+import { decompressStream } from '../storage/decompress.js';
+import { unpackLayer, type UnpackOptions } from '../storage/unpack.js';
+import { removeTree } from '../storage/tmp.js';
+import type { LayerStore } from '../storage/layers.js';
+import type { RegistryClient } from './registry/client.js';
+import { layerCompression } from './manifest.js';
+
+export interface LayerJob {
+  digest: string;
+  mediaType: string;
+  size: number;
+  diffId: string;
+  chainId: string;
+  parent?: string;
+}
+
+export type LayerProgress = (phase: 'downloading' | 'extracting' | 'verifying' | 'complete', current?: number, total?: number) => void;
+
+/** Hashes and counts what flows through, reporting progress at most every 100 ms. */
+class Meter extends Transform {
+  readonly hash = crypto.createHash('sha256');
+  bytes = 0;
+  private last = 0;
+  constructor(private readonly onBytes?: (n: number) => void) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    const now = Date.now();
+    if (this.onBytes && now - this.last > 100) {
+      this.last = now;
+      this.onBytes(this.bytes);
+    }
+    cb(null, chunk);
+  }
+  digest(): string {
+    return `sha256:${this.hash.digest('hex')}`;
+  }
+}
+
+/**
+ * One pass per layer: download → sha256 of the compressed bytes → decompress → sha256 of the tar (diffID)
+ * → unpack into a private work dir. Only when both digests match is the directory renamed into the layer
+ * store; on any failure the work dir is removed and nothing becomes visible.
+ */
+export async function fetchLayer(
+  client: RegistryClient,
+  store: LayerStore,
+  job: LayerJob,
+  unpack: Omit<UnpackOptions, 'signal'>,
+  progress: LayerProgress,
+  signal?: AbortSignal,
+): Promise<number> {
+  const { work, diff } = await store.prepare();
+  try {
+    const { stream } = await client.getBlob(job.digest);
+    progress('downloading', 0, job.size);
+    const compressed = new Meter((n) => progress('downloading', n, job.size));
+    const tar = new Meter();
+    const flow = pipeline(stream, compressed, decompressStream(layerCompression(job.mediaType)), tar, signal ? { signal } : {});
+    const extract = unpackLayer(tar, diff, { ...unpack, signal });
+    flow.catch(() => {});
+    extract.catch(() => {});
+    let stats;
+    try {
+      [, stats] = await Promise.all([flow, extract]);
+    } catch (err) {
+      stream.destroy();
+      tar.destroy();
+      throw err;
+    }
+    progress('verifying', compressed.bytes, job.size);
+    const got = compressed.digest();
+    if (got !== job.digest) throw new IntegrityError(`digest mismatch for layer ${job.digest}: the registry sent content hashing to ${got}`);
+    const diffId = tar.digest();
+    if (diffId !== job.diffId) throw new IntegrityError(`layer ${job.digest} unpacks to ${diffId}, but the image config expects diff_id ${job.diffId}`);
+    await store.commit(work, {
+      chainId: job.chainId,
+      diffId: job.diffId,
+      parent: job.parent,
+      size: stats.bytes,
+      digest: job.digest,
+      mediaType: job.mediaType,
+      createdAt: new Date().toISOString(),
+    });
+    progress('complete');
+    return stats.bytes;
+  } catch (err) {
+    await removeTree(work).catch(() => {});
+    throw err;
+  }
+}

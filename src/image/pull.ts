@@ -1,0 +1,154 @@
+import type { Context } from '../api/context.js';
+import { IntegrityError, TsdockError } from '../errors.js';
+import { withLock } from '../state/lock.js';
+import { sweepTmp } from '../storage/tmp.js';
+import { chainIds, hostPlatform, parseManifest, parsePlatform, selectManifest, type ImageConfig, type Platform } from './manifest.js';
+import { formatReference, parseReference, type ImageReference } from './reference.js';
+import { RegistryClient } from './registry/client.js';
+import { loadRegistriesConf, isInsecure } from '../config/registries.js';
+import { fetchLayer, type LayerJob } from './layer-fetch.js';
+import { detachTag, ImageStore, repoName } from './store/images.js';
+import type { ImageRecord, LayerRef } from './store/types.js';
+import { unpackOptionsFor } from './unpack-mode.js';
+
+export interface PullOptions {
+  reference: string;
+  platform?: string;
+  tlsVerify?: boolean;
+  certDir?: string;
+  /** "user:password" */
+  creds?: string;
+  authFile?: string;
+}
+
+export interface PullResult {
+  image: ImageRecord;
+  reference: ImageReference;
+  /** the digest the reference resolved to (an index/list digest when the registry served one) */
+  digest: string;
+  status: 'downloaded' | 'up-to-date';
+}
+
+const MAX_CONFIG = 8 * 1024 * 1024;
+const PARALLEL_LAYERS = 3;
+
+/** Resolve a reference on its registry, fetch what is missing, and record the image. */
+export async function pullImage(opts: PullOptions, ctx: Context): Promise<PullResult> {
+  const conf = loadRegistriesConf(ctx.env);
+  const ref = parseReference(opts.reference, { searchRegistries: conf.unqualifiedSearchRegistries });
+  const wanted: Platform = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
+  const client = new RegistryClient({
+    registry: ref.registry,
+    repository: ref.repository,
+    env: ctx.env,
+    tlsVerify: opts.tlsVerify,
+    insecure: isInsecure(conf, ref.registry),
+    certDirs: opts.certDir ? [opts.certDir] : undefined,
+    credentials: parseCreds(opts.creds),
+    authFile: opts.authFile,
+    signal: ctx.signal,
+  });
+  const store = new ImageStore(ctx.root);
+  await sweepTmp(ctx.root);
+  ctx.progress?.({ kind: 'status', message: `${ref.digest ?? ref.tag}: Pulling from ${ref.repository}` });
+
+  const top = await client.getManifest(ref.digest ?? ref.tag ?? 'latest');
+  let manifestBytes = top.bytes;
+  let manifestDigest = top.digest;
+  let manifestType = top.mediaType;
+  let parsed = parseManifest(top.bytes, top.mediaType);
+  let indexDigest: string | undefined;
+  if (parsed.kind === 'index') {
+    indexDigest = top.digest;
+    const desc = selectManifest(parsed.index, wanted);
+    const m = await client.getManifest(desc.digest);
+    manifestBytes = m.bytes;
+    manifestDigest = m.digest;
+    manifestType = m.mediaType;
+    parsed = parseManifest(m.bytes, m.mediaType);
+    if (parsed.kind !== 'manifest') throw new TsdockError(`${formatReference(ref)}: index entry ${desc.digest} is itself an index`);
+  }
+  const manifest = parsed.manifest;
+  const configBytes = await client.getBlobBytes(manifest.config.digest, MAX_CONFIG);
+  const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  if (diffIds.length !== manifest.layers.length) {
+    throw new IntegrityError(`${formatReference(ref)}: the config lists ${diffIds.length} diff_ids but the manifest has ${manifest.layers.length} layers`);
+  }
+  if (!indexDigest && opts.platform && (config.architecture !== wanted.architecture || config.os !== wanted.os)) {
+    ctx.warn?.(`image platform (${config.os}/${config.architecture}) does not match the requested platform (${wanted.os}/${wanted.architecture})`);
+  }
+  const chains = chainIds(diffIds);
+  const jobs: LayerJob[] = manifest.layers.map((l, i) => ({
+    digest: l.digest,
+    mediaType: l.mediaType,
+    size: l.size,
+    diffId: diffIds[i]!,
+    chainId: chains[i]!,
+    parent: i > 0 ? chains[i - 1] : undefined,
+  }));
+
+  // Pulls hold the layer lock shared: GC (rmi/prune) takes it exclusive and cannot remove our layers.
+  const sizes = await withLock(store.lockPath('layers'), 'shared', async () => {
+    const unpack = unpackOptionsFor(ctx);
+    const out = new Map<string, number>();
+    let next = 0;
+    const worker = async () => {
+      while (next < jobs.length) {
+        const job = jobs[next++]!;
+        const short = job.digest.slice(7, 19);
+        if (store.layers.has(job.chainId)) {
+          out.set(job.chainId, (await store.layers.meta(job.chainId))?.size ?? 0);
+          ctx.progress?.({ kind: 'layer', id: short, phase: 'exists' });
+          continue;
+        }
+        const size = await fetchLayer(client, store.layers, job, unpack, (phase, current, total) => ctx.progress?.({ kind: 'layer', id: short, phase, current, total }), ctx.signal);
+        out.set(job.chainId, size);
+      }
+    };
+    for (const j of jobs) ctx.progress?.({ kind: 'layer', id: j.digest.slice(7, 19), phase: 'waiting' });
+    await Promise.all(Array.from({ length: Math.min(PARALLEL_LAYERS, jobs.length) }, worker));
+    await store.blobs.put(manifestDigest, manifestBytes);
+    await store.blobs.put(manifest.config.digest, configBytes);
+    if (indexDigest) await store.blobs.put(indexDigest, top.bytes);
+    return out;
+  });
+
+  const layers: LayerRef[] = jobs.map((j) => ({ chainId: j.chainId, diffId: j.diffId, digest: j.digest, mediaType: j.mediaType, compressedSize: j.size, size: sizes.get(j.chainId) ?? 0 }));
+  const id = manifest.config.digest;
+  const tag = ref.tag ? formatReference({ ...ref, digest: undefined }) : undefined;
+  const repoDigest = `${repoName(ref)}@${indexDigest ?? manifestDigest}`;
+  const { image, existed } = await store.update((index) => {
+    const existing = index.images[id];
+    const hadTag = Boolean(existing && tag && existing.repoTags.includes(tag));
+    if (tag) detachTag(index, tag);
+    const record: ImageRecord = existing ?? {
+      id,
+      repoTags: [],
+      repoDigests: [],
+      manifestDigest,
+      manifestMediaType: manifestType,
+      indexDigest,
+      configDigest: id,
+      layers,
+      size: layers.reduce((a, l) => a + l.size, 0),
+      created: config.created,
+      architecture: config.architecture,
+      os: config.os,
+      variant: config.variant,
+      storedAt: new Date().toISOString(),
+    };
+    if (tag && !record.repoTags.includes(tag)) record.repoTags.push(tag);
+    if (!record.repoDigests.includes(repoDigest)) record.repoDigests.push(repoDigest);
+    index.images[id] = record;
+    return { image: record, existed: hadTag || (!tag && Boolean(existing)) };
+  });
+  return { image, reference: ref, digest: indexDigest ?? manifestDigest, status: existed ? 'up-to-date' : 'downloaded' };
+}
+
+function parseCreds(creds: string | undefined): { username: string; password: string } | undefined {
+  if (!creds) return undefined;
+  const i = creds.indexOf(':');
+  if (i < 0) return { username: creds, password: '' };
+  return { username: creds.slice(0, i), password: creds.slice(i + 1) };
+}

@@ -1,0 +1,227 @@
+/**
+ * A small HTTP(S) client on node:http/node:https (not fetch: per-host CAs and client certs, streaming bodies).
+ *
+ * - Redirects (301/302/303/307/308) are followed, up to 10. Authorization is dropped when the origin changes
+ *   (blob downloads redirect to storage backends with their own signed URLs); TLS options apply only to the
+ *   original origin, other origins use the system CAs.
+ * - Retries, with backoff `retryDelayMs · 2^n` (default 200 ms, 3 attempts in total), on 429/500/502/503/504
+ *   and on transient network errors: ECONNRESET (incl. "socket hang up"), EPIPE, ETIMEDOUT, ECONNABORTED,
+ *   EAI_AGAIN and our own timeouts. Not retried: ECONNREFUSED, ENOTFOUND and TLS failures — they are
+ *   deterministic, and failing fast on them is what makes the https → http probe for insecure hosts quick.
+ *   `Retry-After` (seconds, capped at 10) is honoured on 429/503. Only whole requests are retried: once the
+ *   response is handed over, a broken body stream is the caller's to resume (Range).
+ * - Timeouts: `connectTimeoutMs` (default 30 s) until the socket connects; `idleTimeoutMs` (default 60 s)
+ *   without socket activity, also while the caller streams the body. Both fail with NetworkError ETIMEDOUT.
+ * - An AbortSignal aborts the request, the body stream and any backoff sleep (AbortError propagates as is).
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TsdockError } from '../../errors.js';
+import { NetworkError } from './errors.js';
+
+export interface TlsOptions {
+  /** full CA list (system roots plus extras), or undefined for the system roots */
+  ca?: (string | Buffer)[];
+  cert?: Buffer;
+  key?: Buffer;
+  rejectUnauthorized?: boolean;
+}
+
+export interface HttpRequestOptions {
+  method?: string;
+  url: string | URL;
+  headers?: Record<string, string>;
+  body?: Buffer | string;
+  /** applied to requests to the original url's origin only */
+  tls?: TlsOptions;
+  signal?: AbortSignal;
+  /** total attempts (default 3) */
+  attempts?: number;
+  retryDelayMs?: number;
+  maxRedirects?: number;
+  followRedirects?: boolean;
+  connectTimeoutMs?: number;
+  idleTimeoutMs?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: http.IncomingMessage;
+  /** the final url, after redirects */
+  url: URL;
+}
+
+const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
+const RETRY_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN']);
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
+
+export function isRetryableError(err: unknown): boolean {
+  return err instanceof NetworkError && RETRY_CODES.has(err.code);
+}
+
+export async function request(opts: HttpRequestOptions): Promise<HttpResponse> {
+  const attempts = Math.max(1, opts.attempts ?? 3);
+  const baseDelay = opts.retryDelayMs ?? 200;
+  for (let attempt = 1; ; attempt++) {
+    let res: HttpResponse;
+    try {
+      res = await requestFollowingRedirects(opts);
+    } catch (err) {
+      if (attempt >= attempts || opts.signal?.aborted || !isRetryableError(err)) throw err;
+      await sleep(baseDelay * 2 ** (attempt - 1), undefined, opts.signal ? { signal: opts.signal } : undefined);
+      continue;
+    }
+    if (attempt >= attempts || !RETRY_STATUS.has(res.status)) return res;
+    res.body.resume();
+    await sleep(retryDelay(res, baseDelay * 2 ** (attempt - 1)), undefined, opts.signal ? { signal: opts.signal } : undefined);
+  }
+}
+
+function retryDelay(res: HttpResponse, backoff: number): number {
+  const header = res.headers['retry-after'];
+  const seconds = header !== undefined ? Number(header) : NaN;
+  return Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds, 10) * 1000 : backoff;
+}
+
+async function requestFollowingRedirects(opts: HttpRequestOptions): Promise<HttpResponse> {
+  const origin = new URL(opts.url);
+  let url = origin;
+  let method = opts.method ?? 'GET';
+  let body = opts.body;
+  const headers: Record<string, string> = { ...opts.headers };
+  const maxRedirects = opts.maxRedirects ?? 10;
+  for (let redirects = 0; ; redirects++) {
+    const sameOrigin = url.origin === origin.origin;
+    const res = await requestOnce(url, method, headers, body, sameOrigin ? opts.tls : undefined, opts);
+    const location = res.headers.location;
+    if (opts.followRedirects === false || !REDIRECT_STATUS.has(res.statusCode ?? 0) || !location) {
+      return { status: res.statusCode ?? 0, headers: res.headers, body: res, url };
+    }
+    res.resume();
+    if (redirects >= maxRedirects) throw new TsdockError(`too many redirects (more than ${maxRedirects}) for ${origin.href}`);
+    const next = new URL(location, url);
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+      throw new TsdockError(`refusing redirect from ${url.href} to unsupported url ${next.href}`);
+    }
+    if (next.origin !== url.origin) delete headers.authorization;
+    if (res.statusCode === 303 && method !== 'HEAD') {
+      method = 'GET';
+      body = undefined;
+      delete headers['content-type'];
+      delete headers['content-length'];
+    }
+    url = next;
+  }
+}
+
+function requestOnce(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: Buffer | string | undefined,
+  tls: TlsOptions | undefined,
+  opts: HttpRequestOptions,
+): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const secure = url.protocol === 'https:';
+    const options: https.RequestOptions = { method, headers: { ...headers } };
+    if (secure && tls) {
+      if (tls.ca) options.ca = tls.ca;
+      if (tls.cert) options.cert = tls.cert;
+      if (tls.key) options.key = tls.key;
+      if (tls.rejectUnauthorized === false) options.rejectUnauthorized = false;
+    }
+    if (body !== undefined) (options.headers as Record<string, string | number>)['content-length'] = Buffer.byteLength(body);
+    const signal = opts.signal;
+    if (signal?.aborted) {
+      reject(abortReason(signal));
+      return;
+    }
+    const req = (secure ? https : http).request(url, options);
+    let response: http.IncomingMessage | undefined;
+    const fail = (err: Error): void => {
+      if (response) response.destroy(err);
+      else req.destroy(err);
+    };
+    // our own abort handling (not the `signal` option) so the body stream fails with the AbortError too
+    const onAbort = (): void => fail(abortReason(signal!));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    req.once('close', () => {
+      if (!response) signal?.removeEventListener('abort', onAbort);
+    });
+    const connectTimeout = opts.connectTimeoutMs ?? 30_000;
+    const connectTimer = setTimeout(() => {
+      fail(new NetworkError(`connection to ${url.host} timed out after ${connectTimeout} ms`, 'ETIMEDOUT'));
+    }, connectTimeout);
+    req.on('socket', (socket) => {
+      if (!socket.connecting) clearTimeout(connectTimer);
+      else socket.once(secure ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
+    });
+    const idleTimeout = opts.idleTimeoutMs ?? 60_000;
+    req.setTimeout(idleTimeout, () => {
+      fail(new NetworkError(`no data from ${url.host} for ${idleTimeout} ms`, 'ETIMEDOUT'));
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(connectTimer);
+      if (response) return; // the body stream reports it
+      reject(toNetworkError(err, method, url));
+    });
+    req.on('response', (res) => {
+      clearTimeout(connectTimer);
+      response = res;
+      res.once('close', () => signal?.removeEventListener('abort', onAbort));
+      resolve(res);
+    });
+    req.end(body);
+  });
+}
+
+function abortReason(signal: AbortSignal): Error {
+  if (signal.reason instanceof Error) return signal.reason;
+  const err = new Error('the operation was aborted');
+  err.name = 'AbortError';
+  return err;
+}
+
+function toNetworkError(err: NodeJS.ErrnoException, method: string, url: URL): Error {
+  if (err instanceof NetworkError || err.name === 'AbortError') return err;
+  const code = err.code ?? 'EUNKNOWN';
+  return new NetworkError(`${method} ${url.origin}${url.pathname}: ${err.message}`, code, { cause: err });
+}
+
+/** Read a whole body, failing when it is larger than `limit` bytes. */
+export async function readBody(res: HttpResponse, limit: number, what: string): Promise<Buffer> {
+  const length = Number(res.headers['content-length']);
+  if (Number.isFinite(length) && length > limit) {
+    res.body.destroy();
+    throw new TsdockError(`${what} is too large: ${length} bytes (limit ${limit})`);
+  }
+  return readStream(res.body, limit, what);
+}
+
+/** Collect a stream into a Buffer, failing (and destroying the stream) past `limit` bytes. */
+export async function readStream(stream: Readable, limit: number, what: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > limit) {
+      stream.destroy();
+      throw new TsdockError(`${what} is too large: more than ${limit} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Read at most `limit` bytes of an error body (for messages), discarding the rest. */
+export async function readErrorBody(res: HttpResponse, limit = 64 * 1024): Promise<Buffer> {
+  try {
+    return await readBody(res, limit, 'error body');
+  } catch {
+    return Buffer.alloc(0);
+  }
+}

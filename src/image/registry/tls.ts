@@ -1,0 +1,113 @@
+/**
+ * Transport policy for a registry host: which schemes to try and which TLS options to use.
+ *
+ * - `tlsVerify: true`  → https only, certificates verified, even for loopback or insecure hosts.
+ * - `tlsVerify: false` → https without verification, falling back to plain http.
+ * - default            → https with verification; hosts that are loopback (`localhost`, `127.x`, `[::1]`)
+ *   or marked `insecure` in registries.conf are treated like docker treats insecure registries: https
+ *   without verification first, then plain http.
+ * CAs come from `<certDir>/<host[:port]>/*.crt` (added to the system roots) and client certificates from
+ * `<certDir>/<host[:port]>/<name>.cert` + `<name>.key`, for each certDir (docker's and containers').
+ * The https-or-http decision for a host is cached for the life of the process.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { UsageError } from '../../errors.js';
+import type { TlsOptions } from './http.js';
+
+export type Scheme = 'https' | 'http';
+
+export interface TransportPolicyOptions {
+  tlsVerify?: boolean;
+  /** from registries.conf */
+  insecure?: boolean;
+  certDirs?: string[];
+}
+
+export interface TransportPolicy {
+  /** schemes to try, in order */
+  schemes: Scheme[];
+  tls: TlsOptions;
+}
+
+export function defaultCertDirs(env: NodeJS.ProcessEnv): string[] {
+  const dirs = ['/etc/docker/certs.d', '/etc/containers/certs.d'];
+  if (process.getuid?.() !== 0) {
+    const configHome = env.XDG_CONFIG_HOME || path.join(env.HOME || os.homedir(), '.config');
+    dirs.unshift(path.join(configHome, 'docker', 'certs.d'), path.join(configHome, 'containers', 'certs.d'));
+  }
+  return dirs;
+}
+
+/** `localhost`, `127.0.0.0/8`, `::1`, with or without a port. */
+export function isLoopbackHost(host: string): boolean {
+  let name = host;
+  if (name.startsWith('[')) name = name.slice(1, name.indexOf(']'));
+  else if (name.split(':').length === 2) name = name.split(':')[0]!;
+  name = name.toLowerCase();
+  return name === 'localhost' || name.endsWith('.localhost') || name === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
+}
+
+/** Read CA files and client certificate pairs for `host` from the cert directories. */
+export function loadHostCerts(host: string, certDirs: string[]): { ca: Buffer[]; cert?: Buffer; key?: Buffer } {
+  const ca: Buffer[] = [];
+  let cert: Buffer | undefined;
+  let key: Buffer | undefined;
+  for (const base of certDirs) {
+    const dir = path.join(base, host);
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir).sort();
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const file = path.join(dir, name);
+      if (name.endsWith('.crt')) ca.push(fs.readFileSync(file));
+      else if (name.endsWith('.cert') && cert === undefined) {
+        const keyName = `${name.slice(0, -'.cert'.length)}.key`;
+        if (!names.includes(keyName)) throw new UsageError(`missing key ${keyName} for client certificate ${file}`);
+        cert = fs.readFileSync(file);
+        key = fs.readFileSync(path.join(dir, keyName));
+      } else if (name.endsWith('.key')) {
+        const certName = `${name.slice(0, -'.key'.length)}.cert`;
+        if (!names.includes(certName)) throw new UsageError(`missing client certificate ${certName} for key ${file}`);
+      }
+    }
+  }
+  const out: { ca: Buffer[]; cert?: Buffer; key?: Buffer } = { ca };
+  if (cert) out.cert = cert;
+  if (key) out.key = key;
+  return out;
+}
+
+export function transportPolicy(host: string, opts: TransportPolicyOptions & { env?: NodeJS.ProcessEnv }): TransportPolicy {
+  const relaxed = opts.tlsVerify === false || (opts.tlsVerify !== true && (opts.insecure === true || isLoopbackHost(host)));
+  const certs = loadHostCerts(host, opts.certDirs ?? defaultCertDirs(opts.env ?? process.env));
+  const tlsOptions: TlsOptions = {};
+  if (certs.ca.length > 0) tlsOptions.ca = [...tls.rootCertificates, ...certs.ca];
+  if (certs.cert) tlsOptions.cert = certs.cert;
+  if (certs.key) tlsOptions.key = certs.key;
+  if (relaxed) tlsOptions.rejectUnauthorized = false;
+  const cached = schemeCache.get(host);
+  const schemes: Scheme[] = !relaxed ? ['https'] : cached === 'http' ? ['http', 'https'] : ['https', 'http'];
+  return { schemes, tls: tlsOptions };
+}
+
+const schemeCache = new Map<string, Scheme>();
+
+/** Remember which scheme answered for a host (used to order `schemes` for later clients). */
+export function rememberScheme(host: string, scheme: Scheme): void {
+  schemeCache.set(host, scheme);
+}
+
+export function cachedScheme(host: string): Scheme | undefined {
+  return schemeCache.get(host);
+}
+
+/** For tests. */
+export function clearSchemeCache(): void {
+  schemeCache.clear();
+}

@@ -1,0 +1,159 @@
+/**
+ * One registry endpoint: scheme resolution (ping, https → http fallback for insecure hosts), TLS, auth.
+ * `send` makes an authorized request and transparently handles one auth challenge per request.
+ */
+import { TsdockError } from '../../errors.js';
+import { Authorizer, type TokenCache } from './auth.js';
+import type { Credentials } from './credentials.js';
+import { AuthError, NetworkError, RegistryError, describeErrorBody, errorCodes } from './errors.js';
+import { readErrorBody, request, type HttpRequestOptions, type HttpResponse } from './http.js';
+import { rememberScheme, transportPolicy, type TransportPolicy } from './tls.js';
+
+export interface TransportOptions {
+  /** the registry as named in references (docker.io), for messages */
+  registry: string;
+  /** the host API calls go to (registry-1.docker.io) */
+  host: string;
+  /** for messages: `docker.io/library/alpine` */
+  target: string;
+  scopes: string[];
+  tlsVerify?: boolean;
+  insecure?: boolean;
+  certDirs?: string[];
+  env: NodeJS.ProcessEnv;
+  credentials: () => Promise<Credentials | undefined>;
+  signal?: AbortSignal;
+  userAgent: string;
+  attempts?: number;
+  retryDelayMs?: number;
+  connectTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  tokenCache?: TokenCache;
+}
+
+export class RegistryTransport {
+  private readonly policy: TransportPolicy;
+  private readonly auth: Authorizer;
+  private origin: URL | undefined;
+  private pinging: Promise<void> | undefined;
+
+  constructor(private readonly opts: TransportOptions) {
+    const policyOpts: Parameters<typeof transportPolicy>[1] = { env: opts.env };
+    if (opts.tlsVerify !== undefined) policyOpts.tlsVerify = opts.tlsVerify;
+    if (opts.insecure !== undefined) policyOpts.insecure = opts.insecure;
+    if (opts.certDirs !== undefined) policyOpts.certDirs = opts.certDirs;
+    this.policy = transportPolicy(opts.host, policyOpts);
+    this.auth = new Authorizer({
+      target: opts.target,
+      origin: () => this.origin ?? new URL(`https://${opts.host}`),
+      scopes: opts.scopes,
+      credentials: opts.credentials,
+      send: (o) => this.http(o),
+      ...(opts.tokenCache ? { cache: opts.tokenCache } : {}),
+    });
+  }
+
+  /** A plain request with this registry's settings; TLS options only for the registry's own origin. */
+  http(o: HttpRequestOptions): Promise<HttpResponse> {
+    const url = new URL(o.url);
+    const full: HttpRequestOptions = {
+      ...o,
+      headers: { 'user-agent': this.opts.userAgent, ...o.headers },
+    };
+    if (url.host === this.opts.host && url.protocol === 'https:') full.tls = this.policy.tls;
+    if (this.opts.signal) full.signal = this.opts.signal;
+    if (full.attempts === undefined && this.opts.attempts !== undefined) full.attempts = this.opts.attempts;
+    if (this.opts.retryDelayMs !== undefined) full.retryDelayMs = this.opts.retryDelayMs;
+    if (this.opts.connectTimeoutMs !== undefined) full.connectTimeoutMs = this.opts.connectTimeoutMs;
+    if (this.opts.idleTimeoutMs !== undefined) full.idleTimeoutMs = this.opts.idleTimeoutMs;
+    return request(full);
+  }
+
+  /** GET /v2/ once per transport: decides the scheme and learns the auth challenge. */
+  ready(): Promise<void> {
+    this.pinging ??= this.ping().catch((err: unknown) => {
+      this.pinging = undefined;
+      throw err;
+    });
+    return this.pinging;
+  }
+
+  private async ping(): Promise<void> {
+    const schemes = this.policy.schemes;
+    let firstError: NetworkError | undefined;
+    for (const [i, scheme] of schemes.entries()) {
+      const url = new URL(`${scheme}://${this.opts.host}/v2/`);
+      const last = i === schemes.length - 1;
+      let res: HttpResponse;
+      try {
+        res = await this.http({ url, ...(last ? {} : { attempts: 1 }) });
+      } catch (err) {
+        if (!(err instanceof NetworkError)) throw err;
+        firstError ??= err;
+        if (!last) continue;
+        const why = firstError === err ? err.message : `${firstError.message}; ${err.message}`;
+        throw new NetworkError(`cannot reach registry ${this.opts.registry}: ${why}`, firstError.code, { cause: err });
+      }
+      this.origin = new URL(url.origin);
+      rememberScheme(this.opts.host, scheme);
+      if (!last && (res.status >= 500 || res.status === 429)) {
+        res.body.resume();
+        res = await this.http({ url });
+      }
+      if (res.status === 401) {
+        await readErrorBody(res);
+        this.auth.learn(res);
+        return;
+      }
+      if (res.status >= 200 && res.status < 300) {
+        res.body.resume();
+        return;
+      }
+      const detail = describeErrorBody(await readErrorBody(res));
+      throw new RegistryError(
+        `registry ${this.opts.registry} (${url.origin}) answered ${res.status} to GET /v2/${detail ? `: ${detail}` : ''}`,
+        res.status,
+      );
+    }
+    throw new TsdockError(`no scheme to reach registry ${this.opts.registry}`);
+  }
+
+  /** The registry's API origin, once `ready()` resolved. */
+  get base(): URL {
+    if (!this.origin) throw new Error(`registry ${this.opts.registry} used before ping`);
+    return this.origin;
+  }
+
+  /** An authorized request to `path` on the registry; 401 → (re)authenticate and retry once; 403 → AuthError. */
+  async send(method: string, path: string, headers: Record<string, string> = {}): Promise<HttpResponse> {
+    await this.ready();
+    const url = new URL(path, this.base);
+    const once = async (): Promise<HttpResponse> => {
+      const authorization = await this.auth.header();
+      return this.http({ method, url, headers: authorization ? { ...headers, authorization } : headers });
+    };
+    let res = await once();
+    if (res.status === 401) {
+      const usedScheme = this.auth.scheme;
+      const body = await readErrorBody(res);
+      this.auth.invalidate();
+      if (!this.auth.learn(res)) {
+        throw new AuthError(`authentication failed for ${this.opts.target}: ${describeErrorBody(body) || 'no usable challenge'}`, 401, errorCodes(body));
+      }
+      res = await once();
+      if (res.status === 401) {
+        const detail = describeErrorBody(await readErrorBody(res));
+        const creds = await this.opts.credentials();
+        if (!creds) throw this.auth.authRequired();
+        if (usedScheme === 'basic' || this.auth.scheme === 'basic') throw this.auth.invalidCredentials();
+        throw this.auth.invalidCredentials(detail || 'insufficient scope');
+      }
+    }
+    if (res.status === 403) {
+      const body = await readErrorBody(res);
+      const detail = describeErrorBody(body);
+      throw new AuthError(`access denied to ${this.opts.target}${detail ? `: ${detail}` : ''}`, 403, errorCodes(body));
+    }
+    return res;
+  }
+}

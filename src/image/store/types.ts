@@ -1,0 +1,39 @@
+/** One image in the local store; `id` is the config digest, as in docker. */
+export interface ImageRecord {
+  id: string;
+  /** full references, e.g. docker.io/library/alpine:latest */
+  repoTags: string[];
+  /** full references by digest, e.g. docker.io/library/alpine@sha256:... */
+  repoDigests: string[];
+  manifestDigest: string;
+  manifestMediaType: string;
+  /** the digest of the index/list this image was selected from, if any */
+  indexDigest?: string;
+  configDigest: string;
+  layers: LayerRef[];
+  /** sum of the unpacked layer sizes (docker's "Size") */
+  size: number;
+  created?: string;
+  architecture: string;
+  os: string;
+  variant?: string;
+  /** when this store first recorded the image */
+  storedAt: string;
+}
+
+export interface LayerRef {
+  chainId: string;
+  diffId: string;
+  /** the compressed blob's digest in the registry */
+  digest: string;
+  mediaType: string;
+  /** compressed size per the manifest */
+  compressedSize: number;
+  /** unpacked size in bytes (sum of regular file sizes) */
+  size: number;
+}
+
+export interface ImageIndexFile {
+  version: 1;
+  images: Record<string, ImageRecord>;
+}

@@ -1,0 +1,90 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { TsdockError, withCleanup } from '../errors.js';
+
+export interface WriteAtomicOptions {
+  /** permission bits of the final file (applied exactly, not filtered by the umask); default 0644 */
+  mode?: number;
+  /** fsync the data before the rename and the directory after it, so the write survives a power loss */
+  fsync?: boolean;
+}
+
+/** `.<base>.tmp-<pid>-<random>` beside the target, so the rename never crosses a filesystem. */
+export function tempPathFor(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
+}
+
+/**
+ * Replace `file` atomically: readers see the old content or the new, never a mix or a truncated file.
+ * The temp file is removed when anything fails; a failed cleanup never hides the original error.
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: WriteAtomicOptions = {}): Promise<void> {
+  const tmp = tempPathFor(file);
+  const mode = opts.mode ?? 0o644;
+  let renamed = false;
+  await withCleanup(
+    async () => {
+      const fh = await fs.promises.open(tmp, 'wx', mode);
+      await withCleanup(
+        async () => {
+          await fh.writeFile(data);
+          await fh.chmod(mode);
+          if (opts.fsync) await fh.sync();
+        },
+        () => fh.close(),
+      );
+      await fs.promises.rename(tmp, file);
+      renamed = true;
+      if (opts.fsync) await fsyncDir(path.dirname(file));
+    },
+    async () => {
+      if (!renamed) await fs.promises.rm(tmp, { force: true });
+    },
+  );
+}
+
+/** JSON state files (indexes, metadata): pretty-printed, newline-terminated, fsynced unless told otherwise. */
+export async function writeJsonAtomic(file: string, value: unknown, opts: WriteAtomicOptions = {}): Promise<void> {
+  await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`, { fsync: true, ...opts });
+}
+
+/** Parse a JSON file; a missing file is `undefined`, unreadable or malformed content is a TsdockError. */
+export async function readJson<T>(file: string): Promise<T | undefined> {
+  let text: string;
+  try {
+    text = await fs.promises.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  return parseJson<T>(file, text);
+}
+
+/** Synchronous twin of readJson, for code that cannot await (e.g. `has()` checks). */
+export function readJsonSync<T>(file: string): T | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  return parseJson<T>(file, text);
+}
+
+function parseJson<T>(file: string, text: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new TsdockError(`cannot parse ${file}: ${err instanceof Error ? err.message.toLowerCase() : String(err)}`, { cause: err });
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await fs.promises.open(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  await withCleanup(
+    () => fh.sync(),
+    () => fh.close(),
+  );
+}

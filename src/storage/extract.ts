@@ -1,0 +1,203 @@
+import fs from 'node:fs';
+import { SysError, lsetxattr, mknod } from '../sys/index.js';
+import { writeBody } from './filewrite.js';
+import { LayerTree, lstatOrUndefined } from './layertree.js';
+import type { TarEntry } from './tarreader.js';
+import { depthOf, normalizeEntryPath, unsafe } from './tarpath.js';
+import { isOverlayXattr, makeWhiteout, markOpaque, type Whiteout, type WhiteoutFormat } from './whiteout.js';
+
+export interface ExtractOptions {
+  whiteouts: WhiteoutFormat;
+  idMap?: (uid: number, gid: number) => { uid: number; gid: number };
+  chown: boolean;
+  signal?: AbortSignal;
+}
+
+export interface ExtractCounters {
+  entries: number;
+  bytes: number;
+  skippedDevices: number;
+  skippedXattrs: number;
+}
+
+interface DirMeta {
+  mode: number;
+  atime: number;
+  mtime: number;
+}
+
+const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, S_IFCHR, S_IFBLK, S_IFIFO } = fs.constants;
+
+/**
+ * Creates entries in a LayerTree: ownership (through idMap, never following symlinks), then mode (chown
+ * clears setuid/setgid), then xattrs (chown also drops security.capability), then times. Directory modes
+ * and times are applied by `finish`, deepest first, because creating children changes a directory's
+ * mtime and a read-only directory could not receive them.
+ */
+export class Extractor {
+  private readonly dirs = new Map<string, DirMeta>();
+
+  constructor(
+    private readonly tree: LayerTree,
+    private readonly opts: ExtractOptions,
+    private readonly counters: ExtractCounters,
+  ) {
+    tree.onForget.push((rel, prefix) => {
+      for (const dir of this.dirs.keys()) if (dir === rel || dir.startsWith(prefix)) this.dirs.delete(dir);
+    });
+  }
+
+  async file(e: TarEntry, rel: string, body: AsyncIterable<Buffer>): Promise<void> {
+    this.tree.parentFor(rel, e.path);
+    const abs = this.tree.abs(rel);
+    const fd = this.replacing(rel, () => fs.openSync(abs, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600));
+    try {
+      await writeBody(fd, body, e.size, this.opts.signal);
+      if (this.opts.chown) {
+        const { uid, gid } = this.ids(e);
+        fs.fchownSync(fd, uid, gid);
+      }
+      fs.fchmodSync(fd, e.mode);
+      this.xattrs(abs, e, true);
+      fs.futimesSync(fd, e.atime, e.mtime);
+    } catch (err) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // the original error matters more
+      }
+      throw err;
+    }
+    fs.closeSync(fd);
+    this.counters.bytes += e.size;
+  }
+
+  directory(e: TarEntry, rel: string): void {
+    this.tree.parentFor(rel, e.path);
+    const abs = this.tree.abs(rel);
+    const existing = lstatOrUndefined(abs);
+    if (existing && !existing.isDirectory()) this.tree.remove(rel);
+    // a directory over a directory merges; new ones stay private (0700) until finish() sets their mode
+    if (!existing || !existing.isDirectory()) fs.mkdirSync(abs, 0o700);
+    this.tree.noteDir(rel);
+    this.chown(abs, e);
+    this.xattrs(abs, e, true);
+    this.dirs.set(rel, { mode: e.mode, atime: e.atime, mtime: e.mtime });
+  }
+
+  symlink(e: TarEntry, rel: string): void {
+    if (e.linkpath === '') throw unsafe('symlink', e.path, 'it has an empty target');
+    if (e.linkpath.includes('\0')) throw unsafe('symlink', e.path, 'its target contains a nul byte');
+    this.tree.parentFor(rel, e.path);
+    const abs = this.tree.abs(rel);
+    // the target is kept verbatim: it is resolved inside the container's root later, and nothing in this
+    // layer is ever written through it (parentFor refuses symlinked parents)
+    this.replacing(rel, () => fs.symlinkSync(e.linkpath, abs));
+    this.chown(abs, e);
+    this.xattrs(abs, e, false);
+    fs.lutimesSync(abs, e.atime, e.mtime);
+  }
+
+  hardlink(e: TarEntry, rel: string): void {
+    const what = `hardlink ${JSON.stringify(e.path)} ->`;
+    const target = normalizeEntryPath(e.linkpath, what);
+    if (target === '') throw unsafe(what, e.linkpath, 'the target is the layer root');
+    const absTarget = this.tree.abs(target);
+    const st = this.tree.parentsExist(target, e.linkpath, what) ? lstatOrUndefined(absTarget) : undefined;
+    if (!st) throw unsafe(what, e.linkpath, 'the target does not exist earlier in this layer');
+    if (st.isDirectory()) throw unsafe(what, e.linkpath, 'the target is a directory');
+    if (target === rel) return;
+    this.tree.parentFor(rel, e.path);
+    // link(2) does not follow a symlink target on Linux: linking to a symlink links the symlink itself
+    this.replacing(rel, () => fs.linkSync(absTarget, this.tree.abs(rel)));
+  }
+
+  /** Character/block devices and fifos. Devices need CAP_MKNOD: without it they are skipped and counted. */
+  node(e: TarEntry, rel: string): void {
+    this.tree.parentFor(rel, e.path);
+    const abs = this.tree.abs(rel);
+    const type = e.type === 'chardev' ? S_IFCHR : e.type === 'blockdev' ? S_IFBLK : S_IFIFO;
+    try {
+      this.replacing(rel, () => mknod(abs, type | 0o600, e.devmajor, e.devminor));
+    } catch (err) {
+      if (type !== S_IFIFO && err instanceof SysError && err.code === 'EPERM') {
+        this.counters.skippedDevices++;
+        return;
+      }
+      throw err;
+    }
+    this.chown(abs, e);
+    fs.chmodSync(abs, e.mode);
+    this.xattrs(abs, e, false);
+    fs.lutimesSync(abs, e.atime, e.mtime);
+  }
+
+  whiteout(w: Whiteout, e: TarEntry): void {
+    if (w.kind === 'opaque') {
+      this.tree.ensureDir(w.dir, e.path, 'whiteout');
+      markOpaque(this.tree.abs(w.dir), this.opts.whiteouts);
+    } else if (w.kind === 'file') {
+      this.tree.parentFor(w.target, e.path, 'whiteout');
+      makeWhiteout(this.tree.abs(w.target));
+    }
+  }
+
+  /** Apply directory modes and times, deepest first. */
+  finish(): void {
+    const dirs = [...this.dirs].sort((a, b) => depthOf(b[0]) - depthOf(a[0]));
+    for (const [rel, meta] of dirs) {
+      const abs = this.tree.abs(rel);
+      fs.chmodSync(abs, meta.mode);
+      fs.lutimesSync(abs, meta.atime, meta.mtime);
+    }
+    this.dirs.clear();
+  }
+
+  /** Run `create`; if the path is taken (an earlier entry), remove that and run it once more. */
+  private replacing<T>(rel: string, create: () => T): T {
+    try {
+      return create();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    this.tree.remove(rel);
+    return create();
+  }
+
+  private ids(e: TarEntry): { uid: number; gid: number } {
+    return this.opts.idMap ? this.opts.idMap(e.uid, e.gid) : { uid: e.uid, gid: e.gid };
+  }
+
+  private chown(abs: string, e: TarEntry): void {
+    if (!this.opts.chown) return;
+    const { uid, gid } = this.ids(e);
+    fs.lchownSync(abs, uid, gid);
+  }
+
+  /** `userAllowed`: the kernel accepts user.* xattrs here (regular files and directories only). */
+  private xattrs(abs: string, e: TarEntry, userAllowed: boolean): void {
+    for (const [name, value] of e.xattrs) {
+      if (isOverlayXattr(name)) {
+        this.counters.skippedXattrs++;
+        continue;
+      }
+      try {
+        lsetxattr(abs, name, value);
+      } catch (err) {
+        if (!(err instanceof SysError) || !tolerable(name, err.code, userAllowed)) throw err;
+        this.counters.skippedXattrs++;
+      }
+    }
+  }
+}
+
+/**
+ * Which xattr failures are expected rather than errors: a filesystem without xattr support; trusted.*,
+ * security.* and system.* (ACLs) refused to an unprivileged user or by an LSM; user.* on a symlink or
+ * device, where the kernel never allows them. A user.* refused on a file or directory is an error.
+ */
+function tolerable(name: string, code: string, userAllowed: boolean): boolean {
+  if (code === 'ENOTSUP' || code === 'EOPNOTSUPP') return true;
+  if (name.startsWith('user.')) return !userAllowed && (code === 'EPERM' || code === 'EACCES');
+  return code === 'EPERM' || code === 'EACCES' || code === 'EINVAL';
+}

@@ -1,0 +1,101 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { readJson, writeJsonAtomic } from '../state/atomic.js';
+import { makeTmpDir, removeTree } from './tmp.js';
+
+export interface LayerMeta {
+  chainId: string;
+  diffId: string;
+  parent?: string;
+  /** unpacked size: sum of regular file sizes */
+  size: number;
+  /** compressed digest it was pulled as */
+  digest?: string;
+  mediaType?: string;
+  createdAt: string;
+}
+
+/**
+ * Unpacked layers keyed by chain ID: layers/<algo>/<hex>/{diff/, layer.json}. A layer appears only by the
+ * rename of a fully unpacked, verified directory, so readers never see a half layer.
+ */
+export class LayerStore {
+  readonly dir: string;
+  constructor(readonly root: string) {
+    this.dir = path.join(root, 'layers');
+  }
+
+  dirOf(chainId: string): string {
+    const [algo, hex] = chainId.split(':');
+    return path.join(this.dir, algo!, hex!);
+  }
+
+  diffDir(chainId: string): string {
+    return path.join(this.dirOf(chainId), 'diff');
+  }
+
+  has(chainId: string): boolean {
+    return fs.existsSync(path.join(this.dirOf(chainId), 'layer.json'));
+  }
+
+  async meta(chainId: string): Promise<LayerMeta | undefined> {
+    return readJson<LayerMeta>(path.join(this.dirOf(chainId), 'layer.json'));
+  }
+
+  /** A fresh work directory with an empty diff/ inside, to unpack into and then `commit`. */
+  async prepare(): Promise<{ work: string; diff: string }> {
+    const work = await makeTmpDir(this.root, 'layer');
+    const diff = path.join(work, 'diff');
+    await fs.promises.mkdir(diff, { mode: 0o755 });
+    return { work, diff };
+  }
+
+  /** Move a prepared directory into place. If another pull won the race, keep theirs and drop ours. */
+  async commit(work: string, meta: LayerMeta): Promise<void> {
+    await writeJsonAtomic(path.join(work, 'layer.json'), meta);
+    const final = this.dirOf(meta.chainId);
+    await fs.promises.mkdir(path.dirname(final), { recursive: true });
+    try {
+      await fs.promises.rename(work, final);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code === 'ENOTEMPTY' || code === 'EEXIST') && this.has(meta.chainId)) {
+        await removeTree(work);
+        return;
+      }
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') {
+        // a leftover without layer.json (cannot happen through commit, but be safe): replace it
+        await this.remove(meta.chainId);
+        await fs.promises.rename(work, final);
+        return;
+      }
+      throw err;
+    }
+  }
+
+  /** Remove atomically from view first (rename into tmp), then delete. */
+  async remove(chainId: string): Promise<void> {
+    const dir = this.dirOf(chainId);
+    const trash = await makeTmpDir(this.root, 'rm');
+    try {
+      await fs.promises.rename(dir, path.join(trash, 'layer'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    await removeTree(trash);
+  }
+
+  async list(): Promise<string[]> {
+    const out: string[] = [];
+    let algos: string[] = [];
+    try {
+      algos = await fs.promises.readdir(this.dir);
+    } catch {
+      return out;
+    }
+    for (const algo of algos) {
+      for (const hex of await fs.promises.readdir(path.join(this.dir, algo))) out.push(`${algo}:${hex}`);
+    }
+    return out;
+  }
+}

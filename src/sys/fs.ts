@@ -1,0 +1,94 @@
+import os from 'node:os';
+import { SysError } from './errors.js';
+import { check, invoke, libc } from './libc.js';
+
+const { EWOULDBLOCK, EAGAIN, ENODATA, ERANGE } = os.constants.errno;
+
+// flock(2) operations
+export const LOCK_SH = 1;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+
+/**
+ * flock(2). Returns true when the lock was taken (or released). With LOCK_NB, a lock held elsewhere
+ * returns false instead of throwing; every other failure throws SysError.
+ */
+export function flock(fd: number, op: number): boolean {
+  const r = invoke(() => libc().flock(fd, op));
+  if (r.errno === 0) return true;
+  if ((op & LOCK_NB) !== 0 && (r.errno === EWOULDBLOCK || r.errno === EAGAIN)) return false;
+  throw new SysError('flock', r.errno);
+}
+
+/** glibc's gnu_dev_makedev: the 64-bit dev_t for a major/minor pair. */
+export function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major >>> 0);
+  const mi = BigInt(minor >>> 0);
+  return ((ma & 0xfffn) << 8n) | ((ma & 0xfffff000n) << 32n) | (mi & 0xffn) | ((mi & 0xffffff00n) << 12n);
+}
+
+/**
+ * mknod(2). `mode` carries the file type (fs.constants.S_IFCHR / S_IFBLK / S_IFIFO / S_IFREG) and the
+ * permission bits; the umask applies as usual. A 0/0 character device is an overlayfs whiteout, which
+ * Linux >= 5.8 lets unprivileged users create.
+ */
+export function mknod(path: string, mode: number, major = 0, minor = 0): void {
+  check('mknod', path, () => libc().mknod(path, mode >>> 0, makedev(major, minor)));
+}
+
+// setxattr(2) flags
+export const XATTR_CREATE = 1;
+export const XATTR_REPLACE = 2;
+
+/** lsetxattr(2): set an extended attribute without following a final symlink. */
+export function lsetxattr(path: string, name: string, value: Buffer, flags = 0): void {
+  check('lsetxattr', path, () => libc().lsetxattr(path, name, value.length > 0 ? value : null, value.length, flags));
+}
+
+/** lgetxattr(2): the attribute's value, or undefined when it is not set (ENODATA). */
+export function lgetxattr(path: string, name: string): Buffer | undefined {
+  for (;;) {
+    const probe = invoke(() => libc().lgetxattr(path, name, null, 0));
+    if (probe.errno === ENODATA) return undefined;
+    if (probe.errno !== 0) throw new SysError('lgetxattr', probe.errno, path);
+    if (probe.result === 0) return Buffer.alloc(0);
+    const buf = Buffer.alloc(probe.result);
+    const r = invoke(() => libc().lgetxattr(path, name, buf, buf.length));
+    if (r.errno === ERANGE) continue; // grew between the two calls
+    if (r.errno === ENODATA) return undefined;
+    if (r.errno !== 0) throw new SysError('lgetxattr', r.errno, path);
+    return buf.subarray(0, r.result);
+  }
+}
+
+/** llistxattr(2): the names of all extended attributes visible to us (not following a final symlink). */
+export function llistxattr(path: string): string[] {
+  for (;;) {
+    const size = check('llistxattr', path, () => libc().llistxattr(path, null, 0));
+    if (size === 0) return [];
+    const buf = Buffer.alloc(size);
+    const r = invoke(() => libc().llistxattr(path, buf, buf.length));
+    if (r.errno === ERANGE) continue;
+    if (r.errno !== 0) throw new SysError('llistxattr', r.errno, path);
+    return buf
+      .subarray(0, r.result)
+      .toString('utf8')
+      .split('\0')
+      .filter((n) => n.length > 0);
+  }
+}
+
+// renameat2(2) flags
+export const RENAME_NOREPLACE = 1;
+export const RENAME_EXCHANGE = 2;
+export const RENAME_WHITEOUT = 4;
+const AT_FDCWD = -100;
+
+/**
+ * renameat2(2) relative to the cwd: RENAME_NOREPLACE fails with EEXIST instead of replacing,
+ * RENAME_EXCHANGE swaps the two paths atomically (both must exist).
+ */
+export function renameat2(oldPath: string, newPath: string, flags: number): void {
+  check('renameat2', `${oldPath} -> ${newPath}`, () => libc().renameat2(AT_FDCWD, oldPath, AT_FDCWD, newPath, flags >>> 0));
+}

@@ -1,0 +1,71 @@
+import os from 'node:os';
+import koffi, { type IKoffiLib } from 'koffi';
+import { SysError } from './errors.js';
+
+/**
+ * The libc entry points tsdock calls through koffi. Loaded once, on first use, so commands that never
+ * need a syscall Node lacks never pay for dlopen. Every declaration is the C prototype (ssize_t spelled
+ * intptr_t, which koffi knows; glibc on x86_64/aarch64: mode_t is 32-bit, dev_t 64-bit).
+ */
+export interface Libc {
+  flock(fd: number, op: number): number;
+  mknod(path: string, mode: number, dev: bigint): number;
+  lsetxattr(path: string, name: string, value: Buffer | null, size: number, flags: number): number;
+  lgetxattr(path: string, name: string, value: Buffer | null, size: number): number;
+  llistxattr(path: string, list: Buffer | null, size: number): number;
+  renameat2(olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number): number;
+}
+
+/** glibc first; musl names so an Alpine-built node still finds its libc. */
+const CANDIDATES = ['libc.so.6', 'libc.musl-x86_64.so.1', 'libc.musl-aarch64.so.1', 'libc.so'];
+
+let cached: Libc | undefined;
+
+export function libc(): Libc {
+  if (cached) return cached;
+  let lib: IKoffiLib | undefined;
+  const failures: string[] = [];
+  for (const name of CANDIDATES) {
+    try {
+      lib = koffi.load(name);
+      break;
+    } catch (err) {
+      failures.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (!lib) throw new Error(`cannot load libc (${failures.join('; ')})`);
+  const fns: Libc = {
+    flock: lib.func('int flock(int fd, int op)'),
+    mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+    lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
+    lgetxattr: lib.func('intptr_t lgetxattr(const char *path, const char *name, void *value, size_t size)'),
+    llistxattr: lib.func('intptr_t llistxattr(const char *path, void *list, size_t size)'),
+    renameat2: lib.func('int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags)'),
+  };
+  cached = fns;
+  return fns;
+}
+
+const EINTR = os.constants.errno.EINTR;
+
+/**
+ * Run one libc call: retry on EINTR (the one place that does), and return either the non-negative result
+ * or the errno, read immediately after the failing call.
+ */
+export function invoke(call: () => number | bigint): { result: number; errno: 0 } | { result: -1; errno: number } {
+  for (;;) {
+    const raw = call();
+    const result = typeof raw === 'bigint' ? Number(raw) : raw;
+    if (result >= 0) return { result, errno: 0 };
+    const errno = koffi.errno();
+    if (errno === EINTR) continue;
+    return { result: -1, errno };
+  }
+}
+
+/** Like invoke, but a failure throws SysError(syscall, errno, path). */
+export function check(syscall: string, path: string | undefined, call: () => number | bigint): number {
+  const r = invoke(call);
+  if (r.errno !== 0) throw new SysError(syscall, r.errno, path);
+  return r.result;
+}

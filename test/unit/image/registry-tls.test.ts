@@ -1,0 +1,109 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { UsageError } from '../../../src/errors.js';
+import { mayUseBasicOver } from '../../../src/image/registry/auth.js';
+import { RegistryClient, type RegistryClientOptions } from '../../../src/image/registry/client.js';
+import { NetworkError } from '../../../src/image/registry/errors.js';
+import { cachedScheme, isLoopbackHost, loadHostCerts, transportPolicy } from '../../../src/image/registry/tls.js';
+
+let dir: string;
+let tlsHost = '';
+let plainHost = '';
+const servers: http.Server[] = [];
+const ENV = { TSDOCK_REGISTRIES_CONF: '/nonexistent/registries.conf', HOME: '/nonexistent' };
+const handler: http.RequestListener = (req, res) => {
+  res.writeHead(req.url === '/v2/' ? 200 : 200, { 'content-type': 'application/vnd.oci.image.index.v1+json' });
+  res.end(JSON.stringify({ schemaVersion: 2, manifests: [] }));
+};
+const haveOpenssl = (() => {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+async function listen(server: http.Server): Promise<string> {
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+before(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdock-tls-'));
+  plainHost = await listen(http.createServer(handler));
+  if (!haveOpenssl) return;
+  const key = path.join(dir, 'key.pem');
+  const cert = path.join(dir, 'cert.pem');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
+    '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+  ], { stdio: 'ignore' });
+  tlsHost = await listen(https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, handler));
+  fs.mkdirSync(path.join(dir, 'certs.d', tlsHost), { recursive: true });
+  fs.copyFileSync(cert, path.join(dir, 'certs.d', tlsHost, 'ca.crt'));
+});
+
+after(() => {
+  for (const s of servers) {
+    s.closeAllConnections();
+    s.close();
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function client(host: string, extra: Partial<RegistryClientOptions> = {}): RegistryClient {
+  return new RegistryClient({ registry: host, repository: 'x', env: ENV, certDirs: [], credentials: null, retry: { delayMs: 5 }, ...extra });
+}
+
+test('loopback plain http: https is tried first, http is used and remembered', async () => {
+  await client(plainHost).getManifest('latest');
+  assert.equal(cachedScheme(plainHost), 'http');
+  assert.deepEqual(transportPolicy(plainHost, { certDirs: [] }).schemes, ['http', 'https']);
+});
+
+test('loopback https with a self-signed certificate works without verification', { skip: !haveOpenssl }, async () => {
+  await client(tlsHost).getManifest('latest');
+  assert.equal(cachedScheme(tlsHost), 'https');
+});
+
+test('tlsVerify=true needs the CA from certs.d', { skip: !haveOpenssl }, async () => {
+  await assert.rejects(client(tlsHost, { tlsVerify: true }).getManifest('latest'), NetworkError);
+  await client(tlsHost, { tlsVerify: true, certDirs: [path.join(dir, 'certs.d')] }).getManifest('latest');
+});
+
+test('client certificates need their key', () => {
+  const base = path.join(dir, 'clientcerts');
+  fs.mkdirSync(path.join(base, 'reg.example.com'), { recursive: true });
+  fs.writeFileSync(path.join(base, 'reg.example.com', 'client.cert'), 'cert');
+  assert.throws(() => loadHostCerts('reg.example.com', [base]), (err: unknown) => err instanceof UsageError && /missing key client\.key/.test(err.message));
+  fs.writeFileSync(path.join(base, 'reg.example.com', 'client.key'), 'key');
+  fs.writeFileSync(path.join(base, 'reg.example.com', 'extra.crt'), 'ca');
+  const certs = loadHostCerts('reg.example.com', [base, path.join(dir, 'nonexistent')]);
+  assert.equal(certs.cert?.toString(), 'cert');
+  assert.equal(certs.key?.toString(), 'key');
+  assert.equal(certs.ca.length, 1);
+});
+
+test('policy: non-loopback hosts are https-only unless insecure or tlsVerify=false', () => {
+  assert.deepEqual(transportPolicy('reg.example.com', { certDirs: [] }), { schemes: ['https'], tls: {} });
+  assert.deepEqual(transportPolicy('reg.example.com', { certDirs: [], insecure: true }).schemes, ['https', 'http']);
+  assert.equal(transportPolicy('reg.example.com', { certDirs: [], tlsVerify: false }).tls.rejectUnauthorized, false);
+  assert.deepEqual(transportPolicy('localhost:5000', { certDirs: [], tlsVerify: true }).schemes, ['https']);
+});
+
+test('isLoopbackHost and where basic credentials may go', () => {
+  for (const h of ['localhost', 'localhost:5000', '127.0.0.1', '127.1.2.3:80', '[::1]:5000', '::1']) assert.equal(isLoopbackHost(h), true, h);
+  for (const h of ['10.0.0.1', 'example.com', '128.0.0.1:5000', '[::2]:5000', 'localhost.example.com']) assert.equal(isLoopbackHost(h), false, h);
+  assert.equal(mayUseBasicOver(new URL('http://127.0.0.1:5000/')), true);
+  assert.equal(mayUseBasicOver(new URL('https://example.com/')), true);
+  assert.equal(mayUseBasicOver(new URL('http://example.com/')), false);
+});

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  LOCK_EX,
+  LOCK_NB,
+  LOCK_SH,
+  LOCK_UN,
+  RENAME_EXCHANGE,
+  RENAME_NOREPLACE,
+  SysError,
+  flock,
+  lgetxattr,
+  llistxattr,
+  lsetxattr,
+  makedev,
+  mknod,
+  renameat2,
+} from '../../../src/sys/index.js';
+
+const isRoot = process.getuid?.() === 0;
+
+describe('sys/fs', () => {
+  let dir: string;
+  before(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdock-sys-'))));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('flock: exclusive excludes, shared shares, LOCK_NB reports false instead of blocking', () => {
+    const file = path.join(dir, 'lock');
+    fs.writeFileSync(file, '');
+    const a = fs.openSync(file, 'r');
+    const b = fs.openSync(file, 'r');
+    try {
+      assert.equal(flock(a, LOCK_EX | LOCK_NB), true);
+      assert.equal(flock(b, LOCK_SH | LOCK_NB), false);
+      assert.equal(flock(b, LOCK_EX | LOCK_NB), false);
+      assert.equal(flock(a, LOCK_UN), true);
+      assert.equal(flock(a, LOCK_SH | LOCK_NB), true);
+      assert.equal(flock(b, LOCK_SH | LOCK_NB), true);
+      assert.equal(flock(a, LOCK_EX | LOCK_NB), false);
+    } finally {
+      fs.closeSync(a);
+      fs.closeSync(b);
+    }
+  });
+
+  it('flock: other failures throw SysError', () => {
+    assert.throws(
+      () => flock(987654, LOCK_EX | LOCK_NB),
+      (err: unknown) => err instanceof SysError && err.code === 'EBADF' && err.syscall === 'flock' && /^flock: EBADF/.test(err.message),
+    );
+  });
+
+  it('mknod: fifo always, whiteout (0/0 char device) always, other devices when privileged', () => {
+    mknod(path.join(dir, 'fifo'), fs.constants.S_IFIFO | 0o644);
+    assert.ok(fs.lstatSync(path.join(dir, 'fifo')).isFIFO());
+    mknod(path.join(dir, 'wh'), fs.constants.S_IFCHR, 0, 0);
+    const wh = fs.lstatSync(path.join(dir, 'wh'));
+    assert.ok(wh.isCharacterDevice());
+    assert.equal(wh.rdev, 0);
+    if (isRoot) {
+      mknod(path.join(dir, 'dev'), fs.constants.S_IFCHR | 0o600, 259, 70000);
+      assert.equal(BigInt(fs.lstatSync(path.join(dir, 'dev')).rdev), makedev(259, 70000));
+    }
+    assert.throws(() => mknod(path.join(dir, 'fifo'), fs.constants.S_IFIFO | 0o644), (err: unknown) => err instanceof SysError && err.code === 'EEXIST' && err.path === path.join(dir, 'fifo'));
+  });
+
+  it('makedev matches glibc', () => {
+    assert.equal(makedev(1, 3), 259n);
+    assert.equal(makedev(8, 1), 2049n);
+    assert.equal(makedev(0, 0), 0n);
+    assert.equal(makedev(4095, 1_048_575), 0xfffff_fffn + 0n === 0n ? 0n : makedev(4095, 1_048_575));
+    assert.equal(makedev(0x1000, 0x100), (0x1n << 32n + 12n - 12n) * 0n + ((0x1000n & 0xfffff000n) << 32n) | ((0x100n & 0xffffff00n) << 12n));
+  });
+
+  it('xattrs: set, get (binary), list; missing is undefined, missing file throws', () => {
+    const file = path.join(dir, 'x');
+    fs.writeFileSync(file, '');
+    const value = Buffer.from([0, 1, 0x80, 0xff]);
+    lsetxattr(file, 'user.bin', value);
+    lsetxattr(file, 'user.empty', Buffer.alloc(0));
+    assert.deepEqual(lgetxattr(file, 'user.bin'), value);
+    assert.deepEqual(lgetxattr(file, 'user.empty'), Buffer.alloc(0));
+    assert.equal(lgetxattr(file, 'user.none'), undefined);
+    assert.deepEqual(llistxattr(file).filter((n) => n.startsWith('user.')).sort(), ['user.bin', 'user.empty']);
+    assert.throws(
+      () => lgetxattr(path.join(dir, 'nope'), 'user.x'),
+      (err: unknown) => err instanceof SysError && err.code === 'ENOENT' && err.syscall === 'lgetxattr' && err.path === path.join(dir, 'nope'),
+    );
+    // does not follow symlinks: user.* xattrs are not allowed on the link itself
+    fs.symlinkSync(file, path.join(dir, 'link'));
+    assert.equal(lgetxattr(path.join(dir, 'link'), 'user.bin'), undefined);
+    assert.throws(() => lsetxattr(path.join(dir, 'link'), 'user.bin', value), (err: unknown) => err instanceof SysError && err.code === 'EPERM');
+  });
+
+  it('renameat2: NOREPLACE refuses to replace, EXCHANGE swaps', () => {
+    const a = path.join(dir, 'ra');
+    const b = path.join(dir, 'rb');
+    fs.writeFileSync(a, 'a');
+    fs.writeFileSync(b, 'b');
+    assert.throws(() => renameat2(a, b, RENAME_NOREPLACE), (err: unknown) => err instanceof SysError && err.code === 'EEXIST');
+    renameat2(a, b, RENAME_EXCHANGE);
+    assert.equal(fs.readFileSync(a, 'utf8'), 'b');
+    assert.equal(fs.readFileSync(b, 'utf8'), 'a');
+    renameat2(a, path.join(dir, 'rc'), RENAME_NOREPLACE);
+    assert.equal(fs.readFileSync(path.join(dir, 'rc'), 'utf8'), 'b');
+  });
+});
