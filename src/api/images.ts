@@ -16,7 +16,10 @@ export interface ImageRow {
   id: string;
   repository: string;
   tag: string;
+  /** the first digest of this repository, or '<none>' */
   digest: string;
+  /** every digest the image is known by in this repository (docker --digests shows one row each) */
+  digests: string[];
   created?: string;
   size: number;
   image: ImageRecord;
@@ -27,17 +30,16 @@ export async function listImages(options: ImagesOptions, ctx: Context): Promise<
   const images = (await store.list()).sort((a, b) => (b.created ?? '').localeCompare(a.created ?? '') || a.id.localeCompare(b.id));
   const rows: ImageRow[] = [];
   for (const img of images) {
-    const digestFor = (repo: string) => img.repoDigests.find((d) => d.startsWith(`${repo}@`))?.split('@')[1] ?? '<none>';
+    const digestsFor = (repo: string) => img.repoDigests.filter((d) => d.startsWith(`${repo}@`)).map((d) => d.split('@')[1]!);
+    const row = (repo: string | undefined, tag: string): ImageRow => {
+      const digests = repo ? digestsFor(repo) : [];
+      return { id: img.id, repository: repo ? familiar(repo) : '<none>', tag, digest: digests[0] ?? '<none>', digests, created: img.created, size: img.size, image: img };
+    };
     if (img.repoTags.length === 0) {
-      const d = img.repoDigests[0];
-      rows.push({ id: img.id, repository: d ? familiar(d.split('@')[0]!) : '<none>', tag: '<none>', digest: d ? d.split('@')[1]! : '<none>', created: img.created, size: img.size, image: img });
+      rows.push(row(img.repoDigests[0]?.split('@')[0], '<none>'));
       continue;
     }
-    for (const t of img.repoTags) {
-      const i = t.lastIndexOf(':');
-      const repo = t.slice(0, i);
-      rows.push({ id: img.id, repository: familiar(repo), tag: t.slice(i + 1), digest: digestFor(repo), created: img.created, size: img.size, image: img });
-    }
+    for (const t of img.repoTags) rows.push(row(t.slice(0, t.lastIndexOf(':')), t.slice(t.lastIndexOf(':') + 1)));
   }
   const filters = parseFilters(options.filters ?? []);
   const byId = new Map(images.map((i) => [i.id, i]));

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { IntegrityError } from '../errors.js';
+import { IntegrityError, TsdockError } from '../errors.js';
 import { decompressStream } from '../storage/decompress.js';
 import { unpackLayer, type UnpackOptions } from '../storage/unpack.js';
 import { removeTree } from '../storage/tmp.js';
@@ -72,7 +72,12 @@ export async function fetchLayer(
     } catch (err) {
       stream.destroy();
       tar.destroy();
-      throw err;
+      // a corrupt blob often surfaces first as a decompression error: when every byte arrived, name the real cause
+      if (compressed.bytes === job.size && compressed.digest() !== job.digest) {
+        throw new IntegrityError(`digest mismatch for layer ${job.digest}: the registry sent content that does not match`, { cause: err });
+      }
+      if (err instanceof TsdockError) throw err;
+      throw new TsdockError(`layer ${job.digest}: ${(err as Error).message}`, { cause: err });
     }
     progress('verifying', compressed.bytes, job.size);
     const got = compressed.digest();

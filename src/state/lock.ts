@@ -48,8 +48,7 @@ export async function tryLock(lockPath: string, mode: LockMode): Promise<LockHan
   try {
     if (flock(fd, opFor(mode) | LOCK_NB)) return handle(lockPath, mode, fd);
   } catch (err) {
-    fs.closeSync(fd);
-    throw err;
+    closeAfterError(fd, err);
   }
   fs.closeSync(fd);
   return undefined;
@@ -74,9 +73,18 @@ export async function acquireLock(lockPath: string, mode: LockMode, opts: LockOp
       delay = Math.min(delay * 2, MAX_DELAY_MS);
     }
   } catch (err) {
-    fs.closeSync(fd);
-    throw err;
+    closeAfterError(fd, err);
   }
+}
+
+/** Close `fd` and rethrow `err`; a failing close is attached as `suppressed`, never thrown instead. */
+function closeAfterError(fd: number, err: unknown): never {
+  try {
+    fs.closeSync(fd);
+  } catch (closeErr) {
+    if (err && typeof err === 'object') (err as { suppressed?: unknown }).suppressed = closeErr;
+  }
+  throw err;
 }
 
 function opFor(mode: LockMode): number {
@@ -85,9 +93,9 @@ function opFor(mode: LockMode): number {
 
 async function openLockFile(lockPath: string): Promise<number> {
   await fs.promises.mkdir(path.dirname(lockPath), { recursive: true });
-  // read-only is enough for both lock kinds and works on a lock file someone else created (node adds
-  // O_CLOEXEC, so children never inherit the lock). A raw fd, not a
-  // FileHandle: a FileHandle would close its fd when garbage collected, behind the lock's back.
+  // Read-only is enough for both lock kinds and works on a lock file someone else created; libuv adds
+  // O_CLOEXEC, so children never inherit the lock. A raw fd, not a FileHandle: a FileHandle closes its
+  // fd when garbage collected, which would drop the lock behind our back.
   return openFd(lockPath, fs.constants.O_RDONLY | fs.constants.O_CREAT, 0o644);
 }
 

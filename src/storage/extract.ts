@@ -29,10 +29,11 @@ interface DirMeta {
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, S_IFCHR, S_IFBLK, S_IFIFO } = fs.constants;
 
 /**
- * Creates entries in a LayerTree: ownership (through idMap, never following symlinks), then mode (chown
- * clears setuid/setgid), then xattrs (chown also drops security.capability), then times. Directory modes
- * and times are applied by `finish`, deepest first, because creating children changes a directory's
- * mtime and a read-only directory could not receive them.
+ * Creates entries in a LayerTree: content, then ownership (through idMap, never following symlinks), then
+ * xattrs (writing and chown both drop security.capability; user.* needs write permission, so before a
+ * read-only mode), then the mode (chown clears setuid/setgid), then times. Directory modes and times are
+ * applied by `finish`, deepest first, because creating children changes a directory's mtime and a
+ * read-only directory could not receive them.
  */
 export class Extractor {
   private readonly dirs = new Map<string, DirMeta>();
@@ -57,14 +58,14 @@ export class Extractor {
         const { uid, gid } = this.ids(e);
         fs.fchownSync(fd, uid, gid);
       }
-      fs.fchmodSync(fd, e.mode);
       this.xattrs(abs, e, true);
+      fs.fchmodSync(fd, e.mode);
       fs.futimesSync(fd, e.atime, e.mtime);
     } catch (err) {
       try {
         fs.closeSync(fd);
-      } catch {
-        // the original error matters more
+      } catch (closeErr) {
+        if (err && typeof err === 'object') (err as { suppressed?: unknown }).suppressed = closeErr;
       }
       throw err;
     }
@@ -127,8 +128,8 @@ export class Extractor {
       throw err;
     }
     this.chown(abs, e);
-    fs.chmodSync(abs, e.mode);
     this.xattrs(abs, e, false);
+    fs.chmodSync(abs, e.mode);
     fs.lutimesSync(abs, e.atime, e.mtime);
   }
 

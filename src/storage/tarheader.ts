@@ -29,14 +29,7 @@ export function isZeroBlock(block: Buffer): boolean {
 /** Decode a header block found at stream offset `at` (for messages); a bad checksum is an IntegrityError. */
 export function decodeHeader(block: Buffer, at: number): RawHeader {
   const stored = parseNumber(block, 148, 8, 'checksum', at);
-  let unsigned = 8 * 0x20;
-  let signed = 8 * 0x20;
-  for (let i = 0; i < BLOCK; i++) {
-    if (i >= 148 && i < 156) continue;
-    unsigned += block[i]!;
-    signed += (block[i]! << 24) >> 24;
-  }
-  if (stored !== unsigned && stored !== signed) {
+  if (stored !== checksumOf(block, false) && stored !== checksumOf(block, true)) {
     throw new IntegrityError(`invalid tar header at offset ${at}: checksum mismatch (not a tar stream, or corrupt)`);
   }
   const magic = block.toString('latin1', 257, 263);
@@ -63,6 +56,14 @@ export function decodeHeader(block: Buffer, at: number): RawHeader {
   if (gnu && block[345] !== 0) header.atime = parseNumber(block, 345, 12, 'atime', at);
   if (header.size < 0) throw new IntegrityError(`invalid tar header at offset ${at}: negative size`);
   return header;
+}
+
+/** Sum of the header bytes with the checksum field read as spaces; some old tars summed signed chars. */
+function checksumOf(block: Buffer, signed: boolean): number {
+  let sum = 8 * 0x20;
+  for (let i = 0; i < 148; i++) sum += signed ? (block[i]! << 24) >> 24 : block[i]!;
+  for (let i = 156; i < BLOCK; i++) sum += signed ? (block[i]! << 24) >> 24 : block[i]!;
+  return sum;
 }
 
 /** A NUL-terminated (or field-filling) string. */

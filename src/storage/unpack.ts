@@ -40,6 +40,9 @@ export async function unpackLayer(tarStream: Readable, destDir: string, opts: Un
   const src = new ByteSource(tarStream);
   const stats: UnpackStats = { entries: 0, bytes: 0, skippedDevices: 0, skippedXattrs: 0 };
   let entry: TarEntry | undefined;
+  // an abort also ends a wait for the next chunk of a stalled stream
+  const onAbort = () => tarStream.destroy(opts.signal?.reason);
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     assertEmptyDir(destDir);
     const reader = new TarReader(src);
@@ -59,6 +62,8 @@ export async function unpackLayer(tarStream: Readable, destDir: string, opts: Un
   } catch (err) {
     await src.close().catch(() => {});
     throw withContext(err, entry, opts.signal);
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
   }
 }
 

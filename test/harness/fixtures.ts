@@ -702,17 +702,26 @@ export async function pushFixtures(plain: RegistryInfo, workDir: string, layouts
   const L = layouts ?? (await buildFixtureLayouts());
   const h = plain.host;
   const oci = (tag: string): string => `oci:${L.main}:${tag}`;
-  const [v2s2, ociBb, zstd, mOci, mDocker, layered, hostile, corrupt] = await Promise.all([
-    skopeoCopy(oci('busybox'), `${h}/busybox:v2s2`, { format: 'v2s2' }).then(async () => {
-      await retag(h, 'busybox', 'v2s2', 'latest');
-      return describe(h, 'busybox', 'v2s2');
-    }),
-    skopeoCopy(oci('busybox'), `${h}/busybox:oci`, { format: 'oci', preserveDigests: true }).then(() => describe(h, 'busybox', 'oci')),
-    skopeoCopy(`oci:${L.zstd}:busybox`, `${h}/busybox:zstd`, { format: 'oci', preserveDigests: true }).then(() =>
-      describe(h, 'busybox', 'zstd'),
-    ),
-    skopeoCopy(oci('multi'), `${h}/multiarch:oci`, { all: true, preserveDigests: true }).then(() => multiArch(h, 'multiarch', 'oci')),
-    skopeoCopy(oci('multi'), `${h}/multiarch:docker`, { all: true, format: 'v2s2' }).then(() => multiArch(h, 'multiarch', 'docker')),
+  // Pushes into one repository run one after another: distribution 2.8 answers "manifest blob unknown" when
+  // two pushes upload the same blobs into the same repository at once (seen here, intermittently).
+  const busybox = (async () => {
+    await skopeoCopy(oci('busybox'), `${h}/busybox:v2s2`, { format: 'v2s2' });
+    await retag(h, 'busybox', 'v2s2', 'latest');
+    const v2s2 = await describe(h, 'busybox', 'v2s2');
+    await skopeoCopy(oci('busybox'), `${h}/busybox:oci`, { format: 'oci', preserveDigests: true });
+    const ociBb = await describe(h, 'busybox', 'oci');
+    await skopeoCopy(`oci:${L.zstd}:busybox`, `${h}/busybox:zstd`, { format: 'oci', preserveDigests: true });
+    return [v2s2, ociBb, await describe(h, 'busybox', 'zstd')] as const;
+  })();
+  const multiarch = (async () => {
+    await skopeoCopy(oci('multi'), `${h}/multiarch:oci`, { all: true, preserveDigests: true });
+    const mOci = await multiArch(h, 'multiarch', 'oci');
+    await skopeoCopy(oci('multi'), `${h}/multiarch:docker`, { all: true, format: 'v2s2' });
+    return [mOci, await multiArch(h, 'multiarch', 'docker')] as const;
+  })();
+  const [[v2s2, ociBb, zstd], [mOci, mDocker], layered, hostile, corrupt] = await Promise.all([
+    busybox,
+    multiarch,
     skopeoCopy(oci('layered'), `${h}/layered:latest`, { format: 'v2s2' }).then(() => describe(h, 'layered', 'latest')),
     pushHostile(h, workDir),
     pushCorrupt(plain),

@@ -29,6 +29,18 @@ function skopeoEnv(): NodeJS.ProcessEnv {
 }
 
 /**
+ * skopeo remembers in a blob-info cache (as root: /var/lib/containers/cache, no flag moves it) which blobs a
+ * registry at host:port already has. Test registries reuse ports with empty storage, so a stale entry makes
+ * skopeo skip an upload and the manifest push fails with "blob unknown". As root, each skopeo therefore runs
+ * in a private mount namespace with an empty tmpfs over that directory.
+ */
+function skopeo(args: string[], opts: { env: NodeJS.ProcessEnv; timeoutMs?: number }) {
+  if (process.getuid?.() !== 0) return run('skopeo', args, opts);
+  const cache = '/var/lib/containers/cache';
+  return run('unshare', ['-m', 'sh', '-c', `mkdir -p ${cache} && mount -t tmpfs tmpfs ${cache} && exec skopeo "$@"`, 'skopeo', ...args], opts);
+}
+
+/**
  * `skopeo inspect [--raw|--config] docker://<ref>` parsed as JSON. `ref` may be `host:port/repo:tag`,
  * `host:port/repo@sha256:…` or a full transport reference (`oci:/dir:tag`).
  */
@@ -46,7 +58,7 @@ export async function skopeoInspect(
     if (opts.certDir) args.push('--cert-dir', opts.certDir);
   }
   args.push(transportRef(ref));
-  const { stdout } = await run('skopeo', args, { env: skopeoEnv() });
+  const { stdout } = await skopeo(args, { env: skopeoEnv() });
   return JSON.parse(stdout) as Record<string, any>;
 }
 
@@ -85,7 +97,7 @@ export async function skopeoCopy(src: string, dest: string, opts: SkopeoCopyOpti
       if (opts.dest?.certDir) args.push('--dest-cert-dir', opts.dest.certDir);
     }
     args.push(s, d);
-    await run('skopeo', args, { env: skopeoEnv(), timeoutMs: 180_000 });
+    await skopeo(args, { env: skopeoEnv(), timeoutMs: 180_000 });
     return readFileSync(digestFile, 'utf8').trim();
   } finally {
     rmSync(tmp, { recursive: true, force: true });

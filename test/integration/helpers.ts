@@ -32,10 +32,15 @@ export function tsdock(args: string[], opts: { root?: string; env?: NodeJS.Proce
   });
 }
 
-/** A fresh store root under the test tmp dir; removed by the returned cleanup. */
+/**
+ * A fresh store root under the test tmp dir; removed by the returned cleanup, or at the latest when the
+ * test process exits (node 20's top-level hooks do not mix well with describe blocks, so files avoid them).
+ */
 export function tempRoot(label: string): { root: string; cleanup: () => void } {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `tsdock-test-${label}-`));
-  return { root, cleanup: () => fs.rmSync(root, { recursive: true, force: true }) };
+  const cleanup = () => fs.rmSync(root, { recursive: true, force: true });
+  process.once('exit', cleanup);
+  return { root, cleanup };
 }
 
 /** Walk a tree and return every path (relative) — for "nothing appeared outside" checks. */

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import { after } from 'node:test';
 import type { BasicTlsRegistry, Fixtures, RegistryInfo, TokenRegistry } from '../harness/index.js';
 
 /** The harness as plain data, shared by all integration test files through TSDOCK_HARNESS. */
@@ -15,7 +14,7 @@ let cached: Promise<HarnessData> | undefined;
 
 /**
  * The suite's shared harness when scripts/test.mjs started one, else a private one for this file
- * (so a single test file can be run on its own with `node --test`), stopped when the file's tests end.
+ * (so a single test file can be run on its own with `node --test`); the harness stops it at process exit.
  */
 export function getHarness(): Promise<HarnessData> {
   cached ??= (async () => {
@@ -23,7 +22,6 @@ export function getHarness(): Promise<HarnessData> {
     if (file) return JSON.parse(fs.readFileSync(file, 'utf8')) as HarnessData;
     const { startHarness } = await import('../harness/index.js');
     const h = await startHarness();
-    after(() => h.stop());
     return { plain: h.plain, basicTls: { ...h.basicTls, certsDir: h.basicTls.certsDirFor() }, token: { ...h.token }, fixtures: h.fixtures, workDir: h.workDir };
   })();
   return cached;

@@ -26,7 +26,8 @@ export function register(parent: Command, cli: CliContext, name = 'images'): voi
         for (const r of rows) if (!seen.has(r.id)) seen.add(r.id) && cli.out(id(r.id));
         return;
       }
-      const view = rows.map((r) => ({
+      const expanded = o.digests ? rows.flatMap((r) => (r.digests.length > 1 ? r.digests.map((d) => ({ ...r, digest: d })) : [r])) : rows;
+      const view = expanded.map((r) => ({
         Containers: 'N/A',
         CreatedAt: r.created ? goTime(r.created) : '',
         CreatedSince: ago(r.created),

@@ -84,7 +84,11 @@ export function loadHostCerts(host: string, certDirs: string[]): { ca: Buffer[];
 }
 
 export function transportPolicy(host: string, opts: TransportPolicyOptions & { env?: NodeJS.ProcessEnv }): TransportPolicy {
-  const relaxed = opts.tlsVerify === false || (opts.tlsVerify !== true && (opts.insecure === true || isLoopbackHost(host)));
+  // Insecure (no verification, http allowed): --tls-verify=false or registries.conf `insecure`.
+  // Loopback registries may speak plain http, but an https one is still verified (podman's stance; docker
+  // would skip verification for 127.0.0.0/8), so a wrong or missing CA fails instead of passing silently.
+  const relaxed = opts.tlsVerify === false || (opts.tlsVerify !== true && opts.insecure === true);
+  const httpAllowed = relaxed || (opts.tlsVerify !== true && isLoopbackHost(host));
   const certs = loadHostCerts(host, opts.certDirs ?? defaultCertDirs(opts.env ?? process.env));
   const tlsOptions: TlsOptions = {};
   if (certs.ca.length > 0) tlsOptions.ca = [...tls.rootCertificates, ...certs.ca];
@@ -92,7 +96,7 @@ export function transportPolicy(host: string, opts: TransportPolicyOptions & { e
   if (certs.key) tlsOptions.key = certs.key;
   if (relaxed) tlsOptions.rejectUnauthorized = false;
   const cached = schemeCache.get(host);
-  const schemes: Scheme[] = !relaxed ? ['https'] : cached === 'http' ? ['http', 'https'] : ['https', 'http'];
+  const schemes: Scheme[] = !httpAllowed ? ['https'] : cached === 'http' ? ['http', 'https'] : ['https', 'http'];
   return { schemes, tls: tlsOptions };
 }
 

@@ -89,6 +89,13 @@ export class RegistryTransport {
         res = await this.http({ url, ...(last ? {} : { attempts: 1 }) });
       } catch (err) {
         if (!(err instanceof NetworkError)) throw err;
+        if (scheme === 'https' && isCertificateError(err)) {
+          throw new NetworkError(
+            `tls verification failed for registry ${this.opts.registry}: ${err.message} (install its CA as /etc/docker/certs.d/${this.opts.host}/ca.crt, or use --tls-verify=false)`,
+            err.code,
+            { cause: err },
+          );
+        }
         firstError ??= err;
         if (!last) continue;
         const why = firstError === err ? err.message : `${firstError.message}; ${err.message}`;
@@ -156,4 +163,22 @@ export class RegistryTransport {
     }
     return res;
   }
+}
+
+const CERT_ERRORS = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** A TLS server answered but its certificate did not verify: falling back to http would hide that. */
+function isCertificateError(err: NetworkError): boolean {
+  const code = err.code ?? (err.cause as { code?: string } | undefined)?.code;
+  return code !== undefined && CERT_ERRORS.has(code);
 }

@@ -70,9 +70,11 @@ test('loopback plain http: https is tried first, http is used and remembered', a
   assert.deepEqual(transportPolicy(plainHost, { certDirs: [] }).schemes, ['http', 'https']);
 });
 
-test('loopback https with a self-signed certificate works without verification', { skip: !haveOpenssl }, async () => {
-  await client(tlsHost).getManifest('latest');
+test('loopback https is still verified: an unknown CA fails with a clear error, tlsVerify=false skips it', { skip: !haveOpenssl }, async () => {
+  await assert.rejects(client(tlsHost).getManifest('latest'), /tls verification failed for registry .*certs\.d/);
+  await client(tlsHost, { tlsVerify: false }).getManifest('latest');
   assert.equal(cachedScheme(tlsHost), 'https');
+  await client(tlsHost, { certDirs: [path.join(dir, 'certs.d')] }).getManifest('latest');
 });
 
 test('tlsVerify=true needs the CA from certs.d', { skip: !haveOpenssl }, async () => {

@@ -26,6 +26,8 @@ export interface FixtureEntry {
   gnuLongName?: boolean;
 }
 
+export const isRoot = process.getuid?.() === 0;
+
 const TYPEFLAG = { file: '0', link: '1', symlink: '2', char: '3', block: '4', dir: '5', fifo: '6', sparse: 'S' } as const;
 
 export function buildTar(entries: FixtureEntry[], opts: { trailer?: boolean; padTo?: number } = {}): Buffer {
@@ -156,7 +158,15 @@ export function sandbox(label: string): { root: string; dest: string; outside: s
   const outside = path.join(root, 'outside');
   fs.mkdirSync(dest, { recursive: true });
   fs.mkdirSync(outside);
-  return { root, dest, outside, cleanup: () => fs.rmSync(root, { recursive: true, force: true }) };
+  return { root, dest, outside, cleanup: () => forceRemove(root) };
 }
 
-export const isRoot = process.getuid?.() === 0;
+/** rm -rf that also works unprivileged on trees with read-only directories (unpacked 0555 dirs). */
+export function forceRemove(root: string): void {
+  const walk = (dir: string): void => {
+    fs.chmodSync(dir, 0o700);
+    for (const d of fs.readdirSync(dir, { withFileTypes: true })) if (d.isDirectory()) walk(path.join(dir, d.name));
+  };
+  if (!isRoot && fs.existsSync(root)) walk(root);
+  fs.rmSync(root, { recursive: true, force: true });
+}

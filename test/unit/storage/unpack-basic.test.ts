@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import zlib from 'node:zlib';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { IntegrityError, TsdockError } from '../../../src/errors.js';
 import { lgetxattr } from '../../../src/sys/index.js';
+import { decompressStream } from '../../../src/storage/decompress.js';
 import { unpackLayer, type UnpackOptions } from '../../../src/storage/unpack.js';
 import { buildTar, isRoot, sandbox, streamOf, type FixtureEntry } from './fixtures.js';
 
@@ -170,12 +173,14 @@ describe('unpackLayer', () => {
     const cap = Buffer.from([0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     const stats = await unpack([
       { path: 'f', body: 'x', xattrs: { 'user.bin': bin, 'user.text': 'hello' } },
+      { path: 'ro', body: 'x', mode: 0o444, xattrs: { 'user.ro': 'set before the mode' } },
       { path: 'ping', body: 'x', mode: 0o755, uid: 0, xattrs: isRoot ? { 'security.capability': cap } : {} },
       { path: 'd/', type: 'dir', xattrs: { 'trusted.overlay.opaque': 'y', 'user.overlay.redirect': '/x', 'user.d': '1' } },
       { path: 'l', type: 'symlink', linkpath: 'f', xattrs: { 'user.no': 'symlinks cannot have user xattrs' } },
     ]);
     assert.ok(lgetxattr(at('f'), 'user.bin')!.equals(bin));
     assert.equal(lgetxattr(at('f'), 'user.text')!.toString(), 'hello');
+    assert.equal(lgetxattr(at('ro'), 'user.ro')!.toString(), 'set before the mode');
     assert.equal(lgetxattr(at('d'), 'user.d')!.toString(), '1');
     assert.equal(lgetxattr(at('d'), 'trusted.overlay.opaque'), undefined);
     assert.equal(lgetxattr(at('d'), 'user.overlay.redirect'), undefined);
@@ -234,6 +239,17 @@ describe('unpackLayer', () => {
     await assert.rejects(unpackLayer(streamOf(bad), box.dest, rootOpts), /invalid tar header at offset 0: checksum mismatch/);
   });
 
+  it('fails on a corrupt gzip layer, destroying the stream', async () => {
+    const gz = zlib.gzipSync(buildTar([{ path: 'f', body: crypto.randomBytes(200_000) }]));
+    gz.fill(0x42, 500, 600);
+    const source = streamOf(gz, 4096);
+    await assert.rejects(unpackLayer(source.pipe(decompressStream('gzip')), box.dest, rootOpts), (err: unknown) => {
+      assert.ok(err instanceof IntegrityError, String(err));
+      assert.match(err.message, /^gzip: /);
+      return true;
+    });
+  });
+
   it('refuses a destination that is not empty', async () => {
     fs.writeFileSync(at('leftover'), '');
     await assert.rejects(unpack([{ path: 'a', body: 'a' }]), (err: unknown) => err instanceof TsdockError && /not empty/.test(err.message));
@@ -243,5 +259,14 @@ describe('unpackLayer', () => {
     const ac = new AbortController();
     ac.abort(new Error('cancelled by test'));
     await assert.rejects(unpack([{ path: 'a', body: 'a' }], { ...rootOpts, signal: ac.signal }), /cancelled by test/);
+  });
+
+  it('stops promptly when aborted while the stream stalls', async () => {
+    const stalled = new PassThrough();
+    stalled.write(buildTar([{ path: 'a', body: 'a' }], { trailer: false }));
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new Error('stalled download cancelled')), 30);
+    await assert.rejects(unpackLayer(stalled, box.dest, { ...rootOpts, signal: ac.signal }), /stalled download cancelled/);
+    assert.ok(stalled.destroyed);
   });
 });

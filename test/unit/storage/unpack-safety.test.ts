@@ -56,6 +56,19 @@ describe('unpackLayer safety', () => {
     );
   });
 
+  it('rejects link -> /etc followed by link/<file>', async () => {
+    // a harmless name, so even a broken implementation could not damage the host
+    const name = `tsdock-must-not-exist-${process.pid}`;
+    await rejects(
+      [
+        { path: 'link', type: 'symlink', linkpath: '/etc' },
+        { path: `link/${name}`, body: 'pwned' },
+      ],
+      /its parent "link" is a symlink in this layer/,
+    );
+    assert.equal(fs.existsSync(`/etc/${name}`), false);
+  });
+
   it('rejects a write through a relative symlink, and mkdir under it', async () => {
     await rejects(
       [
