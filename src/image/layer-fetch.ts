@@ -26,7 +26,8 @@ class Meter extends Transform {
   bytes = 0;
   private last = 0;
   constructor(private readonly onBytes?: (n: number) => void) {
-    super();
+    // 1 MiB buffers: the default 16 KiB costs per-chunk overhead on every layer byte
+    super({ highWaterMark: 1 << 20 });
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.hash.update(chunk);

@@ -1,5 +1,6 @@
 import os from 'node:os';
-import koffi, { type IKoffiLib } from 'koffi';
+import { createRequire } from 'node:module';
+import type { IKoffiLib } from 'koffi';
 import { SysError } from './errors.js';
 
 /**
@@ -20,6 +21,13 @@ export interface Libc {
 const CANDIDATES = ['libc.so.6', 'libc.musl-x86_64.so.1', 'libc.musl-aarch64.so.1', 'libc.so'];
 
 let cached: Libc | undefined;
+let koffiModule: typeof import('koffi') | undefined;
+
+/** koffi itself is loaded on first use too: its native addon costs ~15 ms at start-up. */
+function koffi(): typeof import('koffi') {
+  koffiModule ??= createRequire(import.meta.url)('koffi') as typeof import('koffi');
+  return koffiModule;
+}
 
 export function libc(): Libc {
   if (cached) return cached;
@@ -27,7 +35,7 @@ export function libc(): Libc {
   const failures: string[] = [];
   for (const name of CANDIDATES) {
     try {
-      lib = koffi.load(name);
+      lib = koffi().load(name);
       break;
     } catch (err) {
       failures.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
@@ -57,7 +65,7 @@ export function invoke(call: () => number | bigint): { result: number; errno: 0 
     const raw = call();
     const result = typeof raw === 'bigint' ? Number(raw) : raw;
     if (result >= 0) return { result, errno: 0 };
-    const errno = koffi.errno();
+    const errno = koffi().errno();
     if (errno === EINTR) continue;
     return { result: -1, errno };
   }
