@@ -38,8 +38,21 @@ for p in "${PACKAGES[@]}"; do
   is_installed "$p" || missing+=("$p")
 done
 
+# The rootless integration tests run tsdock as this unprivileged user, with its own subordinate id ranges.
+TEST_USER=tsdock-test
+ensure_test_user() {
+  [[ $(id -u) -eq 0 ]] || return 0
+  if ! id "$TEST_USER" >/dev/null 2>&1; then
+    useradd --create-home --shell /bin/sh "$TEST_USER"
+    echo "install-deps: created user $TEST_USER"
+  fi
+  grep -q "^$TEST_USER:" /etc/subuid 2>/dev/null || { echo "$TEST_USER:400000:65536" >>/etc/subuid; echo "install-deps: subuid range for $TEST_USER"; }
+  grep -q "^$TEST_USER:" /etc/subgid 2>/dev/null || { echo "$TEST_USER:400000:65536" >>/etc/subgid; echo "install-deps: subgid range for $TEST_USER"; }
+}
+
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all present: ${PACKAGES[*]}"
+  ((check_only)) || ensure_test_user
   exit 0
 fi
 
@@ -77,3 +90,4 @@ if ((${#still[@]})); then
   exit 1
 fi
 echo "install-deps: installed: ${missing[*]}"
+ensure_test_user
