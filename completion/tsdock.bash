@@ -12,7 +12,8 @@ _tsdock() {
   done
   local words_list=""
   case "$verb" in
-    "") words_list="pull images rmi tag inspect history image info version -v --version --root --runroot --log-level" ;;
+    "") words_list="run pull images rmi tag inspect history image volume info version -v --version --root --runroot --log-level" ;;
+    run) words_list="--rm -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net --cap-add --cap-drop --privileged --security-opt --ulimit --init --platform --pull -q --quiet -i --interactive -t --tty --tls-verify" ;;
     pull) words_list="--platform -q --quiet --tls-verify --cert-dir --creds --authfile" ;;
     images) words_list="-a --all -q --quiet --digests --no-trunc -f --filter --format" ;;
     rmi) words_list="-f --force" ;;
@@ -29,6 +30,15 @@ _tsdock() {
         inspect) words_list="-f --format -s --size --type" ;;
         history) words_list="-H --human -q --quiet --no-trunc --format" ;;
         prune) words_list="-a --all -f --force" ;;
+      esac ;;
+    volume)
+      case "$sub" in
+        "") words_list="create ls list inspect rm remove prune" ;;
+        create) words_list="-d --driver --label -o --opt --name" ;;
+        ls|list) words_list="-q --quiet --format -f --filter" ;;
+        inspect) words_list="-f --format" ;;
+        rm|remove) words_list="-f --force" ;;
+        prune) words_list="-a --all --filter -f --force" ;;
       esac ;;
     info) words_list="-f --format" ;;
     version) words_list="-f --format" ;;

@@ -1,4 +1,4 @@
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 /** Progress events that long operations report; the CLI renders them (bars on a TTY, lines when piped). */
 export type ProgressEvent =
@@ -10,8 +10,10 @@ export type ProgressEvent =
  * store locations, a cancellation signal and a progress sink.
  */
 export interface Context {
-  stdout: Writable;
-  stderr: Writable;
+  /** the container's stdin for -i; a real fd (process.stdin) is handed to the container directly */
+  stdin?: Readable & { fd?: number; isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
+  stdout: Writable & { fd?: number; isTTY?: boolean };
+  stderr: Writable & { fd?: number; isTTY?: boolean };
   env: NodeJS.ProcessEnv;
   cwd: string;
   signal?: AbortSignal;

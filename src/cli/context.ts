@@ -50,7 +50,11 @@ export class CliContext {
   /** The api context built from the global flags. */
   api(): Context {
     const paths = resolvePaths(this.env, { root: this.global.root, runRoot: this.global.runroot });
+    const stdin = this.stdout === process.stdout ? () => process.stdin : () => undefined;
     return {
+      get stdin() {
+        return stdin();
+      },
       stdout: this.stdout,
       stderr: this.stderr,
       env: this.env,

@@ -30,6 +30,8 @@ export function buildProgram(cli: CliContext): Command {
     .addOption(new Option('--log-level <level>', 'Log level').choices(['debug', 'info', 'warn', 'error']).default('warn'))
     .helpOption('-h, --help', 'Print usage')
     .addHelpCommand(false)
+    // docker semantics: flags after `run IMAGE` belong to the container's command
+    .enablePositionalOptions()
     .showSuggestionAfterError(false)
     .exitOverride()
     .configureOutput({

@@ -42,6 +42,27 @@ export class LayerStore {
     return readJson<LayerMeta>(path.join(this.dirOf(chainId), 'layer.json'));
   }
 
+  /**
+   * A short relative name for a layer's diff dir, `l/<20 hex>` under `dir`, for overlay's lowerdir option:
+   * with a chdir into `dir`, 128 layers fit in the one-page mount option limit (full paths would not).
+   */
+  shortLink(chainId: string): string {
+    const hex = chainId.split(':')[1]!;
+    const rel = path.join('l', hex.slice(0, 20));
+    const link = path.join(this.dir, rel);
+    try {
+      fs.symlinkSync(path.join('..', chainId.split(':')[0]!, hex, 'diff'), link);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        fs.mkdirSync(path.dirname(link), { recursive: true });
+        return this.shortLink(chainId);
+      }
+      if (code !== 'EEXIST') throw err;
+    }
+    return rel;
+  }
+
   /** A fresh work directory with an empty diff/ inside, to unpack into and then `commit`. */
   async prepare(): Promise<{ work: string; diff: string }> {
     const work = await makeTmpDir(this.root, 'layer');
@@ -83,6 +104,8 @@ export class LayerStore {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
     await removeTree(trash);
+    const [algo, hex] = chainId.split(':');
+    if (algo && hex) await fs.promises.rm(path.join(this.dir, 'l', hex.slice(0, 20)), { force: true });
   }
 
   async list(): Promise<string[]> {
@@ -93,7 +116,7 @@ export class LayerStore {
     } catch {
       return out;
     }
-    for (const algo of algos) {
+    for (const algo of algos.filter((a) => a === 'sha256' || a === 'sha512')) {
       for (const hex of await fs.promises.readdir(path.join(this.dir, algo))) out.push(`${algo}:${hex}`);
     }
     return out;

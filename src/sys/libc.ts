@@ -15,6 +15,15 @@ export interface Libc {
   lgetxattr(path: string, name: string, value: Buffer | null, size: number): number;
   llistxattr(path: string, list: Buffer | null, size: number): number;
   renameat2(olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number): number;
+  posix_openpt(flags: number): number;
+  grantpt(fd: number): number;
+  unlockpt(fd: number): number;
+  /** returns 0 or an error number (not -1/errno) */
+  ptsname_r(fd: number, buf: Buffer, size: number): number;
+  /** ioctl with a pointer argument (declared non-variadic: same calling convention on x86_64/aarch64 Linux) */
+  ioctl(fd: number, request: number, arg: Buffer | null): number;
+  /** fcntl with an int argument (F_GETFL/F_SETFL/F_GETFD/F_SETFD) */
+  fcntl(fd: number, cmd: number, arg: number): number;
 }
 
 /** glibc first; musl names so an Alpine-built node still finds its libc. */
@@ -49,6 +58,12 @@ export function libc(): Libc {
     lgetxattr: lib.func('intptr_t lgetxattr(const char *path, const char *name, void *value, size_t size)'),
     llistxattr: lib.func('intptr_t llistxattr(const char *path, void *list, size_t size)'),
     renameat2: lib.func('int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags)'),
+    posix_openpt: lib.func('int posix_openpt(int flags)'),
+    grantpt: lib.func('int grantpt(int fd)'),
+    unlockpt: lib.func('int unlockpt(int fd)'),
+    ptsname_r: lib.func('int ptsname_r(int fd, void *buf, size_t buflen)'),
+    ioctl: lib.func('int ioctl(int fd, unsigned long request, void *arg)'),
+    fcntl: lib.func('int fcntl(int fd, int cmd, int arg)'),
   };
   cached = fns;
   return fns;

@@ -17,6 +17,7 @@ export interface CommandEntry {
  * and small commands do not pay for the whole engine. Keep in sync with completion/ and man/.
  */
 export const commands: CommandEntry[] = [
+  { name: 'run', summary: 'Create and run a new container from an image', load: () => import('./run.js') },
   { name: 'pull', summary: 'Pull an image from a registry', load: () => import('./pull.js') },
   { name: 'images', summary: 'List images', load: () => import('./images.js') },
   { name: 'rmi', summary: 'Remove one or more images', load: () => import('./rmi.js') },
@@ -24,6 +25,7 @@ export const commands: CommandEntry[] = [
   { name: 'inspect', summary: 'Return low-level information on tsdock objects', load: () => import('./inspect.js') },
   { name: 'history', summary: 'Show the history of an image', load: () => import('./history.js') },
   { name: 'image', summary: 'Manage images', load: () => import('./image.js') },
+  { name: 'volume', summary: 'Manage volumes', load: () => import('./volume.js') },
   { name: 'info', summary: 'Display system-wide information', load: () => import('./info.js') },
   { name: 'version', summary: 'Show the tsdock version information', load: () => import('./version.js') },
 ];

@@ -15,8 +15,8 @@ const PHASES: Record<string, string> = {
  * docker pull's per-layer display: live bars redrawn in place on a TTY; when piped, one plain line per
  * status message and per finished layer, nothing else (parseable).
  */
-export function layerProgress(cli: CliContext): { onEvent: (e: ProgressEvent) => void; done: () => void } {
-  const tty = cli.isTTY && cli.env.TERM !== 'dumb';
+export function layerProgress(cli: CliContext, out: NodeJS.WritableStream & { isTTY?: boolean } = cli.stdout): { onEvent: (e: ProgressEvent) => void; done: () => void } {
+  const tty = Boolean(out.isTTY) && cli.env.TERM !== 'dumb';
   const order: string[] = [];
   const lines = new Map<string, string>();
   let drawn = 0;
@@ -25,15 +25,15 @@ export function layerProgress(cli: CliContext): { onEvent: (e: ProgressEvent) =>
     const now = Date.now();
     if (!force && now - lastDraw < 80) return;
     lastDraw = now;
-    let out = drawn > 0 ? `\x1b[${drawn}A` : '';
-    for (const id of order) out += `\x1b[2K${id}: ${lines.get(id)}\n`;
+    let frame = drawn > 0 ? `\x1b[${drawn}A` : '';
+    for (const id of order) frame += `\x1b[2K${id}: ${lines.get(id)}\n`;
     drawn = order.length;
-    cli.stdout.write(out);
+    out.write(frame);
   };
   const onEvent = (e: ProgressEvent) => {
     if (e.kind === 'status') {
       if (tty && drawn) redraw(true);
-      cli.stdout.write(`${e.message}\n`);
+      out.write(`${e.message}\n`);
       drawn = 0;
       order.length = 0;
       return;
@@ -43,7 +43,7 @@ export function layerProgress(cli: CliContext): { onEvent: (e: ProgressEvent) =>
     if (e.phase === 'downloading' && e.total) text += ` ${bar(e.current ?? 0, e.total)} ${humanSize(e.current ?? 0)}/${humanSize(e.total)}`;
     lines.set(e.id, text);
     if (tty) redraw(e.phase !== 'downloading');
-    else if (e.phase === 'exists' || e.phase === 'complete') cli.stdout.write(`${e.id}: ${text}\n`);
+    else if (e.phase === 'exists' || e.phase === 'complete') out.write(`${e.id}: ${text}\n`);
   };
   return { onEvent, done: () => tty && order.length > 0 && redraw(true) };
 }

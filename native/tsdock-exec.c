@@ -1,0 +1,843 @@
+/*
+ * tsdock-exec: the container executor. It carries out an ExecPlan (src/runtime/plan-types.ts) decided entirely
+ * in TypeScript and makes no decisions of its own.
+ *
+ * fds on entry: 0-2 the container's stdio, 3 the encoded plan (read to EOF), 4 the status channel.
+ *
+ * Plan wire format (written by src/runtime/plan-encode.ts): a sequence of netstrings "<len>:<bytes>," (len in
+ * decimal, bytes may be binary). The parser turns each trailing ',' into a NUL in place, so every field is a C
+ * string inside one static buffer. Fields form records, a keyword followed by a fixed number of fields:
+ *   tsdock-plan <version=1>           first record                  end                      last record
+ *   clone <flags>   init <0|1>   pidfile <path>
+ *   setgroups <allow|deny>   uidmap <cid> <hid> <size>   gidmap <cid> <hid> <size>      (idMaps kind "write")
+ *   uidcmd <argc> <arg>...   gidcmd <argc> <arg>...                                     (idMaps kind "commands")
+ *   step <op> <npairs> (<key> <value>)...   keys: source target fstype flags data root create(dir|file)
+ *                                           optional(0|1) path mode uid gid major minor name
+ *   arg <s>   candidate <path>   env <K=V>   cwd <path>   user <uid> <gid>   addgid <gid>   umask <mode>
+ *   nonewprivs <0|1>   caps <bounding> <effective> <permitted> <inheritable> <ambient>
+ *   rlimit <resource> <soft> <hard>   seccomp <flags> <struct sock_filter bytes>   terminal <0|1>
+ *   oomscoreadj <n>
+ * Numbers are decimal (64-bit masks and limits unsigned, others may carry a leading '-').
+ *
+ * Status lines on fd 4: "pid <hostpid>" (the container's init runs), "error <step> <errno>" (step >= 0: index
+ * into plan steps; negative: see the E_* list below), then "exit <code>" or "signal <n>". The executor exits
+ * with docker's code: the container's, 128+n when killed by signal n, 125 for setup failures, 126/127 for exec.
+ *
+ * After clone() the child calls only async-signal-safe functions and raw syscalls, and allocates nothing.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#define RES_NO_MAGICLINKS 0x02ULL
+#define RES_IN_ROOT 0x10ULL
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_RAISE 2
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+#define ST_RELATIME_ 4096
+
+struct open_how_ { uint64_t flags, mode, resolve; };
+
+/* negative step numbers (mirrored by ExecStep in src/runtime/plan-encode.ts) */
+enum {
+  E_EXEC = -1, E_UIDMAP = -2, E_GIDMAP = -3, E_PLAN = -4, E_INTERNAL = -5, E_PIDFILE = -6, E_USERNS = -7,
+  E_RLIMIT = -8, E_OOM = -9, E_BOUNDING = -10, E_SETGROUPS = -11, E_SETGID = -12, E_SETUID = -13, E_CAPS = -14,
+  E_NNP = -15, E_CWD = -16, E_TTY = -17, E_FDS = -18, E_SECCOMP = -19, E_INIT = -20,
+};
+
+#define PLAN_MAX (16u << 20)
+#define MAX_STEPS 4096
+#define MAX_ARGV 16384
+#define MAX_ENV 16384
+#define MAX_CAND 1024
+#define MAX_GROUPS 1024
+#define MAX_RL 64
+#define MAX_CMD 1024
+#define MAP_TXT 16384
+
+enum { OP_MOUNT = 1, OP_MKDIR, OP_SYMLINK, OP_MKNOD, OP_CHDIR, OP_PIVOT, OP_HOSTNAME, OP_DOMAINNAME, OP_WRITE,
+       OP_MASK, OP_READONLY, OP_PROPAGATION };
+enum { CREATE_NONE = 0, CREATE_DIR, CREATE_FILE };
+
+struct step {
+  int op, create, optional;
+  const char *source, *target, *fstype, *data, *root, *path, *name;
+  size_t data_len;
+  unsigned long flags;
+  unsigned mode, major, minor;
+  long long uid, gid;
+};
+struct rl { int res; uint64_t soft, hard; };
+
+static char plan[PLAN_MAX + 1];
+static size_t plan_len, ppos;
+static int perr;
+
+static unsigned long clone_flags;
+static int init_mode;
+static const char *pidfile;
+static int map_kind; /* 0 none, 1 write, 2 commands */
+static const char *setgroups_val;
+static char uidmap_txt[MAP_TXT], gidmap_txt[MAP_TXT];
+static size_t uidmap_len, gidmap_len;
+static const char *uidcmd[MAX_CMD + 1], *gidcmd[MAX_CMD + 1];
+static int nuidcmd, ngidcmd;
+static struct step steps[MAX_STEPS];
+static int nsteps;
+static const char *argv_[MAX_ARGV + 1], *envp_[MAX_ENV + 1], *cands[MAX_CAND];
+static int argc_, nenv, ncands;
+static const char *cwd = "/";
+static long long p_uid, p_gid;
+static gid_t groups[MAX_GROUPS];
+static int ngroups;
+static unsigned p_umask = 022;
+static int nnp, terminal, has_oom;
+static long long oom;
+static uint64_t cap_bnd, cap_eff, cap_prm, cap_inh, cap_amb;
+static struct rl rls[MAX_RL];
+static int nrl;
+static const char *sc_prog;
+static size_t sc_len;
+static unsigned sc_flags;
+static int has_seccomp;
+
+static int last_cap = 40;
+static int sync_r = -1, sync_w = -1, err_r = -1, err_w = -1;
+static sigset_t fwd_set; /* forwarded signals + SIGCHLD, blocked in the executor (and the --init reaper) */
+static const int fwd_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
+/* ---------------------------------------------------------------- helpers usable before and after clone */
+
+static size_t fmt_ll(char *out, long long v) {
+  char tmp[24];
+  size_t n = 0, i = 0;
+  unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+  do tmp[n++] = (char)('0' + u % 10); while ((u /= 10) != 0);
+  if (v < 0) out[i++] = '-';
+  while (n) out[i++] = tmp[--n];
+  out[i] = 0;
+  return i;
+}
+
+static int write_all(int fd, const void *buf, size_t len) {
+  const char *p = buf;
+  while (len) {
+    ssize_t r = write(fd, p, len);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return -1;
+    p += r;
+    len -= (size_t)r;
+  }
+  return 0;
+}
+
+/* one status line on fd 4: "<word> <a>[ <b>]\n" */
+static void status(const char *word, long long a, int with_b, long long b) {
+  char line[80];
+  size_t n = strlen(word);
+  memcpy(line, word, n);
+  line[n++] = ' ';
+  n += fmt_ll(line + n, a);
+  if (with_b) {
+    line[n++] = ' ';
+    n += fmt_ll(line + n, b);
+  }
+  line[n++] = '\n';
+  write_all(4, line, n);
+}
+
+/* child side: report {step, errno} on the error pipe and exit */
+static void fail(int step, int err) {
+  int32_t msg[2] = { step, err };
+  write_all(err_w, msg, sizeof msg);
+  _exit(1);
+}
+
+static int oa2(int dfd, const char *p, uint64_t resolve) {
+  struct open_how_ how = { O_PATH | O_CLOEXEC, 0, resolve };
+  int fd;
+  do fd = (int)syscall(SYS_openat2, dfd, p, &how, sizeof how); while (fd < 0 && errno == EINTR);
+  return fd;
+}
+
+/* ---------------------------------------------------------------- plan parsing (before clone) */
+
+static const char *tok(size_t *len) {
+  size_t n = 0, i = ppos;
+  int digits = 0;
+  while (i < plan_len && plan[i] >= '0' && plan[i] <= '9' && digits < 10) n = n * 10 + (size_t)(plan[i++] - '0'), digits++;
+  if (!digits || i >= plan_len || plan[i] != ':' || n > plan_len - i - 1 || plan_len - i - 1 - n < 1 || plan[i + 1 + n] != ',') {
+    perr = EINVAL;
+    if (len) *len = 0;
+    return "";
+  }
+  plan[i + 1 + n] = 0;
+  ppos = i + 2 + n;
+  if (len) *len = n;
+  return plan + i + 1;
+}
+static const char *str(void) { return tok(NULL); }
+static uint64_t u64(void) {
+  size_t n;
+  const char *s = tok(&n);
+  uint64_t v = 0;
+  if (!n) perr = EINVAL;
+  for (size_t i = 0; i < n; i++) {
+    unsigned d = (unsigned)(s[i] - '0');
+    if (d > 9 || v > (UINT64_MAX - d) / 10) { perr = EINVAL; return 0; }
+    v = v * 10 + d;
+  }
+  return v;
+}
+static long long i64(void) {
+  size_t n;
+  const char *s = tok(&n);
+  int neg = n > 0 && s[0] == '-';
+  unsigned long long v = 0;
+  if (n == (size_t)neg) perr = EINVAL;
+  for (size_t i = (size_t)neg; i < n; i++) {
+    unsigned d = (unsigned)(s[i] - '0');
+    if (d > 9 || v > ((unsigned long long)LLONG_MAX - d) / 10) { perr = EINVAL; return 0; }
+    v = v * 10 + d;
+  }
+  return neg ? -(long long)v : (long long)v;
+}
+
+static void map_line(char *txt, size_t *len) {
+  long long c = i64(), h = i64(), s = i64();
+  if (*len + 80 > MAP_TXT) { perr = E2BIG; return; }
+  *len += fmt_ll(txt + *len, c);
+  txt[(*len)++] = ' ';
+  *len += fmt_ll(txt + *len, h);
+  txt[(*len)++] = ' ';
+  *len += fmt_ll(txt + *len, s);
+  txt[(*len)++] = '\n';
+  map_kind = 1;
+}
+
+static int cmd(const char **out, int *n) {
+  long long c = i64();
+  if (c < 1 || c > MAX_CMD) return perr = c < 1 ? EINVAL : E2BIG;
+  for (long long i = 0; i < c; i++) out[i] = str();
+  out[c] = NULL;
+  *n = (int)c;
+  map_kind = 2;
+  return 0;
+}
+
+static const char *const OPS[] = { "", "mount", "mkdir", "symlink", "mknod", "chdir", "pivot_root", "sethostname",
+                                   "setdomainname", "write", "mask", "readonly", "propagation" };
+
+static void parse_step(void) {
+  if (nsteps >= MAX_STEPS) { perr = E2BIG; return; }
+  struct step *s = &steps[nsteps++];
+  const char *op = str();
+  s->uid = s->gid = -1;
+  for (int i = 1; i < (int)(sizeof OPS / sizeof *OPS); i++)
+    if (!strcmp(op, OPS[i])) s->op = i;
+  if (!s->op) perr = EINVAL;
+  long long n = i64();
+  for (long long i = 0; i < n && !perr; i++) {
+    const char *k = str();
+    if (!strcmp(k, "source")) s->source = str();
+    else if (!strcmp(k, "target")) s->target = str();
+    else if (!strcmp(k, "fstype")) s->fstype = str();
+    else if (!strcmp(k, "data")) s->data = tok(&s->data_len);
+    else if (!strcmp(k, "root")) s->root = str();
+    else if (!strcmp(k, "path")) s->path = str();
+    else if (!strcmp(k, "name")) s->name = str();
+    else if (!strcmp(k, "flags")) s->flags = (unsigned long)u64();
+    else if (!strcmp(k, "mode")) s->mode = (unsigned)u64();
+    else if (!strcmp(k, "major")) s->major = (unsigned)u64();
+    else if (!strcmp(k, "minor")) s->minor = (unsigned)u64();
+    else if (!strcmp(k, "uid")) s->uid = i64();
+    else if (!strcmp(k, "gid")) s->gid = i64();
+    else if (!strcmp(k, "optional")) s->optional = (int)i64();
+    else if (!strcmp(k, "create")) {
+      const char *c = str();
+      s->create = !strcmp(c, "dir") ? CREATE_DIR : !strcmp(c, "file") ? CREATE_FILE : (perr = EINVAL, 0);
+    } else perr = EINVAL;
+  }
+  /* every op needs its string fields */
+  switch (s->op) {
+  case OP_MOUNT: if (!s->target) perr = EINVAL; break;
+  case OP_SYMLINK: if (!s->target || !s->path) perr = EINVAL; break;
+  case OP_PIVOT: if (!s->root) perr = EINVAL; break;
+  case OP_HOSTNAME: case OP_DOMAINNAME: if (!s->name) perr = EINVAL; break;
+  case OP_WRITE: if (!s->path || !s->data) perr = EINVAL; break;
+  default: if (!s->path) perr = EINVAL; break;
+  }
+}
+
+static int parse(void) {
+  if (strcmp(str(), "tsdock-plan") || perr) return EINVAL;
+  if (strcmp(str(), "1")) return perr ? perr : EPROTO;
+  for (;;) {
+    const char *k = str();
+    if (perr) return perr;
+    if (!strcmp(k, "end")) break;
+    else if (!strcmp(k, "clone")) clone_flags = (unsigned long)u64();
+    else if (!strcmp(k, "init")) init_mode = (int)i64();
+    else if (!strcmp(k, "pidfile")) pidfile = str();
+    else if (!strcmp(k, "setgroups")) setgroups_val = str();
+    else if (!strcmp(k, "uidmap")) map_line(uidmap_txt, &uidmap_len);
+    else if (!strcmp(k, "gidmap")) map_line(gidmap_txt, &gidmap_len);
+    else if (!strcmp(k, "uidcmd")) cmd(uidcmd, &nuidcmd);
+    else if (!strcmp(k, "gidcmd")) cmd(gidcmd, &ngidcmd);
+    else if (!strcmp(k, "step")) parse_step();
+    else if (!strcmp(k, "arg")) { if (argc_ >= MAX_ARGV) return E2BIG; argv_[argc_++] = str(); }
+    else if (!strcmp(k, "env")) { if (nenv >= MAX_ENV) return E2BIG; envp_[nenv++] = str(); }
+    else if (!strcmp(k, "candidate")) { if (ncands >= MAX_CAND) return E2BIG; cands[ncands++] = str(); }
+    else if (!strcmp(k, "cwd")) cwd = str();
+    else if (!strcmp(k, "user")) { p_uid = i64(); p_gid = i64(); }
+    else if (!strcmp(k, "addgid")) { if (ngroups >= MAX_GROUPS) return E2BIG; groups[ngroups++] = (gid_t)i64(); }
+    else if (!strcmp(k, "umask")) p_umask = (unsigned)u64() & 07777;
+    else if (!strcmp(k, "nonewprivs")) nnp = (int)i64();
+    else if (!strcmp(k, "terminal")) terminal = (int)i64();
+    else if (!strcmp(k, "oomscoreadj")) { has_oom = 1; oom = i64(); }
+    else if (!strcmp(k, "caps")) { cap_bnd = u64(); cap_eff = u64(); cap_prm = u64(); cap_inh = u64(); cap_amb = u64(); }
+    else if (!strcmp(k, "rlimit")) {
+      if (nrl >= MAX_RL) return E2BIG;
+      rls[nrl].res = (int)i64(); rls[nrl].soft = u64(); rls[nrl].hard = u64(); nrl++;
+    } else if (!strcmp(k, "seccomp")) {
+      sc_flags = (unsigned)u64();
+      sc_prog = tok(&sc_len);
+      has_seccomp = 1;
+      if (sc_len == 0 || sc_len % sizeof(struct sock_filter) || sc_len / sizeof(struct sock_filter) > 0xffff) perr = EINVAL;
+    } else return EINVAL;
+    if (perr) return perr;
+  }
+  if (ppos != plan_len || argc_ == 0) return EINVAL;
+  const unsigned long ns = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET;
+  if (clone_flags & ~ns) return EINVAL;
+  if ((clone_flags & CLONE_NEWUSER) && (map_kind == 0 || (map_kind == 2 && (!nuidcmd || !ngidcmd)))) return EINVAL;
+  argv_[argc_] = NULL;
+  envp_[nenv] = NULL;
+  return 0;
+}
+
+static int read_plan(void) {
+  for (;;) {
+    if (plan_len == PLAN_MAX) return E2BIG;
+    ssize_t r = read(3, plan + plan_len, PLAN_MAX - plan_len);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return errno;
+    if (r == 0) break;
+    plan_len += (size_t)r;
+  }
+  close(3);
+  return parse();
+}
+
+/* ---------------------------------------------------------------- child: steps */
+
+static char pbuf[PATH_MAX + 1];
+
+static int root_scoped(uint64_t resolve) { return (resolve & RES_IN_ROOT) != 0; }
+
+/*
+ * Resolve `path` (beneath the directory fd `base`, scoped to it when `resolve` has RESOLVE_IN_ROOT) to an O_PATH
+ * fd. With `create`, missing components are made one at a time through the fd of their (resolved) parent, so a
+ * symlink can never lead a creation outside the root. Returns -1 with errno on failure.
+ */
+static int resolve_at(int base, uint64_t resolve, const char *path, int create, unsigned mode, long long uid, long long gid, int depth) {
+  int fd = oa2(base, path, resolve);
+  if (fd >= 0 || errno != ENOENT || !create) return fd;
+  if (strlen(path) >= sizeof pbuf) { errno = ENAMETOOLONG; return -1; }
+  size_t n = 0;
+  if (path[0] == '/') pbuf[n++] = '/';
+  pbuf[n] = 0;
+  int parent = oa2(base, n ? "/" : ".", resolve);
+  if (parent < 0) return -1;
+  for (const char *p = path;;) {
+    while (*p == '/') p++;
+    if (!*p) break;
+    const char *e = p;
+    while (*e && *e != '/') e++;
+    const char *rest = e;
+    while (*rest == '/') rest++;
+    int last = !*rest;
+    if (n && pbuf[n - 1] != '/') pbuf[n++] = '/';
+    const char *name = pbuf + n;
+    memcpy(pbuf + n, p, (size_t)(e - p));
+    n += (size_t)(e - p);
+    pbuf[n] = 0;
+    fd = oa2(base, pbuf, resolve);
+    if (fd < 0 && errno == ENOENT) {
+      int r;
+      if (last && create == CREATE_FILE) {
+        r = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (r >= 0) close(r);
+      } else r = mkdirat(parent, name, mode);
+      if (r < 0 && errno != EEXIST) { int e2 = errno; close(parent); errno = e2; return -1; }
+      if (r >= 0 && (uid >= 0 || gid >= 0) && fchownat(parent, name, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW) < 0) {
+        int e2 = errno; close(parent); errno = e2; return -1;
+      }
+      fd = oa2(base, pbuf, resolve);
+      if (fd < 0 && errno == ENOENT && root_scoped(resolve)) {
+        /* a dangling symlink (e.g. /evil -> /etc/shadow, missing): create its target inside the root, as
+           docker does, by resolving "<link target>/<rest>" from the symlink's directory (depth-limited) */
+        char link[PATH_MAX], next[PATH_MAX];
+        ssize_t ln = readlinkat(parent, name, link, sizeof link - 1);
+        if (ln > 0 && depth < 40) {
+          link[ln] = 0;
+          size_t dirlen = (size_t)(name - pbuf), restlen = strlen(rest);
+          size_t need = (link[0] == '/' ? 0 : dirlen) + (size_t)ln + 1 + restlen + 1;
+          close(parent);
+          if (need > sizeof next) { errno = ENAMETOOLONG; return -1; }
+          size_t k = 0;
+          if (link[0] != '/') { memcpy(next, pbuf, dirlen); k = dirlen; }
+          memcpy(next + k, link, (size_t)ln); k += (size_t)ln;
+          if (restlen) { next[k++] = '/'; memcpy(next + k, rest, restlen); k += restlen; }
+          next[k] = 0;
+          return resolve_at(base, resolve, next, create, mode, uid, gid, depth + 1);
+        }
+        errno = ENOENT;
+      }
+    }
+    int e2 = errno;
+    close(parent);
+    if (fd < 0) { errno = e2; return -1; }
+    parent = fd;
+    p = e;
+  }
+  return parent;
+}
+
+/* open `root` and resolve `path` in it; *fdpath gets "/proc/self/fd/N" for mounting through the fd */
+static int resolve_step(const char *root, const char *path, int create, unsigned mode, long long uid, long long gid, char *fdpath) {
+  int base = AT_FDCWD, fd;
+  uint64_t res = 0;
+  if (root) {
+    base = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (base < 0) return -1;
+    res = RES_IN_ROOT | RES_NO_MAGICLINKS;
+  }
+  fd = resolve_at(base, res, path, create, mode, uid, gid, 0);
+  int e = errno;
+  if (root) close(base);
+  errno = e;
+  if (fd >= 0 && fdpath) {
+    memcpy(fdpath, "/proc/self/fd/", 14);
+    fmt_ll(fdpath + 14, fd);
+  }
+  return fd;
+}
+
+/* statfs flags that a bind remount must keep (locked in a user namespace), as MS_* bits */
+static unsigned long kept_flags(const char *target) {
+  struct statfs sf;
+  if (statfs(target, &sf) < 0) return 0;
+  unsigned long f = (unsigned long)sf.f_flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME);
+  if (sf.f_flags & ST_RELATIME_) f |= MS_RELATIME;
+  return f;
+}
+
+static int bind_remount(const char *target, unsigned long flags) {
+  unsigned long f = MS_BIND | MS_REMOUNT | (flags & ~(unsigned long)(MS_BIND | MS_REC | MS_REMOUNT | MS_PRIVATE | MS_SLAVE | MS_SHARED | MS_UNBINDABLE));
+  if (mount(NULL, target, NULL, f, NULL) == 0) return 0;
+  if (errno != EPERM) return errno;
+  return mount(NULL, target, NULL, f | (kept_flags(target) & ~(unsigned long)MS_RDONLY), NULL) == 0 ? 0 : errno;
+}
+
+/* mount(2), then the remount a bind needs for its other flags, then propagation as its own call (as runc) */
+static int do_mount(const char *src, const char *target, const char *fstype, unsigned long flags, const char *data) {
+  const unsigned long prop = MS_PRIVATE | MS_SLAVE | MS_SHARED | MS_UNBINDABLE;
+  unsigned long base = flags & ~prop;
+  if (!(flags & prop) || (base & ~(unsigned long)(MS_REC | MS_SILENT))) {
+    if (mount(src && *src ? src : NULL, target, fstype && *fstype ? fstype : NULL, base, data && *data ? data : NULL) < 0)
+      return errno;
+    if ((base & MS_BIND) && !(base & MS_REMOUNT) && (base & ~(unsigned long)(MS_BIND | MS_REC | MS_SILENT))) {
+      int e = bind_remount(target, base);
+      if (e) return e;
+    }
+  }
+  if ((flags & prop) && mount(NULL, target, NULL, (flags & prop) | (flags & MS_REC), NULL) < 0) return errno;
+  return 0;
+}
+
+static int step_mount(const struct step *s) {
+  char fdpath[40];
+  const char *target = s->target;
+  int fd = -1, e;
+  if (s->root || s->create) {
+    fd = resolve_step(s->root, s->target, s->create, s->create == CREATE_FILE ? 0644 : 0755, -1, -1, fdpath);
+    if (fd < 0) return (errno == ENOENT && s->optional) ? 0 : errno;
+    if (s->root) target = fdpath;
+    else close(fd), fd = -1;
+  }
+  e = do_mount(s->source, target, s->fstype, s->flags, s->data);
+  if (fd >= 0) close(fd);
+  return (e == ENOENT && s->optional) ? 0 : e;
+}
+
+static int step_pivot(const char *root) {
+  int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC), newroot = -1, e = 0;
+  if (oldroot < 0) return errno;
+  newroot = open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (newroot < 0 || fchdir(newroot) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || fchdir(oldroot) < 0 ||
+      mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+    e = errno;
+  close(oldroot);
+  if (newroot >= 0) close(newroot);
+  return e;
+}
+
+static int step_write(const char *path, const char *data, size_t len) {
+  int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC), e = 0;
+  if (fd < 0) return errno;
+  if (write_all(fd, data, len) < 0) e = errno ? errno : EIO;
+  close(fd);
+  return e;
+}
+
+static int run_step(const struct step *s) {
+  int fd;
+  struct stat st;
+  switch (s->op) {
+  case OP_MOUNT: return step_mount(s);
+  case OP_MKDIR:
+    fd = resolve_step(s->root, s->path, CREATE_DIR, s->mode, s->uid, s->gid, NULL);
+    if (fd < 0) return errno;
+    close(fd);
+    return 0;
+  case OP_SYMLINK: return symlink(s->target, s->path) < 0 && errno != EEXIST ? errno : 0;
+  case OP_MKNOD:
+    if (mknod(s->path, s->mode, makedev(s->major, s->minor)) < 0) return errno == EEXIST ? 0 : errno;
+    return lchown(s->path, (uid_t)s->uid, (gid_t)s->gid) < 0 ? errno : 0;
+  case OP_CHDIR: return chdir(s->path) < 0 ? errno : 0;
+  case OP_PIVOT: return step_pivot(s->root);
+  case OP_HOSTNAME: return sethostname(s->name, strlen(s->name)) < 0 ? errno : 0;
+  case OP_DOMAINNAME: return setdomainname(s->name, strlen(s->name)) < 0 ? errno : 0;
+  case OP_WRITE: return step_write(s->path, s->data, s->data_len);
+  case OP_MASK:
+    if (stat(s->path, &st) < 0) return errno == ENOENT ? 0 : errno;
+    if (S_ISDIR(st.st_mode)) return mount("tmpfs", s->path, "tmpfs", MS_RDONLY, NULL) < 0 ? errno : 0;
+    return mount("/dev/null", s->path, NULL, MS_BIND, NULL) < 0 ? errno : 0;
+  case OP_READONLY:
+    if (mount(s->path, s->path, NULL, MS_BIND | MS_REC, NULL) < 0) return errno == ENOENT ? 0 : errno;
+    return mount(NULL, s->path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | (kept_flags(s->path) & ~(unsigned long)MS_RDONLY), NULL) < 0 ? errno : 0;
+  case OP_PROPAGATION: return mount(NULL, s->path, NULL, s->flags, NULL) < 0 ? errno : 0;
+  }
+  return EINVAL;
+}
+
+/* ---------------------------------------------------------------- child: process */
+
+static int capset_(uint64_t eff, uint64_t prm, uint64_t inh) {
+  struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+  struct __user_cap_data_struct d[2] = {
+    { (uint32_t)eff, (uint32_t)prm, (uint32_t)inh },
+    { (uint32_t)(eff >> 32), (uint32_t)(prm >> 32), (uint32_t)(inh >> 32) },
+  };
+  return (int)syscall(SYS_capset, &h, d);
+}
+
+static int drop_bounding(uint64_t keep) {
+  for (int c = 0; c <= last_cap && c < 64; c++)
+    if (!(keep & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL) return -1;
+  return 0;
+}
+
+static void load_seccomp(void) {
+  struct sock_fprog prog = { (unsigned short)(sc_len / sizeof(struct sock_filter)), (struct sock_filter *)(uintptr_t)sc_prog };
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, sc_flags, &prog) < 0) fail(E_SECCOMP, errno);
+}
+
+static void reset_signals(void) {
+  struct sigaction sa;
+  sigset_t none;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < _NSIG; sig++) sigaction(sig, &sa, NULL); /* EINVAL for KILL/STOP and glibc's own: fine */
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* the container's process: privileges, then execve (never returns) */
+static void exec_command(void) {
+  char num[24];
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (has_oom) { /* before dropping capabilities: lowering it needs CAP_SYS_RESOURCE */
+    size_t n = fmt_ll(num, oom);
+    int e = step_write("/proc/self/oom_score_adj", num, n);
+    if (e) fail(E_OOM, e);
+  }
+  for (int i = 0; i < nrl; i++) {
+    struct rlimit r = { (rlim_t)rls[i].soft, (rlim_t)rls[i].hard };
+    if (setrlimit(rls[i].res, &r) < 0) fail(E_RLIMIT, errno);
+  }
+  /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it before the drop (as runc) */
+  if (has_seccomp && !nnp) load_seccomp();
+  if (drop_bounding(cap_bnd) < 0) fail(E_BOUNDING, errno);
+  if (syscall(SYS_setgroups, (size_t)ngroups, groups) < 0 && !(errno == EPERM && ngroups == 0)) fail(E_SETGROUPS, errno);
+  if (syscall(SYS_setresgid, (gid_t)p_gid, (gid_t)p_gid, (gid_t)p_gid) < 0) fail(E_SETGID, errno);
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail(E_CAPS, errno);
+  if (syscall(SYS_setresuid, (uid_t)p_uid, (uid_t)p_uid, (uid_t)p_uid) < 0) fail(E_SETUID, errno);
+  if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) fail(E_CAPS, errno);
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); /* a credential change cleared it ... */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);        /* ... and reset dumpable to fs.suid_dumpable: non-dumpable until exec */
+  if (capset_(cap_eff, cap_prm, cap_inh) < 0) fail(E_CAPS, errno);
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && (errno != EINVAL || cap_amb)) fail(E_CAPS, errno);
+  for (int c = 0; c < 64; c++)
+    if ((cap_amb & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0) fail(E_CAPS, errno);
+  if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(E_NNP, errno);
+  if (chdir(cwd) < 0) fail(E_CWD, errno);
+  setsid(); /* its own session, as runc: a terminal's signals reach the container through the executor only */
+  if (terminal && ioctl(0, TIOCSCTTY, 0) < 0) fail(E_TTY, errno);
+  umask(p_umask);
+  reset_signals();
+  for (int fd = 0; fd < 3; fd++) fcntl(fd, F_SETFD, 0);
+  if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+    if (errno != ENOSYS && errno != EINVAL) fail(E_FDS, errno);
+    for (int fd = 3; fd < 65536; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+  if (has_seccomp && nnp) load_seccomp();
+  int err = ENOENT;
+  for (int i = 0; i < ncands; i++) {
+    execve(cands[i], (char *const *)argv_, (char *const *)envp_);
+    err = errno;
+    if (err != ENOENT && err != ENOTDIR) break;
+  }
+  fail(E_EXEC, err == ENOTDIR ? ENOENT : err);
+}
+
+static int wait_sigs(siginfo_t *si) {
+  int sig;
+  do sig = sigwaitinfo(&fwd_set, si); while (sig < 0 && errno == EINTR);
+  return sig;
+}
+
+static int code_of(int st) { return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st); }
+
+/* --init: stay as pid 1, a reaper forwarding signals to the command; exit with the command's status */
+static void reaper(void) {
+  prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  setsid();
+  pid_t cmd = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  if (cmd < 0) fail(E_INIT, errno);
+  if (cmd == 0) exec_command();
+  close(err_w);
+  /* keep only what reaping and forwarding need */
+  drop_bounding(1ULL << CAP_KILL);
+  capset_(1ULL << CAP_KILL, 1ULL << CAP_KILL, 0);
+  for (;;) {
+    siginfo_t si;
+    int sig = wait_sigs(&si);
+    if (sig != SIGCHLD) {
+      if (sig > 0) kill(cmd, sig);
+      continue;
+    }
+    int st;
+    pid_t w;
+    while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+      if (w == cmd) _exit(code_of(st));
+  }
+}
+
+static void child(void) {
+  char c;
+  ssize_t r;
+  close(4);
+  close(sync_w);
+  close(err_r);
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  /* with a new user namespace the parent (maybe unprivileged, or newuidmap) must open our /proc files first */
+  if (!(clone_flags & CLONE_NEWUSER)) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  do r = read(sync_r, &c, 1); while (r < 0 && errno == EINTR);
+  if (r != 1) _exit(1); /* the executor went away or gave up */
+  close(sync_r);
+  if (clone_flags & CLONE_NEWUSER) {
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (syscall(SYS_setresgid, 0, 0, 0) < 0) fail(E_USERNS, errno);
+    if (syscall(SYS_setresuid, 0, 0, 0) < 0) fail(E_USERNS, errno);
+  }
+  umask(0);
+  for (int i = 0; i < nsteps; i++) {
+    int e = run_step(&steps[i]);
+    if (e) fail(i, e);
+  }
+  if (init_mode) reaper();
+  exec_command();
+}
+
+/* ---------------------------------------------------------------- parent */
+
+static int write_file(const char *path, const char *data, size_t len) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC), e = 0;
+  if (fd < 0) return errno;
+  ssize_t w;
+  do w = write(fd, data, len); while (w < 0 && errno == EINTR);
+  if (w < 0) e = errno;
+  else if ((size_t)w != len) e = EIO;
+  close(fd);
+  return e;
+}
+
+static int run_cmd(const char **argv, int argc, pid_t pid) {
+  static const char *a[MAX_CMD + 1];
+  char pidstr[24];
+  fmt_ll(pidstr, pid);
+  for (int i = 0; i < argc; i++) a[i] = strcmp(argv[i], "{pid}") ? argv[i] : pidstr;
+  a[argc] = NULL;
+  pid_t p = fork();
+  if (p < 0) return errno;
+  if (p == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    execvp(a[0], (char *const *)a);
+    _exit(errno == ENOENT ? 127 : 126);
+  }
+  int st;
+  while (waitpid(p, &st, 0) < 0)
+    if (errno != EINTR) return errno;
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return 0;
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 127) return ENOENT;
+  return EPERM;
+}
+
+/* id maps; returns the failing E_* step with *err set, or 0 */
+static int id_maps(pid_t pid, int *err) {
+  char path[64];
+  if (map_kind == 2) {
+    if ((*err = run_cmd(uidcmd, nuidcmd, pid))) return E_UIDMAP;
+    if ((*err = run_cmd(gidcmd, ngidcmd, pid))) return E_GIDMAP;
+    return 0;
+  }
+  snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid);
+  if ((*err = write_file(path, uidmap_txt, uidmap_len))) return E_UIDMAP;
+  if (setgroups_val) {
+    snprintf(path, sizeof path, "/proc/%d/setgroups", (int)pid);
+    if ((*err = write_file(path, setgroups_val, strlen(setgroups_val)))) return E_GIDMAP;
+  }
+  snprintf(path, sizeof path, "/proc/%d/gid_map", (int)pid);
+  if ((*err = write_file(path, gidmap_txt, gidmap_len))) return E_GIDMAP;
+  return 0;
+}
+
+static int write_pidfile(pid_t pid) {
+  char tmp[PATH_MAX], num[24];
+  size_t n = fmt_ll(num, pid);
+  if (snprintf(tmp, sizeof tmp, "%s.tmp%d", pidfile, (int)getpid()) >= (int)sizeof tmp) return ENAMETOOLONG;
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return errno;
+  int e = write_all(fd, num, n) < 0 ? errno : 0;
+  if (close(fd) < 0 && !e) e = errno;
+  if (!e && rename(tmp, pidfile) < 0) e = errno;
+  if (e) unlink(tmp);
+  return e;
+}
+
+static int give_up(pid_t pid, int step, int err) {
+  status("error", step, 1, err);
+  if (pid > 0) {
+    close(sync_w); /* an unreleased child reads EOF and exits */
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+  }
+  return step == E_EXEC ? (err == ENOENT || err == ENOTDIR ? 127 : 126) : 125;
+}
+
+int main(void) {
+  int p[2], err = 0, step;
+  signal(SIGPIPE, SIG_IGN);
+  if ((err = read_plan())) return give_up(0, E_PLAN, err);
+  if (fcntl(4, F_SETFD, FD_CLOEXEC) < 0) { /* no status channel: keep fd 4 taken so no pipe lands there */
+    int n = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (n >= 0 && n != 4) dup3(n, 4, O_CLOEXEC), close(n);
+  }
+
+  FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+  if (f) {
+    if (fscanf(f, "%d", &last_cap) != 1) last_cap = 40;
+    fclose(f);
+  }
+  sigemptyset(&fwd_set);
+  for (size_t i = 0; i < sizeof fwd_sigs / sizeof *fwd_sigs; i++) sigaddset(&fwd_set, fwd_sigs[i]);
+  sigaddset(&fwd_set, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &fwd_set, NULL);
+
+  if (pipe2(p, O_CLOEXEC) < 0) return give_up(0, E_INTERNAL, errno);
+  sync_r = p[0], sync_w = p[1];
+  if (pipe2(p, O_CLOEXEC) < 0) return give_up(0, E_INTERNAL, errno);
+  err_r = p[0], err_w = p[1];
+
+  pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD | clone_flags, 0, 0, 0, 0);
+  if (pid < 0) return give_up(0, E_INTERNAL, errno);
+  if (pid == 0) child();
+  close(sync_r);
+  close(err_w);
+
+  if ((clone_flags & CLONE_NEWUSER) && (step = id_maps(pid, &err))) return give_up(pid, step, err);
+  /* (cgroup placement will go here: before the child is released) */
+  if (pidfile && (err = write_pidfile(pid))) return give_up(pid, E_PIDFILE, err);
+  if (write_all(sync_w, "x", 1) < 0) return give_up(pid, E_INTERNAL, errno);
+  close(sync_w);
+  sync_w = -1;
+
+  int32_t msg[2];
+  size_t got = 0;
+  while (got < sizeof msg) {
+    ssize_t r = read(err_r, (char *)msg + got, sizeof msg - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got += (size_t)r;
+  }
+  close(err_r);
+  if (got == sizeof msg) return give_up(pid, msg[0], msg[1]);
+  status("pid", pid, 0, 0);
+
+  for (;;) {
+    siginfo_t si;
+    int sig = wait_sigs(&si), st;
+    if (sig != SIGCHLD) {
+      if (sig > 0) kill(pid, sig);
+      continue;
+    }
+    pid_t w;
+    while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
+      if (w != pid) continue;
+      if (WIFSIGNALED(st)) {
+        status("signal", WTERMSIG(st), 0, 0);
+        return 128 + WTERMSIG(st);
+      }
+      status("exit", WEXITSTATUS(st), 0, 0);
+      return WEXITSTATUS(st);
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import type { Context } from './context.js';
+import { TsdockError, withCleanup } from '../errors.js';
+import { ImageStore } from '../image/store/images.js';
+import { loadConfig } from './image-inspect.js';
+import { findOrPullImage, type PullPolicy } from '../image/find-or-pull.js';
+import { createContainerDirs, removeContainerDirs } from '../container/store.js';
+import { imageDisplayName, prepareContainer, removeAnonymousVolumes, type ContainerRequest } from '../container/prepare.js';
+import { launch } from '../runtime/launch.js';
+
+export interface RunOptions extends ContainerRequest {
+  image: string;
+  command: string[];
+  name?: string;
+  rm?: boolean;
+  platform?: string;
+  pull: PullPolicy;
+  tlsVerify?: boolean;
+  interactive?: boolean;
+  tty?: boolean;
+}
+
+export interface RunResult {
+  containerId: string;
+  name: string;
+  /** docker's: the container's code, 128+n on signal n, 125 engine error, 126 cannot execute, 127 not found */
+  exitCode: number;
+}
+
+/**
+ * `tsdock run`: image → container directory → OCI spec → executor plan → the C executor runs it in the
+ * foreground with the caller's stdio (or a pty with -t) → exit code. With --rm everything is removed after.
+ */
+export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunResult> {
+  const store = new ImageStore(ctx.root);
+  const image = await findOrPullImage(store, { reference: opts.image, policy: opts.pull, platform: opts.platform, tlsVerify: opts.tlsVerify }, ctx);
+  const config = await loadConfig(store, image);
+  const paths = await createContainerDirs(ctx.root, opts.name);
+  let anonymousVolumes: string[] = [];
+  // Without --rm the stopped container stays on disk (the lifecycle issue adds ps -a / rm for it).
+  const cleanup = async () => {
+    if (!opts.rm) return;
+    await removeContainerDirs(ctx.root, paths);
+    await removeAnonymousVolumes(ctx.root, anonymousVolumes);
+  };
+  return withCleanup(async () => {
+    const prepared = await prepareContainer({ store, image, config, paths, request: opts, ctx, imageName: imageDisplayName(image, opts.image) });
+    anonymousVolumes = prepared.anonymousVolumes;
+    const exitCode = await launch(prepared.plan, { tty: Boolean(opts.tty), interactive: Boolean(opts.interactive), ctx });
+    return { containerId: paths.id, name: paths.name, exitCode };
+  }, cleanup).catch((err: unknown) => {
+    if (err instanceof TsdockError) throw err;
+    throw new TsdockError(`run ${opts.image}: ${(err as Error).message}`, { cause: err });
+  });
+}

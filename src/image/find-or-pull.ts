@@ -1,0 +1,25 @@
+import type { Context } from '../api/context.js';
+import { NotFoundError } from '../errors.js';
+import { pullImage } from './pull.js';
+import type { ImageStore } from './store/images.js';
+import type { ImageRecord } from './store/types.js';
+
+export type PullPolicy = 'always' | 'missing' | 'never';
+
+/** docker run's --pull: use the local image, pull it when missing (saying so on stderr), or always pull. */
+export async function findOrPullImage(
+  store: ImageStore,
+  opts: { reference: string; policy: PullPolicy; platform?: string; tlsVerify?: boolean },
+  ctx: Context,
+): Promise<ImageRecord> {
+  if (opts.policy !== 'always') {
+    try {
+      return await store.resolve(opts.reference);
+    } catch (err) {
+      if (!(err instanceof NotFoundError) || opts.policy === 'never') throw err;
+    }
+    ctx.stderr.write(`Unable to find image '${opts.reference}' locally\n`);
+  }
+  const result = await pullImage({ reference: opts.reference, platform: opts.platform, tlsVerify: opts.tlsVerify }, ctx);
+  return result.image;
+}

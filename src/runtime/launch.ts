@@ -1,0 +1,52 @@
+import fs from 'node:fs';
+import type { Context } from '../api/context.js';
+import { startExecutor, type StdioSpec } from './executor.js';
+import { openPty } from '../sys/pty.js';
+import { attachTty } from './tty.js';
+import type { ExecPlan } from './plan-types.js';
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+function fdOf(stream: { fd?: unknown } | undefined): number | undefined {
+  return stream && typeof stream.fd === 'number' ? stream.fd : undefined;
+}
+
+/**
+ * Run a plan in the foreground: the container gets the caller's own fds (no copying) or, with -t, a pty whose
+ * master the CLI copies to and from. The executor runs in its own process group; signals the CLI receives are
+ * forwarded to it once, and it forwards them to the container's init. Resolves with docker's exit code.
+ */
+export async function launch(plan: ExecPlan, opts: { tty: boolean; interactive: boolean; ctx: Context }): Promise<number> {
+  const { ctx } = opts;
+  const pty = opts.tty ? openPty() : undefined;
+  const stdio: [StdioSpec, StdioSpec, StdioSpec] = pty
+    ? [pty.slave, pty.slave, pty.slave]
+    : [opts.interactive ? (fdOf(ctx.stdin) ?? 'pipe') : 'ignore', fdOf(ctx.stdout) ?? 'pipe', fdOf(ctx.stderr) ?? 'pipe'];
+  let handle;
+  try {
+    handle = startExecutor(plan, { stdio, detached: true });
+  } finally {
+    if (pty) fs.closeSync(pty.slave);
+  }
+  if (!pty) {
+    if (stdio[0] === 'pipe' && ctx.stdin && handle.stdin) ctx.stdin.pipe(handle.stdin);
+    if (stdio[1] === 'pipe') handle.stdout?.pipe(ctx.stdout, { end: false });
+    if (stdio[2] === 'pipe') handle.stderr?.pipe(ctx.stderr, { end: false });
+  }
+  const session = pty ? attachTty({ master: pty.master, stdin: ctx.stdin, stdout: ctx.stdout, interactive: opts.interactive, exited: handle.exited }) : undefined;
+  const h = handle;
+  const forwarders = FORWARDED.map((sig) => [sig, () => h.kill(sig)] as const);
+  for (const [sig, fn] of forwarders) process.on(sig, fn);
+  try {
+    await handle.started;
+    const exit = await handle.exited;
+    await session?.done;
+    return exit.exitCode;
+  } catch (err) {
+    session?.close();
+    await handle.exited;
+    throw err;
+  } finally {
+    for (const [sig, fn] of forwarders) process.off(sig, fn);
+  }
+}

@@ -1,0 +1,269 @@
+/**
+ * Encodes an ExecPlan for native/tsdock-exec.c, which reads it from fd 3 to EOF.
+ *
+ * Wire format (version 1): a sequence of netstrings, `<len>:<bytes>,` with len the decimal byte count; bytes may
+ * be binary. The C parser turns each trailing ',' into a NUL in place, so every field is a C string (strings must
+ * not contain NUL; the encoder refuses them). Fields form records: a keyword, then a fixed number of fields.
+ *
+ *   tsdock-plan 1                        always first: magic and format version
+ *   clone <flags>                        CLONE_NEW* bits only (anything else is rejected)
+ *   init <0|1>
+ *   pidfile <path>                       optional
+ *   setgroups <allow|deny>               idMaps kind "write": setgroups, then one record per mapping line
+ *   uidmap <containerId> <hostId> <size>
+ *   gidmap <containerId> <hostId> <size>
+ *   uidcmd <argc> <arg>...               idMaps kind "commands" ("{pid}" arguments become the child's pid)
+ *   gidcmd <argc> <arg>...
+ *   step <op> <npairs> (<key> <value>)*  one per plan step, in order; keys: source target fstype flags data
+ *                                        root create(dir|file) optional(0|1) path mode uid gid major minor name
+ *                                        (`label` stays in TypeScript, for error messages)
+ *   arg <s>  candidate <path>  env <K=V> one record per element, in order
+ *   cwd <path>  user <uid> <gid>  addgid <gid>...  umask <mode>  nonewprivs <0|1>  terminal <0|1>
+ *   caps <bounding> <effective> <permitted> <inheritable> <ambient>
+ *   rlimit <resource> <soft> <hard>      one per limit
+ *   seccomp <flags> <bytes>              raw struct sock_filter array, 8 bytes per instruction, host byte order
+ *   oomscoreadj <n>                      optional
+ *   end                                  always last: a truncated plan is rejected
+ *
+ * Numbers are decimal; 64-bit masks and limits are unsigned (RLIM_INFINITY = 18446744073709551615).
+ */
+import type { ExecPlan, PlanStep } from './plan-types.js';
+
+export const PLAN_FORMAT_VERSION = 1;
+
+/**
+ * The negative step numbers in `error <step> <errno>` status lines (steps >= 0 index plan.steps). Mirrored by
+ * the E_* enum in native/tsdock-exec.c.
+ */
+export const ExecStep = {
+  exec: -1,
+  uidMap: -2,
+  gidMap: -3,
+  plan: -4,
+  internal: -5,
+  pidFile: -6,
+  userns: -7,
+  rlimit: -8,
+  oomScoreAdj: -9,
+  boundingSet: -10,
+  setgroups: -11,
+  setgid: -12,
+  setuid: -13,
+  capabilities: -14,
+  noNewPrivileges: -15,
+  cwd: -16,
+  terminal: -17,
+  fds: -18,
+  seccomp: -19,
+  initFork: -20,
+} as const;
+
+const U64_MAX = (1n << 64n) - 1n;
+
+class Writer {
+  private readonly parts: Buffer[] = [];
+
+  field(value: string | Buffer, what: string): this {
+    let bytes: Buffer;
+    if (typeof value === 'string') {
+      if (value.includes('\0')) throw new RangeError(`plan-encode: ${what} contains a NUL byte`);
+      bytes = Buffer.from(value, 'utf8');
+    } else bytes = value;
+    this.parts.push(Buffer.from(`${bytes.length}:`, 'latin1'), bytes, Buffer.from(',', 'latin1'));
+    return this;
+  }
+
+  int(value: number, what: string, min = -(2 ** 53), max = 2 ** 53): this {
+    if (!Number.isSafeInteger(value) || value < min || value > max) throw new RangeError(`plan-encode: ${what} is not an integer in [${min}, ${max}]: ${value}`);
+    return this.field(String(value), what);
+  }
+
+  u64(value: bigint, what: string): this {
+    if (typeof value !== 'bigint' || value < 0n || value > U64_MAX) throw new RangeError(`plan-encode: ${what} is not an unsigned 64-bit value: ${String(value)}`);
+    return this.field(value.toString(10), what);
+  }
+
+  record(keyword: string, ...fields: Array<(w: Writer) => void>): this {
+    this.field(keyword, 'keyword');
+    for (const f of fields) f(this);
+    return this;
+  }
+
+  done(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+}
+
+const ID_MAX = 0xffffffff - 1;
+
+function stepPairs(step: PlanStep): Array<[string, string | number]> {
+  switch (step.op) {
+    case 'mount': {
+      const pairs: Array<[string, string | number]> = [
+        ['source', step.source],
+        ['target', step.target],
+        ['fstype', step.fstype],
+        ['flags', step.flags],
+        ['data', step.data],
+      ];
+      if (step.root !== undefined) pairs.push(['root', step.root]);
+      if (step.create !== undefined) pairs.push(['create', step.create]);
+      if (step.optional) pairs.push(['optional', 1]);
+      return pairs;
+    }
+    case 'mkdir': {
+      const pairs: Array<[string, string | number]> = [
+        ['path', step.path],
+        ['mode', step.mode],
+      ];
+      if (step.root !== undefined) pairs.push(['root', step.root]);
+      if (step.uid !== undefined) pairs.push(['uid', step.uid]);
+      if (step.gid !== undefined) pairs.push(['gid', step.gid]);
+      return pairs;
+    }
+    case 'symlink':
+      return [
+        ['target', step.target],
+        ['path', step.path],
+      ];
+    case 'mknod':
+      return [
+        ['path', step.path],
+        ['mode', step.mode],
+        ['major', step.major],
+        ['minor', step.minor],
+        ['uid', step.uid],
+        ['gid', step.gid],
+      ];
+    case 'chdir':
+    case 'mask':
+    case 'readonly':
+      return [['path', step.path]];
+    case 'pivot_root':
+      return [['root', step.root]];
+    case 'sethostname':
+    case 'setdomainname':
+      return [['name', step.name]];
+    case 'write':
+      return [
+        ['path', step.path],
+        ['data', step.data],
+      ];
+    case 'propagation':
+      return [
+        ['path', step.path],
+        ['flags', step.flags],
+      ];
+    default:
+      throw new RangeError(`plan-encode: unknown step op ${(step as { op: unknown }).op as string}`);
+  }
+}
+
+const UNSIGNED_KEYS = new Set(['flags', 'mode', 'major', 'minor']);
+
+/** The plan as the bytes native/tsdock-exec reads on fd 3. Throws RangeError on values C cannot carry. */
+export function encodePlan(plan: ExecPlan): Buffer {
+  const w = new Writer();
+  w.record('tsdock-plan', (x) => x.field(String(PLAN_FORMAT_VERSION), 'version'));
+  w.record('clone', (x) => x.int(plan.cloneFlags, 'cloneFlags', 0, 0xffffffff));
+  w.record('init', (x) => x.int(plan.init ? 1 : 0, 'init'));
+  if (plan.pidFile !== undefined) w.record('pidfile', (x) => x.field(plan.pidFile!, 'pidFile'));
+
+  const maps = plan.idMaps;
+  if (maps?.kind === 'write') {
+    w.record('setgroups', (x) => x.field(maps.setgroups, 'setgroups'));
+    for (const [kw, list] of [
+      ['uidmap', maps.uidMap],
+      ['gidmap', maps.gidMap],
+    ] as const) {
+      for (const m of list)
+        w.record(
+          kw,
+          (x) => x.int(m.containerId, `${kw} containerId`, 0, ID_MAX),
+          (x) => x.int(m.hostId, `${kw} hostId`, 0, ID_MAX),
+          (x) => x.int(m.size, `${kw} size`, 1, ID_MAX + 1),
+        );
+    }
+  } else if (maps?.kind === 'commands') {
+    for (const [kw, argv] of [
+      ['uidcmd', maps.uidCommand],
+      ['gidcmd', maps.gidCommand],
+    ] as const) {
+      if (argv.length === 0) throw new RangeError(`plan-encode: ${kw} is empty`);
+      w.record(kw, (x) => x.int(argv.length, `${kw} argc`));
+      for (const a of argv) w.field(a, `${kw} argument`);
+    }
+  }
+
+  plan.steps.forEach((step, i) => {
+    const pairs = stepPairs(step);
+    w.record('step', (x) => x.field(step.op, 'op'), (x) => x.int(pairs.length, 'npairs'));
+    for (const [k, v] of pairs) {
+      w.field(k, 'key');
+      const what = `step ${i} (${step.op}) ${k}`;
+      if (typeof v === 'string') w.field(v, what);
+      else if (UNSIGNED_KEYS.has(k)) w.int(v, what, 0, 0xffffffff);
+      else w.int(v, what, -1, ID_MAX);
+    }
+  });
+
+  const p = plan.process;
+  if (p.args.length === 0) throw new RangeError('plan-encode: process.args is empty');
+  for (const a of p.args) w.record('arg', (x) => x.field(a, 'argument'));
+  for (const c of p.candidates) w.record('candidate', (x) => x.field(c, 'candidate'));
+  for (const e of p.env) w.record('env', (x) => x.field(e, 'environment variable'));
+  w.record('cwd', (x) => x.field(p.cwd, 'cwd'));
+  w.record(
+    'user',
+    (x) => x.int(p.uid, 'uid', 0, ID_MAX),
+    (x) => x.int(p.gid, 'gid', 0, ID_MAX),
+  );
+  for (const g of p.additionalGids) w.record('addgid', (x) => x.int(g, 'additional gid', 0, ID_MAX));
+  if (p.umask !== undefined) w.record('umask', (x) => x.int(p.umask!, 'umask', 0, 0o7777));
+  w.record('nonewprivs', (x) => x.int(p.noNewPrivileges ? 1 : 0, 'noNewPrivileges'));
+  w.record('terminal', (x) => x.int(p.terminal ? 1 : 0, 'terminal'));
+  const caps = p.capabilities;
+  w.record(
+    'caps',
+    (x) => x.u64(caps.bounding, 'bounding capabilities'),
+    (x) => x.u64(caps.effective, 'effective capabilities'),
+    (x) => x.u64(caps.permitted, 'permitted capabilities'),
+    (x) => x.u64(caps.inheritable, 'inheritable capabilities'),
+    (x) => x.u64(caps.ambient, 'ambient capabilities'),
+  );
+  for (const r of p.rlimits)
+    w.record(
+      'rlimit',
+      (x) => x.int(r.resource, 'rlimit resource', 0, 64),
+      (x) => x.u64(r.soft, 'rlimit soft'),
+      (x) => x.u64(r.hard, 'rlimit hard'),
+    );
+  if (p.seccomp !== undefined) {
+    if (p.seccomp.length === 0 || p.seccomp.length % 8 !== 0 || p.seccomp.length / 8 > 0xffff) throw new RangeError(`plan-encode: seccomp filter must be 1..65535 instructions of 8 bytes, got ${p.seccomp.length} bytes`);
+    w.record(
+      'seccomp',
+      (x) => x.int(p.seccompFlags ?? 0, 'seccompFlags', 0, 0xffffffff),
+      (x) => x.field(p.seccomp!, 'seccomp'),
+    );
+  }
+  if (p.oomScoreAdj !== undefined) w.record('oomscoreadj', (x) => x.int(p.oomScoreAdj!, 'oomScoreAdj', -1000, 1000));
+  w.record('end');
+  return w.done();
+}
+
+/** Splits an encoded plan back into its fields (for tests and debugging). Throws on malformed input. */
+export function splitFields(buf: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let pos = 0;
+  while (pos < buf.length) {
+    const colon = buf.indexOf(0x3a, pos);
+    const digits = colon < 0 ? '' : buf.toString('latin1', pos, colon);
+    if (!/^\d{1,9}$/.test(digits)) throw new RangeError(`malformed netstring length at byte ${pos}`);
+    const len = Number(digits);
+    const start = colon + 1;
+    if (start + len >= buf.length || buf[start + len] !== 0x2c) throw new RangeError(`malformed netstring at byte ${pos}`);
+    out.push(buf.subarray(start, start + len));
+    pos = start + len + 1;
+  }
+  return out;
+}

@@ -1,0 +1,144 @@
+/**
+ * The executor plan: everything the small C executor (native/tsdock-exec.c) carries out to start a container,
+ * decided entirely in TypeScript. The executor has no policy: it runs these steps in order, reports the first
+ * failure (step index + errno) and never chooses anything itself.
+ *
+ * Built by src/runtime/plan.ts from an OCI runtime spec; encoded by src/runtime/plan-encode.ts.
+ */
+
+/** clone(2) namespace flags (values from <linux/sched.h>) */
+export const CLONE = {
+  NEWNS: 0x00020000,
+  NEWCGROUP: 0x02000000,
+  NEWUTS: 0x04000000,
+  NEWIPC: 0x08000000,
+  NEWUSER: 0x10000000,
+  NEWPID: 0x20000000,
+  NEWNET: 0x40000000,
+} as const;
+
+/** mount(2) flags (values from <linux/mount.h>) */
+export const MS = {
+  RDONLY: 1,
+  NOSUID: 2,
+  NODEV: 4,
+  NOEXEC: 8,
+  SYNCHRONOUS: 16,
+  REMOUNT: 32,
+  MANDLOCK: 64,
+  DIRSYNC: 128,
+  NOSYMFOLLOW: 256,
+  NOATIME: 1024,
+  NODIRATIME: 2048,
+  BIND: 4096,
+  MOVE: 8192,
+  REC: 16384,
+  SILENT: 32768,
+  UNBINDABLE: 1 << 17,
+  PRIVATE: 1 << 18,
+  SLAVE: 1 << 19,
+  SHARED: 1 << 20,
+  RELATIME: 1 << 21,
+  STRICTATIME: 1 << 24,
+} as const;
+
+export interface IdMapping {
+  containerId: number;
+  hostId: number;
+  size: number;
+}
+
+/**
+ * How the user namespace gets its maps, done by the executor's parent side after clone() and before it lets the
+ * child continue: either written directly to /proc/<pid>/{uid_map,gid_map} (privileged, or a single mapping of
+ * ourselves), or by running newuidmap/newgidmap (rootless with /etc/subuid ranges). In `commands`, the argument
+ * "{pid}" is replaced by the child's pid.
+ */
+export type IdMapPlan =
+  | { kind: 'write'; uidMap: IdMapping[]; gidMap: IdMapping[]; setgroups: 'allow' | 'deny' }
+  | { kind: 'commands'; uidCommand: string[]; gidCommand: string[] };
+
+/** One setup step, run by the container's init process in its new namespaces, in plan order. */
+export type PlanStep =
+  /**
+   * mount(2). With `root`, `target` is resolved inside that directory without ever leaving it
+   * (openat2 RESOLVE_IN_ROOT) and the mount goes through the resolved fd (/proc/self/fd/N), so a symlink in the
+   * container cannot redirect it to the host. `create` makes a missing target (and its parents) in that root
+   * first. `optional`: a missing target (ENOENT) is not an error (masked paths).
+   */
+  | { op: 'mount'; source: string; target: string; fstype: string; flags: number; data: string; root?: string; create?: 'dir' | 'file'; optional?: boolean; label?: string }
+  /** mkdir -p, inside `root` when given (same resolution rules as mount), with `mode` for created dirs */
+  | { op: 'mkdir'; path: string; mode: number; root?: string; uid?: number; gid?: number }
+  /** symlink(target, path); EEXIST is not an error */
+  | { op: 'symlink'; target: string; path: string }
+  /** mknod(path, mode, makedev(major, minor)) then chown; EEXIST is not an error */
+  | { op: 'mknod'; path: string; mode: number; major: number; minor: number; uid: number; gid: number }
+  /** chdir(2); used before pivot_root and to set relative mount option paths (long layer lists) */
+  | { op: 'chdir'; path: string }
+  /** pivot_root(root, root) then umount2(".", MNT_DETACH) (runc's trick: no put_old directory needed); chdir("/") */
+  | { op: 'pivot_root'; root: string }
+  | { op: 'sethostname'; name: string }
+  | { op: 'setdomainname'; name: string }
+  /** open(path, O_WRONLY|O_TRUNC) + write; e.g. /proc/self/oom_score_adj or a sysctl under /proc/sys */
+  | { op: 'write'; path: string; data: string }
+  /** runc's maskPath: bind /dev/null over a file, or mount a read-only empty tmpfs over a directory; ENOENT ignored */
+  | { op: 'mask'; path: string }
+  /** bind-mount path onto itself and remount it read-only (nosuid,nodev,noexec kept); ENOENT ignored */
+  | { op: 'readonly'; path: string }
+  /** mount --make-r{private,slave,shared} of a path */
+  | { op: 'propagation'; path: string; flags: number };
+
+export interface Rlimit {
+  /** RLIMIT_* number (e.g. RLIMIT_NOFILE = 7) */
+  resource: number;
+  soft: bigint;
+  hard: bigint;
+}
+
+export interface CapabilitySets {
+  bounding: bigint;
+  effective: bigint;
+  permitted: bigint;
+  inheritable: bigint;
+  ambient: bigint;
+}
+
+export interface PlanProcess {
+  /** argv; argv[0] as the user wrote it */
+  args: string[];
+  /**
+   * Absolute paths to try for the executable, in order (PATH lookup already done in TypeScript). The executor
+   * tries each with execve: ENOENT/ENOTDIR → the next; any other error stops. All missing → exit 127;
+   * present but not executable (EACCES, ENOEXEC) → 126.
+   */
+  candidates: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  umask?: number;
+  noNewPrivileges: boolean;
+  capabilities: CapabilitySets;
+  rlimits: Rlimit[];
+  /** struct sock_filter[] (8 bytes each) to load with seccomp(SECCOMP_SET_MODE_FILTER), after setuid, last before exec */
+  seccomp?: Buffer;
+  /** SECCOMP_FILTER_FLAG_* for the seccomp() call */
+  seccompFlags?: number;
+  /** stdin is a terminal: setsid() and make it the controlling tty (TIOCSCTTY) */
+  terminal: boolean;
+  oomScoreAdj?: number;
+}
+
+export interface ExecPlan {
+  /** CLONE_NEW* flags for the container's init */
+  cloneFlags: number;
+  /** present when cloneFlags has CLONE_NEWUSER */
+  idMaps?: IdMapPlan;
+  steps: PlanStep[];
+  process: PlanProcess;
+  /** --init: the executor itself is pid 1 (a reaper that forwards signals); the command runs as its child */
+  init: boolean;
+  /** write the container init's host pid here once it runs (for lifecycle commands later) */
+  pidFile?: string;
+}

@@ -1,0 +1,50 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** busybox applets linked in the fixture (busybox --install -s style: relative symlinks to /bin/busybox) */
+export const APPLETS = ['sh', 'echo', 'cat', 'ls', 'id', 'hostname', 'sleep', 'true', 'false', 'mount', 'ps', 'readlink', 'kill', 'stty', 'test', 'grep', 'wc', 'pwd', 'ln', 'head', 'cut', 'tr'];
+
+export const BUSYBOX = '/bin/busybox';
+
+export function haveBusybox(): boolean {
+  try {
+    fs.accessSync(BUSYBOX, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface RootfsFixture {
+  dir: string;
+  cleanup(): void;
+}
+
+/**
+ * A minimal root filesystem: /bin/busybox plus applet symlinks, /etc/passwd (root, app:1000), /etc/group,
+ * empty /proc /dev /sys /tmp /root, and /etc/not-executable (mode 0644) for exec-failure tests.
+ * `owner` chowns everything (for rootless tests, where it becomes the container's root).
+ */
+export function makeRootfs(options: { owner?: { uid: number; gid: number } } = {}): RootfsFixture {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdock-rootfs-'));
+  const dir = path.join(base, 'rootfs');
+  for (const d of ['bin', 'etc', 'proc', 'dev', 'sys', 'tmp', 'root', 'home/app']) fs.mkdirSync(path.join(dir, d), { recursive: true });
+  fs.chmodSync(path.join(dir, 'tmp'), 0o1777);
+  fs.copyFileSync(BUSYBOX, path.join(dir, 'bin', 'busybox'));
+  fs.chmodSync(path.join(dir, 'bin', 'busybox'), 0o755);
+  for (const a of APPLETS) fs.symlinkSync('busybox', path.join(dir, 'bin', a));
+  fs.writeFileSync(path.join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n');
+  fs.writeFileSync(path.join(dir, 'etc', 'group'), 'root:x:0:\napp:x:1000:\n');
+  fs.writeFileSync(path.join(dir, 'etc', 'not-executable'), '#!/bin/sh\necho no\n', { mode: 0o644 });
+  fs.chmodSync(base, 0o755);
+  if (options.owner) {
+    const { uid, gid } = options.owner;
+    const walk = (p: string) => {
+      fs.lchownSync(p, uid, gid);
+      if (fs.lstatSync(p).isDirectory()) for (const e of fs.readdirSync(p)) walk(path.join(p, e));
+    };
+    walk(base);
+  }
+  return { dir, cleanup: () => fs.rmSync(base, { recursive: true, force: true }) };
+}
