@@ -1,6 +1,5 @@
 import type { Context } from '../api/context.js';
 import { NotFoundError } from '../errors.js';
-import { pullImage } from './pull.js';
 import type { ImageStore } from './store/images.js';
 import type { ImageRecord } from './store/types.js';
 
@@ -20,6 +19,8 @@ export async function findOrPullImage(
     }
     ctx.stderr.write(`Unable to find image '${opts.reference}' locally\n`);
   }
+  // the registry client is only loaded when a pull is needed: `run` of a local image starts faster
+  const { pullImage } = await import('./pull.js');
   const result = await pullImage({ reference: opts.reference, platform: opts.platform, tlsVerify: opts.tlsVerify }, ctx);
   return result.image;
 }

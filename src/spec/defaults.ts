@@ -153,9 +153,11 @@ export const DEFAULT_UMASK = 0o022;
 
 /**
  * The standard mounts, docker's list and options, without /sys/fs/cgroup (the cgroups work adds it).
- * `rootless` (tsdock inside its own user namespace): devpts gets no gid=5 (gid 5 may be unmapped), /dev/mqueue
- * is the host's bind-mounted (as podman does rootless), and /sys is the host's bind-mounted read-only when
- * there is no new network namespace (sysfs can only be mounted by the owner of the netns).
+ * `rootless` (tsdock inside its own user namespace): devpts gets no gid=5 (gid 5 may be unmapped), and /sys is
+ * the host's bind-mounted read-only when there is no new network namespace (sysfs can only be mounted by the
+ * owner of the netns). /dev/mqueue is a fresh mqueue mount in both modes: the container always gets its own IPC
+ * namespace, which our user namespace owns, so the mount is allowed (podman binds the host's, which many hosts,
+ * this one included, do not have).
  */
 export function defaultMounts(opts: { rootless: boolean; newNetns: boolean; shmSize?: number }): Mount[] {
   const mounts: Mount[] = [
@@ -170,9 +172,7 @@ export function defaultMounts(opts: { rootless: boolean; newNetns: boolean; shmS
     opts.rootless && !opts.newNetns
       ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
       : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-    opts.rootless
-      ? { destination: '/dev/mqueue', type: 'bind', source: '/dev/mqueue', options: ['rbind', 'nosuid', 'noexec', 'nodev'] }
-      : { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${opts.shmSize ?? DEFAULT_SHM_SIZE}`] },
   ];
   return mounts;

@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
+import { execFile } from 'node:child_process';
 import { TsdockError, UsageError } from '../../errors.js';
 
 export interface Credentials {
@@ -143,11 +143,18 @@ function decodeEntry(entry: AuthConfigEntry, host: string, file: string): Creden
 /** Run `docker-credential-<name> get`; undefined when the helper has no credentials for the server. */
 export async function runHelper(name: string, serverUrl: string, env: NodeJS.ProcessEnv): Promise<Credentials | undefined> {
   const bin = `docker-credential-${name}`;
-  const result = await execa(bin, ['get'], { input: serverUrl, env, reject: false, timeout: 30_000, stripFinalNewline: true });
-  if (result.failed) {
+  const result = await new Promise<{ code: number | string | null; stdout: string; stderr: string }>((resolve) => {
+    const child = execFile(bin, ['get'], { env, timeout: 30_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      const code = err ? ((err as NodeJS.ErrnoException).code ?? (err as { status?: number }).status ?? 1) : 0;
+      resolve({ code: typeof code === 'number' || typeof code === 'string' ? code : 1, stdout: String(stdout).replace(/\n$/, ''), stderr: String(stderr).trim() });
+    });
+    child.stdin?.on('error', () => {});
+    child.stdin?.end(serverUrl);
+  });
+  if (result.code !== 0) {
     const output = `${result.stdout}\n${result.stderr}`.toLowerCase();
-    if (result.exitCode !== undefined && output.includes('credentials not found')) return undefined;
-    const why = result.code === 'ENOENT' ? `${bin} not found in PATH` : (result.stderr || result.stdout || result.shortMessage || 'failed').trim();
+    if (result.code !== 'ENOENT' && output.includes('credentials not found')) return undefined;
+    const why = result.code === 'ENOENT' ? `${bin} not found in PATH` : (result.stderr || result.stdout || 'failed').trim();
     throw new TsdockError(`error getting credentials for ${serverUrl} from credential helper ${bin}: ${why}`);
   }
   let reply: { Username?: unknown; Secret?: unknown };

@@ -241,14 +241,7 @@ describe('runtime/executor (real kernel)', { skip }, () => {
         { op: 'mkdir', path: '/evil-rel/tmp/escaped', mode: 0o755, root: fx.dir },
         { op: 'mount', source: 'tmpfs', target: '/evil/mnt', fstype: 'tmpfs', flags: 0, data: '', root: fx.dir, create: 'dir' },
       ];
-      // the link's target does not exist inside the root: refused (ENOENT), nothing created on the host
-      const r1 = await run(makePlan(fx.dir, { args: ['true'], extraSteps: extra }));
-      assert.equal(r1.error?.errno, os.constants.errno.ENOENT);
-      assert.equal(r1.error?.step, 5);
-      assert.deepEqual(fs.readdirSync(outside), []);
-
-      // it exists inside the root: everything lands there
-      fs.mkdirSync(path.join(fx.dir, outside), { recursive: true });
+      // the link's target does not exist inside the root: it is created there (as docker does), never on the host
       const r = await run(makePlan(fx.dir, { args: ['true'], extraSteps: extra }));
       assert.equal(r.error, undefined, r.error?.message);
       assert.deepEqual(fs.readdirSync(outside), []);
@@ -264,6 +257,26 @@ describe('runtime/executor (real kernel)', { skip }, () => {
       fs.rmSync(path.join(fx.dir, 'tmp'), { recursive: true, force: true });
       fs.mkdirSync(path.join(fx.dir, 'tmp'));
       fs.chmodSync(path.join(fx.dir, 'tmp'), 0o1777);
+    }
+  });
+
+  it('a bind onto a dangling symlink lands on its target inside the root, not on the host', async () => {
+    const hostFile = path.join(os.tmpdir(), `tsdock-shadow-${process.pid}`);
+    fs.writeFileSync(hostFile, 'host\n');
+    fs.symlinkSync(hostFile, path.join(fx.dir, 'evil-file'));
+    const payload = path.join(os.tmpdir(), `tsdock-payload-${process.pid}`);
+    fs.writeFileSync(payload, 'payload\n');
+    try {
+      const extra: PlanStep[] = [{ op: 'mount', source: payload, target: '/evil-file', fstype: '', flags: 4096, data: '', root: fx.dir, create: 'file' }];
+      const r = await run(makePlan(fx.dir, { args: sh(`cat ${hostFile}`), extraSteps: extra }));
+      assert.equal(r.error, undefined, r.error?.message);
+      assert.equal(r.stdout, 'payload\n');
+      assert.equal(fs.readFileSync(hostFile, 'utf8'), 'host\n');
+    } finally {
+      fs.rmSync(path.join(fx.dir, 'evil-file'), { force: true });
+      fs.rmSync(path.join(fx.dir, hostFile.slice(1)), { force: true });
+      fs.rmSync(hostFile, { force: true });
+      fs.rmSync(payload, { force: true });
     }
   });
 

@@ -107,11 +107,11 @@ test('--network host: no network namespace, the host hostname and files, no net 
   assert.throws(() => buildSpec(specInput({ network: 'host', sysctls: ['net.ipv4.ip_forward=1'] })), { message: 'sysctl "net.ipv4.ip_forward" not allowed in host network namespace' });
 });
 
-test('rootless: devpts without gid=5, host /dev/mqueue bound, no ping_group_range', () => {
+test('rootless: devpts without gid=5, its own /dev/mqueue, no ping_group_range', () => {
   const { spec } = buildSpec(SCENARIOS.rootless!.input);
   const pts = spec.mounts!.find((m) => m.destination === '/dev/pts')!;
   assert.ok(!pts.options!.some((o) => o.startsWith('gid=')));
-  assert.equal(spec.mounts!.find((m) => m.destination === '/dev/mqueue')!.type, 'bind');
+  assert.equal(spec.mounts!.find((m) => m.destination === '/dev/mqueue')!.type, 'mqueue');
   assert.equal(spec.mounts!.find((m) => m.destination === '/sys')!.type, 'sysfs');
   assert.deepEqual(spec.linux!.sysctl, { 'net.ipv4.ip_unprivileged_port_start': '0' });
   assert.ok(!spec.linux!.namespaces!.some((n) => n.type === 'user'));
