@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import type { Context } from './context.js';
+import { openPty } from '../sys/pty.js';
 import { TsdockError, withCleanup } from '../errors.js';
 import { ImageStore } from '../image/store/images.js';
 import { loadConfig } from './image-inspect.js';
@@ -43,9 +45,17 @@ export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunR
     await removeAnonymousVolumes(ctx.root, anonymousVolumes);
   };
   return withCleanup(async () => {
-    const prepared = await prepareContainer({ store, image, config, paths, request: opts, ctx, imageName: imageDisplayName(image, opts.image) });
+    // -t: the pty exists before the plan, whose /dev/console is a bind of its slave
+    const pty = opts.tty ? openPty() : undefined;
+    let prepared;
+    try {
+      prepared = await prepareContainer({ store, image, config, paths, request: opts, ctx, imageName: imageDisplayName(image, opts.image), consolePath: pty?.slavePath });
+    } catch (err) {
+      if (pty) for (const fd of [pty.master, pty.slave]) fs.closeSync(fd);
+      throw err;
+    }
     anonymousVolumes = prepared.anonymousVolumes;
-    const exitCode = await launch(prepared.plan, { tty: Boolean(opts.tty), interactive: Boolean(opts.interactive), ctx });
+    const exitCode = await launch(prepared.plan, { pty, interactive: Boolean(opts.interactive), ctx });
     return { containerId: paths.id, name: paths.name, exitCode };
   }, cleanup).catch((err: unknown) => {
     if (err instanceof TsdockError) throw err;

@@ -110,6 +110,8 @@ export async function prepareContainer(args: {
   request: ContainerRequest;
   ctx: Context;
   imageName: string;
+  /** with -t: the pty slave's host path, bound on /dev/console so the container finds its terminal there */
+  consolePath?: string;
 }): Promise<PreparedContainer> {
   const { store, image, config, paths, request: r, ctx } = args;
   const chains = image.layers.map((l) => l.chainId).reverse(); // top first
@@ -174,6 +176,7 @@ export async function prepareContainer(args: {
     upper: paths.upper,
     work: paths.work,
     rootless: !ctx.rootful,
+    consolePath: args.consolePath,
   });
   const arch = nativeSeccompArch();
   const profile = seccompProfileFor(result.seccomp);

@@ -1,11 +1,15 @@
 import fs from 'node:fs';
 import type { Context } from '../api/context.js';
 import { startExecutor, type StdioSpec } from './executor.js';
-import { openPty } from '../sys/pty.js';
+import type { openPty } from '../sys/pty.js';
+
+export type Pty = ReturnType<typeof openPty>;
 import { attachTty } from './tty.js';
 import type { ExecPlan } from './plan-types.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+/** docker stop's default grace period */
+const HANGUP_GRACE_MS = 10_000;
 
 function fdOf(stream: { fd?: unknown } | undefined): number | undefined {
   return stream && typeof stream.fd === 'number' ? stream.fd : undefined;
@@ -16,9 +20,8 @@ function fdOf(stream: { fd?: unknown } | undefined): number | undefined {
  * master the CLI copies to and from. The executor runs in its own process group; signals the CLI receives are
  * forwarded to it once, and it forwards them to the container's init. Resolves with docker's exit code.
  */
-export async function launch(plan: ExecPlan, opts: { tty: boolean; interactive: boolean; ctx: Context }): Promise<number> {
-  const { ctx } = opts;
-  const pty = opts.tty ? openPty() : undefined;
+export async function launch(plan: ExecPlan, opts: { pty?: Pty; interactive: boolean; ctx: Context }): Promise<number> {
+  const { ctx, pty } = opts;
   const stdio: [StdioSpec, StdioSpec, StdioSpec] = pty
     ? [pty.slave, pty.slave, pty.slave]
     : [opts.interactive ? (fdOf(ctx.stdin) ?? 'pipe') : 'ignore', fdOf(ctx.stdout) ?? 'pipe', fdOf(ctx.stderr) ?? 'pipe'];
@@ -35,7 +38,14 @@ export async function launch(plan: ExecPlan, opts: { tty: boolean; interactive: 
   }
   const session = pty ? attachTty({ master: pty.master, stdin: ctx.stdin, stdout: ctx.stdout, interactive: opts.interactive, exited: handle.exited }) : undefined;
   const h = handle;
-  const forwarders = FORWARDED.map((sig) => [sig, () => h.kill(sig)] as const);
+  // SIGHUP means the CLI's terminal is gone: forward it, and if the container outlives a grace period, kill it
+  // (there is no daemon to keep a foreground container once its CLI has lost its terminal)
+  let hangupTimer: NodeJS.Timeout | undefined;
+  const onSignal = (sig: NodeJS.Signals) => () => {
+    h.kill(sig);
+    if (sig === 'SIGHUP' && !hangupTimer) hangupTimer = setTimeout(() => h.kill('SIGKILL'), HANGUP_GRACE_MS).unref();
+  };
+  const forwarders = FORWARDED.map((sig) => [sig, onSignal(sig)] as const);
   for (const [sig, fn] of forwarders) process.on(sig, fn);
   try {
     await handle.started;
@@ -47,6 +57,7 @@ export async function launch(plan: ExecPlan, opts: { tty: boolean; interactive: 
     await handle.exited;
     throw err;
   } finally {
+    if (hangupTimer) clearTimeout(hangupTimer);
     for (const [sig, fn] of forwarders) process.off(sig, fn);
   }
 }
