@@ -6,8 +6,8 @@
 #   scripts/install-deps.sh --check       # just report; exit 1 if something is missing
 set -euo pipefail
 
-PACKAGES=(docker-registry busybox-static skopeo umoci zstd openssl apache2-utils uidmap)
-# A binary per package, to tell "installed and usable" apart from "dpkg knows about it".
+PACKAGES=(docker-registry busybox-static skopeo umoci zstd openssl apache2-utils uidmap gcc libc6-dev util-linux)
+# A binary (or an absolute file path) per package, to tell "installed and usable" apart from "dpkg knows about it".
 declare -A PROBE=(
   [docker-registry]=docker-registry
   [busybox-static]=busybox
@@ -17,6 +17,9 @@ declare -A PROBE=(
   [openssl]=openssl
   [apache2-utils]=htpasswd
   [uidmap]=newuidmap
+  [gcc]=gcc
+  [libc6-dev]=/usr/include/stdio.h
+  [util-linux]=script
 )
 
 check_only=0
@@ -30,7 +33,9 @@ esac
 is_installed() {
   local pkg=$1
   [[ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)" == installed ]] || return 1
-  PATH="$PATH:/usr/sbin:/sbin" command -v "${PROBE[$pkg]}" >/dev/null 2>&1
+  local probe=${PROBE[$pkg]}
+  if [[ $probe == /* ]]; then [[ -e $probe ]]; return; fi
+  PATH="$PATH:/usr/sbin:/sbin" command -v "$probe" >/dev/null 2>&1
 }
 
 missing=()
