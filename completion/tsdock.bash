@@ -12,7 +12,7 @@ _tsdock() {
   done
   local words_list=""
   case "$verb" in
-    "") words_list="run pull images rmi tag inspect history image volume info version -v --version --root --runroot --log-level" ;;
+    "") words_list="run pull images rmi tag inspect history image volume info version -v --version --root --runroot --storage-driver --log-level" ;;
     run) words_list="--rm -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net --cap-add --cap-drop --privileged --security-opt --ulimit --init --platform --pull -q --quiet -i --interactive -t --tty --tls-verify" ;;
     pull) words_list="--platform -q --quiet --tls-verify --cert-dir --creds --authfile" ;;
     images) words_list="-a --all -q --quiet --digests --no-trunc -f --filter --format" ;;

@@ -23,6 +23,8 @@ export interface Context {
   runRoot: string;
   /** true when running as root on the host (not rootless) */
   rootful: boolean;
+  /** `--storage-driver` / TSDOCK_STORAGE_DRIVER, when given */
+  storageDriver?: string;
   progress?: (event: ProgressEvent) => void;
   /** warnings go here (rendered by the CLI as `WARN: ...` on stderr) */
   warn?: (message: string) => void;

@@ -4,12 +4,15 @@ import type { Context } from './context.js';
 import { ImageStore } from '../image/store/images.js';
 import { loadRegistriesConf } from '../config/registries.js';
 import { VERSION } from '../version.js';
+import { chooseDriver } from '../storage/driver.js';
 
 export interface SystemInfo {
   ServerVersion: string;
   Containers: number;
   Images: number;
   Driver: string;
+  /** why that driver (overlay, or the vfs copying fallback) */
+  DriverStatus: string;
   RootDir: string;
   RunRoot: string;
   Rootless: boolean;
@@ -52,14 +55,6 @@ function osName(): string {
   return os.type();
 }
 
-function storageDriver(): string {
-  try {
-    if (/\toverlay$/m.test(fs.readFileSync('/proc/filesystems', 'utf8'))) return 'overlay';
-  } catch {
-    // fall through
-  }
-  return 'vfs';
-}
 
 function searchRegistries(env: NodeJS.ProcessEnv): string[] {
   const configured = loadRegistriesConf(env).unqualifiedSearchRegistries;
@@ -68,12 +63,14 @@ function searchRegistries(env: NodeJS.ProcessEnv): string[] {
 
 export async function systemInfo(ctx: Context): Promise<SystemInfo> {
   const mode = cgroupMode();
+  const driver = chooseDriver(ctx.storageDriver, ctx.rootful);
   const images = (await new ImageStore(ctx.root).list()).length;
   return {
     ServerVersion: VERSION,
     Containers: 0,
     Images: images,
-    Driver: storageDriver(),
+    Driver: driver.driver,
+    DriverStatus: driver.reason,
     RootDir: ctx.root,
     RunRoot: ctx.runRoot,
     Rootless: !ctx.rootful,

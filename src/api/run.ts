@@ -8,6 +8,7 @@ import { findOrPullImage, type PullPolicy } from '../image/find-or-pull.js';
 import { createContainerDirs, removeContainerDirs } from '../container/store.js';
 import { imageDisplayName, prepareContainer, removeAnonymousVolumes, type ContainerRequest } from '../container/prepare.js';
 import { launch } from '../runtime/launch.js';
+import { tracer } from '../trace.js';
 
 export interface RunOptions extends ContainerRequest {
   image: string;
@@ -33,10 +34,14 @@ export interface RunResult {
  * foreground with the caller's stdio (or a pty with -t) → exit code. With --rm everything is removed after.
  */
 export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunResult> {
+  const trace = tracer(ctx.env, ctx.stderr);
+  trace.mark('node + cli loaded');
   const store = new ImageStore(ctx.root);
   const image = await findOrPullImage(store, { reference: opts.image, policy: opts.pull, platform: opts.platform, tlsVerify: opts.tlsVerify }, ctx);
   const config = await loadConfig(store, image);
+  trace.mark('image resolved');
   const paths = await createContainerDirs(ctx.root, opts.name);
+  trace.mark('container dir created');
   let anonymousVolumes: string[] = [];
   // Without --rm the stopped container stays on disk (the lifecycle issue adds ps -a / rm for it).
   const cleanup = async () => {
@@ -55,9 +60,14 @@ export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunR
       throw err;
     }
     anonymousVolumes = prepared.anonymousVolumes;
-    const exitCode = await launch(prepared.plan, { pty, interactive: Boolean(opts.interactive), ctx });
+    trace.mark('spec + plan + seccomp');
+    const exitCode = await launch(prepared.plan, { pty, interactive: Boolean(opts.interactive), ctx, trace });
+    trace.mark('container exited');
     return { containerId: paths.id, name: paths.name, exitCode };
-  }, cleanup).catch((err: unknown) => {
+  }, async () => {
+    await cleanup();
+    trace.mark('cleanup');
+  }).catch((err: unknown) => {
     if (err instanceof TsdockError) throw err;
     throw new TsdockError(`run ${opts.image}: ${(err as Error).message}`, { cause: err });
   });

@@ -6,6 +6,7 @@ export interface GlobalOptions {
   root?: string;
   runroot?: string;
   logLevel?: string;
+  storageDriver?: string;
 }
 
 /**
@@ -63,6 +64,7 @@ export class CliContext {
       root: paths.root,
       runRoot: paths.runRoot,
       rootful: paths.rootful,
+      storageDriver: this.global.storageDriver ?? (this.env.TSDOCK_STORAGE_DRIVER || undefined),
       progress: this.progress,
       warn: (m) => this.warn(m),
     };

@@ -5,7 +5,7 @@ import { reportError } from './errors.js';
 import { maybeReexecInUserNamespace } from './userns.js';
 import { VERSION } from '../version.js';
 
-const GLOBAL_WITH_VALUE = new Set(['--root', '--runroot', '--log-level']);
+const GLOBAL_WITH_VALUE = new Set(['--root', '--runroot', '--log-level', '--storage-driver']);
 
 /** The verb is the first argument that is neither a global flag nor a global flag's value. */
 export function findVerb(argv: string[]): string | undefined {
@@ -27,6 +27,7 @@ export function buildProgram(cli: CliContext): Command {
     .version(VERSION, '-v, --version', 'Print version information and quit')
     .addOption(new Option('--root <dir>', 'Storage root directory'))
     .addOption(new Option('--runroot <dir>', 'Runtime state directory'))
+    .addOption(new Option('--storage-driver <driver>', 'Container rootfs driver: overlay, or vfs (a private copy per container)'))
     .addOption(new Option('--log-level <level>', 'Log level').choices(['debug', 'info', 'warn', 'error']).default('warn'))
     .helpOption('-h, --help', 'Print usage')
     .addHelpCommand(false)

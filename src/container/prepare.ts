@@ -17,6 +17,7 @@ import type { ExecPlan } from '../runtime/plan-types.js';
 import type { Spec } from '../spec/types.js';
 import { VolumeStore } from '../volume/store.js';
 import { seedVolume } from '../volume/seed.js';
+import { chooseDriver } from '../storage/driver.js';
 import type { ContainerPaths } from './store.js';
 
 /** What the user asked for, as `run`/`create` flags (commander's names). */
@@ -170,7 +171,10 @@ export async function prepareContainer(args: {
     fs.promises.writeFile(paths.resolvConf, result.etc.resolvConf),
     writeJsonAtomic(paths.spec, result.spec, { fsync: false }),
   ]);
+  const driver = chooseDriver(ctx.storageDriver, ctx.rootful).driver;
+  if (driver === 'vfs') await seedVolume(paths.upper, layerDirs, '/');
   const plan = buildPlan(result.spec, {
+    copiedRootfs: driver === 'vfs' ? paths.upper : undefined,
     layers: chains.map((c) => path.join(store.layers.dir, store.layers.shortLink(c))),
     layersBase: store.layers.dir,
     upper: paths.upper,

@@ -6,6 +6,7 @@ import type { openPty } from '../sys/pty.js';
 export type Pty = ReturnType<typeof openPty>;
 import { attachTty } from './tty.js';
 import type { ExecPlan } from './plan-types.js';
+import type { Tracer } from '../trace.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 /** docker stop's default grace period */
@@ -20,7 +21,7 @@ function fdOf(stream: { fd?: unknown } | undefined): number | undefined {
  * master the CLI copies to and from. The executor runs in its own process group; signals the CLI receives are
  * forwarded to it once, and it forwards them to the container's init. Resolves with docker's exit code.
  */
-export async function launch(plan: ExecPlan, opts: { pty?: Pty; interactive: boolean; ctx: Context }): Promise<number> {
+export async function launch(plan: ExecPlan, opts: { pty?: Pty; interactive: boolean; ctx: Context; trace?: Tracer }): Promise<number> {
   const { ctx, pty } = opts;
   const stdio: [StdioSpec, StdioSpec, StdioSpec] = pty
     ? [pty.slave, pty.slave, pty.slave]
@@ -49,6 +50,7 @@ export async function launch(plan: ExecPlan, opts: { pty?: Pty; interactive: boo
   for (const [sig, fn] of forwarders) process.on(sig, fn);
   try {
     await handle.started;
+    opts.trace?.mark('executor: container exec');
     const exit = await handle.exited;
     await session?.done;
     return exit.exitCode;

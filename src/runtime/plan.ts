@@ -54,6 +54,11 @@ export interface PlanContext {
   consolePath?: string;
   /** where the executor writes the container init's host pid */
   pidFile?: string;
+  /**
+   * the copying ("vfs") storage driver: the container's private, fully merged copy of the image, bind-mounted as
+   * the rootfs instead of an overlay of `layers` (for kernels or filesystems where overlayfs is unavailable)
+   */
+  copiedRootfs?: string;
 }
 
 /** mount(2) copies at most one page of option data, NUL included */
@@ -292,10 +297,14 @@ export function buildPlan(spec: Spec, ctx: PlanContext): ExecPlan {
   const rp = linux.rootfsPropagation ?? '';
   steps.push({ op: 'propagation', path: '/', flags: MS.REC | (rp === 'private' || rp === 'rprivate' ? MS.PRIVATE : MS.SLAVE) });
 
-  // 2-3. the rootfs overlay
-  const overlay = overlayMountData(ctx);
-  if (overlay.chdir) steps.push({ op: 'chdir', path: overlay.chdir });
-  steps.push({ op: 'mount', source: 'overlay', target: root, fstype: 'overlay', flags: 0, data: overlay.data, label: 'rootfs overlay' });
+  // 2-3. the rootfs: the overlay of the layers, or (the copying "vfs" driver) a bind of a private full copy
+  if (ctx.copiedRootfs) {
+    steps.push({ op: 'mount', source: ctx.copiedRootfs, target: root, fstype: '', flags: MS.BIND | MS.REC, data: '', label: 'rootfs copy' });
+  } else {
+    const overlay = overlayMountData(ctx);
+    if (overlay.chdir) steps.push({ op: 'chdir', path: overlay.chdir });
+    steps.push({ op: 'mount', source: 'overlay', target: root, fstype: 'overlay', flags: 0, data: overlay.data, label: 'rootfs overlay' });
+  }
 
   // 4. the spec's mounts, in order, inside the rootfs
   for (const m of spec.mounts ?? []) steps.push(...mountSteps(m, root));

@@ -148,6 +148,43 @@ describe('tsdock run (rootful)', { skip: !isRoot && 'needs root' }, () => {
     }
   });
 
+  test('the vfs (copying) storage driver gives the same view of the layered image', async () => {
+    const fx = h.fixtures.layered;
+    const e = fx.expect;
+    const r = await tsdock(['--storage-driver', 'vfs', 'run', '--rm', fx.ref, 'sh', '-c', [
+      `test -e ${e.whiteoutRemoved} && echo whiteout-broken`,
+      `test -e ${e.opaqueGone[0]} && echo opaque-broken`,
+      `stat -c '%a %u:%g' ${e.setuid.path} ${e.owned.path}`,
+      `stat -c '%i' ${e.hardlinks[0]} ${e.hardlinks[1]}`,
+    ].join('; ')], { root });
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.deepEqual(lines.slice(0, 2), [`${e.setuid.mode.toString(8)} 0:0`, `${e.modes[e.owned.path]!.toString(8)} ${e.owned.uid}:${e.owned.gid}`]);
+    assert.equal(lines[2], lines[3], 'hardlinks share an inode');
+  });
+
+  test('--mount type=volume|bind|tmpfs; anonymous volumes go with --rm', async () => {
+    const host = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdock-mount-'));
+    try {
+      fs.writeFileSync(path.join(host, 'in'), 'from host\n');
+      const before = (await tsdock(['volume', 'ls', '-q'], { root })).stdout;
+      const r = await run([
+        '--mount', `type=bind,source=${host},target=/h,readonly`,
+        '--mount', 'type=tmpfs,target=/scratch,tmpfs-size=1m',
+        '--mount', 'type=volume,target=/anon',
+        img, 'sh', '-c', 'cat /h/in; touch /h/x 2>/dev/null || echo ro; df -k /scratch | tail -1 | tr -s \" \" | cut -d\" \" -f2; touch /anon/f && echo anon',
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(r.stdout.trim().split('\n'), ['from host', 'ro', '1024', 'anon']);
+      assert.equal((await tsdock(['volume', 'ls', '-q'], { root })).stdout, before, 'the anonymous volume was removed with --rm');
+      const bad = await run(['--mount', 'type=bind,source=/no/such/dir,target=/x', img, 'true']);
+      assert.equal(bad.code, 125);
+      assert.match(bad.stderr, /bind source path does not exist: \/no\/such\/dir/);
+    } finally {
+      fs.rmSync(host, { recursive: true, force: true });
+    }
+  });
+
   test('--read-only and --tmpfs', async () => {
     let r = await run(['--read-only', img, 'touch', '/x']);
     assert.notEqual(r.code, 0);

@@ -24,7 +24,7 @@ export function register(parent: Command, cli: CliContext): void {
         ` Containers: ${info.Containers}`,
         ` Images: ${info.Images}`,
         ` Server Version: ${info.ServerVersion}`,
-        ` Storage Driver: ${info.Driver}`,
+        ` Storage Driver: ${info.Driver} (${info.DriverStatus})`,
         ` Cgroup Driver: cgroupfs`,
         ` Cgroup Version: ${info.CgroupVersion}${info.CgroupMode === 'hybrid' ? ' (hybrid: v1 controllers, cgroup2 at /sys/fs/cgroup/unified)' : ''}`,
         ` Rootless: ${info.Rootless}`,
