@@ -1,0 +1,69 @@
+/**
+ * What tsdock keeps about a container (docs/lifecycle-design.md): `container.json` is what was asked for at
+ * create time, `state.json` what happened since. Field names follow docker's inspect where they overlap.
+ */
+export interface ContainerRecord {
+  Id: string;
+  Name: string;
+  /** RFC3339Nano */
+  Created: string;
+  /** image id (sha256:...) */
+  Image: string;
+  /** the image as the user named it (docker's Config.Image) */
+  ImageName: string;
+  Path: string;
+  Args: string[];
+  Config: {
+    Hostname: string;
+    User: string;
+    Env: string[];
+    Cmd: string[] | null;
+    Entrypoint: string[] | null;
+    WorkingDir: string;
+    Labels: Record<string, string>;
+    Tty: boolean;
+    OpenStdin: boolean;
+    StopSignal?: string;
+    Volumes?: Record<string, object> | null;
+  };
+  HostConfig: {
+    AutoRemove: boolean;
+    NetworkMode: string;
+    RestartPolicy: { Name: string; MaximumRetryCount: number };
+    Binds: string[];
+    ReadonlyRootfs: boolean;
+    Privileged: boolean;
+    CapAdd: string[];
+    CapDrop: string[];
+    SecurityOpt: string[];
+    Init: boolean;
+    LogConfig: { Type: string; Config: Record<string, string> };
+  };
+  Mounts: Array<{ Type: string; Name?: string; Source: string; Destination: string; RW: boolean }>;
+  /** anonymous volumes created for this container (removed with `rm -v` / `--rm`) */
+  AnonymousVolumes: string[];
+  /** the run/create request, kept so `start` can rebuild the plan */
+  Request: unknown;
+}
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export interface ContainerState {
+  Status: ContainerStatus;
+  Pid: number;
+  /** /proc/<pid>/stat field 22, to tell our init from a reused pid */
+  PidStartTime?: number;
+  MonitorPid?: number;
+  StartedAt?: string;
+  FinishedAt?: string;
+  ExitCode?: number;
+  Error?: string;
+  RestartCount: number;
+}
+
+/** What the monitor writes when the init ends. */
+export interface ExitFile {
+  ExitCode: number;
+  Signal: number;
+  FinishedAt: string;
+}
