@@ -8,6 +8,8 @@ import { findOrPullImage, type PullPolicy } from '../image/find-or-pull.js';
 import { createContainerDirs, removeContainerDirs } from '../container/store.js';
 import { imageDisplayName, prepareContainer, removeAnonymousVolumes, type ContainerRequest } from '../container/prepare.js';
 import { launch } from '../runtime/launch.js';
+import { buildRecord } from '../container/record-build.js';
+import { recordCreated, recordExited, recordStarted } from '../container/lifecycle-files.js';
 import { tracer } from '../trace.js';
 
 export interface RunOptions extends ContainerRequest {
@@ -60,10 +62,13 @@ export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunR
       throw err;
     }
     anonymousVolumes = prepared.anonymousVolumes;
+    const record = buildRecord({ paths, imageId: image.id, imageName: opts.image, config, spec: prepared.spec, prepared, request: opts });
+    await recordCreated(paths, record);
     trace.mark('spec + plan + seccomp');
-    const exitCode = await launch(prepared.plan, { pty, interactive: Boolean(opts.interactive), ctx, trace });
+    const exit = await launch(prepared.plan, { pty, interactive: Boolean(opts.interactive), ctx, trace, onStarted: (pid) => recordStarted(paths, pid) });
     trace.mark('container exited');
-    return { containerId: paths.id, name: paths.name, exitCode };
+    if (!opts.rm) await recordExited(paths, exit);
+    return { containerId: paths.id, name: paths.name, exitCode: exit.exitCode };
   }, async () => {
     await cleanup();
     trace.mark('cleanup');

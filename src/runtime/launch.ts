@@ -8,6 +8,13 @@ import { attachTty } from './tty.js';
 import type { ExecPlan } from './plan-types.js';
 import type { Tracer } from '../trace.js';
 
+export interface ExitStatus {
+  /** docker's exit code: the container's, or 128+n for signal n */
+  exitCode: number;
+  /** the signal that ended it, 0 when it exited */
+  signal: number;
+}
+
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 /** docker stop's default grace period */
 const HANGUP_GRACE_MS = 10_000;
@@ -21,7 +28,7 @@ function fdOf(stream: { fd?: unknown } | undefined): number | undefined {
  * master the CLI copies to and from. The executor runs in its own process group; signals the CLI receives are
  * forwarded to it once, and it forwards them to the container's init. Resolves with docker's exit code.
  */
-export async function launch(plan: ExecPlan, opts: { pty?: Pty; interactive: boolean; ctx: Context; trace?: Tracer }): Promise<number> {
+export async function launch(plan: ExecPlan, opts: { pty?: Pty; interactive: boolean; ctx: Context; trace?: Tracer; onStarted?: (pid: number) => Promise<void> | void }): Promise<ExitStatus> {
   const { ctx, pty } = opts;
   const stdio: [StdioSpec, StdioSpec, StdioSpec] = pty
     ? [pty.slave, pty.slave, pty.slave]
@@ -49,11 +56,12 @@ export async function launch(plan: ExecPlan, opts: { pty?: Pty; interactive: boo
   const forwarders = FORWARDED.map((sig) => [sig, onSignal(sig)] as const);
   for (const [sig, fn] of forwarders) process.on(sig, fn);
   try {
-    await handle.started;
+    const pid = await handle.started;
     opts.trace?.mark('executor: container exec');
+    await opts.onStarted?.(pid);
     const exit = await handle.exited;
     await session?.done;
-    return exit.exitCode;
+    return { exitCode: exit.exitCode, signal: exit.signal ?? 0 };
   } catch (err) {
     session?.close();
     await handle.exited;

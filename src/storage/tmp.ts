@@ -16,7 +16,8 @@ export async function removeTree(dir: string): Promise<void> {
   await fs.promises.rm(dir, { recursive: true, force: true, maxRetries: 3 });
 }
 
-function pidAlive(pid: number): boolean {
+/** a process with this pid exists (EPERM: it does, but is not ours) */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { withLock } from '../state/lock.js';
 import { listEntryDir, lookupImagePath, type ImageEntry } from '../storage/imagefs.js';
-import { removeTree } from '../storage/tmp.js';
+import { pidAlive, removeTree } from '../storage/tmp.js';
 import { isOverlayXattr } from '../storage/whiteout.js';
 import { RENAME_EXCHANGE, SysError, lgetxattr, llistxattr, lsetxattr, mknod, renameat2 } from '../sys/index.js';
 
@@ -67,17 +67,8 @@ async function sweepStaging(volumeDir: string): Promise<void> {
   for (const name of await fs.promises.readdir(volumeDir)) {
     if (!name.startsWith(STAGING_PREFIX)) continue;
     const pid = Number(name.slice(STAGING_PREFIX.length).split('-')[0]);
-    if (pid === process.pid || (Number.isInteger(pid) && pid > 0 && alive(pid))) continue;
+    if (pid === process.pid || (Number.isInteger(pid) && pid > 0 && pidAlive(pid))) continue;
     await removeTree(path.join(volumeDir, name));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import type { CliContext } from '../context.js';
 import { collect } from './images.js';
 import { layerProgress } from '../render/progress.js';
+import type { ContainerRequest } from '../../container/prepare.js';
 
 /** Flags shared by `run` and (later) `create`: docker's names and short forms. */
 export function addContainerFlags(cmd: Command): Command {
@@ -33,31 +34,13 @@ export function addContainerFlags(cmd: Command): Command {
     .option('--tls-verify [bool]', 'Require HTTPS and verify certificates when pulling', (v: string | undefined) => v !== 'false');
 }
 
-export interface RunFlags {
-  env: string[];
-  envFile: string[];
-  volume: string[];
-  mount: string[];
-  tmpfs: string[];
-  readOnly?: boolean;
-  workdir?: string;
-  user?: string;
-  entrypoint?: string;
-  name?: string;
-  hostname?: string;
-  network: 'none' | 'host';
+/** commander's view of the flags: the container request (minus the positional command) plus run's own */
+export interface RunFlags extends Omit<ContainerRequest, 'command'> {
   net?: 'none' | 'host';
-  capAdd: string[];
-  capDrop: string[];
-  privileged?: boolean;
-  securityOpt: string[];
-  ulimit: string[];
-  init?: boolean;
+  name?: string;
   platform?: string;
   pull: 'always' | 'missing' | 'never';
   quiet?: boolean;
-  interactive?: boolean;
-  tty?: boolean;
   tlsVerify?: boolean;
   rm?: boolean;
 }

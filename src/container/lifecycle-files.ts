@@ -1,0 +1,23 @@
+import { writeJsonAtomic } from '../state/atomic.js';
+import type { ContainerPaths } from './store.js';
+import type { ContainerRecord, ContainerState, ExitFile } from './record.js';
+import { pidStartTime } from './procstat.js';
+import path from 'node:path';
+
+/** The files a container's life leaves behind (docs/lifecycle-design.md), written atomically. */
+export async function recordCreated(paths: ContainerPaths, record: ContainerRecord): Promise<void> {
+  await writeJsonAtomic(paths.meta, record, { fsync: false });
+  const state: ContainerState = { Status: 'created', Pid: 0, RestartCount: 0 };
+  await writeJsonAtomic(path.join(paths.dir, 'state.json'), state, { fsync: false });
+}
+
+export async function recordStarted(paths: ContainerPaths, pid: number, monitorPid?: number): Promise<void> {
+  const state: ContainerState = { Status: 'running', Pid: pid, PidStartTime: pidStartTime(pid), StartedAt: new Date().toISOString(), RestartCount: 0, ...(monitorPid ? { MonitorPid: monitorPid } : {}) };
+  await writeJsonAtomic(path.join(paths.dir, 'state.json'), state, { fsync: false });
+}
+
+/** A foreground run knows how its container ended: it writes exit.json itself (a detached one's monitor does). */
+export async function recordExited(paths: ContainerPaths, exit: { exitCode: number; signal: number }): Promise<void> {
+  const file: ExitFile = { ExitCode: exit.exitCode, Signal: exit.signal, FinishedAt: new Date().toISOString() };
+  await writeJsonAtomic(path.join(paths.dir, 'exit.json'), file, { fsync: false });
+}
