@@ -27,3 +27,4 @@ const common = {
 };
 await build({ ...common, entryPoints: [path.join(repo, 'src/cli/main.ts')], outfile: path.join(out, 'tsdock.cjs') });
 await build({ ...common, entryPoints: [path.join(repo, 'src/version.ts')], outfile: path.join(out, 'version.cjs') });
+await build({ ...common, entryPoints: [path.join(repo, 'src/cli/userns-entry.ts')], outfile: path.join(out, 'userns.cjs') });

@@ -4,22 +4,9 @@ import { commands, findCommand } from './commands/index.js';
 import { reportError } from './errors.js';
 import { maybeReexecInUserNamespace } from './userns.js';
 import { VERSION } from '../version.js';
+import { findVerb } from './verb.js';
 
-const GLOBAL_WITH_VALUE = new Set(['--root', '--runroot', '--log-level', '--storage-driver']);
-
-/** The verb is the first argument that is neither a global flag nor a global flag's value. */
-export function findVerb(argv: string[]): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (GLOBAL_WITH_VALUE.has(arg)) {
-      i++;
-      continue;
-    }
-    if (arg.startsWith('-')) continue;
-    return arg;
-  }
-  return undefined;
-}
+export { findVerb };
 
 export function buildProgram(cli: CliContext): Command {
   const program = new Command('tsdock')

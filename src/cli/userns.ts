@@ -1,6 +1,11 @@
 import { spawn } from 'node:child_process';
 import { readSubIds } from '../config/subids.js';
-import type { CliContext } from './context.js';
+/** the little of the CLI context this needs (bin/tsdock calls it before the CLI is even loaded) */
+export interface UsernsIo {
+  env: NodeJS.ProcessEnv;
+  stderr: { write(s: string): unknown };
+  warn(message: string): void;
+}
 
 /** Verbs that never touch the store run directly, without a user namespace. */
 const NO_USERNS = new Set(['version', 'info', 'help']);
@@ -13,7 +18,7 @@ const NO_USERNS = new Set(['version', 'info', 'help']);
  * Without subordinate ranges only the user itself is mapped (to 0) and other owners collapse to it.
  * Returns the child's exit code, or undefined when no re-exec is needed.
  */
-export async function maybeReexecInUserNamespace(verb: string | undefined, argv: string[], cli: CliContext): Promise<number | undefined> {
+export async function maybeReexecInUserNamespace(verb: string | undefined, argv: string[], cli: UsernsIo): Promise<number | undefined> {
   const uid = process.getuid?.() ?? 0;
   if (uid === 0 || cli.env.TSDOCK_USERNS || !verb || NO_USERNS.has(verb) || argv.includes('--help') || argv.includes('-h')) return undefined;
   const full = readSubIds('/etc/subuid', uid).length > 0 && readSubIds('/etc/subgid', process.getgid?.() ?? uid).length > 0;
