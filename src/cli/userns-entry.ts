@@ -4,11 +4,12 @@
  * outer process (rootless `run` ~40 ms faster). main.ts keeps the same check for other entry points.
  */
 import { findVerb } from './verb.js';
-import { maybeReexecInUserNamespace } from './userns.js';
+import { maybeReexecInUserNamespace, needsUserNamespace } from './userns.js';
 
 export function reexec(argv: string[]): Promise<number | undefined> | undefined {
-  if (process.getuid?.() === 0 || process.env.TSDOCK_USERNS) return undefined;
-  return maybeReexecInUserNamespace(findVerb(argv), argv, {
+  const verb = findVerb(argv);
+  if (!needsUserNamespace(verb, argv, process.env)) return undefined;
+  return maybeReexecInUserNamespace(verb, argv, {
     env: process.env,
     stderr: process.stderr,
     warn: (m) => process.stderr.write(`WARN: ${m}\n`),

@@ -18,9 +18,15 @@ const NO_USERNS = new Set(['version', 'info', 'help']);
  * Without subordinate ranges only the user itself is mapped (to 0) and other owners collapse to it.
  * Returns the child's exit code, or undefined when no re-exec is needed.
  */
-export async function maybeReexecInUserNamespace(verb: string | undefined, argv: string[], cli: UsernsIo): Promise<number | undefined> {
+/** a rootless command that touches the store, not yet inside tsdock's user namespace */
+export function needsUserNamespace(verb: string | undefined, argv: string[], env: NodeJS.ProcessEnv): boolean {
   const uid = process.getuid?.() ?? 0;
-  if (uid === 0 || cli.env.TSDOCK_USERNS || !verb || NO_USERNS.has(verb) || argv.includes('--help') || argv.includes('-h')) return undefined;
+  return !(uid === 0 || env.TSDOCK_USERNS || !verb || NO_USERNS.has(verb) || argv.includes('--help') || argv.includes('-h'));
+}
+
+export async function maybeReexecInUserNamespace(verb: string | undefined, argv: string[], cli: UsernsIo): Promise<number | undefined> {
+  if (!needsUserNamespace(verb, argv, cli.env)) return undefined;
+  const uid = process.getuid?.() ?? 0;
   const full = readSubIds('/etc/subuid', uid).length > 0 && readSubIds('/etc/subgid', process.getgid?.() ?? uid).length > 0;
   if (!full) cli.warn(`no subordinate id ranges for uid ${uid} in /etc/subuid and /etc/subgid: using a single-id mapping, files owned by other users in images will be owned by you`);
   const args = ['--user', '--map-root-user', ...(full ? ['--map-auto'] : []), '--', process.execPath, process.argv[1]!, ...argv];
