@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Context } from '../api/context.js';
-import { TsdockError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { ImageConfig } from '../image/manifest.js';
 import type { ImageStore } from '../image/store/images.js';
 import type { ImageRecord } from '../image/store/types.js';
@@ -11,13 +11,12 @@ import { writeJsonAtomic } from '../state/atomic.js';
 import { readImageFile } from '../storage/imagefs.js';
 import { buildSpec } from '../spec/build.js';
 import { imageVolumeRequests, parseMountFlags, type MountRequest, type ResolvedMount } from '../spec/mounts.js';
-import { nativeSeccompArch, seccompFilterFlags, seccompFor, seccompProfileFor } from '../spec/seccomp/index.js';
-import { buildPlan } from '../runtime/plan.js';
 import type { ExecPlan } from '../runtime/plan-types.js';
 import type { Spec } from '../spec/types.js';
 import { VolumeStore } from '../volume/store.js';
 import { seedVolume } from '../volume/seed.js';
-import { chooseDriver } from '../storage/driver.js';
+import { chooseDriver, type StorageDriver } from '../storage/driver.js';
+import { containerPlan } from './exec-plan.js';
 import type { ContainerPaths } from './store.js';
 
 /** What the user asked for, as `run`/`create` flags (commander's names). */
@@ -49,6 +48,7 @@ export interface PreparedContainer {
   plan: ExecPlan;
   /** anonymous volumes created for this container (removed with it under --rm) */
   anonymousVolumes: string[];
+  driver: StorageDriver;
 }
 
 /** The current hard limit of an rlimit, from /proc/self/limits (Node has no getrlimit). */
@@ -144,7 +144,11 @@ export async function prepareContainer(args: {
       capAdd: r.capAdd,
       capDrop: r.capDrop,
       privileged: r.privileged,
-      securityOpt: r.securityOpt,
+      // a relative seccomp profile path means the caller's directory (recorded absolute for later starts)
+      securityOpt: r.securityOpt.map((o) => {
+        const m = /^seccomp[=:](.+)$/.exec(o);
+        return m && m[1] !== 'unconfined' && !path.isAbsolute(m[1]!) ? `seccomp=${path.resolve(ctx.cwd, m[1]!)}` : o;
+      }),
       init: r.init,
       network: r.network,
       ulimits: r.ulimit,
@@ -173,23 +177,8 @@ export async function prepareContainer(args: {
   ]);
   const driver = chooseDriver(ctx.storageDriver, ctx.rootful).driver;
   if (driver === 'vfs') await seedVolume(paths.upper, layerDirs, '/');
-  const plan = buildPlan(result.spec, {
-    copiedRootfs: driver === 'vfs' ? paths.upper : undefined,
-    layers: chains.map((c) => path.join(store.layers.dir, store.layers.shortLink(c))),
-    layersBase: store.layers.dir,
-    upper: paths.upper,
-    work: paths.work,
-    rootless: !ctx.rootful,
-    consolePath: args.consolePath,
-  });
-  const arch = nativeSeccompArch();
-  const profile = seccompProfileFor(result.seccomp);
-  if (profile) {
-    if (!arch) throw new TsdockError(`seccomp: unsupported architecture ${process.arch} (use --security-opt seccomp=unconfined)`);
-    plan.process.seccomp = seccompFor(result.seccomp, result.spec.process?.capabilities?.bounding ?? [], arch);
-    plan.process.seccompFlags = seccompFilterFlags(profile);
-  }
-  return { spec: result.spec, plan, anonymousVolumes: anonymous };
+  const plan = containerPlan({ spec: result.spec, store, image, paths, rootless: !ctx.rootful, driver, consolePath: args.consolePath });
+  return { spec: result.spec, plan, anonymousVolumes: anonymous, driver };
 }
 
 /** A readable name for the image in the spec's annotations: the tag the user knows, else the id. */

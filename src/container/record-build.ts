@@ -24,6 +24,7 @@ export function buildRecord(args: {
     Created: new Date().toISOString(),
     Image: args.imageId,
     ImageName: args.imageName,
+    Driver: args.prepared.driver,
     Path: argv[0] ?? '',
     Args: argv.slice(1),
     Config: {

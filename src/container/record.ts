@@ -13,6 +13,8 @@ export interface ContainerRecord {
   ImageName: string;
   Path: string;
   Args: string[];
+  /** storage driver of the rootfs: overlay, or vfs (a private copy in upper/) */
+  Driver: 'overlay' | 'vfs';
   Config: {
     Hostname: string;
     User: string;
