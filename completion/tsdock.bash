@@ -12,14 +12,46 @@ _tsdock() {
   done
   local words_list=""
   case "$verb" in
-    "") words_list="run pull images rmi tag inspect history image volume info version -v --version --root --runroot --storage-driver --log-level" ;;
-    run) words_list="--rm -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net --cap-add --cap-drop --privileged --security-opt --ulimit --init --platform --pull -q --quiet -i --interactive -t --tty --tls-verify" ;;
+    "") words_list="run ps logs rm wait rename create start stop kill restart exec attach pull images rmi tag inspect history container image volume info version -v --version --root --runroot --storage-driver --log-level" ;;
+    run) words_list="--rm -d --detach -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net --cap-add --cap-drop --privileged --security-opt --ulimit --init --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt" ;;
+    ps) words_list="-a --all -f --filter --format -n --last -l --latest --no-trunc -q --quiet -s --size" ;;
+    logs) words_list="-f --follow --since -n --tail -t --timestamps --until --details" ;;
+    rm) words_list="-f --force -v --volumes -l --link" ;;
+    wait) words_list="" ;;
+    rename) words_list="" ;;
+    create) words_list="--rm -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net --cap-add --cap-drop --privileged --security-opt --ulimit --init --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt" ;;
+    start) words_list="-a --attach -i --interactive" ;;
+    stop) words_list="-t --time -s --signal" ;;
+    kill) words_list="-s --signal" ;;
+    restart) words_list="-t --time -s --signal" ;;
+    exec) words_list="-i --interactive -t --tty -d --detach -e --env --env-file -w --workdir -u --user --privileged" ;;
+    attach) words_list="--no-stdin" ;;
     pull) words_list="--platform -q --quiet --tls-verify --cert-dir --creds --authfile" ;;
     images) words_list="-a --all -q --quiet --digests --no-trunc -f --filter --format" ;;
     rmi) words_list="-f --force" ;;
     tag) words_list="" ;;
     inspect) words_list="-f --format -s --size --type" ;;
     history) words_list="-H --human -q --quiet --no-trunc --format" ;;
+    container)
+      case "$sub" in
+        "") words_list="ls list ps rm remove inspect logs wait rename create start stop kill restart exec attach run cleanup prune" ;;
+        ls|list|ps) words_list="-a --all -f --filter --format -n --last -l --latest --no-trunc -q --quiet -s --size" ;;
+        rm|remove) words_list="-f --force -v --volumes -l --link" ;;
+        inspect) words_list="-f --format -s --size" ;;
+        logs) words_list="-f --follow --since -n --tail -t --timestamps --until --details" ;;
+        wait) words_list="" ;;
+        rename) words_list="" ;;
+        create) words_list="--rm -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net --cap-add --cap-drop --privileged --security-opt --ulimit --init --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt" ;;
+        start) words_list="-a --attach -i --interactive" ;;
+        stop) words_list="-t --time -s --signal" ;;
+        kill) words_list="-s --signal" ;;
+        restart) words_list="-t --time -s --signal" ;;
+        exec) words_list="-i --interactive -t --tty -d --detach -e --env --env-file -w --workdir -u --user --privileged" ;;
+        attach) words_list="--no-stdin" ;;
+        run) words_list="--rm -d --detach -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net --cap-add --cap-drop --privileged --security-opt --ulimit --init --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt" ;;
+        cleanup) words_list="" ;;
+        prune) words_list="--filter -f --force" ;;
+      esac ;;
     image)
       case "$sub" in
         "") words_list="pull ls list rm remove tag inspect history prune" ;;
@@ -27,7 +59,7 @@ _tsdock() {
         ls|list) words_list="-a --all -q --quiet --digests --no-trunc -f --filter --format" ;;
         rm|remove) words_list="-f --force" ;;
         tag) words_list="" ;;
-        inspect) words_list="-f --format -s --size --type" ;;
+        inspect) words_list="-f --format -s --size" ;;
         history) words_list="-H --human -q --quiet --no-trunc --format" ;;
         prune) words_list="-a --all -f --force" ;;
       esac ;;

@@ -17,11 +17,27 @@
  *   nonewprivs <0|1>   caps <bounding> <effective> <permitted> <inheritable> <ambient>
  *   rlimit <resource> <soft> <hard>   seccomp <flags> <struct sock_filter bytes>   terminal <0|1>
  *   oomscoreadj <n>
+ *   monitor <logpath> <logmaxsize> <exitfile> <keepstdin 0|1> <stdinonce 0|1>   attachsock <path>
+ *   exitcmd <argc> <arg>...   ptymaster <fd>                                       (monitor mode, below)
+ *   join <pid> <n> <ns>...    ns: user mnt pid uts ipc net cgroup, entered in this order (clone must be 0)
  * Numbers are decimal (64-bit masks and limits unsigned, others may carry a leading '-').
  *
  * Status lines on fd 4: "pid <hostpid>" (the container's init runs), "error <step> <errno>" (step >= 0: index
  * into plan steps; negative: see the E_* list below), then "exit <code>" or "signal <n>". The executor exits
  * with docker's code: the container's, 128+n when killed by signal n, 125 for setup failures, 126/127 for exec.
+ *
+ * Join mode (exec): the executor opens /proc/<pid>/ns/<ns> for every listed namespace, setns()es into each in
+ * plan order, then forks the process (a pid namespace applies to children only) and carries on as a run does.
+ *
+ * Monitor mode (detached containers): the container's stdout/stderr are pipes made here (or, with `ptymaster`,
+ * the slave of the inherited pty master, opened with TIOCGPTPEER); stdin is /dev/null, or with keepstdin a pipe
+ * (or the pty) fed from attach clients. After "pid" the executor closes fd 4, points its own 0-2 at /dev/null
+ * and becomes the monitor: a poll() loop over a signalfd, the output fds, the attach socket and its clients. It
+ * writes the output as k8s-file records to the log (rotated to <log>.1 past logmaxsize, 0 = unlimited) and to
+ * every attach client (raw with a pty; else frames of 1 byte stream id + 4-byte big-endian length + data), and
+ * forwards client bytes to stdin. When the init ends it drains the output, writes the exit file (temp + rename:
+ * {"ExitCode":N,"Signal":S,"FinishedAt":"<RFC3339 UTC, ns>"}), closes the clients, removes the socket, starts
+ * exitcmd (own session, stdio /dev/null, not waited for) and exits. SIGHUP is swallowed there, not forwarded.
  *
  * After clone() the child calls only async-signal-safe functions and raw syscalls, and allocates nothing.
  */
@@ -40,8 +56,14 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <time.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -68,6 +90,9 @@
 #define MS_NOSYMFOLLOW 256
 #endif
 #define ST_RELATIME_ 4096
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
 
 struct open_how_ { uint64_t flags, mode, resolve; };
 
@@ -75,7 +100,8 @@ struct open_how_ { uint64_t flags, mode, resolve; };
 enum {
   E_EXEC = -1, E_UIDMAP = -2, E_GIDMAP = -3, E_PLAN = -4, E_INTERNAL = -5, E_PIDFILE = -6, E_USERNS = -7,
   E_RLIMIT = -8, E_OOM = -9, E_BOUNDING = -10, E_SETGROUPS = -11, E_SETGID = -12, E_SETUID = -13, E_CAPS = -14,
-  E_NNP = -15, E_CWD = -16, E_TTY = -17, E_FDS = -18, E_SECCOMP = -19, E_INIT = -20,
+  E_NNP = -15, E_CWD = -16, E_TTY = -17, E_FDS = -18, E_SECCOMP = -19, E_INIT = -20, E_LOG = -21, E_ATTACH = -22,
+  E_STDIO = -23, E_JOIN_OPEN = -24, E_JOIN = -25,
 };
 
 #define PLAN_MAX (16u << 20)
@@ -133,6 +159,30 @@ static const char *sc_prog;
 static size_t sc_len;
 static unsigned sc_flags;
 static int has_seccomp;
+
+/* join mode */
+static const char *const NS_NAMES[] = { "user", "mnt", "pid", "uts", "ipc", "net", "cgroup" };
+static const int NS_FLAGS[] = { CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWCGROUP };
+#define MAX_JOIN 7
+static long long join_pid;
+static int njoin, join_ns[MAX_JOIN], joined_user;
+
+/* monitor mode */
+static int mon, keep_stdin, stdin_once, pty_master = -1;
+static const char *log_path, *exit_file, *attach_path;
+static uint64_t log_max;
+static const char *exitcmd[MAX_CMD + 1];
+static int nexitcmd;
+static int devnull = -1, cfd[3] = { -1, -1, -1 }; /* the container's 0-2, made before clone */
+static int lsock = -1;                             /* the attach socket */
+
+/* every fd the executor opens for monitoring: the child closes them all */
+static int mon_fds[16];
+static int nmon_fds;
+static int keep(int fd) {
+  if (fd >= 0 && nmon_fds < (int)(sizeof mon_fds / sizeof *mon_fds)) mon_fds[nmon_fds++] = fd;
+  return fd;
+}
 
 static int last_cap = 40;
 static int sync_r = -1, sync_w = -1, err_r = -1, err_w = -1;
@@ -254,8 +304,22 @@ static int cmd(const char **out, int *n) {
   for (long long i = 0; i < c; i++) out[i] = str();
   out[c] = NULL;
   *n = (int)c;
-  map_kind = 2;
   return 0;
+}
+
+static void parse_join(void) {
+  join_pid = i64();
+  long long n = i64();
+  if (join_pid < 1 || n < 1 || n > MAX_JOIN) { perr = EINVAL; return; }
+  for (long long i = 0; i < n && !perr; i++) {
+    const char *name = str();
+    join_ns[njoin] = -1;
+    for (int k = 0; k < MAX_JOIN; k++)
+      if (!strcmp(name, NS_NAMES[k])) join_ns[njoin] = k;
+    if (join_ns[njoin] < 0) perr = EINVAL;
+    else if (NS_FLAGS[join_ns[njoin]] == CLONE_NEWUSER) joined_user = 1;
+    njoin++;
+  }
 }
 
 static const char *const OPS[] = { "", "mount", "mkdir", "symlink", "mknod", "chdir", "pivot_root", "sethostname",
@@ -315,8 +379,15 @@ static int parse(void) {
     else if (!strcmp(k, "setgroups")) setgroups_val = str();
     else if (!strcmp(k, "uidmap")) map_line(uidmap_txt, &uidmap_len);
     else if (!strcmp(k, "gidmap")) map_line(gidmap_txt, &gidmap_len);
-    else if (!strcmp(k, "uidcmd")) cmd(uidcmd, &nuidcmd);
-    else if (!strcmp(k, "gidcmd")) cmd(gidcmd, &ngidcmd);
+    else if (!strcmp(k, "uidcmd")) { cmd(uidcmd, &nuidcmd); map_kind = 2; }
+    else if (!strcmp(k, "gidcmd")) { cmd(gidcmd, &ngidcmd); map_kind = 2; }
+    else if (!strcmp(k, "join")) parse_join();
+    else if (!strcmp(k, "monitor")) {
+      mon = 1;
+      log_path = str(); log_max = u64(); exit_file = str(); keep_stdin = (int)i64(); stdin_once = (int)i64();
+    } else if (!strcmp(k, "attachsock")) attach_path = str();
+    else if (!strcmp(k, "exitcmd")) cmd(exitcmd, &nexitcmd);
+    else if (!strcmp(k, "ptymaster")) { long long fd = i64(); if (fd < 5 || fd > INT_MAX) perr = EINVAL; pty_master = (int)fd; }
     else if (!strcmp(k, "step")) parse_step();
     else if (!strcmp(k, "arg")) { if (argc_ >= MAX_ARGV) return E2BIG; argv_[argc_++] = str(); }
     else if (!strcmp(k, "env")) { if (nenv >= MAX_ENV) return E2BIG; envp_[nenv++] = str(); }
@@ -344,6 +415,9 @@ static int parse(void) {
   const unsigned long ns = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET;
   if (clone_flags & ~ns) return EINVAL;
   if ((clone_flags & CLONE_NEWUSER) && (map_kind == 0 || (map_kind == 2 && (!nuidcmd || !ngidcmd)))) return EINVAL;
+  if (njoin && (clone_flags || map_kind || mon)) return EINVAL;
+  if (!mon && (attach_path || nexitcmd || pty_master >= 0)) return EINVAL;
+  if (mon && (log_path[0] != '/' || exit_file[0] != '/' || (attach_path && attach_path[0] != '/'))) return EINVAL;
   argv_[argc_] = NULL;
   envp_[nenv] = NULL;
   return 0;
@@ -671,6 +745,11 @@ static void reaper(void) {
 static void child(void) {
   char c;
   ssize_t r;
+  if (mon) {
+    for (int fd = 0; fd < 3; fd++)
+      if (dup2(cfd[fd], fd) < 0) fail(E_STDIO, errno);
+  }
+  for (int i = 0; i < nmon_fds; i++) close(mon_fds[i]);
   close(4);
   close(sync_w);
   close(err_r);
@@ -680,7 +759,7 @@ static void child(void) {
   do r = read(sync_r, &c, 1); while (r < 0 && errno == EINTR);
   if (r != 1) _exit(1); /* the executor went away or gave up */
   close(sync_r);
-  if (clone_flags & CLONE_NEWUSER) {
+  if ((clone_flags & CLONE_NEWUSER) || joined_user) {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (syscall(SYS_setresgid, 0, 0, 0) < 0) fail(E_USERNS, errno);
     if (syscall(SYS_setresuid, 0, 0, 0) < 0) fail(E_USERNS, errno);
@@ -750,27 +829,423 @@ static int id_maps(pid_t pid, int *err) {
   return 0;
 }
 
+/* the pid file's directory, opened before any setns (a joined mount namespace would change what paths mean) */
+static int pidfile_dir = -1;
+static const char *pidfile_base;
+
+static int open_pidfile_dir(void) {
+  char dir[PATH_MAX];
+  const char *slash = strrchr(pidfile, '/');
+  size_t n = slash ? (size_t)(slash - pidfile) : 0;
+  if (n >= sizeof dir) return ENAMETOOLONG;
+  memcpy(dir, pidfile, n);
+  dir[n] = 0;
+  pidfile_base = slash ? slash + 1 : pidfile;
+  pidfile_dir = keep(open(slash ? (n ? dir : "/") : ".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  return pidfile_dir < 0 ? errno : 0;
+}
+
 static int write_pidfile(pid_t pid) {
   char tmp[PATH_MAX], num[24];
   size_t n = fmt_ll(num, pid);
-  if (snprintf(tmp, sizeof tmp, "%s.tmp%d", pidfile, (int)getpid()) >= (int)sizeof tmp) return ENAMETOOLONG;
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (snprintf(tmp, sizeof tmp, "%s.tmp%d", pidfile_base, (int)getpid()) >= (int)sizeof tmp) return ENAMETOOLONG;
+  int fd = openat(pidfile_dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return errno;
   int e = write_all(fd, num, n) < 0 ? errno : 0;
   if (close(fd) < 0 && !e) e = errno;
-  if (!e && rename(tmp, pidfile) < 0) e = errno;
-  if (e) unlink(tmp);
+  if (!e && renameat(pidfile_dir, tmp, pidfile_dir, pidfile_base) < 0) e = errno;
+  if (e) unlinkat(pidfile_dir, tmp, 0);
   return e;
 }
 
 static int give_up(pid_t pid, int step, int err) {
   status("error", step, 1, err);
+  if (lsock >= 0) unlink(attach_path);
   if (pid > 0) {
     close(sync_w); /* an unreleased child reads EOF and exits */
     kill(pid, SIGKILL);
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
   }
   return step == E_EXEC ? (err == ENOENT || err == ENOTDIR ? 127 : 126) : 125;
+}
+
+/* ---------------------------------------------------------------- join (exec) */
+
+/* open every /proc/<pid>/ns/<ns> first (after a setns, /proc and our rights are no longer the host's), then enter
+   each in plan order; the process forked next lands in the pid namespace */
+static int join_namespaces(int *err) {
+  int fds[MAX_JOIN], i, step = 0;
+  char path[64];
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no one in the container may open our /proc files */
+  for (i = 0; i < njoin; i++) {
+    snprintf(path, sizeof path, "/proc/%lld/ns/%s", join_pid, NS_NAMES[join_ns[i]]);
+    if ((fds[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0) { *err = errno, step = E_JOIN_OPEN; break; }
+  }
+  for (int k = 0; !step && k < njoin; k++)
+    if (setns(fds[k], NS_FLAGS[join_ns[k]]) < 0) *err = errno, step = E_JOIN;
+  while (i > 0) close(fds[--i]);
+  return step;
+}
+
+/* ---------------------------------------------------------------- monitor (detached containers) */
+
+static void close_fds(unsigned from, unsigned to) {
+  if (from <= to && syscall(SYS_close_range, from, to, 0U) < 0)
+    for (unsigned fd = from; fd <= to && fd < 65536; fd++) close((int)fd);
+}
+
+#define MAX_CLIENTS 16
+#define OUT_BUF 16384           /* one read of container output */
+#define IN_BUF 4096             /* client bytes on their way to the container's stdin */
+#define LOG_IOV 128
+#define SLOW_CLIENT_TRIES 10    /* a client that cannot take output for ~1 s is dropped */
+
+static int outfd[2] = { -1, -1 }, infd = -1, logfd = -1, sigfd = -1, stdin_close_pending;
+static uint64_t log_size, log_pend;
+static char log1_path[PATH_MAX];
+static struct { int fd, in_open; } cl[MAX_CLIENTS];
+static int ncl;
+static char obuf[5 + OUT_BUF]; /* 5 bytes of frame header, then the data */
+static char ibuf[IN_BUF];
+static size_t ioff, ilen;
+static struct iovec liov[LOG_IOV];
+static int nliov;
+static char pfx[2][48]; /* "<timestamp> stdout F " and the same with P */
+static size_t pfx_len;
+
+static char *put_num(char *p, unsigned long long v, int width) {
+  for (int i = width - 1; i >= 0; i--, v /= 10) p[i] = (char)('0' + v % 10);
+  return p + width;
+}
+
+/* RFC 3339 in UTC with nanoseconds: 2006-01-02T15:04:05.000000000Z (30 bytes); civil date from days (H. Hinnant) */
+static size_t fmt_time(char *out, const struct timespec *ts) {
+  long long days = ts->tv_sec / 86400, rem = ts->tv_sec % 86400;
+  if (rem < 0) rem += 86400, days--;
+  long long z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+  unsigned doe = (unsigned)(z - era * 146097);
+  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+  unsigned d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+  long long y = (long long)yoe + era * 400 + (m <= 2);
+  char *p = put_num(out, (unsigned long long)(y < 0 ? 0 : y), 4);
+  *p++ = '-'; p = put_num(p, m, 2); *p++ = '-'; p = put_num(p, d, 2); *p++ = 'T';
+  p = put_num(p, (unsigned long long)rem / 3600, 2); *p++ = ':'; p = put_num(p, (unsigned long long)rem / 60 % 60, 2);
+  *p++ = ':'; p = put_num(p, (unsigned long long)rem % 60, 2); *p++ = '.';
+  p = put_num(p, (unsigned long long)ts->tv_nsec, 9); *p++ = 'Z';
+  return (size_t)(p - out);
+}
+
+static int log_open(int trunc) {
+  struct stat st;
+  logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (trunc ? O_TRUNC : 0), 0640);
+  if (logfd < 0) return errno;
+  log_size = fstat(logfd, &st) == 0 ? (uint64_t)st.st_size : 0;
+  return 0;
+}
+
+static void log_flush(void) {
+  if (nliov && logfd < 0) log_open(0); /* a failed rotation: try again */
+  if (nliov && logfd >= 0) {
+    ssize_t w;
+    do w = writev(logfd, liov, nliov); while (w < 0 && errno == EINTR);
+    if (w > 0) log_size += (uint64_t)w; /* a short write (disk full) loses the rest of the batch */
+  }
+  nliov = 0;
+  log_pend = 0;
+}
+
+static void log_rotate(void) {
+  log_flush();
+  if (logfd >= 0) close(logfd);
+  rename(log_path, log1_path);
+  log_open(1);
+}
+
+/* one record: the prefix, the text (with its newline for F), a newline for P; rotation never splits a record */
+static void log_record(int partial, const char *p, size_t n) {
+  uint64_t len = pfx_len + n + (partial ? 1 : 0);
+  if (log_max && log_size + log_pend > 0 && log_size + log_pend + len > log_max) log_rotate();
+  if (nliov + 3 > LOG_IOV) log_flush();
+  liov[nliov++] = (struct iovec){ pfx[partial], pfx_len };
+  liov[nliov++] = (struct iovec){ (void *)p, n };
+  if (partial) liov[nliov++] = (struct iovec){ (void *)"\n", 1 };
+  log_pend += len;
+}
+
+static void log_chunk(int stream, const char *p, size_t n) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  size_t t = fmt_time(pfx[0], &ts);
+  memcpy(pfx[0] + t, stream == 1 ? " stdout F " : " stderr F ", 10);
+  pfx_len = t + 10;
+  memcpy(pfx[1], pfx[0], pfx_len);
+  pfx[1][pfx_len - 2] = 'P';
+  while (n) {
+    const char *nl = memchr(p, '\n', n);
+    size_t k = nl ? (size_t)(nl - p) + 1 : n;
+    log_record(!nl, p, k);
+    p += k;
+    n -= k;
+  }
+  log_flush();
+}
+
+static void drop_client(int i) {
+  close(cl[i].fd);
+  cl[i].fd = -1;
+}
+
+static void compact_clients(void) {
+  int k = 0;
+  for (int i = 0; i < ncl; i++)
+    if (cl[i].fd >= 0) cl[k++] = cl[i];
+  ncl = k;
+}
+
+static int send_all(int fd, const char *p, size_t len) {
+  int tries = 0;
+  while (len) {
+    ssize_t w = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w > 0) { p += w; len -= (size_t)w; continue; }
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno == EAGAIN && tries++ < SLOW_CLIENT_TRIES) {
+      struct pollfd pf = { fd, POLLOUT, 0 };
+      poll(&pf, 1, 100);
+      continue;
+    }
+    return -1;
+  }
+  return 0;
+}
+
+/* stream 1 stdout, 2 stderr; the data is at obuf + 5 */
+static void broadcast(int stream, size_t n) {
+  const char *p = obuf + 5;
+  size_t len = n;
+  if (pty_master < 0) {
+    obuf[0] = (char)stream;
+    obuf[1] = (char)(n >> 24), obuf[2] = (char)(n >> 16), obuf[3] = (char)(n >> 8), obuf[4] = (char)n;
+    p = obuf, len = n + 5;
+  }
+  for (int i = 0; i < ncl; i++)
+    if (cl[i].fd >= 0 && send_all(cl[i].fd, p, len) < 0) drop_client(i); /* compacted after the poll round */
+}
+
+/* one read from output s (0 stdout or the pty, 1 stderr); EOF or EIO (pty: every slave closed) ends it */
+static void read_output(int s) {
+  ssize_t r;
+  do r = read(outfd[s], obuf + 5, OUT_BUF); while (r < 0 && errno == EINTR);
+  if (r > 0) {
+    log_chunk(s + 1, obuf + 5, (size_t)r);
+    broadcast(s + 1, (size_t)r);
+  } else if (r == 0 || errno != EAGAIN) {
+    if (outfd[s] != infd) close(outfd[s]);
+    outfd[s] = -1;
+  }
+}
+
+static void close_stdin(void) {
+  if (infd >= 0 && infd != pty_master) close(infd);
+  infd = -1;
+  ilen = 0;
+}
+
+static void flush_input(void) {
+  while (ilen) {
+    ssize_t w = write(infd, ibuf + ioff, ilen);
+    if (w > 0) { ioff += (size_t)w; ilen -= (size_t)w; continue; }
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno == EAGAIN) return;
+    close_stdin(); /* the container closed its stdin */
+    return;
+  }
+  ioff = 0;
+  if (stdin_close_pending) close_stdin();
+}
+
+static void client_input(int i) {
+  ssize_t r;
+  do r = read(cl[i].fd, ibuf, sizeof ibuf); while (r < 0 && errno == EINTR);
+  if (r > 0) {
+    if (infd >= 0) { ioff = 0; ilen = (size_t)r; flush_input(); }
+  } else if (r == 0) {
+    cl[i].in_open = 0; /* half-closed: the client still gets output until it hangs up */
+    if (stdin_once && infd >= 0) { stdin_close_pending = 1; if (!ilen) close_stdin(); }
+  } else if (errno != EAGAIN) drop_client(i);
+}
+
+/* the init ended: copy what is still in the pipes (bounded: a leftover writer outside a pid namespace could
+   hold them open forever) */
+static void drain(void) {
+  struct timespec t0, t;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  while (outfd[0] >= 0 || outfd[1] >= 0) {
+    struct pollfd pf[2];
+    int n = 0, which[2];
+    for (int s = 0; s < 2; s++)
+      if (outfd[s] >= 0) pf[n] = (struct pollfd){ outfd[s], POLLIN, 0 }, which[n++] = s;
+    int r = poll(pf, (nfds_t)n, 100);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    for (int k = 0; k < n; k++)
+      if (pf[k].revents) read_output(which[k]);
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    if (t.tv_sec - t0.tv_sec >= 2) break;
+  }
+}
+
+static void write_exit_file(int st, const struct timespec *end) {
+  char tmp[PATH_MAX], buf[160];
+  size_t n = 0;
+  int sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+  memcpy(buf, "{\"ExitCode\":", 12), n = 12;
+  n += fmt_ll(buf + n, code_of(st));
+  memcpy(buf + n, ",\"Signal\":", 10), n += 10;
+  n += fmt_ll(buf + n, sig);
+  memcpy(buf + n, ",\"FinishedAt\":\"", 15), n += 15;
+  n += fmt_time(buf + n, end);
+  memcpy(buf + n, "\"}\n", 3), n += 3;
+  if (snprintf(tmp, sizeof tmp, "%s.tmp%d", exit_file, (int)getpid()) >= (int)sizeof tmp) return;
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  int bad = write_all(fd, buf, n) < 0 || fsync(fd) < 0;
+  if (close(fd) < 0 || bad || rename(tmp, exit_file) < 0) unlink(tmp);
+}
+
+static void run_exit_command(void) {
+  pid_t p = fork();
+  if (p != 0) return; /* not waited for: the monitor exits now and init reaps it */
+  setsid();
+  reset_signals();
+  for (int fd = 0; fd < 3; fd++) dup2(devnull, fd);
+  close_fds(3, ~0U);
+  execvp(exitcmd[0], (char *const *)exitcmd);
+  _exit(127);
+}
+
+static void finish(int st) {
+  struct timespec end;
+  clock_gettime(CLOCK_REALTIME, &end);
+  drain();
+  if (logfd >= 0) close(logfd);
+  write_exit_file(st, &end);
+  for (int i = 0; i < ncl; i++)
+    if (cl[i].fd >= 0) close(cl[i].fd); /* attach clients see EOF once the exit file is there */
+  if (lsock >= 0) close(lsock), unlink(attach_path);
+  if (nexitcmd) run_exit_command();
+  _exit(code_of(st));
+}
+
+/* before clone: the container's stdio (cfd), our ends of it, the log, the attach socket */
+static int monitor_prepare(int *err) {
+  int p[2];
+  if ((devnull = keep(open("/dev/null", O_RDWR | O_CLOEXEC))) < 0) return *err = errno, E_STDIO;
+  if (pty_master >= 0) {
+    keep(pty_master);
+    if (fcntl(pty_master, F_SETFD, FD_CLOEXEC) < 0 || fcntl(pty_master, F_SETFL, O_NONBLOCK) < 0) return *err = errno, E_STDIO;
+    int slave = keep(ioctl(pty_master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (slave < 0) return *err = errno, E_STDIO;
+    cfd[0] = cfd[1] = cfd[2] = slave;
+    outfd[0] = pty_master;
+    if (keep_stdin) infd = pty_master;
+  } else {
+    cfd[0] = devnull;
+    if (keep_stdin) {
+      if (pipe2(p, O_CLOEXEC) < 0) return *err = errno, E_STDIO;
+      cfd[0] = keep(p[0]), infd = keep(p[1]);
+      fcntl(infd, F_SETFL, O_NONBLOCK);
+    }
+    for (int s = 0; s < 2; s++) {
+      if (pipe2(p, O_CLOEXEC) < 0) return *err = errno, E_STDIO;
+      outfd[s] = keep(p[0]), cfd[s + 1] = keep(p[1]);
+      fcntl(outfd[s], F_SETFL, O_NONBLOCK);
+    }
+  }
+  if (snprintf(log1_path, sizeof log1_path, "%s.1", log_path) >= (int)sizeof log1_path) return *err = ENAMETOOLONG, E_LOG;
+  if ((*err = log_open(0))) return E_LOG;
+  keep(logfd);
+  if (attach_path) {
+    struct sockaddr_un a;
+    char dir[PATH_MAX];
+    int dfd = -1;
+    memset(&a, 0, sizeof a);
+    a.sun_family = AF_UNIX;
+    if (strlen(attach_path) < sizeof a.sun_path) strcpy(a.sun_path, attach_path);
+    else { /* too long for sun_path: bind through the directory's fd */
+      const char *slash = strrchr(attach_path, '/');
+      size_t n = (size_t)(slash - attach_path);
+      if (n >= sizeof dir) return *err = ENAMETOOLONG, E_ATTACH;
+      memcpy(dir, attach_path, n);
+      dir[n] = 0;
+      if ((dfd = open(n ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) return *err = errno, E_ATTACH;
+      if (snprintf(a.sun_path, sizeof a.sun_path, "/proc/self/fd/%d/%s", dfd, slash + 1) >= (int)sizeof a.sun_path) return *err = ENAMETOOLONG, E_ATTACH;
+    }
+    lsock = keep(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    unlink(attach_path); /* left behind by a monitor that was killed */
+    if (lsock < 0 || bind(lsock, (struct sockaddr *)&a, sizeof a) < 0) *err = errno;
+    else if (listen(lsock, MAX_CLIENTS) < 0) *err = errno, unlink(attach_path);
+    if (dfd >= 0) close(dfd);
+    if (*err) { if (lsock >= 0) close(lsock); lsock = -1; return E_ATTACH; }
+  }
+  return 0;
+}
+
+/* a long-lived monitor must not hold whatever its spawner leaked to it (a shell waiting on a pipe would hang) */
+static void close_stray_fds(void) {
+  if (pty_master < 0) close_fds(5, ~0U);
+  else close_fds(5, (unsigned)pty_master - 1), close_fds((unsigned)pty_master + 1, ~0U);
+}
+
+/* after "pid": become the monitor; never returns */
+static void monitor(pid_t pid) {
+  struct pollfd pf[5 + MAX_CLIENTS];
+  int who[5 + MAX_CLIENTS]; /* what each poll entry is: -1 signals, -2/-3 outputs, -4 listen, -5 stdin, >= 0 client */
+  close(4);
+  for (int fd = 0; fd < 3; fd++) dup2(devnull, fd);
+  for (int i = 0; i < 3; i++) /* only the container holds its ends now (with a pty all three are the slave) */
+    if (cfd[i] != devnull && (i == 0 || cfd[i] != cfd[i - 1])) close(cfd[i]);
+  if (chdir("/") < 0) {} /* do not keep the CLI's cwd busy */
+  setsid();              /* no-op when spawned detached */
+  sigfd = signalfd(-1, &fwd_set, SFD_CLOEXEC | SFD_NONBLOCK);
+  for (;;) {
+    nfds_t n = 0;
+    if (sigfd >= 0) pf[n] = (struct pollfd){ sigfd, POLLIN, 0 }, who[n++] = -1;
+    for (int s = 0; s < 2; s++)
+      if (outfd[s] >= 0) pf[n] = (struct pollfd){ outfd[s], POLLIN, 0 }, who[n++] = -2 - s;
+    if (lsock >= 0 && ncl < MAX_CLIENTS) pf[n] = (struct pollfd){ lsock, POLLIN, 0 }, who[n++] = -4;
+    if (infd >= 0 && ilen) pf[n] = (struct pollfd){ infd, POLLOUT, 0 }, who[n++] = -5;
+    for (int i = 0; i < ncl; i++) /* input waits while the container's stdin is full (hang-ups still show) */
+      if (!(cl[i].in_open && ilen)) pf[n] = (struct pollfd){ cl[i].fd, cl[i].in_open ? POLLIN : 0, 0 }, who[n++] = i;
+    if (poll(pf, n, sigfd >= 0 ? -1 : 200) < 0 && errno != EINTR) poll(NULL, 0, 100);
+    int got_input = 0;
+    for (nfds_t k = 0; k < n; k++) {
+      short ev = pf[k].revents;
+      if (!ev) continue;
+      if (who[k] == -1) {
+        struct signalfd_siginfo si;
+        while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si)
+          if ((int)si.ssi_signo != SIGCHLD && (int)si.ssi_signo != SIGHUP) kill(pid, (int)si.ssi_signo);
+      } else if (who[k] <= -2 && who[k] >= -3) {
+        if (outfd[-2 - who[k]] >= 0) read_output(-2 - who[k]);
+      } else if (who[k] == -4) {
+        int c = accept4(lsock, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (c >= 0) cl[ncl].fd = c, cl[ncl++].in_open = 1;
+      } else if (who[k] == -5) {
+        if (infd >= 0) flush_input();
+      } else if (cl[who[k]].fd >= 0) {
+        int i = who[k];
+        if (cl[i].in_open && (ev & POLLIN)) { /* read what it sent before looking at a hang-up */
+          if (!got_input && !ilen) client_input(i), got_input = 1;
+        } else if (ev & (POLLHUP | POLLERR | POLLNVAL)) drop_client(i);
+      }
+    }
+    compact_clients();
+    int st;
+    pid_t w;
+    while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+      if (w == pid) finish(st);
+  }
 }
 
 int main(void) {
@@ -791,6 +1266,11 @@ int main(void) {
   for (size_t i = 0; i < sizeof fwd_sigs / sizeof *fwd_sigs; i++) sigaddset(&fwd_set, fwd_sigs[i]);
   sigaddset(&fwd_set, SIGCHLD);
   sigprocmask(SIG_BLOCK, &fwd_set, NULL);
+
+  if (mon) close_stray_fds();
+  if (pidfile && (err = open_pidfile_dir())) return give_up(0, E_PIDFILE, err);
+  if (njoin && (step = join_namespaces(&err))) return give_up(0, step, err);
+  if (mon && (step = monitor_prepare(&err))) return give_up(0, step, err);
 
   if (pipe2(p, O_CLOEXEC) < 0) return give_up(0, E_INTERNAL, errno);
   sync_r = p[0], sync_w = p[1];
@@ -821,6 +1301,7 @@ int main(void) {
   close(err_r);
   if (got == sizeof msg) return give_up(pid, msg[0], msg[1]);
   status("pid", pid, 0, 0);
+  if (mon) monitor(pid);
 
   for (;;) {
     siginfo_t si;

@@ -1,14 +1,27 @@
 import type { Context } from './context.js';
 import { UsageError } from '../errors.js';
+import { listContainerIds, loadRecord } from '../container/state.js';
 import { ANONYMOUS_LABEL, VolumeStore, type InUseCheck, type Volume } from '../volume/store.js';
 
 /**
  * Which containers use a volume: the seam `volume rm`, `volume prune` and `volume ls -f dangling=` go
- * through. There is no container store yet, so nothing is in use; the container work replaces this body
- * (it should read container records under <root>/containers and return the ids that mount `name`).
+ * through. The ids of the containers whose container.json mounts the volume (Mounts of Type volume, or
+ * AnonymousVolumes), whatever their state, as docker counts stopped containers too.
  */
-export function volumeUsers(_ctx: Context): InUseCheck {
-  return () => [];
+export function volumeUsers(ctx: Context): InUseCheck {
+  // every container.json is read once, on the first question
+  let users: Map<string, string[]> | undefined;
+  return (name) => {
+    if (!users) {
+      users = new Map();
+      for (const id of listContainerIds(ctx.root)) {
+        const record = loadRecord(ctx.root, id);
+        const names = new Set([...(record?.Mounts ?? []).filter((m) => m.Type === 'volume' && m.Name).map((m) => m.Name!), ...(record?.AnonymousVolumes ?? [])]);
+        for (const n of names) users.set(n, [...(users.get(n) ?? []), id]);
+      }
+    }
+    return users.get(name) ?? [];
+  };
 }
 
 export interface CreateVolumeRequest {

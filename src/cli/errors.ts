@@ -3,7 +3,7 @@ import { TsdockError } from '../errors.js';
 import type { CliContext } from './context.js';
 
 /** One line on stderr, `Error: ...`, and docker's exit code; a stack only with --log-level debug. */
-const RUN_VERBS = new Set(['run', 'create', 'start', 'exec']);
+const RUN_VERBS = new Set(['run', 'create', 'start', 'exec', 'attach']);
 
 export function reportError(err: unknown, cli: CliContext, verb?: string): number {
   if (err instanceof CommanderError) {

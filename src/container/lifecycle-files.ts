@@ -11,8 +11,8 @@ export async function recordCreated(paths: ContainerPaths, record: ContainerReco
   await writeJsonAtomic(path.join(paths.dir, 'state.json'), state, { fsync: false });
 }
 
-export async function recordStarted(paths: ContainerPaths, pid: number, monitorPid?: number): Promise<void> {
-  const state: ContainerState = { Status: 'running', Pid: pid, PidStartTime: pidStartTime(pid), StartedAt: new Date().toISOString(), RestartCount: 0, ...(monitorPid ? { MonitorPid: monitorPid } : {}) };
+export async function recordStarted(paths: ContainerPaths, pid: number, monitorPid?: number, restartCount = 0): Promise<void> {
+  const state: ContainerState = { Status: 'running', Pid: pid, PidStartTime: pidStartTime(pid), StartedAt: new Date().toISOString(), RestartCount: restartCount, ...(monitorPid ? { MonitorPid: monitorPid } : {}) };
   await writeJsonAtomic(path.join(paths.dir, 'state.json'), state, { fsync: false });
 }
 

@@ -61,6 +61,13 @@ export interface ContainerState {
   ExitCode?: number;
   Error?: string;
   RestartCount: number;
+  /** the monitor's /proc/<pid>/stat start time, to tell it from a reused pid (optional; else its comm is checked) */
+  MonitorStartTime?: number;
+  OOMKilled?: boolean;
+  /** present only for containers with a health check */
+  Health?: { Status: 'starting' | 'healthy' | 'unhealthy'; FailingStreak: number; Log: unknown[] };
+  /** stopped with stop/kill: restart policies leave it alone */
+  StoppedByUser?: boolean;
 }
 
 /** What the monitor writes when the init ends. */

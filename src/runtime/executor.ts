@@ -10,6 +10,9 @@
  *   signal <n>             the container's init was killed by signal <n> (the executor exits 128+n)
  * The executor forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH to the container's init;
  * `kill()` signals the executor. If the executor dies, the init gets SIGKILL (its parent-death signal).
+ *
+ * With `plan.monitor` the executor reports `pid`, closes fd 4 and stays as the container's monitor (monitor.ts);
+ * with `plan.join` it enters a running container's namespaces instead of creating new ones (exec-join.ts).
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
@@ -42,6 +45,8 @@ export interface ExecutorOptions {
    * forwards it once (instead of the executor and the CLI both forwarding it)
    */
   detached?: boolean;
+  /** more fds for the executor: extraFds[i] becomes its fd 5 + i (e.g. a pty master for MonitorPlan.ptyMasterFd) */
+  extraFds?: number[];
 }
 
 export interface ExecutorExit {
@@ -63,6 +68,8 @@ export interface ExecutorHandle {
   readonly stderr: Readable | null;
   /** signal the executor (it forwards the forwardable ones to the container's init) */
   kill(signal?: NodeJS.Signals | number): boolean;
+  /** let Node exit while the executor runs (detached monitors, `exec -d`): unrefs the process and its pipes */
+  unref(): void;
 }
 
 /** The container could not be started. `code` is docker's exit code for it. */
@@ -197,6 +204,11 @@ export function startError(plan: ExecPlan, step: number, errno: number): Contain
       [ExecStep.fds]: 'closing inherited file descriptors',
       [ExecStep.seccomp]: 'loading the seccomp filter',
       [ExecStep.initFork]: 'starting the command under --init',
+      [ExecStep.log]: `opening the log ${plan.monitor?.logPath ?? ''}`,
+      [ExecStep.attachSocket]: `creating the attach socket ${plan.monitor?.attachSocket ?? ''}`,
+      [ExecStep.stdio]: "setting up the container's stdio",
+      [ExecStep.joinOpen]: `opening the namespaces of pid ${plan.join?.pid ?? ''} (${plan.join?.namespaces.join(', ') ?? ''})`,
+      [ExecStep.join]: `joining the namespaces of pid ${plan.join?.pid ?? ''} (${plan.join?.namespaces.join(', ') ?? ''})`,
     };
     what = names[step] ?? `executor phase ${step}`;
   }
@@ -209,7 +221,7 @@ export function startExecutor(plan: ExecPlan, opts: ExecutorOptions): ExecutorHa
   const exe = opts.executable ?? executorPath();
   if (!fs.existsSync(exe)) throw new TsdockError(`native executor not built: run npm run build (missing ${exe})`);
 
-  const stdio: StdioOptions = [...opts.stdio, 'pipe', 'pipe'];
+  const stdio: StdioOptions = [...opts.stdio, 'pipe', 'pipe', ...(opts.extraFds ?? [])];
   const child: ChildProcess = spawn(exe, [], {
     stdio,
     env: opts.env ?? process.env,
@@ -306,5 +318,9 @@ export function startExecutor(plan: ExecPlan, opts: ExecutorOptions): ExecutorHa
     stdout: child.stdout,
     stderr: child.stderr,
     kill: (signal: NodeJS.Signals | number = 'SIGTERM') => child.kill(signal),
+    unref: () => {
+      child.unref();
+      for (const s of child.stdio) (s as { unref?: () => void } | null)?.unref?.();
+    },
   };
 }

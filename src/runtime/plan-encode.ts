@@ -23,6 +23,11 @@
  *   rlimit <resource> <soft> <hard>      one per limit
  *   seccomp <flags> <bytes>              raw struct sock_filter array, 8 bytes per instruction, host byte order
  *   oomscoreadj <n>                      optional
+ *   join <pid> <n> <ns>...               exec: namespaces to enter, in order (user first, mnt last); clone 0
+ *   monitor <logPath> <logMaxSize> <exitFile> <keepStdin 0|1> <stdinOnce 0|1>   detached: the executor stays
+ *   attachsock <path>                    as the monitor; these three only with `monitor`
+ *   exitcmd <argc> <arg>...
+ *   ptymaster <fd>
  *   end                                  always last: a truncated plan is rejected
  *
  * Numbers are decimal; 64-bit masks and limits are unsigned (RLIM_INFINITY = 18446744073709551615).
@@ -56,7 +61,23 @@ export const ExecStep = {
   fds: -18,
   seccomp: -19,
   initFork: -20,
+  /** monitor: opening or rotating the log */
+  log: -21,
+  /** monitor: creating the attach socket */
+  attachSocket: -22,
+  /** monitor: the container's stdio (pipes, /dev/null, the pty slave) */
+  stdio: -23,
+  /** join: opening /proc/<pid>/ns/<ns> */
+  joinOpen: -24,
+  /** join: setns() */
+  join: -25,
 } as const;
+
+/** the order namespaces are entered in: user first (it grants the rights for the others), mount last */
+export const JOIN_ORDER = ['user', 'ipc', 'uts', 'net', 'pid', 'cgroup', 'mnt'] as const;
+
+/** step ops a join plan may carry (it runs in the container's namespaces, after its setup) */
+const JOIN_STEP_OPS = new Set(['chdir', 'write']);
 
 const U64_MAX = (1n << 64n) - 1n;
 
@@ -247,6 +268,46 @@ export function encodePlan(plan: ExecPlan): Buffer {
     );
   }
   if (p.oomScoreAdj !== undefined) w.record('oomscoreadj', (x) => x.int(p.oomScoreAdj!, 'oomScoreAdj', -1000, 1000));
+
+  if (plan.join) {
+    const j = plan.join;
+    if (plan.cloneFlags !== 0 || plan.idMaps || plan.monitor) throw new RangeError('plan-encode: a join plan has no clone flags, id maps or monitor');
+    const bad = plan.steps.find((s) => !JOIN_STEP_OPS.has(s.op));
+    if (bad) throw new RangeError(`plan-encode: a join plan cannot carry a ${bad.op} step`);
+    const unknown = j.namespaces.find((n) => !(JOIN_ORDER as readonly string[]).includes(n));
+    if (unknown !== undefined) throw new RangeError(`plan-encode: unknown namespace ${String(unknown)}`);
+    const ns = JOIN_ORDER.filter((n) => j.namespaces.includes(n));
+    if (ns.length === 0) throw new RangeError('plan-encode: a join plan needs at least one namespace');
+    w.record(
+      'join',
+      (x) => x.int(j.pid, 'join pid', 1, 0x7fffffff),
+      (x) => x.int(ns.length, 'namespace count'),
+    );
+    for (const n of ns) w.field(n, 'namespace');
+  }
+
+  if (plan.monitor) {
+    const m = plan.monitor;
+    const abs = (v: string, what: string) => {
+      if (!v.startsWith('/')) throw new RangeError(`plan-encode: monitor ${what} must be an absolute path: ${v}`);
+      return v;
+    };
+    w.record(
+      'monitor',
+      (x) => x.field(abs(m.logPath, 'logPath'), 'logPath'),
+      (x) => x.int(m.logMaxSize, 'logMaxSize', 0),
+      (x) => x.field(abs(m.exitFile, 'exitFile'), 'exitFile'),
+      (x) => x.int(m.keepStdin ? 1 : 0, 'keepStdin'),
+      (x) => x.int(m.stdinOnce ? 1 : 0, 'stdinOnce'),
+    );
+    if (m.attachSocket !== undefined) w.record('attachsock', (x) => x.field(abs(m.attachSocket!, 'attachSocket'), 'attachSocket'));
+    if (m.exitCommand !== undefined) {
+      if (m.exitCommand.length === 0) throw new RangeError('plan-encode: monitor exitCommand is empty');
+      w.record('exitcmd', (x) => x.int(m.exitCommand!.length, 'exitcmd argc'));
+      for (const a of m.exitCommand) w.field(a, 'exitcmd argument');
+    }
+    if (m.ptyMasterFd !== undefined) w.record('ptymaster', (x) => x.int(m.ptyMasterFd!, 'ptyMasterFd', 5, 0x7fffffff));
+  }
   w.record('end');
   return w.done();
 }

@@ -130,6 +130,48 @@ export interface PlanProcess {
   oomScoreAdj?: number;
 }
 
+/**
+ * Detached containers (docs/lifecycle-design.md, "The executor as a monitor"): the executor stays as the
+ * container's monitor. It reports `pid` on fd 4, closes fd 4 and lives on in its own session (stdio /dev/null)
+ * until the init ends, then writes `exitFile` and starts `exitCommand`.
+ */
+export interface MonitorPlan {
+  /** absolute; the container's output in k8s-file format (appended to when it exists) */
+  logPath: string;
+  /** rotate `logPath` to `<logPath>.1` before a record would take it past this many bytes; 0 = unlimited */
+  logMaxSize: number;
+  /** absolute path of the attach socket to serve (a stale socket there is replaced) */
+  attachSocket?: string;
+  /** absolute; written (temp + rename) when the init ends: {"ExitCode":N,"Signal":S,"FinishedAt":"..."} */
+  exitFile: string;
+  /** run after the exit file is written: fork + setsid + exec (PATH lookup), stdio /dev/null, not waited for */
+  exitCommand?: string[];
+  /** `-i`: the container's stdin is a pipe (or the pty) fed by attach clients; else /dev/null */
+  keepStdin: boolean;
+  /**
+   * with keepStdin: the container's stdin is closed once an attach client ends its input or hangs up (docker's
+   * StdinOnce); with a pty the master stays open for output and input simply stops being forwarded
+   */
+  stdinOnce?: boolean;
+  /**
+   * `-t`: the executor's fd number holding a pty master (>= 5; passed with ExecutorOptions.extraFds, where
+   * extraFds[i] becomes fd 5 + i). The executor opens the slave (TIOCGPTPEER) as the container's stdin, stdout and
+   * stderr, and reads the master; `process.terminal` should be true.
+   */
+  ptyMasterFd?: number;
+}
+
+/** a namespace of a running process that a join plan enters (/proc/<pid>/ns/<name>) */
+export type JoinNamespace = 'user' | 'mnt' | 'pid' | 'uts' | 'ipc' | 'net' | 'cgroup';
+
+/** exec: enter the namespaces of a running container's init instead of creating new ones (cloneFlags must be 0) */
+export interface JoinPlan {
+  /** host pid whose namespaces are joined */
+  pid: number;
+  /** entered in the canonical order user, ipc, uts, net, pid, cgroup, mnt (the encoder sorts; user first, mnt last) */
+  namespaces: JoinNamespace[];
+}
+
 export interface ExecPlan {
   /** CLONE_NEW* flags for the container's init */
   cloneFlags: number;
@@ -141,4 +183,8 @@ export interface ExecPlan {
   init: boolean;
   /** write the container init's host pid here once it runs (for lifecycle commands later) */
   pidFile?: string;
+  /** detached: the executor becomes the container's monitor (not with `join`) */
+  monitor?: MonitorPlan;
+  /** exec into a running container: steps must be empty or only chdir/write, cloneFlags 0, no idMaps */
+  join?: JoinPlan;
 }

@@ -233,7 +233,8 @@ const toRlim = (n: number): bigint => (n < 0 || n >= 2 ** 63 ? RLIM_INFINITY : B
 
 const S_IFMT: Readonly<Record<LinuxDevice['type'], number>> = { c: 0o020000, u: 0o020000, b: 0o060000, p: 0o010000 };
 
-function planProcess(spec: Spec): PlanProcess {
+/** The process part of a plan from the spec (also used by exec, with the exec'd command in spec.process). */
+export function planProcess(spec: Spec): PlanProcess {
   const p = spec.process;
   if (!p) throw new TsdockError('the spec has no process');
   const args = p.args ?? [];

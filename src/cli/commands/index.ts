@@ -18,12 +18,31 @@ export interface CommandEntry {
  */
 export const commands: CommandEntry[] = [
   { name: 'run', summary: 'Create and run a new container from an image', load: () => import('./run.js') },
+  { name: 'ps', summary: 'List containers', load: () => import('./ps.js') },
+  { name: 'logs', summary: 'Fetch the logs of a container', load: () => import('./logs.js') },
+  { name: 'rm', summary: 'Remove one or more containers', load: () => import('./rm.js') },
+  { name: 'wait', summary: 'Block until one or more containers stop, then print their exit codes', load: () => import('./wait.js') },
+  { name: 'rename', summary: 'Rename a container', load: () => import('./rename.js') },
+  { name: 'create', summary: 'Create a new container', load: () => import('./create.js') },
+  { name: 'start', summary: 'Start one or more stopped containers', load: () => import('./start.js') },
+  { name: 'stop', summary: 'Stop one or more running containers', load: () => import('./stop.js') },
+  { name: 'kill', summary: 'Kill one or more running containers', load: async () => {
+    const m = await import('./stop.js');
+    return { register: (p, c) => m.register(p, c, 'kill') };
+  } },
+  { name: 'restart', summary: 'Restart one or more containers', load: async () => {
+    const m = await import('./stop.js');
+    return { register: (p, c) => m.register(p, c, 'restart') };
+  } },
+  { name: 'exec', summary: 'Execute a command in a running container', load: () => import('./exec.js') },
+  { name: 'attach', summary: 'Attach local standard input, output, and error streams to a running container', load: () => import('./attach.js') },
   { name: 'pull', summary: 'Pull an image from a registry', load: () => import('./pull.js') },
   { name: 'images', summary: 'List images', load: () => import('./images.js') },
   { name: 'rmi', summary: 'Remove one or more images', load: () => import('./rmi.js') },
   { name: 'tag', summary: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', load: () => import('./tag.js') },
   { name: 'inspect', summary: 'Return low-level information on tsdock objects', load: () => import('./inspect.js') },
   { name: 'history', summary: 'Show the history of an image', load: () => import('./history.js') },
+  { name: 'container', summary: 'Manage containers', load: () => import('./container.js') },
   { name: 'image', summary: 'Manage images', load: () => import('./image.js') },
   { name: 'volume', summary: 'Manage volumes', load: () => import('./volume.js') },
   { name: 'info', summary: 'Display system-wide information', load: () => import('./info.js') },

@@ -3,6 +3,7 @@ import type { CliContext } from '../context.js';
 import { collect } from './images.js';
 import { layerProgress } from '../render/progress.js';
 import type { ContainerRequest } from '../../container/prepare.js';
+import type { CreateOptions } from '../../api/create.js';
 
 /** Flags shared by `run` and (later) `create`: docker's names and short forms. */
 export function addContainerFlags(cmd: Command): Command {
@@ -31,7 +32,25 @@ export function addContainerFlags(cmd: Command): Command {
     .option('-q, --quiet', 'Suppress the pull output')
     .option('-i, --interactive', 'Keep STDIN open even if not attached')
     .option('-t, --tty', 'Allocate a pseudo-TTY')
-    .option('--tls-verify [bool]', 'Require HTTPS and verify certificates when pulling', (v: string | undefined) => v !== 'false');
+    .option('--tls-verify [bool]', 'Require HTTPS and verify certificates when pulling', (v: string | undefined) => v !== 'false')
+    .option('-l, --label <key=value>', 'Set meta data on a container', collect, [])
+    .option('--restart <policy>', 'Restart policy to apply when a container exits (no, on-failure[:max-retries], always, unless-stopped)')
+    .option('--log-opt <key=value>', 'Log driver options (max-size)', collect, []);
+}
+
+/** `--label a=b` / `--log-opt k=v` lists as maps */
+export function keyValues(list: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list) {
+    const i = kv.indexOf('=');
+    out[i < 0 ? kv : kv.slice(0, i)] = i < 0 ? '' : kv.slice(i + 1);
+  }
+  return out;
+}
+
+/** commander's flags → the api's create options */
+export function createOptions(image: string, command: string[], flags: RunFlags): CreateOptions {
+  return { ...flags, network: flags.net ?? flags.network, image, command, labels: keyValues(flags.label), logOpts: keyValues(flags.logOpt) };
 }
 
 /** commander's view of the flags: the container request (minus the positional command) plus run's own */
@@ -43,6 +62,10 @@ export interface RunFlags extends Omit<ContainerRequest, 'command'> {
   quiet?: boolean;
   tlsVerify?: boolean;
   rm?: boolean;
+  detach?: boolean;
+  label: string[];
+  restart?: string;
+  logOpt: string[];
 }
 
 export function register(program: Command, cli: CliContext): void {
@@ -52,14 +75,22 @@ export function register(program: Command, cli: CliContext): void {
     .argument('<image>', 'image to run')
     .argument('[command...]', 'command and arguments')
     .option('--rm', 'Automatically remove the container when it exits')
+    .option('-d, --detach', 'Run container in background and print container ID')
     .helpOption('--help', 'Print usage')
     .passThroughOptions();
   addContainerFlags(cmd).action(async (image: string, command: string[], flags: RunFlags) => {
-    const { runContainer } = await import('../../api/run.js');
     const ctx = cli.api();
     const progress = flags.quiet ? undefined : layerProgress(cli, cli.stderr);
     ctx.progress = progress?.onEvent;
-    const result = await runContainer({ ...flags, network: flags.net ?? flags.network, image, command }, ctx);
+    if (flags.detach) {
+      const { runDetached } = await import('../../api/run-detached.js');
+      const id = await runDetached(createOptions(image, command, flags), ctx);
+      progress?.done();
+      cli.out(id);
+      return;
+    }
+    const { runContainer } = await import('../../api/run.js');
+    const result = await runContainer({ ...createOptions(image, command, flags) }, ctx);
     progress?.done();
     process.exitCode = result.exitCode;
   });

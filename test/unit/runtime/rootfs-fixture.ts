@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CLONE, MS, type ExecPlan, type MonitorPlan, type PlanProcess, type PlanStep } from '../../../src/runtime/plan-types.js';
 
 /** busybox applets linked in the fixture (busybox --install -s style: relative symlinks to /bin/busybox) */
 export const APPLETS = ['sh', 'echo', 'cat', 'ls', 'id', 'hostname', 'sleep', 'true', 'false', 'mount', 'ps', 'readlink', 'kill', 'stty', 'test', 'grep', 'wc', 'pwd', 'ln', 'head', 'cut', 'tr'];
@@ -47,4 +48,51 @@ export function makeRootfs(options: { owner?: { uid: number; gid: number } } = {
     walk(base);
   }
   return { dir, cleanup: () => fs.rmSync(base, { recursive: true, force: true }) };
+}
+
+/** docker's default capability set */
+export const DOCKER_CAPS = 0xa80425fbn;
+
+/** the ordinary steps: rprivate, bind the rootfs onto itself, /proc, a tmpfs /dev with /dev/null, pivot_root, hostname */
+export function setupSteps(root: string, extra: PlanStep[] = [], hostname = 'tsdock-box'): PlanStep[] {
+  return [
+    { op: 'propagation', path: '/', flags: MS.REC | MS.PRIVATE },
+    { op: 'mount', source: root, target: root, fstype: '', flags: MS.BIND | MS.REC, data: '', label: 'bind rootfs' },
+    { op: 'mount', source: 'proc', target: '/proc', fstype: 'proc', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, data: '', root },
+    { op: 'mount', source: 'tmpfs', target: '/dev', fstype: 'tmpfs', flags: MS.NOSUID | MS.NOEXEC, data: 'mode=755', root },
+    { op: 'mount', source: '/dev/null', target: '/dev/null', fstype: '', flags: MS.BIND, data: '', root, create: 'file' },
+    ...extra,
+    { op: 'pivot_root', root },
+    { op: 'sethostname', name: hostname },
+  ];
+}
+
+/** a busybox process: PATH lookup done for /usr/local/bin and /bin, root with docker's capabilities */
+export function testProcess(args: string[]): PlanProcess {
+  const cmd = args[0]!;
+  return {
+    args,
+    candidates: cmd.includes('/') ? [cmd] : [`/usr/local/bin/${cmd}`, `/bin/${cmd}`],
+    env: ['PATH=/usr/local/bin:/bin', 'HOME=/root'],
+    cwd: '/',
+    uid: 0,
+    gid: 0,
+    additionalGids: [],
+    noNewPrivileges: false,
+    capabilities: { bounding: DOCKER_CAPS, effective: DOCKER_CAPS, permitted: DOCKER_CAPS, inheritable: 0n, ambient: 0n },
+    rlimits: [],
+    terminal: false,
+  };
+}
+
+/** a container plan for the fixture rootfs (pid, mount, uts, ipc namespaces unless told otherwise) */
+export function testPlan(root: string, args: string[], o: { cloneFlags?: number; monitor?: MonitorPlan; hostname?: string; extraSteps?: PlanStep[] } = {}): ExecPlan {
+  const plan: ExecPlan = {
+    cloneFlags: o.cloneFlags ?? CLONE.NEWNS | CLONE.NEWPID | CLONE.NEWUTS | CLONE.NEWIPC,
+    init: false,
+    steps: setupSteps(root, o.extraSteps, o.hostname),
+    process: testProcess(args),
+  };
+  if (o.monitor) plan.monitor = o.monitor;
+  return plan;
 }

@@ -1,0 +1,197 @@
+import type { Context } from './context.js';
+import { ImageStore } from '../image/store/images.js';
+import type { ContainerRecord, ContainerState } from '../container/record.js';
+import { containerDir, containerFile, loadRecordOrOrphan, rwSize } from '../container/state.js';
+import { ZERO_TIME, containerState } from '../container/status.js';
+import { noSuchContainer, resolveContainer } from '../container/lookup.js';
+
+/** docker's container inspect object (the fields docker documents that tsdock has values for). */
+export interface ContainerInspect {
+  Id: string;
+  Created: string;
+  Path: string;
+  Args: string[];
+  State: {
+    Status: string;
+    Running: boolean;
+    Paused: boolean;
+    Restarting: boolean;
+    OOMKilled: boolean;
+    Dead: boolean;
+    Pid: number;
+    ExitCode: number;
+    Error: string;
+    StartedAt: string;
+    FinishedAt: string;
+    Health?: ContainerState['Health'];
+  };
+  Image: string;
+  ResolvConfPath: string;
+  HostnamePath: string;
+  HostsPath: string;
+  LogPath: string;
+  Name: string;
+  RestartCount: number;
+  Driver: string;
+  Platform: 'linux';
+  MountLabel: '';
+  ProcessLabel: '';
+  AppArmorProfile: '';
+  ExecIDs: null;
+  HostConfig: Record<string, unknown>;
+  GraphDriver: { Name: string; Data: Record<string, string> };
+  SizeRw?: number;
+  SizeRootFs?: number;
+  Mounts: Array<Record<string, unknown>>;
+  Config: Record<string, unknown>;
+  NetworkSettings: Record<string, unknown>;
+}
+
+/** A Go map for templates (missing keys print `<no value>`), with Go's sorted keys. */
+function goMap<T>(v: Record<string, T> | undefined | null): Record<string, T> | null {
+  if (!v) return null;
+  const out = Object.create(null) as Record<string, T>;
+  for (const k of Object.keys(v).sort()) out[k] = v[k]!;
+  Object.defineProperty(out, '__map', { value: true, enumerable: false });
+  return out;
+}
+
+/** `inspect` of one container by id, id prefix or name; NotFoundError `No such container: x`. */
+export async function inspectContainer(ref: string, ctx: Context, opts: { size?: boolean } = {}): Promise<ContainerInspect> {
+  const id = resolveContainer(ctx.root, ref);
+  const loaded = loadRecordOrOrphan(ctx.root, id);
+  if (!loaded) throw noSuchContainer(ref);
+  const { record: r, orphan } = loaded;
+  const state = await containerState(ctx.root, id, orphan);
+  const dir = containerDir(ctx.root, id);
+  const out: ContainerInspect = {
+    Id: id,
+    Created: r.Created,
+    Path: r.Path,
+    Args: r.Args,
+    State: {
+      Status: state.Status,
+      Running: state.Status === 'running' || state.Status === 'paused',
+      Paused: state.Status === 'paused',
+      Restarting: state.Status === 'restarting',
+      OOMKilled: Boolean(state.OOMKilled),
+      Dead: state.Status === 'dead',
+      Pid: state.Pid ?? 0,
+      ExitCode: state.ExitCode ?? 0,
+      Error: state.Error ?? '',
+      StartedAt: state.StartedAt ?? ZERO_TIME,
+      FinishedAt: state.FinishedAt ?? ZERO_TIME,
+      ...(state.Health ? { Health: state.Health } : {}),
+    },
+    Image: r.Image,
+    ResolvConfPath: `${dir}/resolv.conf`,
+    HostnamePath: `${dir}/hostname`,
+    HostsPath: `${dir}/hosts`,
+    LogPath: containerFile(ctx.root, id, 'log'),
+    Name: `/${r.Name.replace(/^\//, '')}`,
+    RestartCount: state.RestartCount ?? 0,
+    Driver: r.Driver,
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: hostConfig(r),
+    GraphDriver: { Name: r.Driver, Data: { MergedDir: `${dir}/rootfs`, UpperDir: `${dir}/upper`, WorkDir: `${dir}/work` } },
+    Mounts: (r.Mounts ?? []).map(mountOf),
+    Config: config(r),
+    NetworkSettings: networkSettings(r.HostConfig.NetworkMode),
+  };
+  if (opts.size) {
+    out.SizeRw = rwSize(ctx.root, id);
+    const image = r.Image ? (await new ImageStore(ctx.root).read()).images[r.Image] : undefined;
+    out.SizeRootFs = out.SizeRw + (image?.size ?? 0);
+  }
+  return out;
+}
+
+function hostConfig(r: ContainerRecord): Record<string, unknown> {
+  const h = r.HostConfig;
+  return {
+    Binds: h.Binds?.length ? h.Binds : null,
+    ContainerIDFile: '',
+    LogConfig: { Type: h.LogConfig?.Type ?? 'k8s-file', Config: goMap(h.LogConfig?.Config ?? {}) },
+    NetworkMode: h.NetworkMode,
+    PortBindings: goMap({}),
+    RestartPolicy: h.RestartPolicy,
+    AutoRemove: h.AutoRemove,
+    VolumeDriver: '',
+    VolumesFrom: null,
+    CapAdd: h.CapAdd?.length ? h.CapAdd : null,
+    CapDrop: h.CapDrop?.length ? h.CapDrop : null,
+    Dns: [],
+    DnsOptions: [],
+    DnsSearch: [],
+    ExtraHosts: null,
+    GroupAdd: null,
+    IpcMode: 'private',
+    Links: null,
+    PidMode: '',
+    Privileged: h.Privileged,
+    PublishAllPorts: false,
+    ReadonlyRootfs: h.ReadonlyRootfs,
+    SecurityOpt: h.SecurityOpt?.length ? h.SecurityOpt : null,
+    UTSMode: '',
+    UsernsMode: '',
+    Runtime: 'tsdock',
+    Init: h.Init,
+  };
+}
+
+function mountOf(m: ContainerRecord['Mounts'][number]): Record<string, unknown> {
+  if (m.Type === 'volume') return { Type: 'volume', Name: m.Name ?? '', Source: m.Source, Destination: m.Destination, Driver: 'local', Mode: '', RW: m.RW, Propagation: '' };
+  if (m.Type === 'bind') return { Type: 'bind', Source: m.Source, Destination: m.Destination, Mode: '', RW: m.RW, Propagation: 'rprivate' };
+  return { Type: m.Type, Source: m.Source, Destination: m.Destination, Mode: '', RW: m.RW, Propagation: '' };
+}
+
+function config(r: ContainerRecord): Record<string, unknown> {
+  const c = r.Config;
+  const detached = Boolean((r.Request as { detach?: boolean } | null)?.detach);
+  return {
+    Hostname: c.Hostname,
+    Domainname: '',
+    User: c.User,
+    AttachStdin: c.OpenStdin && !detached,
+    AttachStdout: !detached,
+    AttachStderr: !detached,
+    Tty: c.Tty,
+    OpenStdin: c.OpenStdin,
+    StdinOnce: c.OpenStdin && !detached,
+    Env: c.Env,
+    Cmd: c.Cmd,
+    Image: r.ImageName,
+    Volumes: goMap(c.Volumes ?? null),
+    WorkingDir: c.WorkingDir,
+    Entrypoint: c.Entrypoint,
+    OnBuild: null,
+    Labels: goMap(c.Labels ?? {}),
+    ...(c.StopSignal ? { StopSignal: c.StopSignal } : {}),
+  };
+}
+
+/** Minimal: one endpoint named after the network mode (none, host), with no addresses. */
+function networkSettings(mode: string): Record<string, unknown> {
+  const name = mode || 'none';
+  const endpoint = {
+    IPAMConfig: null,
+    Links: null,
+    Aliases: null,
+    MacAddress: '',
+    DriverOpts: null,
+    NetworkID: '',
+    EndpointID: '',
+    Gateway: '',
+    IPAddress: '',
+    IPPrefixLen: 0,
+    IPv6Gateway: '',
+    GlobalIPv6Address: '',
+    GlobalIPv6PrefixLen: 0,
+    DNSNames: null,
+  };
+  return { Bridge: '', SandboxID: '', SandboxKey: '', Ports: goMap({}), Networks: goMap({ [name]: endpoint }) };
+}

@@ -1,0 +1,62 @@
+import type { Context } from './context.js';
+import { TsdockError } from '../errors.js';
+import { ImageStore } from '../image/store/images.js';
+import { loadConfig } from './image-inspect.js';
+import { findOrPullImage, type PullPolicy } from '../image/find-or-pull.js';
+import { createContainerDirs, removeContainerDirs, type ContainerPaths } from '../container/store.js';
+import { prepareContainer, removeAnonymousVolumes, type ContainerRequest, type PreparedContainer } from '../container/prepare.js';
+import { buildRecord } from '../container/record-build.js';
+import { recordCreated } from '../container/lifecycle-files.js';
+import type { ImageRecord } from '../image/store/types.js';
+import type { ImageConfig } from '../image/manifest.js';
+
+export interface CreateOptions extends ContainerRequest {
+  image: string;
+  name?: string;
+  rm?: boolean;
+  platform?: string;
+  pull: PullPolicy;
+  tlsVerify?: boolean;
+  /** `--label k=v` */
+  labels?: Record<string, string>;
+  /** `--restart no|on-failure[:N]|always|unless-stopped` */
+  restart?: string;
+  /** `--log-opt k=v` (max-size) */
+  logOpts?: Record<string, string>;
+}
+
+export interface Created {
+  store: ImageStore;
+  image: ImageRecord;
+  config: ImageConfig;
+  paths: ContainerPaths;
+  prepared: PreparedContainer;
+}
+
+const RESTART = /^(no|always|unless-stopped|on-failure(:\d+)?)$/;
+
+/**
+ * `tsdock create`: everything up to a startable container on disk: the directory, the spec (config.json),
+ * volumes, generated /etc files, container.json and state.json. A failure removes what it made.
+ */
+export async function createContainer(opts: CreateOptions, ctx: Context, extra: { consolePath?: string } = {}): Promise<Created> {
+  if (opts.restart && !RESTART.test(opts.restart)) throw new TsdockError(`invalid restart policy format: ${opts.restart}`, { exitCode: 125 });
+  if (opts.restart && opts.restart !== 'no' && opts.rm) throw new TsdockError('conflicting options: cannot specify both --restart and --rm', { exitCode: 125 });
+  const store = new ImageStore(ctx.root);
+  const image = await findOrPullImage(store, { reference: opts.image, policy: opts.pull, platform: opts.platform, tlsVerify: opts.tlsVerify }, ctx);
+  const config = await loadConfig(store, image);
+  const paths = await createContainerDirs(ctx.root, opts.name);
+  let anonymous: string[] = [];
+  try {
+    const prepared = await prepareContainer({ store, image, config, paths, request: opts, ctx, imageName: opts.image, consolePath: extra.consolePath });
+    anonymous = prepared.anonymousVolumes;
+    const record = buildRecord({ paths, imageId: image.id, imageName: opts.image, config, spec: prepared.spec, prepared, request: opts });
+    await recordCreated(paths, record);
+    return { store, image, config, paths, prepared };
+  } catch (err) {
+    // a cleanup failure never hides why the create failed
+    await removeContainerDirs(ctx.root, paths).catch(() => {});
+    await removeAnonymousVolumes(ctx.root, anonymous).catch(() => {});
+    throw err;
+  }
+}

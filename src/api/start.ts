@@ -1,0 +1,93 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Context } from './context.js';
+import { TsdockError } from '../errors.js';
+import { ImageStore } from '../image/store/images.js';
+import { resolveContainer } from '../container/lookup.js';
+import { loadRecord, loadState, withContainerLock } from '../container/state.js';
+import { containerPaths } from '../container/store.js';
+import { containerPlan } from '../container/exec-plan.js';
+import { recordStarted } from '../container/lifecycle-files.js';
+import { isSameProcess } from '../container/procstat.js';
+import { startMonitor } from '../runtime/monitor.js';
+import { openPty, setWinsize } from '../sys/pty.js';
+import type { Spec } from '../spec/types.js';
+import type { ContainerRecord } from '../container/record.js';
+
+export interface StartResult {
+  id: string;
+  name: string;
+  pid: number;
+  /** false when it was already running (docker's start is then a no-op) */
+  started: boolean;
+}
+
+/** docker's --log-opt max-size: 10k, 20m, 1g (0 = unlimited) */
+export function parseLogSize(v: string | undefined): number {
+  if (!v) return 0;
+  const m = /^(\d+(?:\.\d+)?)([kmg]?)b?$/i.exec(v.trim());
+  if (!m) throw new TsdockError(`invalid log-opt max-size: ${v}`, { exitCode: 125 });
+  return Math.floor(Number(m[1]) * { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g']!);
+}
+
+/** The attach socket lives under the run root with a short name: unix socket paths stop at 108 bytes. */
+export function attachSocketPath(runRoot: string, id: string): string {
+  return path.join(runRoot, 'attach', `${id.slice(0, 12)}.sock`);
+}
+
+/**
+ * Start a created or exited container detached: its executor becomes the monitor (docs/lifecycle-design.md),
+ * which keeps the log and the attach socket, writes exit.json and then runs `tsdock container cleanup`
+ * (the --rm and restart decisions stay in TypeScript).
+ */
+export async function startContainer(ref: string, ctx: Context, opts: { restarting?: boolean } = {}): Promise<StartResult> {
+  const id = resolveContainer(ctx.root, ref);
+  return withContainerLock(ctx.root, id, async () => {
+    const record = loadRecord(ctx.root, id);
+    if (!record) throw new TsdockError(`container ${ref} is incomplete (no container.json): remove it with rm -f`);
+    const state = loadState(ctx.root, id);
+    const exitPath = path.join(ctx.root, 'containers', id, 'exit.json');
+    if (state?.Status === 'running' && state.Pid && isSameProcess(state.Pid, state.PidStartTime) && !fs.existsSync(exitPath)) {
+      return { id, name: record.Name, pid: state.Pid, started: false };
+    }
+    const paths = containerPaths(ctx.root, id, record.Name);
+    const spec = JSON.parse(await fs.promises.readFile(paths.spec, 'utf8')) as Spec;
+    const store = new ImageStore(ctx.root);
+    const image = (await store.read()).images[record.Image];
+    if (!image) throw new TsdockError(`cannot start ${record.Name}: its image ${record.Image.slice(7, 19)} was removed`);
+    await fs.promises.rm(exitPath, { force: true });
+    const pty = record.Config.Tty ? openPty() : undefined;
+    try {
+      if (pty) setWinsize(pty.master, 24, 80);
+      const plan = containerPlan({ spec, store, image, paths, rootless: !ctx.rootful, driver: record.Driver ?? 'overlay', consolePath: pty?.slavePath });
+      const socket = attachSocketPath(ctx.runRoot, id);
+      await fs.promises.mkdir(path.dirname(socket), { recursive: true, mode: 0o700 });
+      plan.monitor = {
+        logPath: path.join(paths.dir, 'ctr.log'),
+        logMaxSize: parseLogSize(record.HostConfig.LogConfig?.Config?.['max-size']),
+        attachSocket: socket,
+        exitFile: exitPath,
+        exitCommand: cleanupCommand(ctx, id),
+        keepStdin: record.Config.OpenStdin,
+      };
+      const { pid, monitorPid } = await startMonitor(plan, pty ? { ptyMaster: pty.master } : {});
+      await recordStarted(paths, pid, monitorPid, restartCount(ctx.root, id, opts.restarting));
+      return { id, name: record.Name, pid, started: true };
+    } finally {
+      if (pty) for (const fd of [pty.master, pty.slave]) fs.closeSync(fd);
+    }
+  });
+}
+
+function restartCount(root: string, id: string, restarting: boolean | undefined): number {
+  const prev = loadState(root, id)?.RestartCount ?? 0;
+  return restarting ? prev + 1 : prev;
+}
+
+/** `tsdock --root R --runroot RR container cleanup ID`, run by the monitor after exit.json is written. */
+function cleanupCommand(ctx: Context, id: string): string[] {
+  const bin = process.argv[1] ?? 'tsdock';
+  return [process.execPath, bin, '--root', ctx.root, '--runroot', ctx.runRoot, 'container', 'cleanup', id];
+}
+
+export type { ContainerRecord };

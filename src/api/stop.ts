@@ -1,0 +1,52 @@
+import type { Context } from './context.js';
+import { TsdockError } from '../errors.js';
+import { resolveContainer } from '../container/lookup.js';
+import { loadRecord, loadState, saveState } from '../container/state.js';
+import { runningPid, waitStopped } from '../container/running.js';
+import { parseSignal } from '../container/signals.js';
+
+function signalPid(pid: number, sig: number): void {
+  try {
+    process.kill(pid, sig);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
+/** Remember that the user stopped it, so restart policies (always, unless-stopped) leave it stopped. */
+async function markStoppedByUser(root: string, id: string): Promise<void> {
+  const state = loadState(root, id);
+  if (state) await saveState(root, id, { ...state, StoppedByUser: true });
+}
+
+/**
+ * docker stop: the image's STOPSIGNAL (default SIGTERM) to the init, then SIGKILL after `timeout` seconds
+ * (default 10). Stopping a container that is not running is not an error. Returns the container's name.
+ */
+export async function stopContainer(ref: string, opts: { timeout?: number; signal?: string }, ctx: Context): Promise<string> {
+  const id = resolveContainer(ctx.root, ref);
+  const record = loadRecord(ctx.root, id);
+  const pid = runningPid(ctx.root, id);
+  if (pid === undefined) return record?.Name ?? id;
+  await markStoppedByUser(ctx.root, id);
+  signalPid(pid, parseSignal(opts.signal ?? record?.Config.StopSignal, 'SIGTERM'));
+  const timeout = opts.timeout ?? 10;
+  if (!(await waitStopped(ctx.root, id, Math.max(0, timeout) * 1000))) {
+    const again = runningPid(ctx.root, id);
+    if (again !== undefined) signalPid(again, 9);
+    if (!(await waitStopped(ctx.root, id, 10_000))) throw new TsdockError(`container ${record?.Name ?? id} did not stop after SIGKILL`);
+  }
+  return record?.Name ?? id;
+}
+
+/** docker kill: a signal (default SIGKILL) to a running container's init; not running is an error. */
+export async function killContainer(ref: string, opts: { signal?: string }, ctx: Context): Promise<string> {
+  const id = resolveContainer(ctx.root, ref);
+  const record = loadRecord(ctx.root, id);
+  const pid = runningPid(ctx.root, id);
+  if (pid === undefined) throw new TsdockError(`cannot kill container: ${ref}: container ${id} is not running`, { exitCode: 1 });
+  const sig = parseSignal(opts.signal, 'SIGKILL');
+  if (sig === 9 || sig === 15) await markStoppedByUser(ctx.root, id);
+  signalPid(pid, sig);
+  return record?.Name ?? id;
+}

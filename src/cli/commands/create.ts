@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { addContainerFlags, createOptions, type RunFlags } from './run.js';
+import { layerProgress } from '../render/progress.js';
+
+export function register(program: Command, cli: CliContext): void {
+  const cmd = program
+    .command('create')
+    .description('Create a new container')
+    .argument('<image>', 'image to create the container from')
+    .argument('[command...]', 'command and arguments')
+    .option('--rm', 'Automatically remove the container when it exits')
+    .helpOption('--help', 'Print usage')
+    .passThroughOptions();
+  addContainerFlags(cmd).action(async (image: string, command: string[], flags: RunFlags) => {
+    const { createContainer } = await import('../../api/create.js');
+    const ctx = cli.api();
+    const progress = flags.quiet ? undefined : layerProgress(cli, cli.stderr);
+    ctx.progress = progress?.onEvent;
+    const { paths } = await createContainer(createOptions(image, command, flags), ctx);
+    progress?.done();
+    cli.out(paths.id);
+  });
+}

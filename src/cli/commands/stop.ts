@@ -1,0 +1,33 @@
+import { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { TsdockError } from '../../errors.js';
+
+/** `stop`, `kill` and `restart`: one file, three verbs over the same signal machinery. */
+export function register(program: Command, cli: CliContext, name = 'stop'): void {
+  const cmd = program.command(name).argument('<container...>', 'names or IDs');
+  if (name === 'kill') {
+    cmd.description('Kill one or more running containers').option('-s, --signal <signal>', 'Signal to send to the container', 'KILL');
+  } else {
+    cmd
+      .description(name === 'stop' ? 'Stop one or more running containers' : 'Restart one or more containers')
+      .option('-t, --time <seconds>', 'Seconds to wait before killing the container', (v) => Number.parseInt(v, 10))
+      .option('-s, --signal <signal>', 'Signal to send to the container');
+  }
+  cmd.action(async (containers: string[], o: { time?: number; signal?: string }) => {
+    const api = await import('../../api/stop.js');
+    const ctx = cli.api();
+    let failed = false;
+    for (const c of containers) {
+      try {
+        if (name === 'kill') await api.killContainer(c, { signal: o.signal }, ctx);
+        else await api.stopContainer(c, { timeout: o.time, signal: o.signal }, ctx);
+        if (name === 'restart') await (await import('../../api/start.js')).startContainer(c, ctx);
+        cli.out(c);
+      } catch (err) {
+        failed = true;
+        cli.stderr.write(`Error: ${(err as Error).message}\n`);
+      }
+    }
+    if (failed) throw new TsdockError('', { exitCode: 1 }).silent();
+  });
+}

@@ -1,0 +1,171 @@
+import fs from 'node:fs';
+import type { ContainerState, ExitFile } from './record.js';
+import { ORPHAN_ERROR, loadExit, loadState, saveState, tryContainerLock } from './state.js';
+
+/** What /proc/<pid>/stat tells about a process. */
+export interface ProcStat {
+  /** field 3: R, S, D, Z (zombie), X (dead), ... */
+  state: string;
+  /** field 22: start time in clock ticks after boot */
+  startTime: number;
+  /** field 2, without the parentheses */
+  comm: string;
+}
+
+/**
+ * /proc/<pid>/stat, or undefined when there is no such process. Beyond procstat.ts's pidStartTime (what run
+ * records as PidStartTime) it tells zombies apart (an init killed but not yet reaped is not running) and gives the
+ * command name (the monitor check).
+ */
+export function procStat(pid: number): ProcStat | undefined {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  // comm may hold spaces and parentheses: it ends at the last ")"
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return undefined;
+  const rest = text.slice(close + 2).split(' ');
+  // rest[0] is field 3, so field N is rest[N - 3]
+  const startTime = Number(rest[22 - 3]);
+  if (!Number.isFinite(startTime)) return undefined;
+  return { state: rest[0]!, startTime, comm: text.slice(open + 1, close) };
+}
+
+/** Liveness per the lifecycle contract: the process exists, is no zombie, and started when we recorded. */
+export function isAlive(pid: number | undefined, startTime?: number, stat: (pid: number) => ProcStat | undefined = procStat): boolean {
+  if (!pid) return false;
+  const s = stat(pid);
+  if (!s || s.state === 'Z' || s.state === 'X' || s.state === 'x') return false;
+  return startTime === undefined || s.startTime === startTime;
+}
+
+/** The monitor is the C executor (comm `tsdock-exec`); its start time is checked when it was recorded. */
+export function monitorAlive(state: ContainerState, stat: (pid: number) => ProcStat | undefined = procStat): boolean {
+  if (!state.MonitorPid) return false;
+  if (!isAlive(state.MonitorPid, state.MonitorStartTime, stat)) return false;
+  return state.MonitorStartTime !== undefined || stat(state.MonitorPid)?.comm === 'tsdock-exec';
+}
+
+export const MONITOR_DIED = 'container monitor died';
+
+const ACTIVE = new Set(['running', 'paused']);
+
+/** A container whose init may be alive (running or paused) or between runs (restarting). */
+export function isActive(state: ContainerState): boolean {
+  return ACTIVE.has(state.Status) || state.Status === 'restarting';
+}
+
+/**
+ * The truth for ps/inspect from the files (docs/lifecycle-design.md), as a pure function:
+ * 1. exit.json present → exited with its code;
+ * 2. else state.json says running (or paused) and the init pid is alive with its recorded start time → as recorded;
+ *    the same while the init is gone but the monitor still lives (it is about to write exit.json);
+ * 3. else, for a running/paused record, → exited 137, Error "container monitor died".
+ * Any other recorded state (created, exited, removing, restarting, dead) stands. `removing` wins over 1.
+ */
+export function deriveState(
+  recorded: ContainerState | undefined,
+  exit: ExitFile | undefined,
+  opts: { now?: number; stat?: (pid: number) => ProcStat | undefined } = {},
+): ContainerState {
+  const base: ContainerState = recorded ?? { Status: 'created', Pid: 0, RestartCount: 0 };
+  if (base.Status === 'removing' || base.Status === 'dead') return base;
+  if (exit) {
+    // an Error recorded with the exit stands (a start failure), a "monitor died" verdict made too early does not
+    const error = base.Status === 'exited' && base.Error !== MONITOR_DIED ? base.Error : undefined;
+    return { ...base, Status: 'exited', Pid: 0, ExitCode: exit.ExitCode, FinishedAt: exit.FinishedAt, Error: error, MonitorPid: undefined, MonitorStartTime: undefined };
+  }
+  if (!ACTIVE.has(base.Status)) return base;
+  const stat = opts.stat ?? procStat;
+  if (isAlive(base.Pid, base.PidStartTime, stat) || monitorAlive(base, stat)) return base;
+  return {
+    ...base,
+    Status: 'exited',
+    Pid: 0,
+    ExitCode: 137,
+    Error: MONITOR_DIED,
+    FinishedAt: new Date(opts.now ?? Date.now()).toISOString(),
+    MonitorPid: undefined,
+    MonitorStartTime: undefined,
+  };
+}
+
+function sameState(a: ContainerState | undefined, b: ContainerState): boolean {
+  return a !== undefined && a.Status === b.Status && a.Pid === b.Pid && a.ExitCode === b.ExitCode && a.FinishedAt === b.FinishedAt;
+}
+
+export interface CurrentStateOptions {
+  /**
+   * Bring state.json up to date when it differs from the derived state (default true). Done only when the
+   * container lock is free right now (never waits: whoever holds it is changing the state anyway); pass
+   * false when the caller holds the lock itself.
+   */
+  update?: boolean;
+}
+
+/**
+ * A container's current state (deriveState over state.json and exit.json), refreshing state.json lazily.
+ * A container without any state file is `created`.
+ */
+export async function currentState(root: string, id: string, opts: CurrentStateOptions = {}): Promise<ContainerState> {
+  const recorded = loadState(root, id);
+  const derived = deriveState(recorded, loadExit(root, id));
+  if (opts.update === false || sameState(recorded, derived) || recorded === undefined) return derived;
+  const lock = tryContainerLock(root, id);
+  if (!lock) return derived;
+  try {
+    // re-derive under the lock: a start/stop may have written since we read
+    const again = loadState(root, id);
+    const fresh = deriveState(again, loadExit(root, id));
+    if (!sameState(again, fresh)) await saveState(root, id, fresh, { fsync: false });
+    return fresh;
+  } finally {
+    lock.release();
+  }
+}
+
+/** currentState, except that an orphan (see state.ts) is always `dead`. */
+export async function containerState(root: string, id: string, orphan: boolean, opts: CurrentStateOptions = {}): Promise<ContainerState> {
+  if (orphan) return { Status: 'dead', Pid: 0, RestartCount: 0, Error: ORPHAN_ERROR };
+  return currentState(root, id, opts);
+}
+
+/** Docker's zero time, which inspect shows for a StartedAt/FinishedAt that never happened. */
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+function timeOf(iso: string | undefined): number | undefined {
+  if (!iso) return undefined;
+  const t = Date.parse(iso);
+  return Number.isNaN(t) || t <= 0 ? undefined : t;
+}
+
+/**
+ * Docker's State.String(): `Up 3 seconds`, `Up 3 seconds (Paused)`, `Up 2 hours (healthy)`,
+ * `Restarting (1) 5 seconds ago`, `Removal In Progress`, `Dead`, `Created`, `Exited (0) 2 seconds ago`.
+ * `humanDuration` is docker's units.HumanDuration (src/cli/render/units.ts, injected: the CLI owns rendering).
+ */
+export function statusString(state: ContainerState, humanDuration: (ms: number) => string, now = Date.now()): string {
+  const since = (iso: string | undefined) => humanDuration(Math.max(0, now - (timeOf(iso) ?? now)));
+  switch (state.Status) {
+    case 'running':
+      if (state.Health) return `Up ${since(state.StartedAt)} (${state.Health.Status === 'starting' ? 'health: starting' : state.Health.Status})`;
+      return `Up ${since(state.StartedAt)}`;
+    case 'paused':
+      return `Up ${since(state.StartedAt)} (Paused)`;
+    case 'restarting':
+      return `Restarting (${state.ExitCode ?? 0}) ${since(state.FinishedAt)} ago`;
+    case 'removing':
+      return 'Removal In Progress';
+    case 'dead':
+      return 'Dead';
+    default:
+      if (timeOf(state.StartedAt) === undefined) return 'Created';
+      if (timeOf(state.FinishedAt) === undefined) return '';
+      return `Exited (${state.ExitCode ?? 0}) ${since(state.FinishedAt)} ago`;
+  }
+}
