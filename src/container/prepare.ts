@@ -8,7 +8,7 @@ import type { ImageStore } from '../image/store/images.js';
 import type { ImageRecord } from '../image/store/types.js';
 import { familiarName } from '../image/reference.js';
 import { writeJsonAtomic } from '../state/atomic.js';
-import { readImageFile } from '../storage/imagefs.js';
+import { readImageFile, registerOpaqueDirs } from '../storage/imagefs.js';
 import { buildSpec } from '../spec/build.js';
 import { imageVolumeRequests, parseMountFlags, type MountRequest, type ResolvedMount } from '../spec/mounts.js';
 import type { ExecPlan } from '../runtime/plan-types.js';
@@ -117,6 +117,11 @@ export async function prepareContainer(args: {
   const { store, image, config, paths, request: r, ctx } = args;
   const chains = image.layers.map((l) => l.chainId).reverse(); // top first
   const layerDirs = chains.map((c) => store.layers.diffDir(c));
+  // opaque directories from layer.json: reading the image's files then needs no xattr look-ups
+  await Promise.all(chains.map(async (c) => {
+    const dirs = (await store.layers.meta(c))?.opaqueDirs;
+    if (dirs) registerOpaqueDirs(store.layers.diffDir(c), dirs);
+  }));
   const envFiles = r.envFile.map((f) => {
     const file = path.resolve(ctx.cwd, f);
     const content = readText(file);

@@ -93,6 +93,7 @@ export async function fetchLayer(
       digest: job.digest,
       mediaType: job.mediaType,
       createdAt: new Date().toISOString(),
+      opaqueDirs: stats.opaqueDirs.map((d) => (d === '.' ? '' : d.replace(/^\.?\/+|\/+$/g, ''))),
     });
     progress('complete');
     return stats.bytes;

@@ -18,6 +18,9 @@ export interface ExtractCounters {
   bytes: number;
   skippedDevices: number;
   skippedXattrs: number;
+  /** directories this layer made opaque (relative paths, '' = the layer root), kept in layer.json so readers
+   * of the merged view need no xattr (and no koffi) look-ups */
+  opaqueDirs: string[];
 }
 
 interface DirMeta {
@@ -137,6 +140,7 @@ export class Extractor {
     if (w.kind === 'opaque') {
       this.tree.ensureDir(w.dir, e.path, 'whiteout');
       markOpaque(this.tree.abs(w.dir), this.opts.whiteouts);
+      this.counters.opaqueDirs.push(w.dir);
     } else if (w.kind === 'file') {
       this.tree.parentFor(w.target, e.path, 'whiteout');
       makeWhiteout(this.tree.abs(w.target));

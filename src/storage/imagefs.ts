@@ -157,6 +157,22 @@ export function isWhiteoutStat(st: fs.Stats): boolean {
   return st.isCharacterDevice() && st.rdev === 0;
 }
 
+/** Opaque directories per layer directory, from layer.json (registerOpaqueDirs), consulted before any xattr. */
+const knownOpaque = new Map<string, Set<string>>();
+
+/** Tell the merged view which directories `layerDir` makes opaque, so it need not read xattrs (nor load koffi). */
+export function registerOpaqueDirs(layerDir: string, relPaths: readonly string[]): void {
+  knownOpaque.set(path.resolve(layerDir), new Set(relPaths.map((p) => p.replace(/^\/+|\/+$/g, ''))));
+}
+
+/** Whether `relPath` in `layer` is opaque; never asks when nothing lies below (`last`). */
+function opaqueIn(layer: string, relPath: string, last: boolean): boolean {
+  if (last) return false;
+  const known = knownOpaque.get(path.resolve(layer));
+  if (known) return known.has(relPath);
+  return isOpaqueDir(relPath === '' ? layer : path.join(layer, relPath));
+}
+
 /** True when the directory at `abs` carries an overlay opaque marker (either namespace). */
 export function isOpaqueDir(abs: string): boolean {
   for (const name of OPAQUE_XATTRS) {
@@ -177,12 +193,12 @@ function rootEntry(layers: readonly string[]): ImageEntry | undefined {
   if (layers.length === 0) return undefined;
   const mergedFrom: string[] = [];
   let stat: fs.Stats | undefined;
-  for (const layer of layers) {
+  for (const [i, layer] of layers.entries()) {
     const st = lstatOrUndefined(layer);
     if (!st?.isDirectory()) throw new TsdockError(`layer directory ${layer} is missing`);
     stat ??= st;
     mergedFrom.push(layer);
-    if (isOpaqueDir(layer)) break;
+    if (opaqueIn(layer, '', i === layers.length - 1)) break;
   }
   return { layerDir: layers[0]!, relPath: '', stat: stat!, mergedFrom };
 }
@@ -192,7 +208,8 @@ function lookupChild(dir: ImageEntry, name: string): ImageEntry | undefined {
   const relPath = dir.relPath === '' ? name : `${dir.relPath}/${name}`;
   let first: ImageEntry | undefined;
   const mergedFrom: string[] = [];
-  for (const layer of dir.mergedFrom ?? [dir.layerDir]) {
+  const chain = dir.mergedFrom ?? [dir.layerDir];
+  for (const [i, layer] of chain.entries()) {
     const abs = path.join(layer, relPath);
     const st = lstatOrUndefined(abs);
     if (!st) continue;
@@ -202,7 +219,7 @@ function lookupChild(dir: ImageEntry, name: string): ImageEntry | undefined {
       if (!st.isDirectory()) break;
     } else if (!st.isDirectory()) break; // a lower non-directory under an upper directory: hidden
     mergedFrom.push(layer);
-    if (isOpaqueDir(abs)) break;
+    if (opaqueIn(layer, relPath, i === chain.length - 1)) break;
   }
   if (first?.stat.isDirectory()) first.mergedFrom = mergedFrom;
   return first;

@@ -13,6 +13,8 @@ export interface LayerMeta {
   digest?: string;
   mediaType?: string;
   createdAt: string;
+  /** directories the layer makes opaque (relative; '' = its root); absent in layers unpacked before it existed */
+  opaqueDirs?: string[];
 }
 
 /**

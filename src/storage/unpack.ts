@@ -38,7 +38,7 @@ export interface UnpackStats extends ExtractCounters {
  */
 export async function unpackLayer(tarStream: Readable, destDir: string, opts: UnpackOptions): Promise<UnpackStats> {
   const src = new ByteSource(tarStream);
-  const stats: UnpackStats = { entries: 0, bytes: 0, skippedDevices: 0, skippedXattrs: 0 };
+  const stats: UnpackStats = { entries: 0, bytes: 0, skippedDevices: 0, skippedXattrs: 0, opaqueDirs: [] };
   let entry: TarEntry | undefined;
   // an abort also ends a wait for the next chunk of a stalled stream
   const onAbort = () => tarStream.destroy(opts.signal?.reason);
