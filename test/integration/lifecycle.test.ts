@@ -1,4 +1,4 @@
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,6 +17,11 @@ describe('detached containers: run -d, ps, logs, exec, stop, kill, restart, rm',
     img = (await getHarness()).fixtures.busyboxV2s2.ref;
     root = tempRoot('lifecycle').root;
     assert.equal((await t(['pull', '-q', img])).code, 0);
+  });
+  // whatever a failed test left running goes before the root is deleted (no orphaned monitors)
+  after(async () => {
+    const ids = (await t(['ps', '-aq', '--no-trunc'])).stdout.trim().split('\n').filter(Boolean);
+    if (ids.length) await t(['rm', '-f', ...ids]);
   });
 
   test('run -d prints the full id once running; ps, logs, exec, stop -t 1 (SIGTERM ignored → 137)', async () => {
