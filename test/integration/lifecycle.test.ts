@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { getHarness, isRoot } from './shared-harness.js';
 import { bin, tempRoot, tsdock } from './helpers.js';
+import { interact } from './pty.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -139,5 +140,37 @@ describe('detached containers: run -d, ps, logs, exec, stop, kill, restart, rm',
       assert.equal((await t(['rm', '-f', 'crashy'])).code, 0);
     }
     assert.equal((await t(['ps', '-aq'])).stdout, '');
+  });
+});
+
+describe('exec -it and attach through a real pty', { skip: !isRoot && 'needs root' }, () => {
+  let root: string;
+  let img: string;
+  before(async () => {
+    img = (await getHarness()).fixtures.busyboxV2s2.ref;
+    root = tempRoot('lifecycle-tty').root;
+    assert.equal((await tsdock(['pull', '-q', img], { root })).code, 0);
+  });
+  after(async () => {
+    await tsdock(['rm', '-f', 'ittarget', 'attachme'], { root });
+  });
+
+  test('exec -it: prompt, echo, exit code', async () => {
+    assert.equal((await tsdock(['run', '-d', '--name', 'ittarget', img, 'sleep', '100'], { root })).code, 0);
+    const r = await interact(['--root', root, 'exec', '-it', 'ittarget', 'sh'], [
+      { expect: /# /, type: 'echo in-$((6*7))\r' },
+      { expect: /in-42/, type: 'exit 9\r' },
+    ]);
+    assert.equal(r.code, 9, r.output);
+  });
+
+  test('attach to a detached -it container, type, detach with ctrl-p ctrl-q; it keeps running', async () => {
+    assert.equal((await tsdock(['run', '-d', '-it', '--name', 'attachme', img, 'sh'], { root })).code, 0);
+    const r = await interact(['--root', root, 'attach', 'attachme'], [
+      { expect: /$/, type: 'echo attached-$((1+1))\r', delayMs: 300 },
+      { expect: /attached-2/, type: '\x10\x11' },
+    ]);
+    assert.equal(r.code, 0, r.output);
+    assert.match((await tsdock(['ps', '--filter', 'name=attachme', '--format', '{{.Status}}'], { root })).stdout, /^Up /);
   });
 });
