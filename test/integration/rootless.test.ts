@@ -2,6 +2,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 
 import path from 'node:path';
 import { lgetxattr } from '../../src/sys/index.js';
@@ -23,10 +24,29 @@ function userInfo(): { uid: number; home: string; subuid: number; subgid: number
 const user = isRoot ? userInfo() : undefined;
 const skip = !isRoot ? 'needs root to switch to the unprivileged test user' : !user ? `no ${USER} user (scripts/install-deps.sh creates it)` : false;
 
+let runtime: string | undefined;
+/** this file's own XDG_RUNTIME_DIR, so its pause process (the user namespace holder) is its own to stop */
+function runtimeDir(): string {
+  if (!runtime) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdock-test-rootless-xdg-'));
+    fs.chownSync(dir, user!.uid, 0);
+    process.once('exit', () => {
+      try {
+        process.kill(Number(fs.readFileSync(path.join(dir, 'tsdock', 'pause.pid'), 'utf8').split(' ')[0]), 'SIGKILL');
+      } catch {
+        // no pause process was started
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+    runtime = dir;
+  }
+  return runtime;
+}
+
 /** Run bin/tsdock as the unprivileged test user. */
 function asUser(args: string[]): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn('runuser', ['-u', USER, '--', 'env', `HOME=${user!.home}`, 'NO_COLOR=1', process.execPath, bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('runuser', ['-u', USER, '--', 'env', `HOME=${user!.home}`, `XDG_RUNTIME_DIR=${runtimeDir()}`, 'NO_COLOR=1', process.execPath, bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

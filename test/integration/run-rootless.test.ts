@@ -1,7 +1,8 @@
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { getHarness, isRoot, type HarnessData } from './shared-harness.js';
 import { bin, tempRoot, type RunResult } from './helpers.js';
 
@@ -21,7 +22,7 @@ describe('tsdock run, rootless (an unprivileged user with subordinate id ranges)
   let root: string;
   const asUser = (args: string[]): Promise<RunResult> =>
     new Promise((resolve) => {
-      const child = spawn('runuser', ['-u', USER, '--', 'env', `HOME=/home/${USER}`, 'NO_COLOR=1', process.execPath, bin, '--root', root, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('runuser', ['-u', USER, '--', 'env', `HOME=/home/${USER}`, `XDG_RUNTIME_DIR=${runtime}`, 'NO_COLOR=1', process.execPath, bin, '--root', root, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));
@@ -29,14 +30,25 @@ describe('tsdock run, rootless (an unprivileged user with subordinate id ranges)
       child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
     });
 
+  let runtime: string;
   before(async () => {
     h = await getHarness();
     root = tempRoot('run-rootless').root;
+    // a runtime dir of our own: this file's pause process (the user namespace holder) is ours to stop
+    runtime = tempRoot('run-rootless-xdg').root;
+    fs.chownSync(runtime, Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' })), 0);
     fs.chownSync(root, Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', USER], { encoding: 'utf8' })));
     for (const ref of [h.fixtures.busyboxV2s2.ref, h.fixtures.layered.ref]) {
       const r = await asUser(['pull', '-q', ref]);
       assert.equal(r.code, 0, r.stderr);
     }
+  });
+
+  after(async () => {
+    const ids = (await asUser(['ps', '-aq', '--no-trunc'])).stdout.trim().split('\n').filter(Boolean);
+    if (ids.length) await asUser(['rm', '-f', ...ids]);
+    const pause = fs.readFileSync(path.join(runtime, 'tsdock', 'pause.pid'), 'utf8').split(' ')[0];
+    process.kill(Number(pause), 'SIGKILL');
   });
 
   test('echo, exit codes, root inside mapped to the user outside, default capabilities', async () => {
@@ -72,5 +84,21 @@ describe('tsdock run, rootless (an unprivileged user with subordinate id ranges)
     assert.equal(r.code, 0, r.stderr);
     r = await asUser(['run', '--rm', '-v', 'rlvol:/data', img, 'stat', '-c', '%u %n', '/data/f']);
     assert.equal(r.stdout, '1000 /data/f\n');
+  });
+
+  test('detached: run -d, logs, exec into it (the same user namespace), stop, rm', async () => {
+    const img = h.fixtures.busyboxV2s2.ref;
+    const r = await asUser(['run', '-d', '--name', 'rlweb', img, 'sh', '-c', 'echo hello; while :; do sleep 1; done']);
+    assert.equal(r.code, 0, r.stderr);
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal((await asUser(['logs', 'rlweb'])).stdout, 'hello\n');
+    const ex = await asUser(['exec', 'rlweb', 'sh', '-c', 'id -u; echo $$']);
+    assert.equal(ex.code, 0, ex.stderr);
+    const [uid, pid] = ex.stdout.trim().split('\n');
+    assert.equal(uid, '0');
+    assert.ok(Number(pid) < 100);
+    assert.equal((await asUser(['stop', '-t', '1', 'rlweb'])).code, 0);
+    assert.match((await asUser(['ps', '-a', '--format', '{{.Names}} {{.Status}}'])).stdout, /rlweb Exited \(137\)/);
+    assert.equal((await asUser(['rm', 'rlweb'])).code, 0);
   });
 });
