@@ -5,6 +5,7 @@ import { ORPHAN_GRACE_MS, containerDir, listContainerIds, loadRecordOrOrphan, rw
 import { containerState, isActive } from '../container/status.js';
 import { parseTimeArg } from '../container/logs.js';
 import { removeContainer } from './rm.js';
+import { labelsMatch } from './ps.js';
 
 export interface PruneContainersOptions {
   /** docker's filters: until=TIMESTAMP|DURATION, label=KEY[=VALUE], label!=KEY[=VALUE] */
@@ -34,7 +35,8 @@ export async function pruneContainers(opts: PruneContainersOptions, ctx: Context
     if (orphan && !orphanIsStale(ctx.root, id, now)) continue;
     if (isActive(await containerState(ctx.root, id, orphan))) continue;
     if (until && !until.every((t) => Date.parse(record.Created) < Date.parse(t))) continue;
-    if (!labelsMatch(filters, record.Config.Labels ?? {})) continue;
+    const labels = record.Config.Labels ?? {};
+    if (!labelsMatch(filters.get('label'), labels) || (filters.get('label!') ?? []).some((l) => labelsMatch([l], labels))) continue;
     const size = rwSize(ctx.root, id);
     try {
       await removeContainer(id, {}, ctx);
@@ -67,13 +69,4 @@ function parseFilters(args: string[]): Map<string, string[]> {
     out.set(key, [...(out.get(key) ?? []), f.slice(i + 1).trim()]);
   }
   return out;
-}
-
-function labelsMatch(filters: Map<string, string[]>, labels: Record<string, string>): boolean {
-  const has = (spec: string) => {
-    const i = spec.indexOf('=');
-    const key = i < 0 ? spec : spec.slice(0, i);
-    return key in labels && (i < 0 || labels[key] === spec.slice(i + 1));
-  };
-  return (filters.get('label') ?? []).every(has) && !(filters.get('label!') ?? []).some(has);
 }

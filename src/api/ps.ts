@@ -105,7 +105,8 @@ export async function listContainers(opts: PsOptions, ctx: Context): Promise<Con
       Orphan: orphan,
     });
   }
-  rows.sort((a, b) => (b.Created > a.Created ? 1 : b.Created < a.Created ? -1 : a.Id.localeCompare(b.Id)));
+  const time = (iso: string) => Date.parse(iso) || 0;
+  rows.sort((a, b) => time(b.Created) - time(a.Created) || a.Id.localeCompare(b.Id));
 
   let index: ImageIndexFile | undefined;
   const images = async () => (index ??= await new ImageStore(root).read());
@@ -159,7 +160,8 @@ function match(values: string[] | undefined, subject: string): boolean {
   });
 }
 
-function labelsMatch(values: string[] | undefined, labels: Record<string, string>): boolean {
+/** docker's MatchKVList: every `KEY` or `KEY=VALUE` holds in `labels`. */
+export function labelsMatch(values: string[] | undefined, labels: Record<string, string>): boolean {
   if (!values) return true;
   return values.every((spec) => {
     const i = spec.indexOf('=');
@@ -174,10 +176,8 @@ async function buildMatcher(filters: Map<string, string[]>, rows: ContainerSumma
     const idx = await images();
     ancestors = new Set(filters.get('ancestor')!.map((a) => safeFind(idx, a)).filter((x): x is string => Boolean(x)));
   }
-  const createdOf = (ref: string) => {
-    const id = resolveContainer(root, ref);
-    return rows.find((r) => r.Id === id)?.Created ?? '';
-  };
+  // before=/since= name any container, shown or not
+  const createdOf = (ref: string) => Date.parse(loadRecordOrOrphan(root, resolveContainer(root, ref))?.record.Created ?? '') || 0;
   const before = filters.get('before')?.map(createdOf);
   const since = filters.get('since')?.map(createdOf);
   const exited = filters.get('exited')?.map(Number);
@@ -190,8 +190,8 @@ async function buildMatcher(filters: Map<string, string[]>, rows: ContainerSumma
     if (!labelsMatch(filters.get('label'), row.Labels)) return false;
     if (ancestors && !ancestors.has(row.ImageID)) return false;
     if (exited && !(s.Status !== 'running' && s.Status !== 'paused' && s.StartedAt && exited.includes(s.ExitCode ?? 0))) return false;
-    if (before && !before.every((t) => row.Created < t)) return false;
-    if (since && !since.every((t) => row.Created > t)) return false;
+    if (before && !before.every((t) => (Date.parse(row.Created) || 0) < t)) return false;
+    if (since && !since.every((t) => (Date.parse(row.Created) || 0) > t)) return false;
     if (filters.has('volume') && !filters.get('volume')!.some((v) => row.Mounts.some((m) => m.Name === v || m.Source === v || m.Destination === v))) return false;
     if (filters.has('network') && !filters.get('network')!.includes(row.NetworkMode)) return false;
     if (filters.has('health') && !filters.get('health')!.includes(s.Health?.Status ?? 'none')) return false;

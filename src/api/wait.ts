@@ -21,7 +21,10 @@ export async function waitContainer(ref: string, ctx: Context): Promise<number> 
   let wake: (() => void) | undefined;
   let watcher: fs.FSWatcher | undefined;
   try {
-    watcher = fs.watch(containerDir(ctx.root, id), () => wake?.());
+    // the log's appends are no news; exit.json and state.json (written temp + rename) are
+    watcher = fs.watch(containerDir(ctx.root, id), (_event, file) => {
+      if (!file?.startsWith('ctr.log')) wake?.();
+    });
     watcher.on('error', () => {});
   } catch {
     watcher = undefined; // polling alone

@@ -129,7 +129,6 @@ export function parseTimeArg(value: string, now = Date.now(), flag = 'since'): s
 class LogFile {
   private pos = 0;
   private rest: Buffer = Buffer.alloc(0);
-  private readonly buf = Buffer.allocUnsafe(64 * 1024);
 
   private constructor(
     readonly fd: number,
@@ -147,29 +146,28 @@ class LogFile {
     return new LogFile(fd, fs.fstatSync(fd).ino);
   }
 
-  /** Complete lines appended since the last call, handed to `each` chunk by chunk. */
-  read(each: (line: Buffer) => void): boolean {
-    let any = false;
-    for (;;) {
-      const n = fs.readSync(this.fd, this.buf, 0, this.buf.length, this.pos);
-      if (n === 0) return any;
-      any = true;
-      this.pos += n;
-      let chunk = this.buf.subarray(0, n);
-      if (this.rest.length) chunk = Buffer.concat([this.rest, chunk]);
-      let start = 0;
-      for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
-        each(chunk.subarray(start, nl));
-        start = nl + 1;
-      }
-      this.rest = Buffer.from(chunk.subarray(start));
+  /** The complete lines of the next chunk (each read gets its own buffer: lines point into it), undefined at EOF. */
+  next(): Buffer[] | undefined {
+    const buf = Buffer.allocUnsafe(64 * 1024);
+    const n = fs.readSync(this.fd, buf, 0, buf.length, this.pos);
+    if (n === 0) return undefined;
+    this.pos += n;
+    const chunk = this.rest.length ? Buffer.concat([this.rest, buf.subarray(0, n)]) : buf.subarray(0, n);
+    const lines: Buffer[] = [];
+    let start = 0;
+    for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
+      lines.push(chunk.subarray(start, nl));
+      start = nl + 1;
     }
+    this.rest = Buffer.from(chunk.subarray(start));
+    return lines;
   }
 
   /** A last line without its newline (only meaningful once nothing writes the file any more). */
-  takeRest(each: (line: Buffer) => void): void {
-    if (this.rest.length) each(this.rest);
+  takeRest(): Buffer[] {
+    const rest = this.rest;
     this.rest = Buffer.alloc(0);
+    return rest.length ? [rest] : [];
   }
 
   close(): void {
@@ -193,87 +191,89 @@ export interface ReadLogsOptions {
 /**
  * Read a container log: `ctr.log.1` (the rotated part) and then `ctr.log`, reassembled into lines, `tail` applied
  * before `since`/`until` (as docker's json-file reader does). With `follow`, polls `ctr.log` every `pollMs`
- * (switching to the new file when it was rotated) and ends once the container is no longer running and the
- * file is drained; unfinished lines are then emitted as they are.
+ * (switching to the new file when it was rotated), shows a partial line that waits for its end, and ends once
+ * the container is no longer running and the file is drained; unfinished lines are then emitted as they are.
  */
 export async function readLogs(files: { log: string; rotated: string }, opts: ReadLogsOptions, emit: (line: LogLine) => void | Promise<void>): Promise<void> {
   const assembler = new LineAssembler();
+  const running = async () => (opts.running ? await opts.running() : false);
   let stopped = false;
-  const keep = (line: LogLine) => {
-    if (opts.until !== undefined && line.time > opts.until) {
-      stopped = true;
-      return false;
+  // with a tail, lines wait in a window of the last `tail`; without one they go out as they are read
+  const window: LogLine[] = [];
+  const filtered = async (line: LogLine) => {
+    if (opts.until !== undefined && line.time > opts.until) stopped = true;
+    else if (opts.since === undefined || line.time >= opts.since) await emit(line);
+  };
+  const deliver = async (line: LogLine, live: boolean) => {
+    if (live || opts.tail === undefined) return filtered(line);
+    window.push(line);
+    if (window.length > 2 * opts.tail + 64) window.splice(0, window.length - opts.tail);
+  };
+  const consume = async (raws: Buffer[], live: boolean) => {
+    for (const raw of raws) {
+      if (stopped) return;
+      const rec = parseLogLine(raw);
+      const line = rec && assembler.push(rec);
+      if (line) await deliver(line, live);
     }
-    return opts.since === undefined || line.time >= opts.since;
   };
-  const history: LogLine[] = [];
-  const collect = (raw: Buffer) => {
-    const rec = parseLogLine(raw);
-    const line = rec && assembler.push(rec);
-    if (line) history.push(line);
+  const drainFile = async (file: LogFile | undefined, live: boolean) => {
+    let any = false;
+    for (let lines = file?.next(); lines && !stopped; lines = file!.next()) {
+      any = true;
+      await consume(lines, live);
+    }
+    return any;
   };
+  const pending = async (live: boolean) => {
+    for (const line of assembler.drain()) if (!stopped) await deliver(line, live);
+  };
+
   const rotated = LogFile.open(files.rotated);
   if (rotated) {
-    rotated.read(collect);
-    rotated.takeRest(collect);
+    await drainFile(rotated, false);
+    await consume(rotated.takeRest(), false);
     rotated.close();
   }
   let current = LogFile.open(files.log);
-  current?.read(collect);
-  const running = async () => (opts.running ? await opts.running() : false);
-  if (!opts.follow) {
-    // a last line without its newline is still being written while the container runs
-    if (!(await running())) current?.takeRest(collect);
-    history.push(...assembler.drain());
-  }
-  const start = opts.tail === undefined ? 0 : Math.max(0, history.length - opts.tail);
-  for (let i = start; i < history.length && !stopped; i++) if (keep(history[i]!)) await emit(history[i]!);
-  history.length = 0;
-  if (!opts.follow || stopped) {
-    current?.close();
-    return;
-  }
-  // follow: lines go out as they are read
-  const out: LogLine[] = [];
-  const live = (raw: Buffer) => {
-    const rec = parseLogLine(raw);
-    const line = rec && assembler.push(rec);
-    if (line) out.push(line);
-  };
-  const flush = async () => {
-    for (const line of out.splice(0)) {
-      if (stopped) break;
-      if (keep(line)) await emit(line);
-    }
-  };
   try {
-    for (;;) {
+    await drainFile(current, false);
+    if (!opts.follow) {
+      // a last line without its newline is still being written while the container runs
+      if (!(await running())) await consume(current?.takeRest() ?? [], false);
+      await pending(false);
+    }
+    if (opts.tail !== undefined) {
+      const last = opts.tail === 0 ? [] : window.slice(-opts.tail);
+      window.length = 0;
+      for (const line of last) if (!stopped) await filtered(line);
+    }
+    if (!opts.follow) return;
+    while (!stopped) {
       opts.signal?.throwIfAborted();
-      let progressed = current ? current.read(live) : false;
+      let progressed = await drainFile(current, true);
       // rotated (or created): drain the old file, then continue in the new one from its start
       const st = fs.statSync(files.log, { throwIfNoEntry: false });
       if (st && st.ino !== current?.ino) {
-        current?.read(live);
-        current?.takeRest(live);
+        await drainFile(current, true);
+        await consume(current?.takeRest() ?? [], true);
         current?.close();
         current = LogFile.open(files.log);
-        current?.read(live);
+        await drainFile(current, true);
         progressed = true;
       }
-      await flush();
-      if (stopped) return;
       if (progressed) continue;
       if (!(await running())) {
         // the monitor drains the container's output before it writes exit.json: one last read
-        current?.read(live);
-        current?.takeRest(live);
-        out.push(...assembler.drain());
-        await flush();
+        await drainFile(current, true);
+        await consume(current?.takeRest() ?? [], true);
+        await pending(true);
         return;
       }
+      // following ends at --until even when nothing more is written
+      if (opts.until !== undefined && fixed(Math.floor(Date.now() / 1000), (Date.now() % 1000) * 1e6) > opts.until) return;
       // idle: output waiting for its newline (a prompt) is shown now; its continuation follows without a new line
-      out.push(...assembler.drain());
-      await flush();
+      await pending(true);
       await sleep(opts.pollMs ?? 100, undefined, opts.signal ? { signal: opts.signal } : undefined);
     }
   } finally {

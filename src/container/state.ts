@@ -23,7 +23,6 @@ export const CONTAINER_FILES = {
   log: 'ctr.log',
   rotatedLog: 'ctr.log.1',
   lock: 'lock',
-  attach: 'attach.sock',
 } as const;
 
 /** An orphan younger than this may be a container whose `run` is still preparing it: prune leaves it. */

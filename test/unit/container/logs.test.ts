@@ -6,6 +6,11 @@ import { LineAssembler, normalizeTimestamp, parseGoDuration, parseLogLine, parse
 import { tempStore } from './fixtures.js';
 
 const T = (s: number) => `2024-01-02T15:04:${String(s).padStart(2, '0')}.000000000Z`;
+/** Wait (up to 5 s) until `cond` holds: the follow tests do not depend on how fast the poller is scheduled. */
+async function eventually(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(cond(), 'condition not reached in 5 s');
+}
 const text = (lines: LogLine[]) => lines.map((l) => `${l.stream}:${l.data.toString()}${l.complete ? '' : '…'}`);
 
 describe('k8s-file records', () => {
@@ -98,18 +103,18 @@ describe('readLogs', () => {
     let running = true;
     const out: LogLine[] = [];
     const done = readLogs(files(root), { follow: true, running: () => running, pollMs: 10 }, (l) => void out.push(l));
-    await new Promise((r) => setTimeout(r, 40));
+    await eventually(() => out.length === 1);
     fs.appendFileSync(log, `${T(2)} stdout P sec`);
     await new Promise((r) => setTimeout(r, 40));
     // the record is not complete before its newline: nothing yet
     assert.deepEqual(text(out), ['stdout:first']);
     fs.appendFileSync(log, `\n`);
-    await new Promise((r) => setTimeout(r, 40));
+    await eventually(() => out.length === 2);
     fs.appendFileSync(log, `${T(3)} stdout F ond\n`);
-    await new Promise((r) => setTimeout(r, 40));
+    await eventually(() => out.length === 3);
     fs.renameSync(log, rotated);
     fs.writeFileSync(log, `${T(4)} stderr F after rotation\n`);
-    await new Promise((r) => setTimeout(r, 40));
+    await eventually(() => out.length === 4);
     fs.appendFileSync(log, `${T(5)} stdout F last\n`);
     running = false;
     await done;
@@ -123,12 +128,16 @@ describe('readLogs', () => {
     const out: LogLine[] = [];
     let running = true;
     const done = readLogs(files(root), { follow: true, running: () => running, pollMs: 10 }, (l) => void out.push(l));
-    await new Promise((r) => setTimeout(r, 40));
+    await eventually(() => out.length === 1);
     assert.deepEqual(text(out), ['stdout:prompt> …']);
     fs.appendFileSync(files(root).log, `${T(2)} stdout F answer\n${T(9)} stdout F later\n`);
     running = false;
     await done;
     assert.deepEqual(text(out), ['stdout:prompt> …', 'stdout:answer', 'stdout:later']);
+    // --until in the past ends following even though the container keeps running and writes nothing
+    const t0 = Date.now();
+    await readLogs(files(root), { follow: true, until: parseTimeArg('1s'), running: () => true, pollMs: 10 }, () => {});
+    assert.ok(Date.now() - t0 < 1000);
     const until: LogLine[] = [];
     await readLogs(files(root), { follow: true, until: T(2), running: () => true, pollMs: 10 }, (l) => void until.push(l));
     assert.deepEqual(text(until), ['stdout:prompt> answer']);
