@@ -1,3 +1,4 @@
+import { goMap } from './go-map.js';
 import type { Context } from './context.js';
 import { ImageStore } from '../image/store/images.js';
 import type { ContainerRecord, ContainerState } from '../container/record.js';
@@ -47,14 +48,6 @@ export interface ContainerInspect {
   NetworkSettings: Record<string, unknown>;
 }
 
-/** A Go map for templates (missing keys print `<no value>`), with Go's sorted keys. */
-function goMap<T>(v: Record<string, T> | undefined | null): Record<string, T> | null {
-  if (!v) return null;
-  const out = Object.create(null) as Record<string, T>;
-  for (const k of Object.keys(v).sort()) out[k] = v[k]!;
-  Object.defineProperty(out, '__map', { value: true, enumerable: false });
-  return out;
-}
 
 /** `inspect` of one container by id, id prefix or name; NotFoundError `No such container: x`. */
 export async function inspectContainer(ref: string, ctx: Context, opts: { size?: boolean } = {}): Promise<ContainerInspect> {

@@ -1,3 +1,4 @@
+import { goMap } from './go-map.js';
 import type { Context } from './context.js';
 import { ImageStore } from '../image/store/images.js';
 import type { ImageRecord } from '../image/store/types.js';
@@ -29,10 +30,6 @@ export async function loadConfig(store: ImageStore, img: ImageRecord): Promise<I
   return JSON.parse((await store.blobs.get(img.configDigest)).toString('utf8')) as ImageConfig;
 }
 
-/** A Go map for templates: missing keys print <no value> instead of failing. */
-function goMap<T extends object>(v: T | undefined | null): T | null {
-  return v ? Object.assign(Object.create(null) as T, v) : null;
-}
 
 export async function inspectImages(names: string[], ctx: Context): Promise<ImageInspect[]> {
   const store = new ImageStore(ctx.root);

@@ -1,10 +1,8 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Context } from './context.js';
 import { TsdockError, UsageError } from '../errors.js';
 import { validateName } from '../container/names.js';
-import { releaseName } from '../container/store.js';
-import { containerExists, loadRecord, saveRecord, withContainerLock } from '../container/state.js';
+import { releaseName, reserveName } from '../container/store.js';
+import { loadRecord, saveRecord, withContainerLock } from '../container/state.js';
 import { resolveContainer } from '../container/lookup.js';
 
 /**
@@ -26,7 +24,7 @@ export async function renameContainer(oldRef: string, newName: string, ctx: Cont
     if (!record) throw new TsdockError(`cannot rename container ${id}: it has no container.json (a half-created container: remove it)`, { exitCode: 1 });
     const old = record.Name.replace(/^\//, '');
     if (old === name) throw new TsdockError('Renaming a container with the same name as its current name', { exitCode: 1 });
-    reserve(root, name, id);
+    reserveName(root, name, id);
     try {
       await saveRecord(root, { ...record, Name: record.Name.startsWith('/') ? `/${name}` : name });
     } catch (err) {
@@ -37,23 +35,3 @@ export async function renameContainer(oldRef: string, newName: string, ctx: Cont
   });
 }
 
-/** names/<name> created with O_EXCL; a reservation whose container is gone is stale and taken over. */
-function reserve(root: string, name: string, id: string): void {
-  const dir = path.join(root, 'names');
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, name);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(file, id, { flag: 'wx' });
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = fs.readFileSync(file, 'utf8').trim();
-      if (owner && containerExists(root, owner)) {
-        throw new TsdockError(`Conflict. The container name "/${name}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`, { exitCode: 1 });
-      }
-      fs.rmSync(file, { force: true });
-    }
-  }
-  throw new TsdockError(`cannot reserve container name "${name}"`, { exitCode: 1 });
-}

@@ -65,7 +65,7 @@ export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunR
     const record = buildRecord({ paths, imageId: image.id, imageName: opts.image, config, spec: prepared.spec, prepared, request: opts });
     await recordCreated(paths, record);
     trace.mark('spec + plan + seccomp');
-    const exit = await launch(prepared.plan, { pty, interactive: Boolean(opts.interactive), ctx, trace, onStarted: (pid) => recordStarted(paths, pid) });
+    const exit = await launch(prepared.plan, { pty, interactive: Boolean(opts.interactive), ctx, trace, onStarted: (pid) => recordStarted(paths, pid, process.pid) });
     trace.mark('container exited');
     if (!opts.rm) await recordExited(paths, exit);
     return { containerId: paths.id, name: paths.name, exitCode: exit.exitCode };

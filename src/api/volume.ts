@@ -1,3 +1,4 @@
+import { goMap } from './go-map.js';
 import type { Context } from './context.js';
 import { UsageError } from '../errors.js';
 import { listContainerIds, loadRecord } from '../container/state.js';
@@ -82,7 +83,7 @@ export interface VolumeInspect {
 /** `volume inspect NAME`: NotFoundError `no such volume: NAME` when missing. */
 export async function inspectVolume(name: string, ctx: Context): Promise<VolumeInspect> {
   const v = await new VolumeStore(ctx.root).getVolume(name);
-  return { CreatedAt: v.CreatedAt, Driver: v.Driver, Labels: goMap(v.Labels), Mountpoint: v.Mountpoint, Name: v.Name, Options: goMap(v.Options), Scope: 'local' };
+  return { CreatedAt: v.CreatedAt, Driver: v.Driver, Labels: goMap(v.Labels) ?? {}, Mountpoint: v.Mountpoint, Name: v.Name, Options: goMap(v.Options) ?? {}, Scope: 'local' };
 }
 
 export interface RemoveVolumesOptions {
@@ -215,11 +216,3 @@ export function naturalCompare(a: string, b: string): number {
   return ca.length - cb.length;
 }
 
-/** A Go map for templates: missing keys are not an error, printed as map[k:v]. */
-function goMap(v: Record<string, string>): Record<string, string> {
-  const out = Object.create(null) as Record<string, string>;
-  // Go's encoding/json sorts map keys; __map (hidden from JSON) makes templates print map[k:v]
-  for (const k of Object.keys(v).sort()) out[k] = v[k]!;
-  Object.defineProperty(out, '__map', { value: true, enumerable: false });
-  return out;
-}

@@ -1,7 +1,7 @@
 import { writeJsonAtomic } from '../state/atomic.js';
 import type { ContainerPaths } from './store.js';
 import type { ContainerRecord, ContainerState, ExitFile } from './record.js';
-import { pidStartTime } from './procstat.js';
+import { procStat } from './status.js';
 import path from 'node:path';
 
 /** The files a container's life leaves behind (docs/lifecycle-design.md), written atomically. */
@@ -11,8 +11,21 @@ export async function recordCreated(paths: ContainerPaths, record: ContainerReco
   await writeJsonAtomic(path.join(paths.dir, 'state.json'), state, { fsync: false });
 }
 
-export async function recordStarted(paths: ContainerPaths, pid: number, monitorPid?: number, restartCount = 0): Promise<void> {
-  const state: ContainerState = { Status: 'running', Pid: pid, PidStartTime: pidStartTime(pid), StartedAt: new Date().toISOString(), RestartCount: restartCount, ...(monitorPid ? { MonitorPid: monitorPid } : {}) };
+/**
+ * The container runs. `monitorPid` is whoever will write exit.json: the detached monitor, or, for a foreground
+ * run, the CLI itself (so status derivation does not call it "monitor died" in the moment between the init's
+ * exit and the CLI writing exit.json).
+ */
+export async function recordStarted(paths: ContainerPaths, pid: number, monitorPid: number, restartCount = 0): Promise<void> {
+  const state: ContainerState = {
+    Status: 'running',
+    Pid: pid,
+    PidStartTime: procStat(pid)?.startTime,
+    MonitorPid: monitorPid,
+    MonitorStartTime: procStat(monitorPid)?.startTime,
+    StartedAt: new Date().toISOString(),
+    RestartCount: restartCount,
+  };
   await writeJsonAtomic(path.join(paths.dir, 'state.json'), state, { fsync: false });
 }
 

@@ -1,14 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadState } from './state.js';
-import { isSameProcess } from './procstat.js';
+import { isAlive } from './status.js';
 
 /** The host pid of a container's init while it runs (no exit.json, the recorded pid alive with its start time). */
 export function runningPid(root: string, id: string): number | undefined {
   if (fs.existsSync(path.join(root, 'containers', id, 'exit.json'))) return undefined;
   const state = loadState(root, id);
   if (!state || state.Status !== 'running' || !state.Pid) return undefined;
-  return isSameProcess(state.Pid, state.PidStartTime) ? state.Pid : undefined;
+  return isAlive(state.Pid, state.PidStartTime) ? state.Pid : undefined;
 }
 
 /** Wait until the container is no longer running; true if it stopped within `ms`. */

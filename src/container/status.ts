@@ -13,7 +13,7 @@ export interface ProcStat {
 }
 
 /**
- * /proc/<pid>/stat, or undefined when there is no such process. Beyond procstat.ts's pidStartTime (what run
+ * /proc/<pid>/stat, or undefined when there is no such process. Beyond the start time (what run
  * records as PidStartTime) it tells zombies apart (an init killed but not yet reaped is not running) and gives the
  * command name (the monitor check).
  */

@@ -41,7 +41,7 @@ export function containerPaths(root: string, id: string, name: string): Containe
  * for one name cannot both win. A reservation whose container directory is gone is stale (a crash between
  * the two steps) and is taken over.
  */
-function reserveName(root: string, name: string, id: string): void {
+export function reserveName(root: string, name: string, id: string): void {
   const dir = path.join(root, 'names');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, name);

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { confirm } from '../render/confirm.js';
 import { pruneContainers } from '../../api/container-prune.js';
 import { humanSize } from '../render/units.js';
 
@@ -55,27 +56,3 @@ export async function register(program: Command, cli: CliContext): Promise<void>
     });
 }
 
-/** docker's prompt: only "y" or "Y" confirms; end of input is a no. */
-async function confirm(cli: CliContext, warning: string): Promise<boolean> {
-  cli.stdout.write(`${warning}\nAre you sure you want to continue? [y/N] `);
-  const answer = await new Promise<string>((resolve) => {
-    let buf = '';
-    const input = process.stdin;
-    const finish = () => {
-      input.off('data', onData);
-      input.off('end', finish);
-      input.off('error', finish);
-      input.pause();
-      resolve(buf.split('\n')[0]!);
-    };
-    const onData = (chunk: Buffer | string) => {
-      buf += chunk.toString();
-      if (buf.includes('\n')) finish();
-    };
-    input.on('data', onData);
-    input.once('end', finish);
-    input.once('error', finish);
-    input.resume();
-  });
-  return answer.trim() === 'y' || answer.trim() === 'Y';
-}

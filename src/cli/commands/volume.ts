@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { CliContext } from '../context.js';
+import { confirm } from '../render/confirm.js';
 import { createVolume, inspectVolume, listVolumes, pruneVolumes, removeVolumes } from '../../api/volume.js';
 import { renderInspect, renderList } from '../render/format.js';
 import { humanSize } from '../render/units.js';
@@ -156,32 +157,4 @@ function dockerMessage(err: unknown): string {
   return message.replace(/^no such volume/, 'No such volume');
 }
 
-/** docker's prompt: only "y" or "Y" confirms; end of input is a no. */
-async function confirm(cli: CliContext, warning: string): Promise<boolean> {
-  cli.stdout.write(`${warning}\nAre you sure you want to continue? [y/N] `);
-  const answer = await readLine(process.stdin);
-  return answer.trim() === 'y' || answer.trim() === 'Y';
-}
 
-function readLine(input: NodeJS.ReadStream): Promise<string> {
-  return new Promise((resolve) => {
-    let buf = '';
-    const finish = (line: string) => {
-      input.off('data', onData);
-      input.off('end', onEnd);
-      input.off('error', onEnd);
-      input.pause();
-      resolve(line);
-    };
-    const onData = (chunk: Buffer | string) => {
-      buf += chunk.toString();
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) finish(buf.slice(0, nl));
-    };
-    const onEnd = () => finish(buf);
-    input.on('data', onData);
-    input.once('end', onEnd);
-    input.once('error', onEnd);
-    input.resume();
-  });
-}
