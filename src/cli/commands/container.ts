@@ -24,6 +24,11 @@ export async function register(program: Command, cli: CliContext): Promise<void>
     ['exec', () => import('./exec.js'), []],
     ['attach', () => import('./attach.js'), []],
     ['run', () => import('./run.js'), []],
+    ['cp', () => import('./cp.js'), []],
+    ['diff', () => import('./diff.js'), []],
+    ['export', () => import('./export.js'), []],
+    ['commit', () => import('./commit.js'), []],
+    ['top', () => import('./top.js'), []],
   ];
   for (const [name, load, aliases] of subs) {
     (await load()).register(container, cli, name);

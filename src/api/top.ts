@@ -1,0 +1,70 @@
+import fs from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Context } from './context.js';
+import { TsdockError } from '../errors.js';
+import { resolveContainer } from '../container/lookup.js';
+import { runningPid } from '../container/running.js';
+
+export interface TopResult {
+  titles: string[];
+  processes: string[][];
+}
+
+/** The host pids in the container's pid namespace: every /proc/<pid> whose ns/pid link equals its init's. */
+export function containerPids(initPid: number): number[] {
+  let ns: string;
+  try {
+    ns = fs.readlinkSync(`/proc/${initPid}/ns/pid`);
+  } catch (err) {
+    throw new TsdockError(`cannot read the pid namespace of process ${initPid}: ${(err as Error).message}`);
+  }
+  const out: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (fs.readlinkSync(`/proc/${name}/ns/pid`) === ns) out.push(Number(name));
+    } catch {
+      // gone, or not ours to see
+    }
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/**
+ * docker top: run `ps` on the host with the given options (default -ef) and keep the rows whose PID
+ * column is one of the container's processes. As docker does, the last column takes the rest of a line.
+ */
+export async function containerTop(ref: string, psArgs: string[], ctx: Context): Promise<TopResult> {
+  const id = resolveContainer(ctx.root, ref);
+  const pid = runningPid(ctx.root, id);
+  if (pid === undefined) throw new TsdockError(`container ${id} is not running`);
+  const pids = new Set(containerPids(pid));
+  const args = psArgs.length ? psArgs : ['-ef'];
+  let stdout: string;
+  try {
+    ({ stdout } = await promisify(execFile)('ps', args, { maxBuffer: 64 << 20, env: { ...ctx.env, LC_ALL: 'C' } }));
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new TsdockError(`ps: ${(e.stderr || e.message).trim()}`);
+  }
+  return parsePs(stdout, pids);
+}
+
+export function parsePs(output: string, pids: Set<number>): TopResult {
+  const lines = output.split('\n').filter((l) => l.trim() !== '');
+  const titles = (lines[0] ?? '').trim().split(/\s+/);
+  const pidIndex = titles.indexOf('PID');
+  if (pidIndex < 0) throw new TsdockError(`Couldn't find PID field in ps output`);
+  const processes: string[][] = [];
+  for (const line of lines.slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < titles.length) continue;
+    const p = Number(fields[pidIndex]);
+    if (!pids.has(p)) continue;
+    const row = fields.slice(0, titles.length - 1);
+    row.push(fields.slice(titles.length - 1).join(' '));
+    processes.push(row);
+  }
+  return { titles, processes };
+}
