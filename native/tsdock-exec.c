@@ -19,6 +19,7 @@
  *   oomscoreadj <n>
  *   monitor <logpath> <logmaxsize> <exitfile> <keepstdin 0|1> <stdinonce 0|1>   attachsock <path>
  *   exitcmd <argc> <arg>...   ptymaster <fd>                                       (monitor mode, below)
+ *   healthcmd <interval-ms> <argc> <arg>...   (monitor mode: run every interval, one at a time)
  *   join <pid> <n> <ns>...    ns: user mnt pid uts ipc net cgroup, entered in this order (clone must be 0)
  * Numbers are decimal (64-bit masks and limits unsigned, others may carry a leading '-').
  *
@@ -173,6 +174,11 @@ static const char *log_path, *exit_file, *attach_path;
 static uint64_t log_max;
 static const char *exitcmd[MAX_CMD + 1];
 static int nexitcmd;
+/* healthcmd: run every health_ms (first after health_ms), one at a time, like the exit command */
+static const char *healthcmd[MAX_CMD + 1];
+static int nhealthcmd;
+static long long health_ms;
+static pid_t health_pid = -1;
 static int devnull = -1, cfd[3] = { -1, -1, -1 }; /* the container's 0-2, made before clone */
 static int lsock = -1;                             /* the attach socket */
 
@@ -387,6 +393,7 @@ static int parse(void) {
       log_path = str(); log_max = u64(); exit_file = str(); keep_stdin = (int)i64(); stdin_once = (int)i64();
     } else if (!strcmp(k, "attachsock")) attach_path = str();
     else if (!strcmp(k, "exitcmd")) cmd(exitcmd, &nexitcmd);
+    else if (!strcmp(k, "healthcmd")) { health_ms = i64(); if (health_ms < 1) perr = EINVAL; cmd(healthcmd, &nhealthcmd); }
     else if (!strcmp(k, "ptymaster")) { long long fd = i64(); if (fd < 5 || fd > INT_MAX) perr = EINVAL; pty_master = (int)fd; }
     else if (!strcmp(k, "step")) parse_step();
     else if (!strcmp(k, "arg")) { if (argc_ >= MAX_ARGV) return E2BIG; argv_[argc_++] = str(); }
@@ -416,7 +423,7 @@ static int parse(void) {
   if (clone_flags & ~ns) return EINVAL;
   if ((clone_flags & CLONE_NEWUSER) && (map_kind == 0 || (map_kind == 2 && (!nuidcmd || !ngidcmd)))) return EINVAL;
   if (njoin && (clone_flags || map_kind || mon)) return EINVAL;
-  if (!mon && (attach_path || nexitcmd || pty_master >= 0)) return EINVAL;
+  if (!mon && (attach_path || nexitcmd || nhealthcmd || pty_master >= 0)) return EINVAL;
   if (mon && (log_path[0] != '/' || exit_file[0] != '/' || (attach_path && attach_path[0] != '/'))) return EINVAL;
   argv_[argc_] = NULL;
   envp_[nenv] = NULL;
@@ -1113,15 +1120,26 @@ static void write_exit_file(int st, const struct timespec *end) {
   if (close(fd) < 0 || bad || rename(tmp, exit_file) < 0) unlink(tmp);
 }
 
-static void run_exit_command(void) {
+/* fork + setsid + exec a command with stdio on /dev/null (the exit command, the health command) */
+static pid_t spawn_command(const char *const *argv) {
   pid_t p = fork();
-  if (p != 0) return; /* not waited for: the monitor exits now and init reaps it */
+  if (p != 0) return p;
   setsid();
   reset_signals();
   for (int fd = 0; fd < 3; fd++) dup2(devnull, fd);
   close_fds(3, ~0U);
-  execvp(exitcmd[0], (char *const *)exitcmd);
+  execvp(argv[0], (char *const *)argv);
   _exit(127);
+}
+
+static void run_exit_command(void) {
+  spawn_command(exitcmd); /* not waited for: the monitor exits now and init reaps it */
+}
+
+static long long now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 static void finish(int st) {
@@ -1208,6 +1226,7 @@ static void monitor(pid_t pid) {
   if (chdir("/") < 0) {} /* do not keep the CLI's cwd busy */
   setsid();              /* no-op when spawned detached */
   sigfd = signalfd(-1, &fwd_set, SFD_CLOEXEC | SFD_NONBLOCK);
+  long long next_health = nhealthcmd ? now_ms() + health_ms : -1;
   for (;;) {
     nfds_t n = 0;
     if (sigfd >= 0) pf[n] = (struct pollfd){ sigfd, POLLIN, 0 }, who[n++] = -1;
@@ -1217,7 +1236,16 @@ static void monitor(pid_t pid) {
     if (infd >= 0 && ilen) pf[n] = (struct pollfd){ infd, POLLOUT, 0 }, who[n++] = -5;
     for (int i = 0; i < ncl; i++) /* input waits while the container's stdin is full (hang-ups still show) */
       if (!(cl[i].in_open && ilen)) pf[n] = (struct pollfd){ cl[i].fd, cl[i].in_open ? POLLIN : 0, 0 }, who[n++] = i;
-    if (poll(pf, n, sigfd >= 0 ? -1 : 200) < 0 && errno != EINTR) poll(NULL, 0, 100);
+    int wait_ms = sigfd >= 0 ? -1 : 200;
+    if (next_health >= 0) {
+      long long left = next_health - now_ms();
+      wait_ms = left <= 0 ? 0 : (wait_ms < 0 || left < wait_ms ? (int)left : wait_ms);
+    }
+    if (poll(pf, n, wait_ms) < 0 && errno != EINTR) poll(NULL, 0, 100);
+    if (next_health >= 0 && now_ms() >= next_health) {
+      if (health_pid < 0) health_pid = spawn_command(healthcmd); /* never two at once */
+      next_health = now_ms() + health_ms;
+    }
     int got_input = 0;
     for (nfds_t k = 0; k < n; k++) {
       short ev = pf[k].revents;
@@ -1243,8 +1271,10 @@ static void monitor(pid_t pid) {
     compact_clients();
     int st;
     pid_t w;
-    while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+    while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
+      if (w == health_pid) health_pid = -1;
       if (w == pid) finish(st);
+    }
   }
 }
 

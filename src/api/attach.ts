@@ -15,7 +15,7 @@ const DETACH = Buffer.from([0x10, 0x11]);
  * stdout/stderr (framed unless the container has a tty), our stdin to the container with `stdin`. Ctrl-p ctrl-q
  * detaches (the container keeps running). With `waitExit`, resolves with the container's exit code.
  */
-export async function attachContainer(ref: string, opts: { stdin: boolean; waitExit: boolean }, ctx: Context): Promise<number> {
+export async function attachContainer(ref: string, opts: { stdin: boolean; waitExit: boolean; output?: boolean }, ctx: Context): Promise<number> {
   const id = resolveContainer(ctx.root, ref);
   const record = loadRecord(ctx.root, id);
   if (runningPid(ctx.root, id) === undefined) throw new TsdockError(`you cannot attach to a stopped container, start it first`, { exitCode: 1 });
@@ -31,6 +31,7 @@ export async function attachContainer(ref: string, opts: { stdin: boolean; waitE
   if (raw) stdin!.setRawMode!(true);
   let pending = Buffer.alloc(0);
   sock.on('data', (chunk: Buffer) => {
+    if (opts.output === false) return;
     if (tty) {
       ctx.stdout.write(chunk);
       return;

@@ -26,6 +26,8 @@ export interface ExecOptions {
   workdir?: string;
   user?: string;
   privileged?: boolean;
+  /** kill the command after this long (healthcheck probes) */
+  timeoutMs?: number;
 }
 
 const NS: Record<string, number> = { pid: CLONE.NEWPID, mount: CLONE.NEWNS, uts: CLONE.NEWUTS, ipc: CLONE.NEWIPC, network: CLONE.NEWNET, cgroup: CLONE.NEWCGROUP, user: CLONE.NEWUSER };
@@ -95,6 +97,6 @@ export async function execInContainer(opts: ExecOptions, ctx: Context): Promise<
     const out = ctx.stdout as { columns?: number; rows?: number };
     setWinsize(pty.master, out.rows ?? 24, out.columns ?? 80);
   }
-  const exit = await launch(plan, { pty, interactive: Boolean(opts.interactive), ctx });
+  const exit = await launch(plan, { pty, interactive: Boolean(opts.interactive), ctx, timeoutMs: opts.timeoutMs });
   return exit.exitCode;
 }

@@ -13,6 +13,7 @@ import { startMonitor } from '../runtime/monitor.js';
 import { openPty, setWinsize } from '../sys/pty.js';
 import type { Spec } from '../spec/types.js';
 import type { ContainerRecord } from '../container/record.js';
+import { healthTiming } from '../container/health.js';
 
 export interface StartResult {
   id: string;
@@ -67,11 +68,14 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
         logMaxSize: parseLogSize(record.HostConfig.LogConfig?.Config?.['max-size']),
         attachSocket: socket,
         exitFile: exitPath,
-        exitCommand: cleanupCommand(ctx, id),
+        exitCommand: tsdockCommand(ctx, 'cleanup', id),
         keepStdin: record.Config.OpenStdin,
       };
+      const health = record.Config.Healthcheck;
+      // the monitor only keeps time; each probe is `tsdock container healthcheck ID`, decided in TypeScript
+      if (health) plan.monitor.healthCommand = { intervalMs: healthTiming(health).interval, argv: tsdockCommand(ctx, 'healthcheck', id) };
       const { pid, monitorPid } = await startMonitor(plan, pty ? { ptyMaster: pty.master } : {});
-      await recordStarted(paths, pid, monitorPid, restartCount(ctx.root, id, opts.restarting));
+      await recordStarted(paths, pid, monitorPid, restartCount(ctx.root, id, opts.restarting), health ? { Status: 'starting', FailingStreak: 0, Log: [] } : undefined);
       return { id, name: record.Name, pid, started: true };
     } finally {
       if (pty) for (const fd of [pty.master, pty.slave]) fs.closeSync(fd);
@@ -84,10 +88,10 @@ function restartCount(root: string, id: string, restarting: boolean | undefined)
   return restarting ? prev + 1 : prev;
 }
 
-/** `tsdock --root R --runroot RR container cleanup ID`, run by the monitor after exit.json is written. */
-function cleanupCommand(ctx: Context, id: string): string[] {
+/** `tsdock --root R --runroot RR container <verb> ID`: what the monitor runs (cleanup after exit, healthchecks). */
+function tsdockCommand(ctx: Context, verb: 'cleanup' | 'healthcheck', id: string): string[] {
   const bin = process.argv[1] ?? 'tsdock';
-  return [process.execPath, bin, '--root', ctx.root, '--runroot', ctx.runRoot, 'container', 'cleanup', id];
+  return [process.execPath, bin, '--root', ctx.root, '--runroot', ctx.runRoot, 'container', verb, id];
 }
 
 export type { ContainerRecord };

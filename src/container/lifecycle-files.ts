@@ -16,7 +16,7 @@ export async function recordCreated(paths: ContainerPaths, record: ContainerReco
  * run, the CLI itself (so status derivation does not call it "monitor died" in the moment between the init's
  * exit and the CLI writing exit.json).
  */
-export async function recordStarted(paths: ContainerPaths, pid: number, monitorPid: number, restartCount = 0): Promise<void> {
+export async function recordStarted(paths: ContainerPaths, pid: number, monitorPid: number, restartCount = 0, health?: ContainerState['Health']): Promise<void> {
   const state: ContainerState = {
     Status: 'running',
     Pid: pid,
@@ -25,6 +25,7 @@ export async function recordStarted(paths: ContainerPaths, pid: number, monitorP
     MonitorStartTime: procStat(monitorPid)?.startTime,
     StartedAt: new Date().toISOString(),
     RestartCount: restartCount,
+    ...(health ? { Health: health } : {}),
   };
   await writeJsonAtomic(path.join(paths.dir, 'state.json'), state, { fsync: false });
 }

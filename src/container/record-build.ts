@@ -3,6 +3,7 @@ import type { Spec } from '../spec/types.js';
 import type { ContainerPaths } from './store.js';
 import type { ContainerRequest, PreparedContainer } from './prepare.js';
 import type { ContainerRecord } from './record.js';
+import { resolveHealth, type HealthFlags } from './health.js';
 
 /** container.json for a new container: the request, the image and the resolved process, docker's field names. */
 export function buildRecord(args: {
@@ -12,8 +13,9 @@ export function buildRecord(args: {
   config: ImageConfig;
   spec: Spec;
   prepared: PreparedContainer;
-  request: ContainerRequest & { rm?: boolean; labels?: Record<string, string>; restart?: string; logOpts?: Record<string, string> };
+  request: ContainerRequest & HealthFlags & { rm?: boolean; labels?: Record<string, string>; restart?: string; logOpts?: Record<string, string> };
 }): ContainerRecord {
+  const health = resolveHealth(args.config.config?.Healthcheck, args.request);
   const { paths, spec, request: r, config } = args;
   const argv = spec.process?.args ?? [];
   const c = config.config ?? {};
@@ -39,6 +41,7 @@ export function buildRecord(args: {
       OpenStdin: Boolean(r.interactive),
       ...(c.StopSignal ? { StopSignal: c.StopSignal } : {}),
       Volumes: c.Volumes ?? null,
+      ...(health ? { Healthcheck: health } : {}),
     },
     HostConfig: {
       AutoRemove: Boolean(r.rm),

@@ -27,6 +27,8 @@ export interface ContainerRecord {
     OpenStdin: boolean;
     StopSignal?: string;
     Volumes?: Record<string, object> | null;
+    /** docker's Config.Healthcheck (durations in nanoseconds); absent: no healthcheck */
+    Healthcheck?: import('../image/manifest.js').HealthConfig;
   };
   HostConfig: {
     AutoRemove: boolean;

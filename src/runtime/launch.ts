@@ -28,7 +28,7 @@ function fdOf(stream: { fd?: unknown } | undefined): number | undefined {
  * master the CLI copies to and from. The executor runs in its own process group; signals the CLI receives are
  * forwarded to it once, and it forwards them to the container's init. Resolves with docker's exit code.
  */
-export async function launch(plan: ExecPlan, opts: { pty?: Pty; interactive: boolean; ctx: Context; trace?: Tracer; onStarted?: (pid: number) => Promise<void> | void }): Promise<ExitStatus> {
+export async function launch(plan: ExecPlan, opts: { pty?: Pty; interactive: boolean; ctx: Context; trace?: Tracer; onStarted?: (pid: number) => Promise<void> | void; timeoutMs?: number }): Promise<ExitStatus> {
   const { ctx, pty } = opts;
   const stdio: [StdioSpec, StdioSpec, StdioSpec] = pty
     ? [pty.slave, pty.slave, pty.slave]
@@ -56,6 +56,9 @@ export async function launch(plan: ExecPlan, opts: { pty?: Pty; interactive: boo
   const forwarders = FORWARDED.map((sig) => [sig, onSignal(sig)] as const);
   for (const [sig, fn] of forwarders) process.on(sig, fn);
   try {
+    // a deadline (healthcheck probes): SIGKILL the executor, which takes its process down with it
+    const deadline = opts.timeoutMs ? setTimeout(() => h.kill('SIGKILL'), opts.timeoutMs) : undefined;
+    void handle.exited.then(() => deadline && clearTimeout(deadline));
     const pid = await handle.started;
     opts.trace?.mark('executor: container exec');
     await opts.onStarted?.(pid);

@@ -27,6 +27,7 @@
  *   monitor <logPath> <logMaxSize> <exitFile> <keepStdin 0|1> <stdinOnce 0|1>   detached: the executor stays
  *   attachsock <path>                    as the monitor; these three only with `monitor`
  *   exitcmd <argc> <arg>...
+ *   healthcmd <interval-ms> <argc> <arg>...
  *   ptymaster <fd>
  *   end                                  always last: a truncated plan is rejected
  *
@@ -305,6 +306,16 @@ export function encodePlan(plan: ExecPlan): Buffer {
       if (m.exitCommand.length === 0) throw new RangeError('plan-encode: monitor exitCommand is empty');
       w.record('exitcmd', (x) => x.int(m.exitCommand!.length, 'exitcmd argc'));
       for (const a of m.exitCommand) w.field(a, 'exitcmd argument');
+    }
+    if (m.healthCommand !== undefined) {
+      const h = m.healthCommand;
+      if (h.argv.length === 0 || !(h.intervalMs >= 1)) throw new RangeError('plan-encode: monitor healthCommand needs an argv and an interval');
+      w.record(
+        'healthcmd',
+        (x) => x.int(Math.round(h.intervalMs), 'healthcmd interval', 1),
+        (x) => x.int(h.argv.length, 'healthcmd argc'),
+      );
+      for (const a of h.argv) w.field(a, 'healthcmd argument');
     }
     if (m.ptyMasterFd !== undefined) w.record('ptymaster', (x) => x.int(m.ptyMasterFd!, 'ptyMasterFd', 5, 0x7fffffff));
   }

@@ -146,6 +146,8 @@ export interface MonitorPlan {
   exitFile: string;
   /** run after the exit file is written: fork + setsid + exec (PATH lookup), stdio /dev/null, not waited for */
   exitCommand?: string[];
+  /** run every `intervalMs` while the container runs (never two at once): the healthcheck, decided in TS */
+  healthCommand?: { intervalMs: number; argv: string[] };
   /** `-i`: the container's stdin is a pipe (or the pty) fed by attach clients; else /dev/null */
   keepStdin: boolean;
   /**

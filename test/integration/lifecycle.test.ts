@@ -92,6 +92,36 @@ describe('detached containers: run -d, ps, logs, exec, stop, kill, restart, rm',
     assert.equal((await t(['rm', 'flaky'])).code, 0);
   });
 
+  test('healthchecks: starting, unhealthy after the retries, healthy again; shown by ps and inspect', async () => {
+    const r = await t(['run', '-d', '--name', 'hc', '--health-cmd', 'test -f /tmp/ok', '--health-interval', '200ms', '--health-retries', '2', img, 'sleep', '100']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match((await t(['ps', '--filter', 'name=hc', '--format', '{{.Status}}'])).stdout, /\(health: starting\)/);
+    const status = async () => (await t(['inspect', '--format', '{{.State.Health.Status}}', 'hc'])).stdout.trim();
+    const until = async (want: string) => {
+      for (let i = 0; i < 60 && (await status()) !== want; i++) await sleep(100);
+      return status();
+    };
+    assert.equal(await until('unhealthy'), 'unhealthy');
+    assert.match((await t(['ps', '--filter', 'name=hc', '--format', '{{.Status}}'])).stdout, /\(unhealthy\)/);
+    await t(['exec', 'hc', 'touch', '/tmp/ok']);
+    assert.equal(await until('healthy'), 'healthy');
+    const log = JSON.parse((await t(['inspect', '--format', '{{json .State.Health.Log}}', 'hc'])).stdout) as Array<{ ExitCode: number }>;
+    assert.ok(log.length >= 3 && log.length <= 5);
+    assert.equal(log[log.length - 1]!.ExitCode, 0);
+    const none = await t(['run', '-d', '--name', 'nohc', '--no-healthcheck', img, 'sleep', '100']);
+    assert.equal(none.code, 0);
+    assert.match((await t(['ps', '--filter', 'name=nohc', '--format', '{{.Status}}'])).stdout, /^Up [^(]*$/m);
+    assert.equal((await t(['rm', '-f', 'hc', 'nohc'])).code, 0);
+  });
+
+  test('start -a attaches and returns the exit code', async () => {
+    assert.equal((await t(['create', '--name', 'att', img, 'sh', '-c', 'echo from-start; exit 6'])).code, 0);
+    const r = await t(['start', '-a', 'att']);
+    assert.equal(r.stdout, 'from-start\n');
+    assert.equal(r.code, 6);
+    assert.equal((await t(['rm', 'att'])).code, 0);
+  });
+
   test('kill -9 of the monitor: ps tells the truth, rm -f cleans up', async () => {
     const id = (await t(['run', '-d', '--name', 'orphan', img, 'sleep', '100'])).stdout.trim();
     const state = JSON.parse(fs.readFileSync(path.join(root, 'containers', id, 'state.json'), 'utf8')) as { MonitorPid: number; Pid: number };

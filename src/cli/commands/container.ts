@@ -43,6 +43,15 @@ export async function register(program: Command, cli: CliContext): Promise<void>
       const { cleanupContainer } = await import('../../api/cleanup.js');
       await cleanupContainer(id, cli.api());
     });
+  // run by a container's monitor every health interval
+  container
+    .command('healthcheck', { hidden: true })
+    .argument('<id>')
+    .action(async (id: string) => {
+      const { runHealthcheck } = await import('../../api/healthcheck.js');
+      const probe = await runHealthcheck(id, cli.api());
+      if (probe && probe.ExitCode !== 0) process.exitCode = 1;
+    });
   container
     .command('prune')
     .description('Remove all stopped containers')

@@ -4,6 +4,7 @@ import { collect } from './images.js';
 import { layerProgress } from '../render/progress.js';
 import type { ContainerRequest } from '../../container/prepare.js';
 import type { CreateOptions } from '../../api/create.js';
+import type { HealthFlags } from '../../container/health.js';
 
 /** Flags shared by `run` and (later) `create`: docker's names and short forms. */
 export function addContainerFlags(cmd: Command): Command {
@@ -35,7 +36,13 @@ export function addContainerFlags(cmd: Command): Command {
     .option('--tls-verify [bool]', 'Require HTTPS and verify certificates when pulling', (v: string | undefined) => v !== 'false')
     .option('-l, --label <key=value>', 'Set meta data on a container', collect, [])
     .option('--restart <policy>', 'Restart policy to apply when a container exits (no, on-failure[:max-retries], always, unless-stopped)')
-    .option('--log-opt <key=value>', 'Log driver options (max-size)', collect, []);
+    .option('--log-opt <key=value>', 'Log driver options (max-size)', collect, [])
+    .option('--health-cmd <command>', 'Command to run to check health')
+    .option('--health-interval <duration>', 'Time between running the check (ms|s|m|h) (default 30s)')
+    .option('--health-timeout <duration>', 'Maximum time to allow one check to run (ms|s|m|h) (default 30s)')
+    .option('--health-retries <n>', 'Consecutive failures needed to report unhealthy')
+    .option('--health-start-period <duration>', 'Start period for the container to initialize before failures count (ms|s|m|h)')
+    .option('--no-healthcheck', 'Disable any container-specified HEALTHCHECK');
 }
 
 /** `--label a=b` / `--log-opt k=v` lists as maps */
@@ -54,7 +61,7 @@ export function createOptions(image: string, command: string[], flags: RunFlags)
 }
 
 /** commander's view of the flags: the container request (minus the positional command) plus run's own */
-export interface RunFlags extends Omit<ContainerRequest, 'command'> {
+export interface RunFlags extends Omit<ContainerRequest, 'command'>, HealthFlags {
   net?: 'none' | 'host';
   name?: string;
   platform?: string;

@@ -14,9 +14,17 @@ export function register(program: Command, cli: CliContext): void {
       const ctx = cli.api();
       if (o.attach || o.interactive) {
         if (containers.length !== 1) throw new TsdockError('you cannot start and attach multiple containers at once', { exitCode: 1 });
-        const { attachContainer } = await import('../../api/attach.js');
-        await startContainer(containers[0]!, ctx);
-        process.exitCode = await attachContainer(containers[0]!, { stdin: Boolean(o.interactive), waitExit: true }, ctx);
+        const ref = containers[0]!;
+        // output from the very start: follow this run's log records (the attach socket would miss what a
+        // short-lived container printed before we connected); stdin, with -i, goes through the attach socket
+        const since = new Date(Date.now() - 1).toISOString();
+        await startContainer(ref, ctx);
+        const { containerLogs } = await import('../../api/logs.js');
+        const input = o.interactive ? import('../../api/attach.js').then((m) => m.attachContainer(ref, { stdin: true, output: false, waitExit: false }, ctx)).catch(() => 0) : undefined;
+        await containerLogs({ container: ref, follow: true, since }, ctx);
+        await input;
+        const { waitContainer } = await import('../../api/wait.js');
+        process.exitCode = await waitContainer(ref, ctx);
         return;
       }
       let failed: Error | undefined;
