@@ -122,6 +122,34 @@ describe('detached containers: run -d, ps, logs, exec, stop, kill, restart, rm',
     assert.equal((await t(['rm', 'att'])).code, 0);
   });
 
+  test('logs -f follows a running container and ends when it exits; --tail 2', async () => {
+    assert.equal((await t(['run', '-d', '--name', 'follow', img, 'sh', '-c', 'for i in 1 2 3 4; do echo line$i; sleep 0.2; done'])).code, 0);
+    const t0 = Date.now();
+    const f = await t(['logs', '-f', 'follow']);
+    assert.equal(f.stdout, 'line1\nline2\nline3\nline4\n');
+    assert.ok(Date.now() - t0 < 5000);
+    assert.equal((await t(['logs', '--tail', '2', 'follow'])).stdout, 'line3\nline4\n');
+    assert.equal((await t(['rm', 'follow'])).code, 0);
+  });
+
+  test('kill -9 of stop and of rm at several points: ps -a still works and rm -f cleans up', async () => {
+    for (const verb of ['stop', 'rm'] as const) {
+      for (const delay of [40, 100, 200, 350]) {
+        assert.equal((await t(['run', '-d', '--name', 'victim', img, 'sleep', '100'])).code, 0);
+        const child = spawn(process.execPath, [bin, '--root', root, verb, ...(verb === 'rm' ? ['-f'] : ['-t', '1']), 'victim'], { stdio: 'ignore' });
+        const closed = new Promise((r) => child.once('close', r));
+        await sleep(delay);
+        child.kill('SIGKILL');
+        await closed;
+        const ps = await t(['ps', '-a']);
+        assert.equal(ps.code, 0, `ps -a after kill -9 of ${verb} at ${delay} ms: ${ps.stderr}`);
+        const rm = await t(['rm', '-f', 'victim']);
+        assert.ok(rm.code === 0 || /No such container/.test(rm.stderr), rm.stderr);
+        assert.equal((await t(['ps', '-aq'])).stdout, '');
+      }
+    }
+  });
+
   test('kill -9 of the monitor: ps tells the truth, rm -f cleans up', async () => {
     const id = (await t(['run', '-d', '--name', 'orphan', img, 'sleep', '100'])).stdout.trim();
     const state = JSON.parse(fs.readFileSync(path.join(root, 'containers', id, 'state.json'), 'utf8')) as { MonitorPid: number; Pid: number };

@@ -101,4 +101,18 @@ describe('tsdock run, rootless (an unprivileged user with subordinate id ranges)
     assert.match((await asUser(['ps', '-a', '--format', '{{.Names}} {{.Status}}'])).stdout, /rlweb Exited \(137\)/);
     assert.equal((await asUser(['rm', 'rlweb'])).code, 0);
   });
+
+  test('cp, diff, top and healthchecks rootless', async () => {
+    const img = h.fixtures.busyboxV2s2.ref;
+    assert.equal((await asUser(['run', '-d', '--name', 'rlfs', '--health-cmd', 'true', '--health-interval', '200ms', img, 'sh', '-c', 'echo made > /made; sleep 100'])).code, 0);
+    await new Promise((res) => setTimeout(res, 700));
+    const out = path.join(runtime, 'made-copy');
+    const cp = await asUser(['cp', 'rlfs:/made', out]);
+    assert.equal(cp.code, 0, cp.stderr);
+    assert.equal(fs.readFileSync(out, 'utf8'), 'made\n');
+    assert.match((await asUser(['diff', 'rlfs'])).stdout, /^A \/made$/m);
+    assert.match((await asUser(['top', 'rlfs'])).stdout, /sleep 100/);
+    assert.match((await asUser(['ps', '--format', '{{.Status}}'])).stdout, /\(healthy\)/);
+    assert.equal((await asUser(['rm', '-f', 'rlfs'])).code, 0);
+  });
 });
