@@ -115,4 +115,30 @@ describe('tsdock run, rootless (an unprivileged user with subordinate id ranges)
     assert.match((await asUser(['ps', '--format', '{{.Status}}'])).stdout, /\(healthy\)/);
     assert.equal((await asUser(['rm', '-f', 'rlfs'])).code, 0);
   });
+
+  test('create, start, wait, kill, restart, inspect, rename, export, commit, container prune rootless', async () => {
+    const img = h.fixtures.busyboxV2s2.ref;
+    const ok = async (args: string[]) => {
+      const r = await asUser(args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    await ok(['create', '--name', 'rlc', img, 'sh', '-c', 'echo hi > /f; exit 2']);
+    await ok(['start', 'rlc']);
+    assert.equal(await ok(['wait', 'rlc']), '2\n');
+    assert.equal(await ok(['inspect', '--format', '{{.State.ExitCode}} {{.Name}}', 'rlc']), '2 /rlc\n');
+    await ok(['rename', 'rlc', 'rlc2']);
+    const tar = path.join(runtime, 'rlc.tar');
+    await ok(['export', '-o', tar, 'rlc2']);
+    assert.ok(fs.statSync(tar).size > 1000);
+    const id = (await ok(['commit', 'rlc2', 'rlcommitted:1'])).trim();
+    assert.match(id, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(await ok(['run', '--rm', 'rlcommitted:1', 'cat', '/f']), 'hi\n');
+    await ok(['run', '-d', '--name', 'rlk', img, 'sleep', '100']);
+    await ok(['restart', '-t', '0', 'rlk']);
+    await ok(['kill', 'rlk']);
+    assert.equal(await ok(['wait', 'rlk']), '137\n');
+    assert.match(await ok(['container', 'prune', '-f']), /Deleted Containers:/);
+    assert.equal(await ok(['ps', '-aq']), '');
+  });
 });
