@@ -2,6 +2,7 @@ import type { Context } from './context.js';
 import { loadExit, loadRecord, loadState, saveState, withContainerLock } from '../container/state.js';
 import { removeContainer } from './rm.js';
 import { startContainer } from './start.js';
+import { runHooks } from '../container/hooks.js';
 
 /** docker's restart policies, decided when a detached container has exited. */
 export function shouldRestart(policy: { Name: string; MaximumRetryCount: number }, exitCode: number, restartCount: number, stoppedByUser: boolean): boolean {
@@ -27,6 +28,7 @@ export async function cleanupContainer(id: string, ctx: Context): Promise<void> 
   const record = loadRecord(ctx.root, id);
   const exit = loadExit(ctx.root, id);
   if (!record || !exit) return;
+  await runHooks('afterStop', { id, record }, ctx);
   if (record.HostConfig.AutoRemove) {
     await removeContainer(id, { force: true, volumes: true }, ctx);
     return;

@@ -1,3 +1,4 @@
+import { collectHookGarbage } from '../container/hooks.js';
 import fs from 'node:fs';
 import type { Context } from './context.js';
 import { TsdockError, UsageError } from '../errors.js';
@@ -48,6 +49,8 @@ export async function pruneContainers(opts: PruneContainersOptions, ctx: Context
     result.deleted.push(id);
     result.reclaimed += size;
   }
+  // resources of containers that vanished without their onRemove (a crash) go now
+  await collectHookGarbage(new Set(listContainerIds(ctx.root)), ctx);
   return result;
 }
 

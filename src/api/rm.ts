@@ -1,3 +1,4 @@
+import { runHooks } from '../container/hooks.js';
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from './context.js';
@@ -65,6 +66,7 @@ export async function removeContainer(id: string, opts: { force?: boolean; volum
       await killAndWait(root, id, state, name, ctx.signal);
     }
     if (!orphan) await saveState(root, id, { ...state, Status: 'removing' }, { fsync: false });
+    await runHooks('onRemove', { id, record }, ctx);
     await removeTree(containerDir(root, id));
     if (name) releaseName(root, name, id);
     if (opts.volumes) await removeVolumes(record.AnonymousVolumes ?? [], ctx);

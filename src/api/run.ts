@@ -11,6 +11,7 @@ import { launch } from '../runtime/launch.js';
 import { buildRecord } from '../container/record-build.js';
 import { recordCreated, recordExited, recordStarted } from '../container/lifecycle-files.js';
 import { tracer } from '../trace.js';
+import { runHooks, type HookContainer } from '../container/hooks.js';
 
 export interface RunOptions extends ContainerRequest {
   image: string;
@@ -46,8 +47,10 @@ export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunR
   trace.mark('container dir created');
   let anonymousVolumes: string[] = [];
   // Without --rm the stopped container stays on disk (the lifecycle issue adds ps -a / rm for it).
+  let hooked: HookContainer | undefined;
   const cleanup = async () => {
     if (!opts.rm) return;
+    if (hooked) await runHooks('onRemove', hooked, ctx);
     await removeContainerDirs(ctx.root, paths);
     await removeAnonymousVolumes(ctx.root, anonymousVolumes);
   };
@@ -64,9 +67,21 @@ export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunR
     anonymousVolumes = prepared.anonymousVolumes;
     const record = buildRecord({ paths, imageId: image.id, imageName: opts.image, config, spec: prepared.spec, prepared, request: opts });
     await recordCreated(paths, record);
+    hooked = { id: paths.id, record, spec: prepared.spec };
+    await runHooks('beforeStart', hooked, ctx);
     trace.mark('spec + plan + seccomp');
-    const exit = await launch(prepared.plan, { pty, interactive: Boolean(opts.interactive), ctx, trace, onStarted: (pid) => recordStarted(paths, pid, process.pid) });
+    const exit = await launch(prepared.plan, {
+      pty,
+      interactive: Boolean(opts.interactive),
+      ctx,
+      trace,
+      onStarted: async (pid) => {
+        await runHooks('afterStart', { ...hooked!, pid }, ctx);
+        await recordStarted(paths, pid, process.pid);
+      },
+    });
     trace.mark('container exited');
+    await runHooks('afterStop', hooked, ctx);
     if (!opts.rm) await recordExited(paths, exit);
     return { containerId: paths.id, name: paths.name, exitCode: exit.exitCode };
   }, async () => {

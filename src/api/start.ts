@@ -14,6 +14,7 @@ import { openPty, setWinsize } from '../sys/pty.js';
 import type { Spec } from '../spec/types.js';
 import type { ContainerRecord } from '../container/record.js';
 import { healthTiming } from '../container/health.js';
+import { runHooks } from '../container/hooks.js';
 
 export interface StartResult {
   id: string;
@@ -57,6 +58,7 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
     const image = (await store.read()).images[record.Image];
     if (!image) throw new TsdockError(`cannot start ${record.Name}: its image ${record.Image.slice(7, 19)} was removed`);
     await fs.promises.rm(exitPath, { force: true });
+    await runHooks('beforeStart', { id, record, spec }, ctx);
     const pty = record.Config.Tty ? openPty() : undefined;
     try {
       if (pty) setWinsize(pty.master, 24, 80);
@@ -75,6 +77,7 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
       // the monitor only keeps time; each probe is `tsdock container healthcheck ID`, decided in TypeScript
       if (health) plan.monitor.healthCommand = { intervalMs: healthTiming(health).interval, argv: tsdockCommand(ctx, 'healthcheck', id) };
       const { pid, monitorPid } = await startMonitor(plan, pty ? { ptyMaster: pty.master } : {});
+      await runHooks('afterStart', { id, record, spec, pid }, ctx);
       await recordStarted(paths, pid, monitorPid, restartCount(ctx.root, id, opts.restarting), health ? { Status: 'starting', FailingStreak: 0, Log: [] } : undefined);
       return { id, name: record.Name, pid, started: true };
     } finally {
