@@ -329,9 +329,13 @@ describe('runtime/monitor (real kernel)', { skip }, () => {
     await waitFor('the prompt output', () => fs.readFileSync(monitor.logPath, 'utf8').includes('30 100'));
     await sleep(50);
     s.write('x\n');
+    // the monitor closes its clients after exit.json: the close event comes after every byte it sent
+    // (checking exit.json alone can win the race against the socket's last data event)
+    const closed = new Promise<void>((res) => s.once('close', () => res()));
     await waitFor('exit.json', () => fs.existsSync(monitor.exitFile));
+    await closed;
     assert.equal(readExit(monitor.exitFile).ExitCode, 3);
-    assert.match(got, /got:x\r\n/, 'raw pty output, not framed');
+    assert.match(got, /got:x\r\n/, `raw pty output, not framed; log: ${JSON.stringify(fs.readFileSync(monitor.logPath, 'utf8'))}`);
     // the log holds everything the terminal printed, including the echo of the input line
     const recs = records(monitor.logPath);
     assert.ok(recs.every((x) => x[0] === 'stdout'));
