@@ -60,7 +60,11 @@ if (user) {
   const rlRoot = path.join(work, 'rootless');
   fs.mkdirSync(rlRoot);
   execFileSync('chown', [user, rlRoot]);
-  const asUser = (args) => ['-u', user, '--', 'env', `HOME=/home/${user}`, ...args];
+  // its own runtime dir: the user namespace's pause process is the bench's, stopped at the end
+  const runtime = path.join(work, 'xdg');
+  fs.mkdirSync(runtime);
+  execFileSync('chown', [user, runtime]);
+  const asUser = (args) => ['-u', user, '--', 'env', `HOME=/home/${user}`, `XDG_RUNTIME_DIR=${runtime}`, ...args];
   must('runuser', asUser([process.execPath, tsdock, '--root', rlRoot, 'pull', '-q', image]));
   cases['tsdock-rootless'] = () => time('runuser', asUser([process.execPath, tsdock, '--root', rlRoot, 'run', '--rm', image, 'true']));
 }
@@ -69,6 +73,11 @@ try {
   for (let n = 0; n < runs; n++) for (const [name, fn] of Object.entries(cases)) (results[name] ??= []).push(fn());
 } finally {
   if (hasPodman) spawnSync('podman', [...podmanArgs, 'system', 'reset', '-f'], { stdio: 'ignore', env: { ...process.env, CONTAINERS_CONF: podmanConf } });
+  try {
+    process.kill(Number(fs.readFileSync(path.join(work, 'xdg', 'tsdock', 'pause.pid'), 'utf8').split(' ')[0]), 'SIGKILL');
+  } catch {
+    // no rootless run
+  }
   spawnSync('rm', ['-rf', work]);
 }
 console.log(`run --rm ${image} true, ${runs} runs each (median ms)`);
