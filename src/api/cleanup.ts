@@ -3,6 +3,7 @@ import { loadExit, loadRecord, loadState, saveState, withContainerLock } from '.
 import { removeContainer } from './rm.js';
 import { startContainer } from './start.js';
 import { runHooks } from '../container/hooks.js';
+import { runningPid } from '../container/running.js';
 
 /** docker's restart policies, decided when a detached container has exited. */
 export function shouldRestart(policy: { Name: string; MaximumRetryCount: number }, exitCode: number, restartCount: number, stoppedByUser: boolean): boolean {
@@ -28,6 +29,8 @@ export async function cleanupContainer(id: string, ctx: Context): Promise<void> 
   const record = loadRecord(ctx.root, id);
   const exit = loadExit(ctx.root, id);
   if (!record || !exit) return;
+  // a late cleanup of an earlier run (the container was started again meanwhile) must not touch the new run
+  if (runningPid(ctx.root, id) !== undefined) return;
   await runHooks('afterStop', { id, record }, ctx);
   if (record.HostConfig.AutoRemove) {
     await removeContainer(id, { force: true, volumes: true }, ctx);
@@ -43,6 +46,6 @@ export async function cleanupContainer(id: string, ctx: Context): Promise<void> 
   }
   await withContainerLock(ctx.root, id, async () => {
     const s = loadState(ctx.root, id);
-    if (s) await saveState(ctx.root, id, { ...s, Status: 'exited', ExitCode: exit.ExitCode, FinishedAt: exit.FinishedAt });
+    if (s && runningPid(ctx.root, id) === undefined) await saveState(ctx.root, id, { ...s, Status: 'exited', ExitCode: exit.ExitCode, FinishedAt: exit.FinishedAt });
   });
 }

@@ -9,6 +9,7 @@ import { containerPaths } from '../container/store.js';
 import { containerPlan } from '../container/exec-plan.js';
 import { recordStarted } from '../container/lifecycle-files.js';
 import { isAlive } from '../container/status.js';
+import { waitMonitorGone } from '../container/running.js';
 import { startMonitor } from '../runtime/monitor.js';
 import { openPty, setWinsize } from '../sys/pty.js';
 import type { Spec } from '../spec/types.js';
@@ -57,6 +58,8 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
     const store = new ImageStore(ctx.root);
     const image = (await store.read()).images[record.Image];
     if (!image) throw new TsdockError(`cannot start ${record.Name}: its image ${record.Image.slice(7, 19)} was removed`);
+    // an earlier run's monitor may still be draining: let it write its exit.json and end before this run
+    await waitMonitorGone(ctx.root, id, 5000);
     await fs.promises.rm(exitPath, { force: true });
     await runHooks('beforeStart', { id, record, spec }, ctx);
     const pty = record.Config.Tty ? openPty() : undefined;

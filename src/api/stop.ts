@@ -2,7 +2,7 @@ import type { Context } from './context.js';
 import { TsdockError } from '../errors.js';
 import { resolveContainer } from '../container/lookup.js';
 import { loadRecord, loadState, saveState } from '../container/state.js';
-import { runningPid, waitStopped } from '../container/running.js';
+import { runningPid, waitMonitorGone, waitStopped } from '../container/running.js';
 import { parseSignal } from '../container/signals.js';
 
 function signalPid(pid: number, sig: number): void {
@@ -36,6 +36,9 @@ export async function stopContainer(ref: string, opts: { timeout?: number; signa
     if (again !== undefined) signalPid(again, 9);
     if (!(await waitStopped(ctx.root, id, 10_000))) throw new TsdockError(`container ${record?.Name ?? id} did not stop after SIGKILL`);
   }
+  // the init is gone, but its monitor may still be draining output: wait until it has written exit.json and
+  // ended, so a following start (restart) cannot be overtaken by the old run's exit.json
+  await waitMonitorGone(ctx.root, id, 5000);
   return record?.Name ?? id;
 }
 

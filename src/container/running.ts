@@ -11,6 +11,14 @@ export function runningPid(root: string, id: string): number | undefined {
   return isAlive(state.Pid, state.PidStartTime) ? state.Pid : undefined;
 }
 
+/** Wait (bounded) until the container's monitor process has ended: it writes exit.json, then exits. */
+export async function waitMonitorGone(root: string, id: string, ms: number): Promise<void> {
+  const state = loadState(root, id);
+  if (!state?.MonitorPid) return;
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline && isAlive(state.MonitorPid, state.MonitorStartTime)) await new Promise((r) => setTimeout(r, 20));
+}
+
 /** Wait until the container is no longer running; true if it stopped within `ms`. */
 export async function waitStopped(root: string, id: string, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
