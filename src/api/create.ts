@@ -9,6 +9,7 @@ import { buildRecord } from '../container/record-build.js';
 import { recordCreated } from '../container/lifecycle-files.js';
 import type { ImageRecord } from '../image/store/types.js';
 import type { ImageConfig } from '../image/manifest.js';
+import type { ContainerRecord } from '../container/record.js';
 
 export interface CreateOptions extends ContainerRequest {
   image: string;
@@ -31,6 +32,7 @@ export interface Created {
   config: ImageConfig;
   paths: ContainerPaths;
   prepared: PreparedContainer;
+  record: ContainerRecord;
 }
 
 const RESTART = /^(no|always|unless-stopped|on-failure(:\d+)?)$/;
@@ -52,7 +54,7 @@ export async function createContainer(opts: CreateOptions, ctx: Context, extra: 
     anonymous = prepared.anonymousVolumes;
     const record = buildRecord({ paths, imageId: image.id, imageName: opts.image, config, spec: prepared.spec, prepared, request: opts });
     await recordCreated(paths, record);
-    return { store, image, config, paths, prepared };
+    return { store, image, config, paths, prepared, record };
   } catch (err) {
     // a cleanup failure never hides why the create failed
     await removeContainerDirs(ctx.root, paths).catch(() => {});

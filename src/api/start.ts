@@ -13,7 +13,6 @@ import { waitMonitorGone } from '../container/running.js';
 import { startMonitor } from '../runtime/monitor.js';
 import { openPty, setWinsize } from '../sys/pty.js';
 import type { Spec } from '../spec/types.js';
-import type { ContainerRecord } from '../container/record.js';
 import { healthTiming } from '../container/health.js';
 import { runHooks } from '../container/hooks.js';
 
@@ -100,4 +99,3 @@ function tsdockCommand(ctx: Context, verb: 'cleanup' | 'healthcheck', id: string
   return [process.execPath, bin, '--root', ctx.root, '--runroot', ctx.runRoot, 'container', verb, id];
 }
 
-export type { ContainerRecord };

@@ -6,7 +6,6 @@ import { UsageError } from '../errors.js';
 import type { ImageConfig } from '../image/manifest.js';
 import type { ImageStore } from '../image/store/images.js';
 import type { ImageRecord } from '../image/store/types.js';
-import { familiarName } from '../image/reference.js';
 import { writeJsonAtomic } from '../state/atomic.js';
 import { readImageFile, registerOpaqueDirs } from '../storage/imagefs.js';
 import { buildSpec } from '../spec/build.js';
@@ -186,15 +185,6 @@ export async function prepareContainer(args: {
   return { spec: result.spec, plan, anonymousVolumes: anonymous, driver };
 }
 
-/** A readable name for the image in the spec's annotations: the tag the user knows, else the id. */
-export function imageDisplayName(image: ImageRecord, requested: string): string {
-  const tag = image.repoTags[0];
-  if (!tag) return requested;
-  const i = tag.lastIndexOf(':');
-  const repo = tag.slice(0, i);
-  const slash = repo.indexOf('/');
-  return `${familiarName({ registry: repo.slice(0, slash), repository: repo.slice(slash + 1) })}:${tag.slice(i + 1)}`;
-}
 
 export async function removeAnonymousVolumes(root: string, names: string[]): Promise<void> {
   if (!names.length) return;

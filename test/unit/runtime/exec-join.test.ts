@@ -11,7 +11,7 @@ import { ExecStep, encodePlan, splitFields } from '../../../src/runtime/plan-enc
 import { CLONE, type ExecPlan, type JoinNamespace } from '../../../src/runtime/plan-types.js';
 import { attachTty } from '../../../src/runtime/tty.js';
 import { openPty } from '../../../src/sys/pty.js';
-import { haveBusybox, makeRootfs, testPlan, testProcess, type RootfsFixture } from './rootfs-fixture.js';
+import { collect, haveBusybox, makeRootfs, testPlan, testProcess, type RootfsFixture } from './rootfs-fixture.js';
 
 const isRoot = process.getuid?.() === 0;
 const built = fs.existsSync(executorPath());
@@ -29,15 +29,6 @@ async function waitFor(what: string, cond: () => boolean, ms = 10000): Promise<v
   }
 }
 
-const collect = (s: NodeJS.ReadableStream | null) =>
-  new Promise<string>((resolve) => {
-    if (!s) return resolve('');
-    let out = '';
-    s.setEncoding('utf8');
-    s.on('data', (d: string) => (out += d));
-    s.on('end', () => resolve(out));
-    s.on('error', () => resolve(out));
-  });
 
 interface RunResult {
   stdout: string;

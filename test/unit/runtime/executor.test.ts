@@ -10,13 +10,12 @@ import { ExecStep } from '../../../src/runtime/plan-encode.js';
 import { CLONE, MS, type ExecPlan, type IdMapPlan, type PlanStep } from '../../../src/runtime/plan-types.js';
 import { attachTty } from '../../../src/runtime/tty.js';
 import { openPty, setWinsize } from '../../../src/sys/pty.js';
-import { haveBusybox, makeRootfs, type RootfsFixture } from './rootfs-fixture.js';
+import { collect, DOCKER_CAPS, haveBusybox, makeRootfs, testProcess, type RootfsFixture } from './rootfs-fixture.js';
 
 const isRoot = process.getuid?.() === 0;
 const built = fs.existsSync(executorPath());
 const skip = !isRoot ? 'needs root' : !haveBusybox() ? 'needs /bin/busybox (busybox-static)' : !built ? 'native executor not built (npm run build)' : false;
 
-const DOCKER_CAPS = 0xa80425fbn;
 const TEST_USER = { uid: 1001, gid: 1001 }; // tsdock-test, with subuid/subgid 100000:65536
 const haveTestUser = fs.existsSync('/etc/subuid') && /^tsdock-test:100000:65536$/m.test(fs.readFileSync('/etc/subuid', 'utf8'));
 const haveNewuidmap = fs.existsSync('/usr/bin/newuidmap') && fs.existsSync('/usr/bin/newgidmap');
@@ -45,24 +44,11 @@ function setupSteps(root: string, extra: PlanStep[] = []): PlanStep[] {
 }
 
 function makePlan(root: string, o: PlanOptions): ExecPlan {
-  const cmd = o.args[0]!;
   const plan: ExecPlan = {
     cloneFlags: o.cloneFlags ?? CLONE.NEWNS | CLONE.NEWPID | CLONE.NEWUTS | CLONE.NEWIPC,
     init: o.init ?? false,
     steps: setupSteps(root, o.extraSteps),
-    process: {
-      args: o.args,
-      candidates: cmd.includes('/') ? [cmd] : [`/usr/local/bin/${cmd}`, `/bin/${cmd}`],
-      env: ['PATH=/usr/local/bin:/bin', 'HOME=/root'],
-      cwd: '/',
-      uid: 0,
-      gid: 0,
-      additionalGids: [],
-      noNewPrivileges: false,
-      capabilities: { bounding: DOCKER_CAPS, effective: DOCKER_CAPS, permitted: DOCKER_CAPS, inheritable: 0n, ambient: 0n },
-      rlimits: [],
-      terminal: false,
-    },
+    process: testProcess(o.args),
   };
   if (o.idMaps) plan.idMaps = o.idMaps;
   o.patch?.(plan);
@@ -79,15 +65,6 @@ interface RunResult {
   ms: number;
 }
 
-const collect = (s: NodeJS.ReadableStream | null) =>
-  new Promise<string>((resolve) => {
-    if (!s) return resolve('');
-    let out = '';
-    s.setEncoding('utf8');
-    s.on('data', (d: string) => (out += d));
-    s.on('end', () => resolve(out));
-    s.on('error', () => resolve(out));
-  });
 
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string, onTimeout: () => void): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -96,3 +96,14 @@ export function testPlan(root: string, args: string[], o: { cloneFlags?: number;
   if (o.monitor) plan.monitor = o.monitor;
   return plan;
 }
+
+/** Everything a stream yields, as text (resolves on end or error). */
+export const collect = (s: NodeJS.ReadableStream | null) =>
+  new Promise<string>((resolve) => {
+    if (!s) return resolve('');
+    let out = '';
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => (out += d));
+    s.on('end', () => resolve(out));
+    s.on('error', () => resolve(out));
+  });
