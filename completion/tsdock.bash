@@ -12,14 +12,14 @@ _tsdock() {
   done
   local words_list=""
   case "$verb" in
-    "") words_list="run ps logs rm wait rename create start stop kill restart exec attach cp diff export commit top pull images rmi tag inspect history container image volume info version -v --version --root --runroot --storage-driver --log-level" ;;
-    run) words_list="--rm -d --detach -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net --cap-add --cap-drop --privileged --security-opt --ulimit --init --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --no-healthcheck" ;;
+    "") words_list="run ps logs rm wait rename create start stop kill restart exec attach cp diff export commit top stats update pause unpause pull images rmi tag inspect history container image volume info version -v --version --root --runroot --storage-driver --log-level" ;;
+    run) words_list="--rm -d --detach -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net --cap-add --cap-drop --privileged --security-opt --ulimit --init --cgroup-parent --oom-score-adj --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt -m --memory --memory-swap --memory-reservation --memory-swappiness --cpus -c --cpu-shares --cpu-period --cpu-quota --cpuset-cpus --cpuset-mems --pids-limit --blkio-weight --health-cmd --health-interval --health-timeout --health-retries --health-start-period --no-healthcheck" ;;
     ps) words_list="-a --all -f --filter --format -n --last -l --latest --no-trunc -q --quiet -s --size" ;;
     logs) words_list="-f --follow --since -n --tail -t --timestamps --until --details" ;;
     rm) words_list="-f --force -v --volumes -l --link" ;;
     wait) words_list="" ;;
     rename) words_list="" ;;
-    create) words_list="--rm -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net --cap-add --cap-drop --privileged --security-opt --ulimit --init --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --no-healthcheck" ;;
+    create) words_list="--rm -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net --cap-add --cap-drop --privileged --security-opt --ulimit --init --cgroup-parent --oom-score-adj --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt -m --memory --memory-swap --memory-reservation --memory-swappiness --cpus -c --cpu-shares --cpu-period --cpu-quota --cpuset-cpus --cpuset-mems --pids-limit --blkio-weight --health-cmd --health-interval --health-timeout --health-retries --health-start-period --no-healthcheck" ;;
     start) words_list="-a --attach -i --interactive" ;;
     stop) words_list="-t --time -s --signal" ;;
     kill) words_list="-s --signal" ;;
@@ -31,6 +31,10 @@ _tsdock() {
     export) words_list="-o --output" ;;
     commit) words_list="-a --author -c --change -m --message -p --pause" ;;
     top) words_list="" ;;
+    stats) words_list="-a --all --format --no-stream --no-trunc" ;;
+    update) words_list="-m --memory --memory-swap --memory-reservation --cpus -c --cpu-shares --cpu-period --cpu-quota --cpuset-cpus --cpuset-mems --pids-limit --blkio-weight" ;;
+    pause) words_list="" ;;
+    unpause) words_list="" ;;
     pull) words_list="--platform -q --quiet --tls-verify --cert-dir --creds --authfile" ;;
     images) words_list="-a --all -q --quiet --digests --no-trunc -f --filter --format" ;;
     rmi) words_list="-f --force" ;;
@@ -39,26 +43,30 @@ _tsdock() {
     history) words_list="-H --human -q --quiet --no-trunc --format" ;;
     container)
       case "$sub" in
-        "") words_list="ls list ps rm remove inspect logs wait rename create start stop kill restart exec attach run cp diff export commit top cleanup healthcheck prune" ;;
+        "") words_list="ls list ps rm remove inspect logs wait rename create start stop kill restart exec attach run cp diff export commit top stats update pause unpause cleanup healthcheck prune" ;;
         ls|list|ps) words_list="-a --all -f --filter --format -n --last -l --latest --no-trunc -q --quiet -s --size" ;;
         rm|remove) words_list="-f --force -v --volumes -l --link" ;;
         inspect) words_list="-f --format -s --size" ;;
         logs) words_list="-f --follow --since -n --tail -t --timestamps --until --details" ;;
         wait) words_list="" ;;
         rename) words_list="" ;;
-        create) words_list="--rm -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net --cap-add --cap-drop --privileged --security-opt --ulimit --init --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --no-healthcheck" ;;
+        create) words_list="--rm -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net --cap-add --cap-drop --privileged --security-opt --ulimit --init --cgroup-parent --oom-score-adj --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt -m --memory --memory-swap --memory-reservation --memory-swappiness --cpus -c --cpu-shares --cpu-period --cpu-quota --cpuset-cpus --cpuset-mems --pids-limit --blkio-weight --health-cmd --health-interval --health-timeout --health-retries --health-start-period --no-healthcheck" ;;
         start) words_list="-a --attach -i --interactive" ;;
         stop) words_list="-t --time -s --signal" ;;
         kill) words_list="-s --signal" ;;
         restart) words_list="-t --time -s --signal" ;;
         exec) words_list="-i --interactive -t --tty -d --detach -e --env --env-file -w --workdir -u --user --privileged" ;;
         attach) words_list="--no-stdin" ;;
-        run) words_list="--rm -d --detach -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net --cap-add --cap-drop --privileged --security-opt --ulimit --init --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt --health-cmd --health-interval --health-timeout --health-retries --health-start-period --no-healthcheck" ;;
+        run) words_list="--rm -d --detach -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net --cap-add --cap-drop --privileged --security-opt --ulimit --init --cgroup-parent --oom-score-adj --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt -m --memory --memory-swap --memory-reservation --memory-swappiness --cpus -c --cpu-shares --cpu-period --cpu-quota --cpuset-cpus --cpuset-mems --pids-limit --blkio-weight --health-cmd --health-interval --health-timeout --health-retries --health-start-period --no-healthcheck" ;;
         cp) words_list="-a --archive -L --follow-link -q --quiet" ;;
         diff) words_list="" ;;
         export) words_list="-o --output" ;;
         commit) words_list="-a --author -c --change -m --message -p --pause" ;;
         top) words_list="" ;;
+        stats) words_list="-a --all --format --no-stream --no-trunc" ;;
+        update) words_list="-m --memory --memory-swap --memory-reservation --cpus -c --cpu-shares --cpu-period --cpu-quota --cpuset-cpus --cpuset-mems --pids-limit --blkio-weight" ;;
+        pause) words_list="" ;;
+        unpause) words_list="" ;;
         cleanup) words_list="" ;;
         healthcheck) words_list="" ;;
         prune) words_list="--filter -f --force" ;;

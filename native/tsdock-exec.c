@@ -21,6 +21,12 @@
  *   exitcmd <argc> <arg>...   ptymaster <fd>                                       (monitor mode, below)
  *   healthcmd <interval-ms> <argc> <arg>...   (monitor mode: run every interval, one at a time)
  *   join <pid> <n> <ns>...    ns: user mnt pid uts ipc net cgroup, entered in this order (clone must be 0)
+ *   cgroupprocs <path>        a cgroup.procs file (one per v1 hierarchy): opened before anything else, the child's
+ *                             pid is written into each before the child is released (so its command never runs
+ *                             outside its cgroup). A new cgroup namespace is then unshared by the child after the
+ *                             move (not at clone), so that the namespace's root is the container's own cgroup.
+ *   oomfile <path>            monitor mode: when the init ends, the `oom_kill N` line of this file (memory.events
+ *                             or memory.oom_control) goes into the exit file as "OOMKills":N
  * Numbers are decimal (64-bit masks and limits unsigned, others may carry a leading '-').
  *
  * Status lines on fd 4: "pid <hostpid>" (the container's init runs), "error <step> <errno>" (step >= 0: index
@@ -37,7 +43,7 @@
  * writes the output as k8s-file records to the log (rotated to <log>.1 past logmaxsize, 0 = unlimited) and to
  * every attach client (raw with a pty; else frames of 1 byte stream id + 4-byte big-endian length + data), and
  * forwards client bytes to stdin. When the init ends it drains the output, writes the exit file (temp + rename:
- * {"ExitCode":N,"Signal":S,"FinishedAt":"<RFC3339 UTC, ns>"}), closes the clients, removes the socket, starts
+ * {"ExitCode":N,"Signal":S,"FinishedAt":"<RFC3339 UTC, ns>"[,"OOMKills":N]}), closes the clients, removes the socket, starts
  * exitcmd (own session, stdio /dev/null, not waited for) and exits. SIGHUP is swallowed there, not forwarded.
  *
  * After clone() the child calls only async-signal-safe functions and raw syscalls, and allocates nothing.
@@ -102,7 +108,7 @@ enum {
   E_EXEC = -1, E_UIDMAP = -2, E_GIDMAP = -3, E_PLAN = -4, E_INTERNAL = -5, E_PIDFILE = -6, E_USERNS = -7,
   E_RLIMIT = -8, E_OOM = -9, E_BOUNDING = -10, E_SETGROUPS = -11, E_SETGID = -12, E_SETUID = -13, E_CAPS = -14,
   E_NNP = -15, E_CWD = -16, E_TTY = -17, E_FDS = -18, E_SECCOMP = -19, E_INIT = -20, E_LOG = -21, E_ATTACH = -22,
-  E_STDIO = -23, E_JOIN_OPEN = -24, E_JOIN = -25,
+  E_STDIO = -23, E_JOIN_OPEN = -24, E_JOIN = -25, E_CGROUP = -26, E_CGROUPNS = -27,
 };
 
 #define PLAN_MAX (16u << 20)
@@ -165,6 +171,10 @@ static int has_seccomp;
 static const char *const NS_NAMES[] = { "user", "mnt", "pid", "uts", "ipc", "net", "cgroup" };
 static const int NS_FLAGS[] = { CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWCGROUP };
 #define MAX_JOIN 7
+#define MAX_CGROUPS 16
+static const char *cg_paths[MAX_CGROUPS];
+static int cg_fds[MAX_CGROUPS], ncg;
+static const char *oom_file;
 static long long join_pid;
 static int njoin, join_ns[MAX_JOIN], joined_user;
 
@@ -183,7 +193,7 @@ static int devnull = -1, cfd[3] = { -1, -1, -1 }; /* the container's 0-2, made b
 static int lsock = -1;                             /* the attach socket */
 
 /* every fd the executor opens for monitoring: the child closes them all */
-static int mon_fds[16];
+static int mon_fds[48];
 static int nmon_fds;
 static int keep(int fd) {
   if (fd >= 0 && nmon_fds < (int)(sizeof mon_fds / sizeof *mon_fds)) mon_fds[nmon_fds++] = fd;
@@ -388,6 +398,8 @@ static int parse(void) {
     else if (!strcmp(k, "uidcmd")) { cmd(uidcmd, &nuidcmd); map_kind = 2; }
     else if (!strcmp(k, "gidcmd")) { cmd(gidcmd, &ngidcmd); map_kind = 2; }
     else if (!strcmp(k, "join")) parse_join();
+    else if (!strcmp(k, "cgroupprocs")) { if (ncg >= MAX_CGROUPS) return E2BIG; cg_paths[ncg++] = str(); }
+    else if (!strcmp(k, "oomfile")) oom_file = str();
     else if (!strcmp(k, "monitor")) {
       mon = 1;
       log_path = str(); log_max = u64(); exit_file = str(); keep_stdin = (int)i64(); stdin_once = (int)i64();
@@ -423,7 +435,7 @@ static int parse(void) {
   if (clone_flags & ~ns) return EINVAL;
   if ((clone_flags & CLONE_NEWUSER) && (map_kind == 0 || (map_kind == 2 && (!nuidcmd || !ngidcmd)))) return EINVAL;
   if (njoin && (clone_flags || map_kind || mon)) return EINVAL;
-  if (!mon && (attach_path || nexitcmd || nhealthcmd || pty_master >= 0)) return EINVAL;
+  if (!mon && (attach_path || nexitcmd || nhealthcmd || pty_master >= 0 || oom_file)) return EINVAL;
   if (mon && (log_path[0] != '/' || exit_file[0] != '/' || (attach_path && attach_path[0] != '/'))) return EINVAL;
   argv_[argc_] = NULL;
   envp_[nenv] = NULL;
@@ -766,6 +778,7 @@ static void child(void) {
   do r = read(sync_r, &c, 1); while (r < 0 && errno == EINTR);
   if (r != 1) _exit(1); /* the executor went away or gave up */
   close(sync_r);
+  if ((clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) fail(E_CGROUPNS, errno);
   if ((clone_flags & CLONE_NEWUSER) || joined_user) {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (syscall(SYS_setresgid, 0, 0, 0) < 0) fail(E_USERNS, errno);
@@ -1102,8 +1115,26 @@ static void drain(void) {
   }
 }
 
+/* the value of the "oom_kill N" line of oom_file, -1 when there is none */
+static long long oom_kills(void) {
+  char b[4096];
+  int fd = oom_file ? open(oom_file, O_RDONLY | O_CLOEXEC) : -1;
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, b, sizeof b - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  b[n] = 0;
+  for (char *p = b; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p) {
+    if (strncmp(p, "oom_kill ", 9)) continue;
+    long long v = 0;
+    for (p += 9; *p >= '0' && *p <= '9'; p++) v = v * 10 + (*p - '0');
+    return v;
+  }
+  return -1;
+}
+
 static void write_exit_file(int st, const struct timespec *end) {
-  char tmp[PATH_MAX], buf[160];
+  char tmp[PATH_MAX], buf[200];
   size_t n = 0;
   int sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
   memcpy(buf, "{\"ExitCode\":", 12), n = 12;
@@ -1112,7 +1143,10 @@ static void write_exit_file(int st, const struct timespec *end) {
   n += fmt_ll(buf + n, sig);
   memcpy(buf + n, ",\"FinishedAt\":\"", 15), n += 15;
   n += fmt_time(buf + n, end);
-  memcpy(buf + n, "\"}\n", 3), n += 3;
+  memcpy(buf + n, "\"", 1), n += 1;
+  long long ooms = oom_kills();
+  if (ooms >= 0) memcpy(buf + n, ",\"OOMKills\":", 12), n += 12, n += fmt_ll(buf + n, ooms);
+  memcpy(buf + n, "}\n", 2), n += 2;
   if (snprintf(tmp, sizeof tmp, "%s.tmp%d", exit_file, (int)getpid()) >= (int)sizeof tmp) return;
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return;
@@ -1299,6 +1333,9 @@ int main(void) {
 
   if (mon) close_stray_fds();
   if (pidfile && (err = open_pidfile_dir())) return give_up(0, E_PIDFILE, err);
+  /* before joining a mount namespace: the cgroup files are host paths */
+  for (int i = 0; i < ncg; i++)
+    if ((cg_fds[i] = keep(open(cg_paths[i], O_WRONLY | O_CLOEXEC))) < 0) return give_up(0, E_CGROUP, errno);
   if (njoin && (step = join_namespaces(&err))) return give_up(0, step, err);
   if (mon && (step = monitor_prepare(&err))) return give_up(0, step, err);
 
@@ -1307,14 +1344,21 @@ int main(void) {
   if (pipe2(p, O_CLOEXEC) < 0) return give_up(0, E_INTERNAL, errno);
   err_r = p[0], err_w = p[1];
 
-  pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD | clone_flags, 0, 0, 0, 0);
+  pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD | (clone_flags & ~(unsigned long)CLONE_NEWCGROUP), 0, 0, 0, 0);
   if (pid < 0) return give_up(0, E_INTERNAL, errno);
   if (pid == 0) child();
   close(sync_r);
   close(err_w);
 
   if ((clone_flags & CLONE_NEWUSER) && (step = id_maps(pid, &err))) return give_up(pid, step, err);
-  /* (cgroup placement will go here: before the child is released) */
+  for (int i = 0; i < ncg; i++) {
+    char num[24];
+    size_t len = fmt_ll(num, pid);
+    ssize_t w;
+    do w = write(cg_fds[i], num, len); while (w < 0 && errno == EINTR);
+    if (w < 0) return give_up(pid, E_CGROUP, errno);
+  }
+  for (int i = 0; i < ncg; i++) close(cg_fds[i]);
   if (pidfile && (err = write_pidfile(pid))) return give_up(pid, E_PIDFILE, err);
   if (write_all(sync_w, "x", 1) < 0) return give_up(pid, E_INTERNAL, errno);
   close(sync_w);

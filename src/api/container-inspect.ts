@@ -133,6 +133,23 @@ function hostConfig(r: ContainerRecord): Record<string, unknown> {
     UsernsMode: '',
     Runtime: 'tsdock',
     Init: h.Init,
+    // docker's Resources, flattened into HostConfig
+    CgroupParent: h.CgroupParent ?? '',
+    BlkioWeight: h.BlkioWeight ?? 0,
+    CpuShares: h.CpuShares ?? 0,
+    Memory: h.Memory ?? 0,
+    NanoCpus: h.NanoCpus ?? 0,
+    CpuPeriod: h.CpuPeriod ?? 0,
+    CpuQuota: h.CpuQuota ?? 0,
+    CpusetCpus: h.CpusetCpus ?? '',
+    CpusetMems: h.CpusetMems ?? '',
+    MemoryReservation: h.MemoryReservation ?? 0,
+    MemorySwap: h.MemorySwap ?? 0,
+    MemorySwappiness: h.MemorySwappiness ?? null,
+    OomKillDisable: false,
+    OomScoreAdj: h.OomScoreAdj ?? 0,
+    PidsLimit: h.PidsLimit ?? null,
+    Ulimits: null,
   };
 }
 

@@ -4,6 +4,8 @@ import type { Context } from './context.js';
 import { TsdockError, UsageError } from '../errors.js';
 import { resolveContainer } from '../container/lookup.js';
 import { runningPid } from '../container/running.js';
+import { loadRecord, loadState } from '../container/state.js';
+import { cgroupOf } from '../container/cgroup.js';
 import { seccompChoice } from '../container/exec-plan.js';
 import { allCapabilities } from '../spec/defaults.js';
 import { resolveUser, userEnvironment } from '../spec/process.js';
@@ -55,6 +57,8 @@ export async function execInContainer(opts: ExecOptions, ctx: Context): Promise<
   const id = resolveContainer(ctx.root, opts.container);
   const pid = runningPid(ctx.root, id);
   if (pid === undefined) throw new TsdockError(`container ${id} is not running`, { exitCode: 125 });
+  if (loadState(ctx.root, id)?.Status === 'paused') throw new TsdockError(`container ${id} is paused, unpause the container before exec`, { exitCode: 125 });
+  const record = loadRecord(ctx.root, id);
   const spec = JSON.parse(fs.readFileSync(path.join(ctx.root, 'containers', id, 'config.json'), 'utf8')) as Spec;
   const proc = structuredClone(spec.process!);
   const root = `/proc/${pid}/root`;
@@ -88,6 +92,9 @@ export async function execInContainer(opts: ExecOptions, ctx: Context): Promise<
   }
   const flags = (spec.linux?.namespaces ?? []).filter((n) => !n.path).reduce((f, n) => f | (NS[n.type] ?? 0), 0);
   const plan = joinPlan(execProcess, pid, namespacesOf(flags));
+  // the exec'd process belongs to the container's cgroup (limits, stats, pause and kill cover it)
+  const cg = cgroupOf(record);
+  if (cg?.exists()) plan.cgroupProcs = cg.procsFiles();
   if (opts.detach) {
     await startDetachedExec(plan);
     return 0;

@@ -16,7 +16,8 @@ const MAX_OUTPUT = 4096;
 export async function runHealthcheck(ref: string, ctx: Context): Promise<ProbeResult | undefined> {
   const id = resolveContainer(ctx.root, ref);
   const health = loadRecord(ctx.root, id)?.Config.Healthcheck;
-  if (!health || runningPid(ctx.root, id) === undefined) return undefined;
+  // no probes while paused (docker's monitor skips them too)
+  if (!health || runningPid(ctx.root, id) === undefined || loadState(ctx.root, id)?.Status === 'paused') return undefined;
   const timing = healthTiming(health);
   let output = '';
   const sink = new Writable({

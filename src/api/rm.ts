@@ -11,6 +11,8 @@ import type { ContainerState } from '../container/record.js';
 import { removeTree } from '../storage/tmp.js';
 import { VolumeStore } from '../volume/store.js';
 import { volumeUsers } from './volume.js';
+import { killCgroup } from '../container/cgroup.js';
+import type { CgroupLocation } from '../cgroups/index.js';
 
 export interface RemoveContainersOptions {
   /** ids, id prefixes or names */
@@ -63,7 +65,7 @@ export async function removeContainer(id: string, opts: { force?: boolean; volum
         if (state.Status === 'paused') throw new TsdockError(`cannot remove container "/${name}": container is paused: unpause and stop the container before removing or force remove`, { exitCode: 1 });
         throw new TsdockError(`cannot remove container "/${name}": container is running: stop the container before removing or force remove`, { exitCode: 1 });
       }
-      await killAndWait(root, id, state, name, ctx.signal);
+      await killAndWait(root, id, state, name, ctx.signal, record.Cgroup);
     }
     if (!orphan) await saveState(root, id, { ...state, Status: 'removing' }, { fsync: false });
     await runHooks('onRemove', { id, record }, ctx);
@@ -73,7 +75,9 @@ export async function removeContainer(id: string, opts: { force?: boolean; volum
   });
 }
 
-async function killAndWait(root: string, id: string, state: ContainerState, name: string, signal?: AbortSignal): Promise<void> {
+async function killAndWait(root: string, id: string, state: ContainerState, name: string, signal?: AbortSignal, cgroup?: CgroupLocation): Promise<void> {
+  // every process of its cgroup (thawed first when paused), then the init in case there is no cgroup
+  await killCgroup(cgroup).catch(() => {});
   if (isAlive(state.Pid, state.PidStartTime)) {
     try {
       process.kill(state.Pid, 'SIGKILL');

@@ -9,6 +9,8 @@ import { recordExited, recordStarted } from '../container/lifecycle-files.js';
 import { createContainer, type CreateOptions, type Created } from './create.js';
 import { tracer } from '../trace.js';
 import { runHooks, type HookContainer } from '../container/hooks.js';
+import { prepareCgroup } from '../container/cgroup.js';
+import type { Cgroup } from '../cgroups/index.js';
 
 /** `run` takes what `create` takes; the container then runs in the foreground. */
 export type RunOptions = CreateOptions;
@@ -46,8 +48,14 @@ export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunR
     await removeContainerDirs(ctx.root, paths);
     await removeAnonymousVolumes(ctx.root, prepared.anonymousVolumes);
   };
+  let cgroup: Cgroup | undefined;
   return withCleanup(async () => {
     await runHooks('beforeStart', hooked, ctx);
+    if (record.Cgroup) {
+      cgroup = await prepareCgroup(record.Cgroup, prepared.spec);
+      prepared.plan.cgroupProcs = cgroup.procsFiles();
+      trace.mark('cgroup');
+    }
     const exit = await launch(prepared.plan, {
       pty,
       interactive: Boolean(opts.interactive),
@@ -59,8 +67,9 @@ export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunR
       },
     });
     trace.mark('container exited');
+    const ooms = cgroup?.oomKills();
     await runHooks('afterStop', hooked, ctx);
-    if (!opts.rm) await recordExited(paths, exit);
+    if (!opts.rm) await recordExited(paths, { ...exit, ooms });
     return { containerId: paths.id, name: paths.name, exitCode: exit.exitCode };
   }, async () => {
     await cleanup();

@@ -15,6 +15,7 @@ import { openPty, setWinsize } from '../sys/pty.js';
 import type { Spec } from '../spec/types.js';
 import { healthTiming } from '../container/health.js';
 import { runHooks } from '../container/hooks.js';
+import { prepareCgroup, releaseCgroup } from '../container/cgroup.js';
 
 export interface StartResult {
   id: string;
@@ -61,7 +62,9 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
     await waitMonitorGone(ctx.root, id, 5000);
     await fs.promises.rm(exitPath, { force: true });
     await runHooks('beforeStart', { id, record, spec }, ctx);
+    const cgroup = record.Cgroup ? await prepareCgroup(record.Cgroup, spec) : undefined;
     const pty = record.Config.Tty ? openPty() : undefined;
+    let started = false;
     try {
       if (pty) setWinsize(pty.master, 24, 80);
       const plan = containerPlan({ spec, store, image, paths, rootless: !ctx.rootful, driver: record.Driver ?? 'overlay', consolePath: pty?.slavePath });
@@ -74,16 +77,20 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
         exitFile: exitPath,
         exitCommand: tsdockCommand(ctx, 'cleanup', id),
         keepStdin: record.Config.OpenStdin,
+        ...(cgroup?.oomFile() ? { oomFile: cgroup.oomFile() } : {}),
       };
+      if (cgroup) plan.cgroupProcs = cgroup.procsFiles();
       const health = record.Config.Healthcheck;
       // the monitor only keeps time; each probe is `tsdock container healthcheck ID`, decided in TypeScript
       if (health) plan.monitor.healthCommand = { intervalMs: healthTiming(health).interval, argv: tsdockCommand(ctx, 'healthcheck', id) };
       const { pid, monitorPid } = await startMonitor(plan, pty ? { ptyMaster: pty.master } : {});
+      started = true;
       await runHooks('afterStart', { id, record, spec, pid }, ctx);
       await recordStarted(paths, pid, monitorPid, restartCount(ctx.root, id, opts.restarting), health ? { Status: 'starting', FailingStreak: 0, Log: [] } : undefined);
       return { id, name: record.Name, pid, started: true };
     } finally {
       if (pty) for (const fd of [pty.master, pty.slave]) fs.closeSync(fd);
+      if (!started) await releaseCgroup(record.Cgroup, ctx);
     }
   });
 }

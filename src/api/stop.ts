@@ -4,6 +4,8 @@ import { resolveContainer } from '../container/lookup.js';
 import { loadRecord, loadState, saveState } from '../container/state.js';
 import { runningPid, waitMonitorGone, waitStopped } from '../container/running.js';
 import { parseSignal } from '../container/signals.js';
+import { killCgroup } from '../container/cgroup.js';
+import { thawForSignal } from './pause.js';
 
 function signalPid(pid: number, sig: number): void {
   try {
@@ -30,10 +32,14 @@ export async function stopContainer(ref: string, opts: { timeout?: number; signa
   if (pid === undefined) return record?.Name ?? id;
   await markStoppedByUser(ctx.root, id);
   signalPid(pid, parseSignal(opts.signal ?? record?.Config.StopSignal, 'SIGTERM'));
+  // a paused container gets the signal once thawed (docker does the same)
+  await thawForSignal(ctx.root, id, record);
   const timeout = opts.timeout ?? 10;
   if (!(await waitStopped(ctx.root, id, Math.max(0, timeout) * 1000))) {
     const again = runningPid(ctx.root, id);
     if (again !== undefined) signalPid(again, 9);
+    // and everything else in its cgroup
+    await killCgroup(record?.Cgroup).catch(() => {});
     if (!(await waitStopped(ctx.root, id, 10_000))) throw new TsdockError(`container ${record?.Name ?? id} did not stop after SIGKILL`);
   }
   // the init is gone, but its monitor may still be draining output: wait until it has written exit.json and
@@ -51,5 +57,6 @@ export async function killContainer(ref: string, opts: { signal?: string }, ctx:
   const sig = parseSignal(opts.signal, 'SIGKILL');
   if (sig === 9 || sig === 15) await markStoppedByUser(ctx.root, id);
   signalPid(pid, sig);
+  await thawForSignal(ctx.root, id, record);
   return record?.Name ?? id;
 }

@@ -5,6 +5,8 @@ import type { Context } from './context.js';
 import { TsdockError } from '../errors.js';
 import { resolveContainer } from '../container/lookup.js';
 import { runningPid } from '../container/running.js';
+import { loadRecord } from '../container/state.js';
+import { cgroupOf } from '../container/cgroup.js';
 
 export interface TopResult {
   titles: string[];
@@ -39,7 +41,9 @@ export async function containerTop(ref: string, psArgs: string[], ctx: Context):
   const id = resolveContainer(ctx.root, ref);
   const pid = runningPid(ctx.root, id);
   if (pid === undefined) throw new TsdockError(`container ${id} is not running`);
-  const pids = new Set(containerPids(pid));
+  // the container's cgroup holds its processes (exec'd ones too); without one, its pid namespace
+  const cg = cgroupOf(loadRecord(ctx.root, id));
+  const pids = new Set(cg?.exists() ? cg.pids() : containerPids(pid));
   const args = psArgs.length ? psArgs : ['-ef'];
   let stdout: string;
   try {

@@ -31,7 +31,7 @@ export async function recordStarted(paths: ContainerPaths, pid: number, monitorP
 }
 
 /** A foreground run knows how its container ended: it writes exit.json itself (a detached one's monitor does). */
-export async function recordExited(paths: ContainerPaths, exit: { exitCode: number; signal: number }): Promise<void> {
-  const file: ExitFile = { ExitCode: exit.exitCode, Signal: exit.signal, FinishedAt: new Date().toISOString() };
+export async function recordExited(paths: ContainerPaths, exit: { exitCode: number; signal: number; ooms?: number }): Promise<void> {
+  const file: ExitFile = { ExitCode: exit.exitCode, Signal: exit.signal, FinishedAt: new Date().toISOString(), ...(exit.ooms !== undefined ? { OOMKills: exit.ooms } : {}) };
   await writeJsonAtomic(path.join(paths.dir, 'exit.json'), file, { fsync: false });
 }

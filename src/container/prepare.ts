@@ -16,10 +16,13 @@ import { VolumeStore } from '../volume/store.js';
 import { seedVolume } from '../volume/seed.js';
 import { chooseDriver, type StorageDriver } from '../storage/driver.js';
 import { containerPlan } from './exec-plan.js';
+import { limitFlagsGiven, resolveResources, toLinuxResources, type HostResources, type ResourceFlags } from '../spec/resources.js';
+import type { CgroupLocation } from '../cgroups/index.js';
+import { hostFacts, placeContainerCgroup } from './cgroup.js';
 import type { ContainerPaths } from './store.js';
 
 /** What the user asked for, as `run`/`create` flags (commander's names). */
-export interface ContainerRequest {
+export interface ContainerRequest extends ResourceFlags {
   command: string[];
   entrypoint?: string;
   env: string[];
@@ -40,6 +43,8 @@ export interface ContainerRequest {
   ulimit: string[];
   init?: boolean;
   network: 'none' | 'host';
+  /** `--cgroup-parent` */
+  cgroupParent?: string;
 }
 
 export interface PreparedContainer {
@@ -48,6 +53,10 @@ export interface PreparedContainer {
   /** anonymous volumes created for this container (removed with it under --rm) */
   anonymousVolumes: string[];
   driver: StorageDriver;
+  /** docker's HostConfig resource fields, validated */
+  resources: HostResources;
+  /** where the container's cgroup goes (none: rootless without delegation, no limits asked) */
+  cgroup?: CgroupLocation;
 }
 
 /** The current hard limit of an rlimit, from /proc/self/limits (Node has no getrlimit). */
@@ -129,6 +138,9 @@ export async function prepareContainer(args: {
   });
   const requests = parseMountFlags({ volumes: r.volume, mounts: r.mount, cwd: ctx.cwd });
   const all = [...requests, ...imageVolumeRequests(config.config?.Volumes, requests)];
+  const resources = resolveResources(r, hostFacts());
+  const linuxResources = toLinuxResources(resources);
+  const cgroup = placeContainerCgroup(paths.id, linuxResources, limitFlagsGiven(r), ctx, r.cgroupParent);
   const { mounts, anonymous } = await resolveMounts(all, layerDirs, ctx.root);
   const result = buildSpec({
     image: { config, ref: args.imageName },
@@ -156,6 +168,9 @@ export async function prepareContainer(args: {
       init: r.init,
       network: r.network,
       ulimits: r.ulimit,
+      resources: linuxResources,
+      cgroupsPath: cgroup?.path,
+      oomScoreAdj: resources.OomScoreAdj,
     },
     passwd: readImageFile(layerDirs, '/etc/passwd', 4 << 20)?.toString('utf8'),
     group: readImageFile(layerDirs, '/etc/group', 4 << 20)?.toString('utf8'),
@@ -182,7 +197,7 @@ export async function prepareContainer(args: {
   const driver = chooseDriver(ctx.storageDriver, ctx.rootful).driver;
   if (driver === 'vfs') await seedVolume(paths.upper, layerDirs, '/');
   const plan = containerPlan({ spec: result.spec, store, image, paths, rootless: !ctx.rootful, driver, consolePath: args.consolePath });
-  return { spec: result.spec, plan, anonymousVolumes: anonymous, driver };
+  return { spec: result.spec, plan, anonymousVolumes: anonymous, driver, resources, cgroup };
 }
 
 

@@ -55,6 +55,8 @@ export function buildRecord(args: {
       SecurityOpt: r.securityOpt,
       Init: Boolean(r.init),
       LogConfig: { Type: 'k8s-file', Config: r.logOpts ?? {} },
+      ...args.prepared.resources,
+      CgroupParent: r.cgroupParent ?? '',
     },
     Mounts: (spec.mounts ?? []).filter(isUserMount).map((m) => {
       const vol = /\/volumes\/([^/]+)\/_data$/.exec(m.source ?? '');
@@ -62,6 +64,7 @@ export function buildRecord(args: {
     }),
     AnonymousVolumes: args.prepared.anonymousVolumes,
     Request: r,
+    ...(args.prepared.cgroup ? { Cgroup: args.prepared.cgroup } : {}),
   };
 }
 

@@ -42,12 +42,14 @@ export interface ContainerRecord {
     SecurityOpt: string[];
     Init: boolean;
     LogConfig: { Type: string; Config: Record<string, string> };
-  };
+  } & Partial<import('../spec/resources.js').HostResources> & { CgroupParent?: string; Ulimits?: Array<{ Name: string; Soft: number; Hard: number }> };
   Mounts: Array<{ Type: string; Name?: string; Source: string; Destination: string; RW: boolean }>;
   /** anonymous volumes created for this container (removed with `rm -v` / `--rm`) */
   AnonymousVolumes: string[];
   /** the run/create request, kept so `start` can rebuild the plan */
   Request: unknown;
+  /** where the container's cgroup lives (absent: none, e.g. rootless on cgroup v1) */
+  Cgroup?: import('../cgroups/types.js').CgroupLocation;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -77,4 +79,6 @@ export interface ExitFile {
   ExitCode: number;
   Signal: number;
   FinishedAt: string;
+  /** processes the OOM killer took in the container's cgroup during this run (from the monitor or the CLI) */
+  OOMKills?: number;
 }

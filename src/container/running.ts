@@ -3,11 +3,14 @@ import path from 'node:path';
 import { loadState } from './state.js';
 import { isAlive } from './status.js';
 
-/** The host pid of a container's init while it runs (no exit.json, the recorded pid alive with its start time). */
+/**
+ * The host pid of a container's init while it runs or is paused (no exit.json, the recorded pid alive with its
+ * start time).
+ */
 export function runningPid(root: string, id: string): number | undefined {
   if (fs.existsSync(path.join(root, 'containers', id, 'exit.json'))) return undefined;
   const state = loadState(root, id);
-  if (!state || state.Status !== 'running' || !state.Pid) return undefined;
+  if (!state || (state.Status !== 'running' && state.Status !== 'paused') || !state.Pid) return undefined;
   return isAlive(state.Pid, state.PidStartTime) ? state.Pid : undefined;
 }
 

@@ -78,7 +78,7 @@ export function deriveState(
   if (exit) {
     // an Error recorded with the exit stands (a start failure), a "monitor died" verdict made too early does not
     const error = base.Status === 'exited' && base.Error !== MONITOR_DIED ? base.Error : undefined;
-    return { ...base, Status: 'exited', Pid: 0, ExitCode: exit.ExitCode, FinishedAt: exit.FinishedAt, Error: error, MonitorPid: undefined, MonitorStartTime: undefined };
+    return { ...base, Status: 'exited', Pid: 0, ExitCode: exit.ExitCode, FinishedAt: exit.FinishedAt, Error: error, MonitorPid: undefined, MonitorStartTime: undefined, OOMKilled: (exit.OOMKills ?? 0) > 0 };
   }
   if (!ACTIVE.has(base.Status)) return base;
   const stat = opts.stat ?? procStat;

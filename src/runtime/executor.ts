@@ -209,6 +209,8 @@ export function startError(plan: ExecPlan, step: number, errno: number): Contain
       [ExecStep.stdio]: "setting up the container's stdio",
       [ExecStep.joinOpen]: `opening the namespaces of pid ${plan.join?.pid ?? ''} (${plan.join?.namespaces.join(', ') ?? ''})`,
       [ExecStep.join]: `joining the namespaces of pid ${plan.join?.pid ?? ''} (${plan.join?.namespaces.join(', ') ?? ''})`,
+      [ExecStep.cgroup]: `moving the process into its cgroup (${plan.cgroupProcs?.[0] ? plan.cgroupProcs[0].replace(/\/cgroup\.procs$/, '') : ''})`,
+      [ExecStep.cgroupns]: 'creating the cgroup namespace',
     };
     what = names[step] ?? `executor phase ${step}`;
   }

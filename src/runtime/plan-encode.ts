@@ -24,6 +24,8 @@
  *   seccomp <flags> <bytes>              raw struct sock_filter array, 8 bytes per instruction, host byte order
  *   oomscoreadj <n>                      optional
  *   join <pid> <n> <ns>...               exec: namespaces to enter, in order (user first, mnt last); clone 0
+ *   cgroupprocs <path>                   one per cgroup.procs file the child's pid goes into before its release
+ *   oomfile <path>                       monitor: the file whose oom_kill count goes into the exit file
  *   monitor <logPath> <logMaxSize> <exitFile> <keepStdin 0|1> <stdinOnce 0|1>   detached: the executor stays
  *   attachsock <path>                    as the monitor; these three only with `monitor`
  *   exitcmd <argc> <arg>...
@@ -72,6 +74,10 @@ export const ExecStep = {
   joinOpen: -24,
   /** join: setns() */
   join: -25,
+  /** opening a cgroup.procs file, or writing the child's pid into it */
+  cgroup: -26,
+  /** the child's unshare(CLONE_NEWCGROUP) after its move into its cgroup */
+  cgroupns: -27,
 } as const;
 
 /** the order namespaces are entered in: user first (it grants the rights for the others), mount last */
@@ -190,6 +196,11 @@ export function encodePlan(plan: ExecPlan): Buffer {
   w.record('clone', (x) => x.int(plan.cloneFlags, 'cloneFlags', 0, 0xffffffff));
   w.record('init', (x) => x.int(plan.init ? 1 : 0, 'init'));
   if (plan.pidFile !== undefined) w.record('pidfile', (x) => x.field(plan.pidFile!, 'pidFile'));
+  if ((plan.cgroupProcs?.length ?? 0) > 16) throw new RangeError('plan-encode: more than 16 cgroupProcs files');
+  for (const f of plan.cgroupProcs ?? []) {
+    if (!f.startsWith('/')) throw new RangeError(`plan-encode: cgroupProcs must be absolute paths: ${f}`);
+    w.record('cgroupprocs', (x) => x.field(f, 'cgroupProcs'));
+  }
 
   const maps = plan.idMaps;
   if (maps?.kind === 'write') {
@@ -317,6 +328,7 @@ export function encodePlan(plan: ExecPlan): Buffer {
       );
       for (const a of h.argv) w.field(a, 'healthcmd argument');
     }
+    if (m.oomFile !== undefined) w.record('oomfile', (x) => x.field(abs(m.oomFile!, 'oomFile'), 'oomFile'));
     if (m.ptyMasterFd !== undefined) w.record('ptymaster', (x) => x.int(m.ptyMasterFd!, 'ptyMasterFd', 5, 0x7fffffff));
   }
   w.record('end');

@@ -148,6 +148,8 @@ export interface MonitorPlan {
   exitCommand?: string[];
   /** run every `intervalMs` while the container runs (never two at once): the healthcheck, decided in TS */
   healthCommand?: { intervalMs: number; argv: string[] };
+  /** memory.events (v2) or memory.oom_control (v1): its `oom_kill` count goes into the exit file as OOMKills */
+  oomFile?: string;
   /** `-i`: the container's stdin is a pipe (or the pty) fed by attach clients; else /dev/null */
   keepStdin: boolean;
   /**
@@ -185,6 +187,12 @@ export interface ExecPlan {
   init: boolean;
   /** write the container init's host pid here once it runs (for lifecycle commands later) */
   pidFile?: string;
+  /**
+   * cgroup.procs files (one per v1 hierarchy, one on v2): the executor opens them first (host paths, before any
+   * setns) and writes the child's pid into each before releasing it, so the command never runs outside its cgroup.
+   * With CLONE_NEWCGROUP the child unshares its cgroup namespace after that move.
+   */
+  cgroupProcs?: string[];
   /** detached: the executor becomes the container's monitor (not with `join`) */
   monitor?: MonitorPlan;
   /** exec into a running container: steps must be empty or only chdir/write, cloneFlags 0, no idMaps */

@@ -78,6 +78,11 @@ export interface RunSpecOptions {
   sysctls?: string[];
   /** `--shm-size` in bytes; default 64 MiB */
   shmSize?: number;
+  /** cgroup limits (spec/resources.ts) and the cgroup's path, as recorded in linux.resources / cgroupsPath */
+  resources?: import('./types.js').LinuxResources;
+  cgroupsPath?: string;
+  /** `--oom-score-adj` (0: leave the inherited value) */
+  oomScoreAdj?: number;
 }
 
 export interface SpecInput {
@@ -276,6 +281,7 @@ export function buildSpec(input: SpecInput): SpecResult {
       capabilities: { bounding: [...caps], effective: [...caps], permitted: [...caps] },
       rlimits,
       noNewPrivileges: security.noNewPrivileges,
+      ...(o.oomScoreAdj ? { oomScoreAdj: o.oomScoreAdj } : {}),
     },
     root: { path: input.rootfs, readonly: o.readOnly ?? false },
     hostname,
@@ -287,6 +293,8 @@ export function buildSpec(input: SpecInput): SpecResult {
       sysctl,
       maskedPaths,
       readonlyPaths,
+      ...(o.resources && Object.keys(o.resources).length ? { resources: o.resources } : {}),
+      ...(o.cgroupsPath ? { cgroupsPath: o.cgroupsPath } : {}),
     },
   };
 

@@ -131,12 +131,30 @@ export interface LinuxDeviceCgroup {
   access?: string;
 }
 
-/** Only the shape; the cgroups work fills it. */
+/** runtime-spec config-linux.md "Memory"; bytes, -1 = unlimited. `swap` is memory + swap (runc's v1 meaning). */
+export interface LinuxMemory {
+  limit?: number;
+  reservation?: number;
+  swap?: number;
+  swappiness?: number;
+  disableOOMKiller?: boolean;
+}
+
+/** runtime-spec config-linux.md "CPU"; quota/period in microseconds */
+export interface LinuxCPU {
+  shares?: number;
+  quota?: number;
+  period?: number;
+  cpus?: string;
+  mems?: string;
+}
+
 export interface LinuxResources {
   devices?: LinuxDeviceCgroup[];
-  memory?: Record<string, unknown>;
-  cpu?: Record<string, unknown>;
+  memory?: LinuxMemory;
+  cpu?: LinuxCPU;
   pids?: { limit: number };
+  blockIO?: { weight?: number };
   unified?: Record<string, string>;
 }
 

@@ -29,6 +29,10 @@ export async function register(program: Command, cli: CliContext): Promise<void>
     ['export', () => import('./export.js'), []],
     ['commit', () => import('./commit.js'), []],
     ['top', () => import('./top.js'), []],
+    ['stats', () => import('./stats.js'), []],
+    ['update', () => import('./update.js'), []],
+    ['pause', () => import('./pause.js'), []],
+    ['unpause', () => import('./pause.js'), []],
   ];
   for (const [name, load, aliases] of subs) {
     (await load()).register(container, cli, name);

@@ -41,6 +41,13 @@ export const commands: CommandEntry[] = [
   { name: 'export', summary: "Export a container's filesystem as a tar archive", load: () => import('./export.js') },
   { name: 'commit', summary: "Create a new image from a container's changes", load: () => import('./commit.js') },
   { name: 'top', summary: 'Display the running processes of a container', load: () => import('./top.js') },
+  { name: 'stats', summary: 'Display a live stream of container(s) resource usage statistics', load: () => import('./stats.js') },
+  { name: 'update', summary: 'Update configuration of one or more containers', load: () => import('./update.js') },
+  { name: 'pause', summary: 'Pause all processes within one or more containers', load: () => import('./pause.js') },
+  { name: 'unpause', summary: 'Unpause all processes within one or more containers', load: async () => {
+    const m = await import('./pause.js');
+    return { register: (p, c) => m.register(p, c, 'unpause') };
+  } },
   { name: 'pull', summary: 'Pull an image from a registry', load: () => import('./pull.js') },
   { name: 'images', summary: 'List images', load: () => import('./images.js') },
   { name: 'rmi', summary: 'Remove one or more images', load: () => import('./rmi.js') },

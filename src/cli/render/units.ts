@@ -41,3 +41,15 @@ export function ago(iso: string | undefined, now = Date.now()): string {
   if (Number.isNaN(t) || t <= 0) return 'N/A';
   return `${humanDuration(Math.max(0, now - t))} ago`;
 }
+
+/** docker's units.BytesSize: binary units, 4 significant digits ("1.523MiB", "7.667GiB"). */
+export function bytesSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];
+  let size = bytes;
+  let i = 0;
+  while (size >= 1024 && i < units.length - 1) {
+    size /= 1024;
+    i++;
+  }
+  return `${formatG(size, 4)}${units[i]}`;
+}

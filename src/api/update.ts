@@ -1,0 +1,51 @@
+import fs from 'node:fs';
+import type { Context } from './context.js';
+import { TsdockError, UsageError } from '../errors.js';
+import { resolveContainer } from '../container/lookup.js';
+import { containerFile, loadRecord, withContainerLock } from '../container/state.js';
+import { runningPid } from '../container/running.js';
+import { cgroupOf, hostFacts, placeContainerCgroup } from '../container/cgroup.js';
+import { EMPTY_RESOURCES, limitFlagsGiven, resolveResources, toLinuxResources, type HostResources, type ResourceFlags } from '../spec/resources.js';
+import { writeJsonAtomic } from '../state/atomic.js';
+import type { Spec } from '../spec/types.js';
+
+export interface UpdateOptions {
+  containers: string[];
+  flags: ResourceFlags;
+}
+
+function currentResources(hc: Partial<HostResources>): HostResources {
+  const out = { ...EMPTY_RESOURCES } as HostResources;
+  for (const k of Object.keys(EMPTY_RESOURCES) as (keyof HostResources)[]) if (hc[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = hc[k];
+  return out;
+}
+
+/**
+ * docker update: new limits for one container, kept in container.json and config.json (a later start uses them)
+ * and written to its cgroup at once when it runs. Returns the container's name.
+ */
+export async function updateContainer(ref: string, flags: ResourceFlags, ctx: Context): Promise<string> {
+  const given = limitFlagsGiven(flags);
+  if (!given.length && flags.oomScoreAdj === undefined) throw new UsageError('you must provide one or more flags when using this command');
+  if (flags.oomScoreAdj !== undefined) throw new UsageError('--oom-score-adj cannot be updated on an existing container');
+  const id = resolveContainer(ctx.root, ref);
+  return withContainerLock(ctx.root, id, async () => {
+    const record = loadRecord(ctx.root, id);
+    if (!record) throw new TsdockError(`container ${ref} is incomplete (no container.json)`);
+    const next = resolveResources(flags, hostFacts(), currentResources(record.HostConfig), { update: true });
+    const linux = toLinuxResources(next);
+    // the same checks as at create: no cgroup (rootless without delegation), a controller not available
+    if (!record.Cgroup) placeContainerCgroup(id, linux, given, ctx);
+    else placeContainerCgroup(id, linux, given, { ...ctx, env: record.Cgroup.version === 2 && record.Cgroup.mount ? { ...ctx.env, TSDOCK_CGROUP_V2_MOUNT: record.Cgroup.mount } : ctx.env });
+    const cg = cgroupOf(record);
+    if (cg && runningPid(ctx.root, id) !== undefined && cg.exists()) cg.apply(linux);
+    const specPath = containerFile(ctx.root, id, 'spec');
+    const spec = JSON.parse(await fs.promises.readFile(specPath, 'utf8')) as Spec;
+    spec.linux = { ...spec.linux };
+    if (Object.keys(linux).length) spec.linux.resources = linux;
+    else delete spec.linux.resources;
+    await writeJsonAtomic(specPath, spec, { fsync: false });
+    await writeJsonAtomic(containerFile(ctx.root, id, 'record'), { ...record, HostConfig: { ...record.HostConfig, ...next } }, { fsync: false });
+    return record.Name;
+  });
+}

@@ -1,0 +1,68 @@
+/**
+ * Where a new container's cgroup goes (recorded in container.json), and why there is none:
+ * - rootful: /tsdock/<id> under every v1 hierarchy (v1 and hybrid hosts) or under the cgroup2 root (v2);
+ * - rootless on v2: below the user's delegated subtree (the topmost ancestor of our own cgroup that the user owns,
+ *   as systemd's user@.service delegation leaves it), in <delegated>/tsdock/<id>;
+ * - rootless on v1, or on v2 without delegation: no cgroup; limits are refused with the reason.
+ * TSDOCK_CGROUP_V2_MOUNT forces the v2 backend on a given cgroup2 mount (tests use the hybrid host's unified/).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CgroupHost } from './detect.js';
+import { ownV2Path } from './detect.js';
+import type { CgroupLocation } from './types.js';
+
+export const CGROUP_PARENT = 'tsdock';
+
+export type Placement = { location: CgroupLocation } | { location?: undefined; reason: string };
+
+export interface PlacementInput {
+  host: CgroupHost;
+  id: string;
+  rootless: boolean;
+  env: NodeJS.ProcessEnv;
+  /** docker's --cgroup-parent (a path below the hierarchy root), default "tsdock" */
+  parent?: string;
+  /** for tests */
+  procSelfCgroup?: string;
+  euid?: number;
+}
+
+/** The topmost directory from our own cgroup upwards that we own (a delegated subtree), relative to the mount. */
+export function delegatedRoot(mount: string, own: string, euid: number): string | undefined {
+  let found: string | undefined;
+  let rel = own;
+  for (;;) {
+    const st = fs.statSync(path.join(mount, rel), { throwIfNoEntry: false });
+    if (!st || st.uid !== euid) break;
+    // systemd delegates by chowning the directory and its cgroup.procs/subtree_control/threads files
+    const procs = fs.statSync(path.join(mount, rel, 'cgroup.procs'), { throwIfNoEntry: false });
+    if (!procs || procs.uid !== euid) break;
+    found = rel;
+    if (rel === '/') break;
+    rel = path.dirname(rel);
+  }
+  return found;
+}
+
+export function placeCgroup(input: PlacementInput): Placement {
+  const { host, id, rootless, env } = input;
+  const parent = (input.parent ?? CGROUP_PARENT).replace(/^\/+|\/+$/g, '');
+  const forced = env.TSDOCK_CGROUP_V2_MOUNT;
+  const v2Mount = forced || (host.mode === 'v2' ? host.v2Mount : undefined);
+  if (v2Mount) {
+    if (!rootless) return { location: { version: 2, mount: v2Mount, path: `/${path.posix.join(parent, id)}` } };
+    let own: string | undefined;
+    try {
+      own = ownV2Path(input.procSelfCgroup ?? fs.readFileSync('/proc/self/cgroup', 'utf8'));
+    } catch {
+      own = undefined;
+    }
+    const deleg = own ? delegatedRoot(v2Mount, own, input.euid ?? process.geteuid?.() ?? 0) : undefined;
+    if (!deleg) return { reason: `rootless containers need a delegated cgroup v2 subtree (none owned by this user above ${own ?? 'its cgroup'}; start tsdock from a systemd user session with Delegate=yes)` };
+    return { location: { version: 2, mount: v2Mount, path: path.posix.join(deleg, parent, id) } };
+  }
+  if (host.mode === 'none') return { reason: 'no cgroup filesystem is mounted' };
+  if (rootless) return { reason: 'rootless containers cannot use cgroup v1: it has no delegation to unprivileged users (cgroup v2 has)' };
+  return { location: { version: 1, path: `/${path.posix.join(parent, id)}` } };
+}

@@ -1,0 +1,155 @@
+/**
+ * A container's cgroup through its life: placed at create (recorded in container.json as `Cgroup`), created and
+ * limited before each start (the executor moves the init in before releasing it), emptied and removed when the
+ * init has stopped and when the container is removed (lifecycle hooks, registered on import).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Context } from '../api/context.js';
+import { UsageError } from '../errors.js';
+import { CGROUP_PARENT, CgroupError, detectCgroups, neededControllers, openCgroup, placeCgroup, type Cgroup, type CgroupLocation } from '../cgroups/index.js';
+import type { LinuxResources, Spec } from '../spec/types.js';
+import { registerHooks } from './hooks.js';
+import type { ContainerRecord } from './record.js';
+
+/** Host facts the resource flags are checked against. */
+export function hostFacts(): { ncpu: number; cpusOnline: string; memsOnline: string } {
+  const read = (f: string, d: string) => {
+    try {
+      return fs.readFileSync(f, 'utf8').trim();
+    } catch {
+      return d;
+    }
+  };
+  const cpusOnline = read('/sys/devices/system/cpu/online', '0');
+  const ncpu = (cpusOnline.match(/\d+(-\d+)?/g) ?? []).reduce((n, r) => n + (r.includes('-') ? Number(r.split('-')[1]) - Number(r.split('-')[0]) + 1 : 1), 0) || 1;
+  return { ncpu, cpusOnline, memsOnline: read('/sys/devices/system/node/online', '0') };
+}
+
+/**
+ * Where the new container's cgroup goes. Limits that cannot be honoured are refused here, with the reason
+ * (rootless on v1 or without delegation; a v2 controller the tree does not offer): never a silent no-op.
+ */
+export function placeContainerCgroup(id: string, resources: LinuxResources | undefined, limitFlags: string[], ctx: Context, parent?: string): CgroupLocation | undefined {
+  const placement = placeCgroup({ host: detectCgroups(), id, rootless: !ctx.rootful, env: ctx.env, parent });
+  if (!placement.location) {
+    if (limitFlags.length) throw new UsageError(`${limitFlags.join(', ')}: resource limits are not available: ${placement.reason}`);
+    return undefined;
+  }
+  const loc = placement.location;
+  const need = neededControllers(resources);
+  if (need.length) {
+    const missing = loc.version === 2 ? missingV2(loc, need) : need.filter((c) => !detectCgroups().v1.has(c === 'io' ? 'blkio' : c));
+    if (missing.length) {
+      const where = loc.version === 2 ? `cgroup v2 at ${loc.mount}` : 'cgroup v1';
+      throw new UsageError(`${limitFlags.join(', ')}: the ${missing.join(', ')} controller${missing.length > 1 ? 's are' : ' is'} not available (${where}${loc.version === 2 ? ': not enabled or not delegated' : ': not mounted'})`);
+    }
+  }
+  return loc;
+}
+
+/** v2 controllers the nearest existing ancestor of the cgroup cannot hand down */
+function missingV2(loc: CgroupLocation, need: string[]): string[] {
+  const mount = loc.mount!;
+  let rel = path.posix.dirname(loc.path);
+  while (rel !== '/' && !fs.existsSync(path.join(mount, rel))) rel = path.posix.dirname(rel);
+  const dir = path.join(mount, rel);
+  // below an existing tsdock parent, what it already enables counts; else what the ancestor could enable
+  const file = rel === path.posix.dirname(loc.path) ? 'cgroup.subtree_control' : 'cgroup.controllers';
+  let have: Set<string>;
+  try {
+    have = new Set(fs.readFileSync(path.join(dir, file), 'utf8').trim().split(/\s+/));
+  } catch {
+    have = new Set();
+  }
+  if (file === 'cgroup.subtree_control') {
+    try {
+      for (const c of fs.readFileSync(path.join(dir, 'cgroup.controllers'), 'utf8').trim().split(/\s+/)) have.add(c);
+    } catch {
+      // keep what subtree_control said
+    }
+  }
+  return need.filter((c) => !have.has(c));
+}
+
+/**
+ * Before a start: a fresh cgroup with the spec's limits (what a crash left there is killed and removed first).
+ * Returns it; the caller puts `procsFiles()` into the plan.
+ */
+export async function prepareCgroup(loc: CgroupLocation, spec: Spec | undefined): Promise<Cgroup> {
+  const cg = openCgroup(loc);
+  if (cg.exists()) await cg.remove();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      cg.create();
+      break;
+    } catch (err) {
+      // another container's removal may have taken the empty parent away between our mkdirs: once more
+      if ((err as CgroupError).code !== 'ENOENT' || attempt >= 3) throw err;
+    }
+  }
+  try {
+    cg.apply(spec?.linux?.resources);
+  } catch (err) {
+    await cg.remove().catch(() => {});
+    throw err;
+  }
+  return cg;
+}
+
+/** Kill what is left in a container's cgroup and remove it (and its parent once empty). Never throws. */
+export async function releaseCgroup(loc: CgroupLocation | undefined, ctx: Context): Promise<void> {
+  if (!loc) return;
+  try {
+    const cg = openCgroup(loc);
+    await cg.remove();
+    if (path.posix.basename(path.posix.dirname(loc.path)) === CGROUP_PARENT) cg.removeParent();
+  } catch (err) {
+    ctx.warn?.(`removing cgroup ${loc.path}: ${(err as Error).message}`);
+  }
+}
+
+/** SIGKILL every process in a running container's cgroup (stop after the grace period, rm -f). */
+export async function killCgroup(loc: CgroupLocation | undefined): Promise<void> {
+  if (!loc) return;
+  const cg = openCgroup(loc);
+  if (cg.frozen()) await cg.thaw().catch(() => {});
+  await cg.kill();
+}
+
+export function cgroupOf(record: ContainerRecord | undefined): Cgroup | undefined {
+  return record?.Cgroup ? openCgroup(record.Cgroup) : undefined;
+}
+
+registerHooks({
+  name: 'cgroups',
+  async afterStop(c, ctx) {
+    await releaseCgroup(c.record.Cgroup, ctx);
+  },
+  async onRemove(c, ctx) {
+    await releaseCgroup(c.record.Cgroup, ctx);
+  },
+  /** cgroups of containers that no longer exist (a crash skipped their removal), empty and a minute old */
+  async collectGarbage(liveIds, ctx) {
+    const host = detectCgroups();
+    const mounts = host.mode === 'v2' || ctx.env.TSDOCK_CGROUP_V2_MOUNT ? [{ v: 2 as const, m: ctx.env.TSDOCK_CGROUP_V2_MOUNT || host.v2Mount! }] : [...new Set(host.v1.values())].map((m) => ({ v: 1 as const, m }));
+    const seen = new Set<string>();
+    for (const { v, m } of mounts) {
+      let names: string[];
+      try {
+        names = fs.readdirSync(path.join(m, CGROUP_PARENT));
+      } catch {
+        continue;
+      }
+      for (const id of names) {
+        if (!/^[0-9a-f]{64}$/.test(id) || liveIds.has(id) || seen.has(id)) continue;
+        seen.add(id);
+        const loc: CgroupLocation = { version: v, path: `/${CGROUP_PARENT}/${id}`, ...(v === 2 ? { mount: m } : {}) };
+        const cg = openCgroup(loc);
+        const st = fs.statSync(path.join(m, CGROUP_PARENT, id), { throwIfNoEntry: false });
+        if (!st || Date.now() - st.mtimeMs < 60_000 || cg.pids().length) continue;
+        await releaseCgroup(loc, ctx);
+      }
+    }
+  },
+});
