@@ -256,16 +256,19 @@ B=/run/tsdock-vm/busybox
 . /run/tsdock-vm/config.sh
 . /run/tsdock-vm/cmd.sh   # sets the positional parameters: /usr/bin/env -i NAME=VALUE... command...
 umask 022
-# The command's output goes to the virtio console hvc0, raw (no CR added to LF). It is a tty,
-# so it is piped through cat: the command sees a pipe, as on CI.
-[ "$VM_VERBOSE" = 1 ] && echo "tsdock-vm: $(cat /proc/uptime) stage2" >/dev/ttyS0
-$B stty -F /dev/hvc0 raw -echo
+up() { [ "$VM_VERBOSE" != 1 ] || echo "tsdock-vm: $($B cut -d' ' -f1 /proc/uptime) $*" >/dev/ttyS0; }
+up stage2
+# The command's output goes to the virtio console hvc0, raw (no CR added to LF: byte-exact).
+# fd 3 keeps hvc0 open throughout: its termios are reset whenever its last fd is closed.
+# As hvc0 is a tty, the output goes through cat: the command sees a pipe, as on CI.
+exec 3<>/dev/hvc0
+$B stty raw -echo <&3
 $B mkfifo /run/tsdock-vm/out
-$B cat /run/tsdock-vm/out >/dev/hvc0 &
+$B cat /run/tsdock-vm/out >&3 &
 catpid=$!
-(cd "$VM_CWD" && exec "$@") </dev/null >/run/tsdock-vm/out 2>&1
+(cd "$VM_CWD" && exec "$@" 3>&-) </dev/null >/run/tsdock-vm/out 2>&1
 rc=$?
-[ "$VM_VERBOSE" = 1 ] && echo "tsdock-vm: $(cat /proc/uptime) command exited $rc" >/dev/ttyS0
+up "command exited $rc"
 # Leftover processes (daemons the command started) may hold the pipe open: kill all but us
 # and cat, so that cat sees EOF. (SIGKILL to kernel threads is ignored.)
 for p in /proc/[0-9]*; do
@@ -274,7 +277,7 @@ for p in /proc/[0-9]*; do
 done
 wait $catpid
 # Wait until the console's output buffer is empty (stty sets the mode with TCSADRAIN).
-$B stty -F /dev/hvc0 raw -echo
+$B stty raw -echo <&3
 echo "@@TSDOCK-VM-EXIT $rc@@" >/dev/ttyS0
 $B sync
 $B poweroff -f
@@ -411,7 +414,7 @@ while kill -0 "$qpid" 2>/dev/null; do
   sleep 0.2
 done
 qrc=0
-wait "$qpid" || qrc=$?
+wait "$qpid" 2>/dev/null || qrc=$?  # (2>: no "Killed" job notice)
 qpid=''
 [[ -n $tailpid ]] && { wait "$tailpid" 2>/dev/null || true; tailpid=''; }
 

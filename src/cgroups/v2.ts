@@ -15,12 +15,12 @@ export const V2_CONTROLLERS = ['cpu', 'cpuset', 'io', 'memory', 'pids'] as const
 
 /** runc's conversion of cpu.shares (2..262144) to cpu.weight (1..10000) */
 export function sharesToWeight(shares: number): number {
-  return shares === 0 ? 0 : Math.round(1 + ((shares - 2) * 9999) / 262142);
+  return shares === 0 ? 0 : 1 + Math.floor(((shares - 2) * 9999) / 262142);
 }
 
 /** blkio weight (10..1000) to io.weight (1..10000) */
 export function blkioToIoWeight(w: number): number {
-  return Math.round(1 + ((w - 10) * 9999) / 990);
+  return 1 + Math.floor(((w - 10) * 9999) / 990);
 }
 
 export class CgroupV2 implements Cgroup {
@@ -42,7 +42,7 @@ export class CgroupV2 implements Cgroup {
   /** controllers this cgroup can use: the parent's cgroup.subtree_control */
   available(): Set<string> {
     const parent = path.dirname(this.dir);
-    return new Set((readCg(path.join(parent, 'cgroup.subtree_control')) ?? '').trim().split(/\s+/).filter(Boolean));
+    return new Set((readCg(path.join(parent, 'cgroup.subtree_control')) ?? '').trim().split(/\s+/).filter(Boolean).map((c) => c.replace(/^\+/, '')));
   }
 
   create(): void {
