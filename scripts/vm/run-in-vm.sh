@@ -88,9 +88,12 @@ esac
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tsdock-vm.XXXXXX")
 qpid='' tailpid=''
 cleanup() {
-  [[ -n $qpid ]] && kill -KILL "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
-  [[ -n $tailpid ]] && kill "$tailpid" 2>/dev/null && wait "$tailpid" 2>/dev/null
+  local rc=$?
+  set +e # (a failing `wait` here must not cut the cleanup short)
+  if [[ -n $qpid ]]; then kill -KILL "$qpid" 2>/dev/null; wait "$qpid" 2>/dev/null; fi
+  if [[ -n $tailpid ]]; then kill "$tailpid" 2>/dev/null; wait "$tailpid" 2>/dev/null; fi
   rm -rf "$tmp"
+  exit "$rc"
 }
 trap cleanup EXIT
 # Ctrl-C / kill: bash runs the trap only once the foreground builtin (wait) returns, which it does
