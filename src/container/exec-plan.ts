@@ -5,7 +5,8 @@ import type { ImageRecord } from '../image/store/types.js';
 import { ANNOTATIONS } from '../spec/build.js';
 import { nativeSeccompArch, seccompFilterFlags, seccompFor, seccompProfileFor, type SeccompOption } from '../spec/seccomp/index.js';
 import type { Spec } from '../spec/types.js';
-import { buildPlan } from '../runtime/plan.js';
+import { buildPlan, type CgroupFsPlan } from '../runtime/plan.js';
+import { detectCgroups, type CgroupLocation } from '../cgroups/index.js';
 import type { ExecPlan } from '../runtime/plan-types.js';
 import type { StorageDriver } from '../storage/driver.js';
 import type { ContainerPaths } from './store.js';
@@ -16,6 +17,15 @@ export function seccompChoice(spec: Spec): SeccompOption {
   if (v === 'unconfined') return 'unconfined';
   if (v.startsWith('profile:')) return { path: v.slice('profile:'.length) };
   return 'default';
+}
+
+/** v2: one cgroup2 mount; v1: the host's hierarchies (controllers as mounted together), named ones left out */
+export function cgroupFsPlan(loc: CgroupLocation | undefined): CgroupFsPlan | undefined {
+  if (!loc) return undefined;
+  if (loc.version === 2) return { version: 2 };
+  const byMount = new Map<string, string[]>();
+  for (const [controller, mount] of detectCgroups().v1) byMount.set(mount, [...(byMount.get(mount) ?? []), controller]);
+  return { version: 1, hierarchies: [...byMount].map(([mount, cs]) => ({ name: path.basename(mount), options: cs.join(',') })) };
 }
 
 /**
@@ -30,6 +40,8 @@ export function containerPlan(args: {
   rootless: boolean;
   driver: StorageDriver;
   consolePath?: string;
+  /** the container's cgroup: what its /sys/fs/cgroup mount shows */
+  cgroup?: CgroupLocation;
 }): ExecPlan {
   const { spec, store, paths } = args;
   const chains = args.image.layers.map((l) => l.chainId).reverse(); // top first
@@ -41,6 +53,7 @@ export function containerPlan(args: {
     work: paths.work,
     rootless: args.rootless,
     consolePath: args.consolePath,
+    cgroupFs: cgroupFsPlan(args.cgroup),
   });
   const choice = seccompChoice(spec);
   const profile = seccompProfileFor(choice);

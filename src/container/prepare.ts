@@ -196,7 +196,7 @@ export async function prepareContainer(args: {
   ]);
   const driver = chooseDriver(ctx.storageDriver, ctx.rootful).driver;
   if (driver === 'vfs') await seedVolume(paths.upper, layerDirs, '/');
-  const plan = containerPlan({ spec: result.spec, store, image, paths, rootless: !ctx.rootful, driver, consolePath: args.consolePath });
+  const plan = containerPlan({ spec: result.spec, store, image, paths, rootless: !ctx.rootful, driver, consolePath: args.consolePath, cgroup });
   return { spec: result.spec, plan, anonymousVolumes: anonymous, driver, resources, cgroup };
 }
 

@@ -59,6 +59,30 @@ export interface PlanContext {
    * the rootfs instead of an overlay of `layers` (for kernels or filesystems where overlayfs is unavailable)
    */
   copiedRootfs?: string;
+  /** what a spec mount of type "cgroup" becomes (runc's meaning); absent: such a mount is skipped */
+  cgroupFs?: CgroupFsPlan;
+}
+
+/**
+ * /sys/fs/cgroup inside the container, mounted in its cgroup namespace (so its own cgroup is the root it sees):
+ * v2 one cgroup2 mount; v1 a tmpfs holding one mount per hierarchy (`name` the directory, e.g. "cpu,cpuacct",
+ * `options` its controllers).
+ */
+export type CgroupFsPlan = { version: 2 } | { version: 1; hierarchies: Array<{ name: string; options: string }> };
+
+/** The steps for a spec mount of type "cgroup". */
+export function cgroupMountSteps(m: Mount, root: string, cg: CgroupFsPlan | undefined): PlanStep[] {
+  if (!cg) return [];
+  const { flags } = parseMountOptions(m.options);
+  const label = `mount ${m.destination}`;
+  if (cg.version === 2) return [{ op: 'mount', source: 'cgroup2', target: m.destination, fstype: 'cgroup2', flags, data: '', root, create: 'dir', label }];
+  const base = MS.NOSUID | MS.NODEV | MS.NOEXEC;
+  const steps: PlanStep[] = [{ op: 'mount', source: 'tmpfs', target: m.destination, fstype: 'tmpfs', flags: base, data: 'mode=755', root, create: 'dir', label }];
+  for (const h of cg.hierarchies) {
+    steps.push({ op: 'mount', source: 'cgroup', target: `${m.destination}/${h.name}`, fstype: 'cgroup', flags, data: h.options, root, create: 'dir', label: `${label}/${h.name}` });
+  }
+  steps.push({ op: 'mount', source: '', target: m.destination, fstype: '', flags: MS.REMOUNT | base | (flags & MS.RDONLY), data: 'mode=755', root, label: `${label} (remount)` });
+  return steps;
 }
 
 /** mount(2) copies at most one page of option data, NUL included */
@@ -308,7 +332,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): ExecPlan {
   }
 
   // 4. the spec's mounts, in order, inside the rootfs
-  for (const m of spec.mounts ?? []) steps.push(...mountSteps(m, root));
+  for (const m of spec.mounts ?? []) steps.push(...(m.type === 'cgroup' ? cgroupMountSteps(m, root, ctx.cgroupFs) : mountSteps(m, root)));
 
   // 5. rootless: devices are binds of the host's nodes (mknod is refused in a user namespace)
   const devices = [...DEFAULT_DEVICES];

@@ -228,6 +228,11 @@ export function buildSpec(input: SpecInput): SpecResult {
   const sorted = [...userMounts.map((m) => ({ m: userMount(m, warnings), user: true })), ...etcMounts.map((m) => ({ m, user: false }))];
   // parents before children (moby sortMounts), stable so equal depths keep flag order
   sorted.sort((a, b) => depth(a.m.destination) - depth(b.m.destination));
+  // /sys/fs/cgroup: the container's own cgroup (its cgroup namespace's root), read-only unless --privileged
+  if (o.cgroupsPath && !userTargets.has('/sys/fs/cgroup') && !userTargets.has('/sys')) {
+    const at = standard.findIndex((m) => m.destination === '/sys');
+    standard.splice(at + 1, 0, { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', o.privileged ? 'rw' : 'ro'] });
+  }
   const mounts: Mount[] = [...standard, ...sorted.map((s) => s.m)];
   if (o.readOnly) {
     const userSet = new Set(sorted.filter((s) => s.user).map((s) => s.m.destination));
