@@ -55,9 +55,16 @@ ensure_test_user() {
   grep -q "^$TEST_USER:" /etc/subgid 2>/dev/null || { echo "$TEST_USER:400000:65536" >>/etc/subgid; echo "install-deps: subgid range for $TEST_USER"; }
 }
 
+# The cgroup tests also run on a pure cgroup v2 kernel in a QEMU VM (scripts/vm/): QEMU and a Debian kernel.
+vm_deps() {
+  [[ ${TSDOCK_SKIP_VM:-0} == 1 ]] && return 0
+  if ((check_only)); then "$(dirname "$0")/vm/install-vm-deps.sh" --check; else "$(dirname "$0")/vm/install-vm-deps.sh"; fi
+}
+
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all present: ${PACKAGES[*]}"
   ((check_only)) || ensure_test_user
+  vm_deps
   exit 0
 fi
 
@@ -96,3 +103,4 @@ if ((${#still[@]})); then
 fi
 echo "install-deps: installed: ${missing[*]}"
 ensure_test_user
+vm_deps

@@ -8,12 +8,15 @@
 #
 # Options:
 #   --env NAME        forward host variable NAME into the command's environment (repeatable);
-#                     CI, NO_COLOR and TSDOCK_* are always forwarded when set
+#                     CI, NO_COLOR and TSDOCK_* (but TSDOCK_VM_*) are always forwarded when
+#                     set. The rest is fixed: PATH (the host's + sbin dirs), HOME=/root,
+#                     USER=root, TERM=dumb, LANG=C.UTF-8.
 #   --timeout SECS    kill the VM after SECS seconds and exit 124 (default 1200)
 #   --mem MB          guest memory (default 2048)      --smp N   guest CPUs (default 2)
 #   --module NAME     load this kernel module at boot (repeatable; most autoload anyway)
-#   --accel A         tcg (default), kvm, or auto (kvm when /dev/kvm is usable, else tcg);
-#                     env TSDOCK_VM_ACCEL sets the default
+#   --accel A         tcg (default: software emulation) or kvm; env TSDOCK_VM_ACCEL sets the
+#                     default. (On this project's machines /dev/kvm exists but KVM fails with
+#                     "KVM internal error ... emulation failure": that is why tcg is the default.)
 #   --append ARGS     extra kernel command line arguments (e.g. "loglevel=7" with -v)
 #   -v, --verbose     stream the kernel console / VM init log to stderr
 #
@@ -31,9 +34,15 @@ SELF=$(readlink -f "${BASH_SOURCE[0]}")
 CACHE=${TSDOCK_VM_CACHE:-/var/cache/tsdock-vm}
 KROOT="$CACHE/kernel/current"
 MARKER='@@TSDOCK-VM-EXIT'
+# The integration tests' unprivileged user (scripts/install-deps.sh creates it).
+TSDOCK_VM_HOMES=(/home/tsdock-test)
 
 die() { echo "run-in-vm: $*" >&2; exit 125; }
-usage() { sed -n '2,/^set -euo/p' "$SELF" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
+usage() { # usage [EXIT]: the header comment; on stdout for --help, else on stderr
+  local rc=${1:-2}
+  sed -n '2,/^set -euo/p' "$SELF" | sed '$d; s/^# \{0,1\}//' >&$((rc == 0 ? 1 : 2))
+  exit "$rc"
+}
 
 # --- arguments -------------------------------------------------------------------------------
 timeout=1200 mem=2048 smp=2 verbose=0 accel=${TSDOCK_VM_ACCEL:-tcg}
@@ -51,7 +60,7 @@ while (($#)); do
     --accel=*) accel=${1#*=}; shift ;;
     --append) [[ $# -ge 2 ]] || usage; extra_append+=" $2"; shift 2 ;;
     -v|--verbose) verbose=1; shift ;;
-    -h|--help) usage ;;
+    -h|--help) usage 0 ;;
     --) shift; break ;;
     *) echo "run-in-vm: unknown option: $1 (the command goes after --)" >&2; usage ;;
   esac
@@ -80,13 +89,13 @@ MODDIR="$KROOT/lib/modules/$KVER"
 case $accel in
   tcg) ;;
   kvm) [[ -r /dev/kvm && -w /dev/kvm ]] || die "--accel kvm: /dev/kvm not usable" ;;
-  auto) if [[ -r /dev/kvm && -w /dev/kvm ]]; then accel=kvm; else accel=tcg; fi ;;
-  *) echo "run-in-vm: --accel takes tcg, kvm or auto" >&2; exit 2 ;;
+  *) echo "run-in-vm: --accel takes tcg or kvm" >&2; exit 2 ;;
 esac
 
 # --- temp dir and cleanup --------------------------------------------------------------------
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tsdock-vm.XXXXXX")
 qpid='' tailpid=''
+# shellcheck disable=SC2317 # (only ever called from the traps)
 cleanup() {
   local rc=$?
   set +e # (a failing `wait` here must not cut the cleanup short)
@@ -96,8 +105,8 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
-# Ctrl-C / kill: bash runs the trap only once the foreground builtin (wait) returns, which it does
-# at once for a trapped signal. The EXIT trap then kills qemu.
+# Ctrl-C / kill: the trap runs as soon as the current foreground command (at most a 0.2 s sleep)
+# returns; the EXIT trap then kills qemu and removes the temp dir.
 trap 'echo "run-in-vm: interrupted" >&2; exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
@@ -158,7 +167,12 @@ mount -t devtmpfs devtmpfs /dev
 . /vm/config.sh
 
 log() { echo "tsdock-vm: $*" >/dev/ttyS0; }
-step() { [ "$VM_VERBOSE" = 1 ] && read -r up _ <"$(ls -d /proc/uptime /newroot/proc/uptime 2>/dev/null | head -n1)" && log "$up $*"; true; }
+step() { # verbose: a timestamped progress line (/proc moves into the new root half-way)
+  [ "$VM_VERBOSE" = 1 ] || return 0
+  u=/proc/uptime; [ -r $u ] || u=/newroot/proc/uptime
+  read -r up _ <$u
+  log "$up $*"
+}
 fail() {
   log "FATAL: $*"
   echo "@@TSDOCK-VM-EXIT 125@@" >/dev/ttyS0
@@ -291,7 +305,7 @@ if [[ -w $CACHE ]]; then icache="$CACHE/initramfs"; else icache="${XDG_CACHE_HOM
 mkdir -p "$icache"
 key=$( {
   printf '%s\n' "$INIT" "$STAGE2" "$KROOT -> $(readlink "$KROOT")" "${ordered[@]}"
-  sha256sum "$BUSYBOX"
+  sha256sum <"$BUSYBOX"
 } | sha256sum | cut -c1-16)
 base="$icache/base-$key.cpio.gz"
 if [[ ! -s $base ]]; then
@@ -345,8 +359,9 @@ fi
 # --- per-run archive: working directory, environment, command --------------------------------
 q() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; } # POSIX sh single-quoting
 cwd=$(pwd -P)
+# Home directories that get their own tmpfs in the VM (rootless tsdock keeps its store there).
 homes=()
-for h in /home/tsdock-test; do [[ -d $h ]] && homes+=("$h"); done
+for h in "${TSDOCK_VM_HOMES[@]}"; do [[ -d $h ]] && homes+=("$h"); done
 run="$tmp/run"
 mkdir -p "$run/vm"
 {
@@ -357,8 +372,13 @@ mkdir -p "$run/vm"
   echo "VM_VERBOSE=$verbose"
 } >"$run/vm/config.sh"
 ENV_BIN=$(type -P env) || die "env(1) not found"
-envs=("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" HOME=/root USER=root LOGNAME=root
-  SHELL=/bin/sh TERM=dumb LANG=C.UTF-8)
+# PATH: the host's (same file system, so node & co. are found where they are here), plus the
+# standard directories root needs (sbin) when missing.
+vm_path=$PATH
+for d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
+  [[ :$vm_path: == *:$d:* ]] || vm_path+=:$d
+done
+envs=("PATH=$vm_path" HOME=/root USER=root LOGNAME=root SHELL=/bin/sh TERM=dumb LANG=C.UTF-8)
 for n in CI NO_COLOR $(compgen -v TSDOCK_ | grep -v '^TSDOCK_VM_' || true) "${env_names[@]}"; do
   [[ -v $n ]] && envs+=("$n=${!n}")
 done
@@ -380,9 +400,11 @@ pad=$(( (4 - $(stat -c %s "$base") % 4) % 4 ))
 append="console=ttyS0 quiet loglevel=3 panic=-1 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1"
 # TCG: mitigations=off saves a lot of emulated page-table switching on every syscall.
 append+=" mitigations=off random.trust_cpu=on 8250.nr_uarts=1$extra_append"
+# shellcheck disable=SC2054 # (qemu's options have commas in them)
 if [[ $accel == kvm ]]; then accel_args=(-accel kvm -cpu host); else accel_args=(-accel tcg,thread=multi -cpu max); fi
 console_log="$tmp/console.log"
 : >"$console_log"
+# shellcheck disable=SC2054
 qemu_args=(
   -nodefaults -no-user-config -display none -no-reboot
   "${accel_args[@]}" -smp "$smp" -m "$mem"
@@ -397,8 +419,8 @@ qemu_args=(
   -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot
 )
 start=$SECONDS
-# A background job of a non-interactive shell ignores SIGINT: Ctrl-C reaches only this script,
-# whose trap kills qemu.
+# In the background so that this script can time out and trap signals. (qemu installs its own
+# SIGINT handler, so a Ctrl-C on the terminal also stops it directly.)
 qemu-system-x86_64 "${qemu_args[@]}" </dev/null &
 qpid=$!
 if ((verbose)); then

@@ -29,9 +29,14 @@ export async function cleanupContainer(id: string, ctx: Context): Promise<void> 
   const record = loadRecord(ctx.root, id);
   const exit = loadExit(ctx.root, id);
   if (!record || !exit) return;
-  // a late cleanup of an earlier run (the container was started again meanwhile) must not touch the new run
-  if (runningPid(ctx.root, id) !== undefined) return;
-  await runHooks('afterStop', { id, record }, ctx);
+  // a late cleanup of an earlier run (the container was started again meanwhile) must not touch the new run:
+  // checked and done under the lock a start holds while it creates the new run's cgroup
+  const stopped = await withContainerLock(ctx.root, id, async () => {
+    if (runningPid(ctx.root, id) !== undefined) return false;
+    await runHooks('afterStop', { id, record }, ctx);
+    return true;
+  });
+  if (!stopped) return;
   if (record.HostConfig.AutoRemove) {
     await removeContainer(id, { force: true, volumes: true }, ctx);
     return;
