@@ -25,6 +25,9 @@
  *                             pid is written into each before the child is released (so its command never runs
  *                             outside its cgroup). A new cgroup namespace is then unshared by the child after the
  *                             move (not at clone), so that the namespace's root is the container's own cgroup.
+ *   cgroupdir <path>          v2: clone3(CLONE_INTO_CGROUP) straight into this directory (no migration, so no
+ *                             RCU grace period in the attach); the cgroupprocs writes are then skipped. Where
+ *                             clone3 is missing (ENOSYS, E2BIG) the executor clones and writes cgroupprocs.
  *   oomfile <path>            monitor mode: when the init ends, the `oom_kill N` line of this file (memory.events
  *                             or memory.oom_control) goes into the exit file as "OOMKills":N
  * Numbers are decimal (64-bit masks and limits unsigned, others may carry a leading '-').
@@ -82,6 +85,9 @@
 #endif
 #ifndef SYS_close_range
 #define SYS_close_range 436
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
 #endif
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -175,6 +181,10 @@ static const int NS_FLAGS[] = { CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWPID, CLONE_
 static const char *cg_paths[MAX_CGROUPS];
 static int cg_fds[MAX_CGROUPS], ncg;
 static const char *oom_file;
+static const char *cg_dir;
+static int cg_dirfd = -1, cgns_fd = -1;
+struct clone_args_ { uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup; };
+#define CLONE_INTO_CGROUP_ 0x200000000ULL
 static long long join_pid;
 static int njoin, join_ns[MAX_JOIN], joined_user;
 
@@ -400,6 +410,7 @@ static int parse(void) {
     else if (!strcmp(k, "join")) parse_join();
     else if (!strcmp(k, "cgroupprocs")) { if (ncg >= MAX_CGROUPS) return E2BIG; cg_paths[ncg++] = str(); }
     else if (!strcmp(k, "oomfile")) oom_file = str();
+    else if (!strcmp(k, "cgroupdir")) cg_dir = str();
     else if (!strcmp(k, "monitor")) {
       mon = 1;
       log_path = str(); log_max = u64(); exit_file = str(); keep_stdin = (int)i64(); stdin_once = (int)i64();
@@ -779,6 +790,7 @@ static void child(void) {
   if (r != 1) _exit(1); /* the executor went away or gave up */
   close(sync_r);
   if ((clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) fail(E_CGROUPNS, errno);
+  if (cgns_fd >= 0 && (setns(cgns_fd, CLONE_NEWCGROUP) < 0 || close(cgns_fd) < 0)) fail(E_CGROUPNS, errno);
   if ((clone_flags & CLONE_NEWUSER) || joined_user) {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (syscall(SYS_setresgid, 0, 0, 0) < 0) fail(E_USERNS, errno);
@@ -901,9 +913,13 @@ static int join_namespaces(int *err) {
     snprintf(path, sizeof path, "/proc/%lld/ns/%s", join_pid, NS_NAMES[join_ns[i]]);
     if ((fds[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0) { *err = errno, step = E_JOIN_OPEN; break; }
   }
-  for (int k = 0; !step && k < njoin; k++)
+  for (int k = 0; !step && k < njoin; k++) {
+    /* cloning into a cgroup must happen from outside its namespace (nsdelegate hides the source cgroup):
+       the child enters the cgroup namespace itself, once it runs in its cgroup */
+    if (cg_dirfd >= 0 && NS_FLAGS[join_ns[k]] == CLONE_NEWCGROUP) { cgns_fd = fds[k], fds[k] = -1; continue; }
     if (setns(fds[k], NS_FLAGS[join_ns[k]]) < 0) *err = errno, step = E_JOIN;
-  while (i > 0) close(fds[--i]);
+  }
+  while (i > 0) if (fds[--i] >= 0) close(fds[i]);
   return step;
 }
 
@@ -1336,6 +1352,7 @@ int main(void) {
   /* before joining a mount namespace: the cgroup files are host paths */
   for (int i = 0; i < ncg; i++)
     if ((cg_fds[i] = keep(open(cg_paths[i], O_WRONLY | O_CLOEXEC))) < 0) return give_up(0, E_CGROUP, errno);
+  if (cg_dir && (cg_dirfd = keep(open(cg_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC))) < 0) return give_up(0, E_CGROUP, errno);
   if (njoin && (step = join_namespaces(&err))) return give_up(0, step, err);
   if (mon && (step = monitor_prepare(&err))) return give_up(0, step, err);
 
@@ -1344,14 +1361,29 @@ int main(void) {
   if (pipe2(p, O_CLOEXEC) < 0) return give_up(0, E_INTERNAL, errno);
   err_r = p[0], err_w = p[1];
 
-  pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD | (clone_flags & ~(unsigned long)CLONE_NEWCGROUP), 0, 0, 0, 0);
+  unsigned long cflags = clone_flags & ~(unsigned long)CLONE_NEWCGROUP;
+  pid_t pid = -1;
+  int placed = 0;
+  if (cg_dirfd >= 0) {
+    struct clone_args_ ca;
+    memset(&ca, 0, sizeof ca);
+    ca.flags = cflags | CLONE_INTO_CGROUP_;
+    ca.exit_signal = SIGCHLD;
+    ca.cgroup = (uint64_t)cg_dirfd;
+    pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+    if (pid < 0 && errno != ENOSYS && errno != E2BIG) return give_up(0, E_CGROUP, errno);
+    placed = pid >= 0;
+  }
+  if (pid < 0) pid = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD | cflags, 0, 0, 0, 0);
   if (pid < 0) return give_up(0, E_INTERNAL, errno);
   if (pid == 0) child();
+  if (cg_dirfd >= 0) close(cg_dirfd);
+  if (cgns_fd >= 0) close(cgns_fd);
   close(sync_r);
   close(err_w);
 
   if ((clone_flags & CLONE_NEWUSER) && (step = id_maps(pid, &err))) return give_up(pid, step, err);
-  for (int i = 0; i < ncg; i++) {
+  for (int i = 0; i < ncg && !placed; i++) {
     char num[24];
     size_t len = fmt_ll(num, pid);
     ssize_t w;

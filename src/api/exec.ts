@@ -94,7 +94,10 @@ export async function execInContainer(opts: ExecOptions, ctx: Context): Promise<
   const plan = joinPlan(execProcess, pid, namespacesOf(flags));
   // the exec'd process belongs to the container's cgroup (limits, stats, pause and kill cover it)
   const cg = cgroupOf(record);
-  if (cg?.exists()) plan.cgroupProcs = cg.procsFiles();
+  if (cg?.exists()) {
+    plan.cgroupProcs = cg.procsFiles();
+    plan.cgroupDir = cg.cloneDir();
+  }
   if (opts.detach) {
     await startDetachedExec(plan);
     return 0;

@@ -54,6 +54,7 @@ export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunR
     if (record.Cgroup) {
       cgroup = await prepareCgroup(record.Cgroup, prepared.spec);
       prepared.plan.cgroupProcs = cgroup.procsFiles();
+      prepared.plan.cgroupDir = cgroup.cloneDir();
       trace.mark('cgroup');
     }
     const exit = await launch(prepared.plan, {

@@ -79,7 +79,10 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
         keepStdin: record.Config.OpenStdin,
         ...(cgroup?.oomFile() ? { oomFile: cgroup.oomFile() } : {}),
       };
-      if (cgroup) plan.cgroupProcs = cgroup.procsFiles();
+      if (cgroup) {
+        plan.cgroupProcs = cgroup.procsFiles();
+        plan.cgroupDir = cgroup.cloneDir();
+      }
       const health = record.Config.Healthcheck;
       // the monitor only keeps time; each probe is `tsdock container healthcheck ID`, decided in TypeScript
       if (health) plan.monitor.healthCommand = { intervalMs: healthTiming(health).interval, argv: tsdockCommand(ctx, 'healthcheck', id) };

@@ -39,6 +39,8 @@ export interface Cgroup {
   exists(): boolean;
   /** the cgroup.procs files the executor writes the init's pid into (one per v1 hierarchy) */
   procsFiles(): string[];
+  /** v2: the directory a child can be cloned straight into (CLONE_INTO_CGROUP); v1: undefined */
+  cloneDir(): string | undefined;
   /** pids of every process in the cgroup */
   pids(): number[];
   freeze(): Promise<void>;

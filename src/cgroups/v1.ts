@@ -121,6 +121,10 @@ export class CgroupV1 implements Cgroup {
     return this.dirs().map((d) => path.join(d, 'cgroup.procs'));
   }
 
+  cloneDir(): undefined {
+    return undefined;
+  }
+
   pids(): number[] {
     const d = this.dirOf('pids') ?? this.dirOf('freezer') ?? this.dirs()[0];
     return d ? readPids(path.join(d, 'cgroup.procs')) : [];

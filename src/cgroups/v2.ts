@@ -132,6 +132,10 @@ export class CgroupV2 implements Cgroup {
     return [this.file('cgroup.procs')];
   }
 
+  cloneDir(): string {
+    return this.dir;
+  }
+
   pids(): number[] {
     return readPids(this.file('cgroup.procs'));
   }

@@ -25,6 +25,7 @@
  *   oomscoreadj <n>                      optional
  *   join <pid> <n> <ns>...               exec: namespaces to enter, in order (user first, mnt last); clone 0
  *   cgroupprocs <path>                   one per cgroup.procs file the child's pid goes into before its release
+ *   cgroupdir <path>                     v2: clone3(CLONE_INTO_CGROUP) into it (cgroupprocs the fallback)
  *   oomfile <path>                       monitor: the file whose oom_kill count goes into the exit file
  *   monitor <logPath> <logMaxSize> <exitFile> <keepStdin 0|1> <stdinOnce 0|1>   detached: the executor stays
  *   attachsock <path>                    as the monitor; these three only with `monitor`
@@ -200,6 +201,10 @@ export function encodePlan(plan: ExecPlan): Buffer {
   for (const f of plan.cgroupProcs ?? []) {
     if (!f.startsWith('/')) throw new RangeError(`plan-encode: cgroupProcs must be absolute paths: ${f}`);
     w.record('cgroupprocs', (x) => x.field(f, 'cgroupProcs'));
+  }
+  if (plan.cgroupDir !== undefined) {
+    if (!plan.cgroupDir.startsWith('/')) throw new RangeError(`plan-encode: cgroupDir must be absolute: ${plan.cgroupDir}`);
+    w.record('cgroupdir', (x) => x.field(plan.cgroupDir!, 'cgroupDir'));
   }
 
   const maps = plan.idMaps;

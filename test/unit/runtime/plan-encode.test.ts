@@ -136,6 +136,17 @@ describe('runtime/plan-encode', () => {
     assert.throws(() => encodePlan(p4), /flags/);
   });
 
+  it('cgroup records: one cgroupprocs per file, cgroupdir, a monitor oomfile; relative paths refused', () => {
+    const plan = { ...base(), cgroupProcs: ['/sys/fs/cgroup/memory/tsdock/a/cgroup.procs', '/sys/fs/cgroup/pids/tsdock/a/cgroup.procs'], cgroupDir: '/sys/fs/cgroup/tsdock/a' };
+    const f = strings(encodePlan({ ...plan, monitor: { logPath: '/l', logMaxSize: 0, exitFile: '/e', keepStdin: false, oomFile: '/sys/fs/cgroup/tsdock/a/memory.events' } }));
+    assert.deepEqual(record(f, 'cgroupprocs', 1), ['/sys/fs/cgroup/memory/tsdock/a/cgroup.procs']);
+    assert.deepEqual(record(f, 'cgroupprocs', 1, f.indexOf('cgroupprocs') + 1), ['/sys/fs/cgroup/pids/tsdock/a/cgroup.procs']);
+    assert.deepEqual(record(f, 'cgroupdir', 1), ['/sys/fs/cgroup/tsdock/a']);
+    assert.deepEqual(record(f, 'oomfile', 1), ['/sys/fs/cgroup/tsdock/a/memory.events']);
+    assert.throws(() => encodePlan({ ...base(), cgroupProcs: ['cgroup.procs'] }), /absolute/);
+    assert.throws(() => encodePlan({ ...base(), cgroupDir: 'x' }), /absolute/);
+  });
+
   it('splitFields rejects malformed input', () => {
     assert.throws(() => splitFields(Buffer.from('3:ab,')), /malformed/);
     assert.throws(() => splitFields(Buffer.from('x:ab,')), /malformed/);
