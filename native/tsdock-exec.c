@@ -28,6 +28,8 @@
  *   cgroupdir <path>          v2: clone3(CLONE_INTO_CGROUP) straight into this directory (no migration, so no
  *                             RCU grace period in the attach); the cgroupprocs writes are then skipped. Where
  *                             clone3 is missing (ENOSYS, E2BIG) the executor clones and writes cgroupprocs.
+ *   devfilter <bytes>         v2 (with cgroupdir): an eBPF BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn
+ *                             array, compiled in TypeScript) loaded and attached to the cgroup before the clone
  *   oomfile <path>            monitor mode: when the init ends, the `oom_kill N` line of this file (memory.events
  *                             or memory.oom_control) goes into the exit file as "OOMKills":N
  * Numbers are decimal (64-bit masks and limits unsigned, others may carry a leading '-').
@@ -56,6 +58,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/bpf.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -114,7 +117,7 @@ enum {
   E_EXEC = -1, E_UIDMAP = -2, E_GIDMAP = -3, E_PLAN = -4, E_INTERNAL = -5, E_PIDFILE = -6, E_USERNS = -7,
   E_RLIMIT = -8, E_OOM = -9, E_BOUNDING = -10, E_SETGROUPS = -11, E_SETGID = -12, E_SETUID = -13, E_CAPS = -14,
   E_NNP = -15, E_CWD = -16, E_TTY = -17, E_FDS = -18, E_SECCOMP = -19, E_INIT = -20, E_LOG = -21, E_ATTACH = -22,
-  E_STDIO = -23, E_JOIN_OPEN = -24, E_JOIN = -25, E_CGROUP = -26, E_CGROUPNS = -27,
+  E_STDIO = -23, E_JOIN_OPEN = -24, E_JOIN = -25, E_CGROUP = -26, E_CGROUPNS = -27, E_DEVFILTER = -28,
 };
 
 #define PLAN_MAX (16u << 20)
@@ -183,6 +186,8 @@ static int cg_fds[MAX_CGROUPS], ncg;
 static const char *oom_file;
 static const char *cg_dir;
 static int cg_dirfd = -1, cgns_fd = -1;
+static const char *df_prog;
+static size_t df_len;
 struct clone_args_ { uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup; };
 #define CLONE_INTO_CGROUP_ 0x200000000ULL
 static long long join_pid;
@@ -411,6 +416,7 @@ static int parse(void) {
     else if (!strcmp(k, "cgroupprocs")) { if (ncg >= MAX_CGROUPS) return E2BIG; cg_paths[ncg++] = str(); }
     else if (!strcmp(k, "oomfile")) oom_file = str();
     else if (!strcmp(k, "cgroupdir")) cg_dir = str();
+    else if (!strcmp(k, "devfilter")) { df_prog = tok(&df_len); if (df_len == 0 || df_len % sizeof(struct bpf_insn) || df_len / sizeof(struct bpf_insn) > 4096) perr = EINVAL; }
     else if (!strcmp(k, "monitor")) {
       mon = 1;
       log_path = str(); log_max = u64(); exit_file = str(); keep_stdin = (int)i64(); stdin_once = (int)i64();
@@ -446,6 +452,7 @@ static int parse(void) {
   if (clone_flags & ~ns) return EINVAL;
   if ((clone_flags & CLONE_NEWUSER) && (map_kind == 0 || (map_kind == 2 && (!nuidcmd || !ngidcmd)))) return EINVAL;
   if (njoin && (clone_flags || map_kind || mon)) return EINVAL;
+  if (df_prog && !cg_dir) return EINVAL;
   if (!mon && (attach_path || nexitcmd || nhealthcmd || pty_master >= 0 || oom_file)) return EINVAL;
   if (mon && (log_path[0] != '/' || exit_file[0] != '/' || (attach_path && attach_path[0] != '/'))) return EINVAL;
   argv_[argc_] = NULL;
@@ -901,6 +908,26 @@ static int give_up(pid_t pid, int step, int err) {
   return step == E_EXEC ? (err == ENOENT || err == ENOTDIR ? 127 : 126) : 125;
 }
 
+/* the device filter: load the program, attach it to the cgroup (the attachment keeps it) */
+static int attach_devfilter(void) {
+  union bpf_attr a;
+  memset(&a, 0, sizeof a);
+  a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+  a.insn_cnt = (uint32_t)(df_len / sizeof(struct bpf_insn));
+  a.insns = (uint64_t)(uintptr_t)df_prog;
+  a.license = (uint64_t)(uintptr_t)"Apache-2.0";
+  int fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof a);
+  if (fd < 0) return errno;
+  memset(&a, 0, sizeof a);
+  a.target_fd = (uint32_t)cg_dirfd;
+  a.attach_bpf_fd = (uint32_t)fd;
+  a.attach_type = BPF_CGROUP_DEVICE;
+  a.attach_flags = BPF_F_ALLOW_MULTI;
+  int e = syscall(SYS_bpf, BPF_PROG_ATTACH, &a, sizeof a) < 0 ? errno : 0;
+  close(fd);
+  return e;
+}
+
 /* ---------------------------------------------------------------- join (exec) */
 
 /* open every /proc/<pid>/ns/<ns> first (after a setns, /proc and our rights are no longer the host's), then enter
@@ -1353,6 +1380,7 @@ int main(void) {
   for (int i = 0; i < ncg; i++)
     if ((cg_fds[i] = keep(open(cg_paths[i], O_WRONLY | O_CLOEXEC))) < 0) return give_up(0, E_CGROUP, errno);
   if (cg_dir && (cg_dirfd = keep(open(cg_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC))) < 0) return give_up(0, E_CGROUP, errno);
+  if (df_prog && (err = attach_devfilter())) return give_up(0, E_DEVFILTER, err);
   if (njoin && (step = join_namespaces(&err))) return give_up(0, step, err);
   if (mon && (step = monitor_prepare(&err))) return give_up(0, step, err);
 

@@ -7,7 +7,8 @@ import { runningPid } from '../container/running.js';
 import { loadRecord, loadState } from '../container/state.js';
 import { cgroupOf } from '../container/cgroup.js';
 import { seccompChoice } from '../container/exec-plan.js';
-import { allCapabilities } from '../spec/defaults.js';
+import { allCapabilities, capabilityNumber } from '../spec/defaults.js';
+import { ownBoundingSet } from '../container/prepare.js';
 import { resolveUser, userEnvironment } from '../spec/process.js';
 import { nativeSeccompArch, seccompFilterFlags, seccompFor, seccompProfileFor } from '../spec/seccomp/index.js';
 import type { Spec } from '../spec/types.js';
@@ -79,7 +80,8 @@ export async function execInContainer(opts: ExecOptions, ctx: Context): Promise<
   proc.args = opts.command;
   proc.terminal = Boolean(opts.tty);
   if (opts.privileged) {
-    const all = allCapabilities();
+    const bounding = ownBoundingSet();
+    const all = allCapabilities().filter((c) => bounding === undefined || ((bounding >> BigInt(capabilityNumber(c) ?? 0)) & 1n) === 1n);
     proc.capabilities = { bounding: all, effective: all, permitted: all, inheritable: [], ambient: [] };
   }
   const execProcess = planProcess({ ...spec, process: proc });

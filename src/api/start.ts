@@ -15,7 +15,7 @@ import { openPty, setWinsize } from '../sys/pty.js';
 import type { Spec } from '../spec/types.js';
 import { healthTiming } from '../container/health.js';
 import { runHooks } from '../container/hooks.js';
-import { prepareCgroup, releaseCgroup } from '../container/cgroup.js';
+import { deviceFilterFor, prepareCgroup, releaseCgroup } from '../container/cgroup.js';
 
 export interface StartResult {
   id: string;
@@ -82,6 +82,7 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
       if (cgroup) {
         plan.cgroupProcs = cgroup.procsFiles();
         plan.cgroupDir = cgroup.cloneDir();
+        plan.deviceFilter = deviceFilterFor(cgroup, spec);
       }
       const health = record.Config.Healthcheck;
       // the monitor only keeps time; each probe is `tsdock container healthcheck ID`, decided in TypeScript

@@ -42,7 +42,9 @@ export async function updateContainer(ref: string, flags: ResourceFlags, ctx: Co
     const specPath = containerFile(ctx.root, id, 'spec');
     const spec = JSON.parse(await fs.promises.readFile(specPath, 'utf8')) as Spec;
     spec.linux = { ...spec.linux };
-    if (Object.keys(linux).length) spec.linux.resources = linux;
+    const devices = spec.linux.resources?.devices;
+    const merged = { ...linux, ...(devices ? { devices } : {}) };
+    if (Object.keys(merged).length) spec.linux.resources = merged;
     else delete spec.linux.resources;
     await writeJsonAtomic(specPath, spec, { fsync: false });
     await writeJsonAtomic(containerFile(ctx.root, id, 'record'), { ...record, HostConfig: { ...record.HostConfig, ...next } }, { fsync: false });

@@ -80,6 +80,14 @@ export class CgroupV1 implements Cgroup {
         if (c.mems !== undefined) writeCg(path.join(dir, 'cpuset.mems'), c.mems);
       }
     }
+    // device rules in order ("a" = every device); a host without the devices hierarchy has no such control
+    const devices = this.dirOf('devices');
+    if (r.devices?.length && devices) {
+      for (const d of r.devices) {
+        const rule = !d.type || d.type === 'a' ? 'a' : `${d.type} ${d.major ?? '*'}:${d.minor ?? '*'} ${d.access ?? 'rwm'}`;
+        writeCg(path.join(devices, d.allow ? 'devices.allow' : 'devices.deny'), rule);
+      }
+    }
     if (r.pids) writeCg(path.join(this.need('pids', '--pids-limit'), 'pids.max'), r.pids.limit > 0 ? r.pids.limit : 'max');
     if (r.blockIO?.weight !== undefined) {
       const dir = this.need('blkio', '--blkio-weight');

@@ -10,6 +10,7 @@ import { UsageError } from '../errors.js';
 import { CGROUP_PARENT, CgroupError, detectCgroups, neededControllers, openCgroup, placeCgroup, type Cgroup, type CgroupLocation } from '../cgroups/index.js';
 import type { LinuxResources, Spec } from '../spec/types.js';
 import { registerHooks } from './hooks.js';
+import { compileDeviceFilter } from '../cgroups/devicefilter.js';
 import type { ContainerRecord } from './record.js';
 
 /** Host facts the resource flags are checked against. */
@@ -95,6 +96,12 @@ export async function prepareCgroup(loc: CgroupLocation, spec: Spec | undefined)
     throw err;
   }
   return cg;
+}
+
+/** v2: the spec's device rules as the eBPF program the executor attaches (v1 wrote devices.allow/deny in apply) */
+export function deviceFilterFor(cg: Cgroup, spec: Spec | undefined): Buffer | undefined {
+  const rules = spec?.linux?.resources?.devices;
+  return cg.version === 2 && rules?.length ? compileDeviceFilter(rules) : undefined;
 }
 
 /** Kill what is left in a container's cgroup and remove it (and its parent once empty). Never throws. */

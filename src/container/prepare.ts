@@ -78,6 +78,12 @@ function readText(file: string): string | undefined {
   }
 }
 
+/** CapBnd of this process, from /proc/self/status */
+export function ownBoundingSet(): bigint | undefined {
+  const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readText('/proc/self/status') ?? '');
+  return m ? BigInt(`0x${m[1]}`) : undefined;
+}
+
 /** Bind sources exist on the host (created for -v as docker does); volumes exist and are seeded once. */
 async function resolveMounts(requests: MountRequest[], layers: string[], root: string): Promise<{ mounts: ResolvedMount[]; anonymous: string[] }> {
   const volumes = new VolumeStore(root);
@@ -183,6 +189,7 @@ export async function prepareContainer(args: {
     hardNofile: hardLimit('Max open files'),
     hardNproc: hardLimit('Max processes'),
     lastCap: Number(readText('/proc/sys/kernel/cap_last_cap') ?? 40),
+    hostBounding: ownBoundingSet(),
     hostHostname: os.hostname(),
     hostHosts: readText('/etc/hosts'),
     hostResolvConf: readText('/etc/resolv.conf'),

@@ -211,6 +211,7 @@ export function startError(plan: ExecPlan, step: number, errno: number): Contain
       [ExecStep.join]: `joining the namespaces of pid ${plan.join?.pid ?? ''} (${plan.join?.namespaces.join(', ') ?? ''})`,
       [ExecStep.cgroup]: `moving the process into its cgroup (${plan.cgroupProcs?.[0] ? plan.cgroupProcs[0].replace(/\/cgroup\.procs$/, '') : ''})`,
       [ExecStep.cgroupns]: 'creating the cgroup namespace',
+      [ExecStep.devfilter]: `attaching the device filter to ${plan.cgroupDir ?? 'the cgroup'}`,
     };
     what = names[step] ?? `executor phase ${step}`;
   }

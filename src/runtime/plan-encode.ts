@@ -26,6 +26,7 @@
  *   join <pid> <n> <ns>...               exec: namespaces to enter, in order (user first, mnt last); clone 0
  *   cgroupprocs <path>                   one per cgroup.procs file the child's pid goes into before its release
  *   cgroupdir <path>                     v2: clone3(CLONE_INTO_CGROUP) into it (cgroupprocs the fallback)
+ *   devfilter <bytes>                    v2: eBPF device program attached to cgroupdir before the clone
  *   oomfile <path>                       monitor: the file whose oom_kill count goes into the exit file
  *   monitor <logPath> <logMaxSize> <exitFile> <keepStdin 0|1> <stdinOnce 0|1>   detached: the executor stays
  *   attachsock <path>                    as the monitor; these three only with `monitor`
@@ -79,6 +80,8 @@ export const ExecStep = {
   cgroup: -26,
   /** the child's unshare(CLONE_NEWCGROUP) after its move into its cgroup */
   cgroupns: -27,
+  /** loading or attaching the v2 device filter */
+  devfilter: -28,
 } as const;
 
 /** the order namespaces are entered in: user first (it grants the rights for the others), mount last */
@@ -205,6 +208,10 @@ export function encodePlan(plan: ExecPlan): Buffer {
   if (plan.cgroupDir !== undefined) {
     if (!plan.cgroupDir.startsWith('/')) throw new RangeError(`plan-encode: cgroupDir must be absolute: ${plan.cgroupDir}`);
     w.record('cgroupdir', (x) => x.field(plan.cgroupDir!, 'cgroupDir'));
+  }
+  if (plan.deviceFilter !== undefined) {
+    if (plan.cgroupDir === undefined || plan.deviceFilter.length === 0 || plan.deviceFilter.length % 8) throw new RangeError('plan-encode: deviceFilter needs cgroupDir and whole bpf_insn records');
+    w.record('devfilter', (x) => x.field(plan.deviceFilter!, 'deviceFilter'));
   }
 
   const maps = plan.idMaps;

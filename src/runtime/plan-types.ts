@@ -198,6 +198,8 @@ export interface ExecPlan {
    * RCU grace period, ~17 ms here); `cgroupProcs` is then only the fallback for kernels without clone3
    */
   cgroupDir?: string;
+  /** v2 (with cgroupDir): an eBPF device filter (struct bpf_insn[]) the executor attaches to the cgroup first */
+  deviceFilter?: Buffer;
   /** detached: the executor becomes the container's monitor (not with `join`) */
   monitor?: MonitorPlan;
   /** exec into a running container: steps must be empty or only chdir/write, cloneFlags 0, no idMaps */

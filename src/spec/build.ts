@@ -21,6 +21,7 @@ import { TsdockError, UsageError } from '../errors.js';
 import type { ImageConfig } from '../image/manifest.js';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, DEFAULT_UMASK, defaultMounts } from './defaults.js';
 import { etcFiles, type NetworkMode } from './etc-files.js';
+import { deviceRules } from './devices.js';
 import { mergeTmpfsOptions, parseTmpfsFlag, type ResolvedMount } from './mounts.js';
 import { mergeEnv, resolveArgs, resolveRlimits, resolveUser, resolveWorkdir, userEnvironment, type EnvFileContent, type ExecUser } from './process.js';
 import { parseSecurityOpts, resolveCapabilities, type SeccompChoice } from './security.js';
@@ -105,6 +106,8 @@ export interface SpecInput {
   hardNproc?: number;
   /** /proc/sys/kernel/cap_last_cap; default 40 (CAP_CHECKPOINT_RESTORE) */
   lastCap?: number;
+  /** tsdock's own capability bounding set (/proc/self/status CapBnd): --privileged gets what it holds */
+  hostBounding?: bigint;
   /** the host's hostname, the default hostname with --network host */
   hostHostname?: string;
   /** the host's /etc/hosts and /etc/resolv.conf contents, used with --network host */
@@ -187,7 +190,7 @@ export function buildSpec(input: SpecInput): SpecResult {
   // security first: its errors are about flags, cheapest to report
   const security = parseSecurityOpts(o.securityOpt ?? [], o.privileged ?? false);
   warnings.push(...security.warnings);
-  const caps = resolveCapabilities({ capAdd: o.capAdd, capDrop: o.capDrop, privileged: o.privileged, lastCap: input.lastCap });
+  const caps = resolveCapabilities({ capAdd: o.capAdd, capDrop: o.capDrop, privileged: o.privileged, lastCap: input.lastCap, bounding: input.hostBounding });
   if (o.privileged) warnings.push('--privileged: host devices are not added to the container, only the default ones');
 
   const hostname = containerHostname(input);
@@ -298,7 +301,12 @@ export function buildSpec(input: SpecInput): SpecResult {
       sysctl,
       maskedPaths,
       readonlyPaths,
-      ...(o.resources && Object.keys(o.resources).length ? { resources: o.resources } : {}),
+      // rootful: the device cgroup rules (in a user namespace mknod is refused anyway, and v2 filters need CAP_BPF)
+      ...(o.cgroupsPath && !input.rootless
+        ? { resources: { ...o.resources, devices: deviceRules(Boolean(o.privileged)) } }
+        : o.resources && Object.keys(o.resources).length
+          ? { resources: o.resources }
+          : {}),
       ...(o.cgroupsPath ? { cgroupsPath: o.cgroupsPath } : {}),
     },
   };

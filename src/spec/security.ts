@@ -42,6 +42,8 @@ export interface CapabilityOptions {
   privileged?: boolean;
   /** the kernel's last capability (/proc/sys/kernel/cap_last_cap); default: every capability tsdock knows */
   lastCap?: number;
+  /** tsdock's own bounding set (CapBnd): "every capability" means every one it can hand on (podman does the same) */
+  bounding?: bigint;
 }
 
 /**
@@ -57,7 +59,8 @@ export function resolveCapabilities(opts: CapabilityOptions): string[] {
   const { capAdd, capDrop } = effectiveCapAddDrop(opts.capAdd ?? [], opts.capDrop ?? []);
   validate(capAdd, 'CapAdd', lastCap);
   validate(capDrop, 'CapDrop', lastCap);
-  const all = allCapabilities(lastCap);
+  const bounding = opts.bounding;
+  const all = allCapabilities(lastCap).filter((c) => bounding === undefined || ((bounding >> BigInt(capabilityNumber(c) ?? 0)) & 1n) === 1n);
   if (opts.privileged) return all;
   const defaults = DEFAULT_CAPABILITIES.filter((c) => (capabilityNumber(c) ?? Infinity) <= lastCap);
   let caps: string[];

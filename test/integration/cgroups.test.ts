@@ -175,6 +175,14 @@ describe(`cgroups (${host.mode}): limits, OOM, stats, pause, update`, { skip: !i
     for (const d of cgDirs) assert.equal(fs.existsSync(d), false);
   });
 
+  test('device rules: mknod is allowed, opening a device outside the default list is not; --privileged may', async () => {
+    const probe = 'mknod /tmp/kmsg c 1 11 && dd if=/tmp/kmsg of=/dev/null bs=8192 count=1 2>&1; echo rc=$?; head -c 1 /dev/urandom | wc -c';
+    const r = await t(['run', '--rm', img, 'sh', '-c', probe]);
+    assert.match(r.stdout, /Operation not permitted[\s\S]*rc=1\n1\n$/);
+    const p = await t(['run', '--rm', '--privileged', img, 'sh', '-c', probe]);
+    assert.match(p.stdout, /rc=0\n1\n$/);
+  });
+
   test('bad values get docker\'s errors, exit 125, and nothing is created', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['--memory', '1k'], /minimum memory limit allowed is 6MB/],
@@ -234,6 +242,12 @@ describe('cgroup v2 core on the hybrid host\'s unified hierarchy (create, move, 
     const rm = await t(['rm', '-f', 'uni']);
     assert.equal(rm.code, 0, rm.stderr);
     assert.equal(fs.existsSync(dir), false);
+  });
+
+  test('device rules through an eBPF filter attached to the cgroup', async () => {
+    const probe = 'mknod /tmp/kmsg c 1 11 && dd if=/tmp/kmsg of=/dev/null bs=8192 count=1 2>&1; echo rc=$?';
+    assert.match((await t(['run', '--rm', img, 'sh', '-c', probe])).stdout, /Operation not permitted[\s\S]*rc=1\n$/);
+    assert.match((await t(['run', '--rm', '--privileged', img, 'sh', '-c', probe])).stdout, /rc=0\n$/);
   });
 
   test('a limit the tree cannot give is refused with the reason, not ignored', async () => {

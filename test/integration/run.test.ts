@@ -198,5 +198,8 @@ describe('tsdock run (rootful)', { skip: !isRoot && 'needs root' }, () => {
     assert.notEqual(r.stdout.trim(), '1', 'with --init the command is not pid 1');
     r = await run(['--privileged', img, 'grep', 'CapEff', '/proc/self/status']);
     assert.notEqual(r.stdout.trim().split(/\s+/)[1], DEFAULT_CAPS);
+    // every capability tsdock itself holds (its bounding set)
+    const bnd = /^CapBnd:\s*(\S+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1];
+    assert.equal(r.stdout.trim().split(/\s+/)[1], bnd);
   });
 });
