@@ -6,9 +6,25 @@ import type { ContainerRequest } from '../../container/prepare.js';
 import type { CreateOptions } from '../../api/create.js';
 import type { HealthFlags } from '../../container/health.js';
 
-/** Flags shared by `run` and (later) `create`: docker's names and short forms. */
-export function addContainerFlags(cmd: Command): Command {
+/** The cgroup limit flags `run`, `create` and `update` share (docker's names and short forms). */
+export function addResourceFlags(cmd: Command): Command {
   return cmd
+    .option('-m, --memory <bytes>', 'Memory limit')
+    .option('--memory-swap <bytes>', "Swap limit equal to memory plus swap: '-1' to enable unlimited swap")
+    .option('--memory-reservation <bytes>', 'Memory soft limit')
+    .option('--cpus <number>', 'Number of CPUs')
+    .option('-c, --cpu-shares <n>', 'CPU shares (relative weight)')
+    .option('--cpu-period <us>', 'Limit CPU CFS (Completely Fair Scheduler) period')
+    .option('--cpu-quota <us>', 'Limit CPU CFS (Completely Fair Scheduler) quota')
+    .option('--cpuset-cpus <list>', 'CPUs in which to allow execution (0-3, 0,1)')
+    .option('--cpuset-mems <list>', 'MEMs in which to allow execution (0-3, 0,1)')
+    .option('--pids-limit <n>', 'Tune container pids limit (set -1 for unlimited)')
+    .option('--blkio-weight <n>', 'Block IO (relative weight), between 10 and 1000, or 0 to disable');
+}
+
+/** Flags shared by `run` and `create`: docker's names and short forms. */
+export function addContainerFlags(cmd: Command): Command {
+  cmd
     .option('-e, --env <KEY=VALUE>', 'Set environment variables', collect, [])
     .option('--env-file <file>', 'Read in a file of environment variables', collect, [])
     .option('-v, --volume <SRC:DST[:OPTS]>', 'Bind mount a volume', collect, [])
@@ -39,18 +55,8 @@ export function addContainerFlags(cmd: Command): Command {
     .option('-l, --label <key=value>', 'Set meta data on a container', collect, [])
     .option('--restart <policy>', 'Restart policy to apply when a container exits (no, on-failure[:max-retries], always, unless-stopped)')
     .option('--log-opt <key=value>', 'Log driver options (max-size)', collect, [])
-    .option('-m, --memory <bytes>', 'Memory limit')
-    .option('--memory-swap <bytes>', "Swap limit equal to memory plus swap: '-1' to enable unlimited swap")
-    .option('--memory-reservation <bytes>', 'Memory soft limit')
-    .option('--memory-swappiness <n>', 'Tune container memory swappiness (0 to 100)')
-    .option('--cpus <number>', 'Number of CPUs')
-    .option('-c, --cpu-shares <n>', 'CPU shares (relative weight)')
-    .option('--cpu-period <us>', 'Limit CPU CFS (Completely Fair Scheduler) period')
-    .option('--cpu-quota <us>', 'Limit CPU CFS (Completely Fair Scheduler) quota')
-    .option('--cpuset-cpus <list>', 'CPUs in which to allow execution (0-3, 0,1)')
-    .option('--cpuset-mems <list>', 'MEMs in which to allow execution (0-3, 0,1)')
-    .option('--pids-limit <n>', 'Tune container pids limit (set -1 for unlimited)')
-    .option('--blkio-weight <n>', 'Block IO (relative weight), between 10 and 1000, or 0 to disable')
+    .option('--memory-swappiness <n>', 'Tune container memory swappiness (0 to 100)');
+  return addResourceFlags(cmd)
     .option('--health-cmd <command>', 'Command to run to check health')
     .option('--health-interval <duration>', 'Time between running the check (ms|s|m|h) (default 30s)')
     .option('--health-timeout <duration>', 'Maximum time to allow one check to run (ms|s|m|h) (default 30s)')

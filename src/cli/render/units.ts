@@ -1,10 +1,13 @@
 /** docker's units.HumanSizeWithPrecision(size, 3): decimal units, 3 significant digits. */
 export function humanSize(bytes: number, precision = 3): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
+  return scaled(bytes, 1000, ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'], precision);
+}
+
+function scaled(bytes: number, base: number, units: string[], precision: number): string {
   let size = bytes;
   let i = 0;
-  while (size >= 1000 && i < units.length - 1) {
-    size /= 1000;
+  while (size >= base && i < units.length - 1) {
+    size /= base;
     i++;
   }
   return `${formatG(size, precision)}${units[i]}`;
@@ -44,12 +47,5 @@ export function ago(iso: string | undefined, now = Date.now()): string {
 
 /** docker's units.BytesSize: binary units, 4 significant digits ("1.523MiB", "7.667GiB"). */
 export function bytesSize(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];
-  let size = bytes;
-  let i = 0;
-  while (size >= 1024 && i < units.length - 1) {
-    size /= 1024;
-    i++;
-  }
-  return `${formatG(size, 4)}${units[i]}`;
+  return scaled(bytes, 1024, ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'], 4);
 }
