@@ -175,6 +175,20 @@ describe(`cgroups (${host.mode}): limits, OOM, stats, pause, update`, { skip: !i
     for (const d of cgDirs) assert.equal(fs.existsSync(d), false);
   });
 
+  test('--memory-reservation, --cpu-shares, --blkio-weight, --memory-swappiness, --oom-score-adj reach the kernel', async () => {
+    const v1 = host.mode !== 'v2';
+    const flags = ['--memory-reservation', '20m', '--cpu-shares', '512', '--oom-score-adj', '500', ...(v1 ? ['--blkio-weight', '300', '--memory-swappiness', '10'] : [])];
+    // read through the container's own /sys/fs/cgroup (its cgroup namespace's root)
+    const files = v1
+      ? ['/sys/fs/cgroup/memory/memory.soft_limit_in_bytes', '/sys/fs/cgroup/cpu/cpu.shares', '/proc/self/oom_score_adj', '/sys/fs/cgroup/blkio/blkio.bfq.weight', '/sys/fs/cgroup/memory/memory.swappiness']
+      : ['/sys/fs/cgroup/memory.low', '/sys/fs/cgroup/cpu.weight', '/proc/self/oom_score_adj'];
+    const r = await t(['run', '--rm', ...flags, img, 'cat', ...files]);
+    assert.equal(r.code, 0, r.stderr);
+    const want = v1 ? ['20971520', '512', '500', /^(default )?300$/, '10'] : ['20971520', '20', '500'];
+    const got = r.stdout.trim().split('\n');
+    want.forEach((w, i) => (typeof w === 'string' ? assert.equal(got[i], w, files[i]) : assert.match(got[i]!, w, files[i])));
+  });
+
   test('device rules: mknod is allowed, opening a device outside the default list is not; --privileged may', async () => {
     const probe = 'mknod /tmp/kmsg c 1 11 && dd if=/tmp/kmsg of=/dev/null bs=8192 count=1 2>&1; echo rc=$?; head -c 1 /dev/urandom | wc -c';
     const r = await t(['run', '--rm', img, 'sh', '-c', probe]);
