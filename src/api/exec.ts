@@ -97,8 +97,7 @@ export async function execInContainer(opts: ExecOptions, ctx: Context): Promise<
   // the exec'd process belongs to the container's cgroup (limits, stats, pause and kill cover it)
   const cg = cgroupOf(record);
   if (cg?.exists()) {
-    plan.cgroupProcs = cg.procsFiles();
-    plan.cgroupDir = cg.cloneDir();
+    Object.assign(plan, cg.placement());
   }
   if (opts.detach) {
     await startDetachedExec(plan);

@@ -53,8 +53,7 @@ export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunR
     await runHooks('beforeStart', hooked, ctx);
     if (record.Cgroup) {
       cgroup = await prepareCgroup(record.Cgroup, prepared.spec);
-      prepared.plan.cgroupProcs = cgroup.procsFiles();
-      prepared.plan.cgroupDir = cgroup.cloneDir();
+      Object.assign(prepared.plan, cgroup.placement());
       prepared.plan.deviceFilter = deviceFilterFor(cgroup, prepared.spec);
       trace.mark('cgroup');
     }

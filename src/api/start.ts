@@ -80,8 +80,7 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
         ...(cgroup?.oomFile() ? { oomFile: cgroup.oomFile() } : {}),
       };
       if (cgroup) {
-        plan.cgroupProcs = cgroup.procsFiles();
-        plan.cgroupDir = cgroup.cloneDir();
+        Object.assign(plan, cgroup.placement());
         plan.deviceFilter = deviceFilterFor(cgroup, spec);
       }
       const health = record.Config.Healthcheck;

@@ -7,6 +7,13 @@ import type { LinuxResources } from '../spec/types.js';
 
 export type CgroupVersion = 1 | 2;
 
+/** the ExecPlan fields that place a process in a cgroup */
+export interface CgroupPlacement {
+  cgroupProcs?: string[];
+  cgroupTasks?: string[];
+  cgroupDir?: string;
+}
+
 /** Where a container's cgroup lives, recorded in container.json so every later command opens the same one. */
 export interface CgroupLocation {
   version: CgroupVersion;
@@ -37,10 +44,14 @@ export interface Cgroup {
   /** write the limits (create, update); throws CgroupError naming the file */
   apply(resources: LinuxResources | undefined): void;
   exists(): boolean;
-  /** the cgroup.procs files the executor writes the init's pid into (one per v1 hierarchy) */
+  /** the cgroup.procs files (one per v1 hierarchy) */
   procsFiles(): string[];
-  /** v2: the directory a child can be cloned straight into (CLONE_INTO_CGROUP); v1: undefined */
-  cloneDir(): string | undefined;
+  /**
+   * How the executor puts a new process in: v2 clones it straight into the directory (CLONE_INTO_CGROUP, with
+   * cgroup.procs as the fallback); v1 has the released child write itself into each hierarchy's `tasks` (a
+   * thread moving itself skips the global lock whose RCU grace period costs ~17 ms). See ExecPlan.
+   */
+  placement(): CgroupPlacement;
   /** pids of every process in the cgroup */
   pids(): number[];
   freeze(): Promise<void>;

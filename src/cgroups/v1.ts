@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LinuxResources } from '../spec/types.js';
 import { CgroupError, killPid, mkdirCg, readCg, readKeyed, readNum, readPids, rmdirCg, sleep, writeCg } from './fsutil.js';
-import type { Cgroup, CgroupStats } from './types.js';
+import type { Cgroup, CgroupPlacement, CgroupStats } from './types.js';
 
 /** v1 reports "no limit" as the largest page-aligned long */
 const V1_UNLIMITED = 2 ** 62;
@@ -129,8 +129,8 @@ export class CgroupV1 implements Cgroup {
     return this.dirs().map((d) => path.join(d, 'cgroup.procs'));
   }
 
-  cloneDir(): undefined {
-    return undefined;
+  placement(): CgroupPlacement {
+    return { cgroupTasks: this.dirs().map((d) => path.join(d, 'tasks')) };
   }
 
   pids(): number[] {

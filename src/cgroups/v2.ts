@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LinuxResources } from '../spec/types.js';
 import { CgroupError, killPid, mkdirCg, readCg, readKeyed, readNum, readPids, rmdirCg, sleep, writeCg } from './fsutil.js';
-import type { Cgroup, CgroupStats } from './types.js';
+import type { Cgroup, CgroupPlacement, CgroupStats } from './types.js';
 
 /** the controllers a container's limits use */
 export const V2_CONTROLLERS = ['cpu', 'cpuset', 'io', 'memory', 'pids'] as const;
@@ -132,8 +132,8 @@ export class CgroupV2 implements Cgroup {
     return [this.file('cgroup.procs')];
   }
 
-  cloneDir(): string {
-    return this.dir;
+  placement(): CgroupPlacement {
+    return { cgroupDir: this.dir, cgroupProcs: this.procsFiles() };
   }
 
   pids(): number[] {

@@ -75,7 +75,7 @@ function missingV2(loc: CgroupLocation, need: string[]): string[] {
 
 /**
  * Before a start: a fresh cgroup with the spec's limits (what a crash left there is killed and removed first).
- * Returns it; the caller puts `procsFiles()` into the plan.
+ * Returns it; the caller puts its `placement()` into the plan.
  */
 export async function prepareCgroup(loc: CgroupLocation, spec: Spec | undefined): Promise<Cgroup> {
   const cg = openCgroup(loc);

@@ -25,6 +25,7 @@
  *   oomscoreadj <n>                      optional
  *   join <pid> <n> <ns>...               exec: namespaces to enter, in order (user first, mnt last); clone 0
  *   cgroupprocs <path>                   one per cgroup.procs file the child's pid goes into before its release
+ *   cgrouptasks <path>                   v1: one per tasks file the released child writes itself ("0") into
  *   cgroupdir <path>                     v2: clone3(CLONE_INTO_CGROUP) into it (cgroupprocs the fallback)
  *   devfilter <bytes>                    v2: eBPF device program attached to cgroupdir before the clone
  *   oomfile <path>                       monitor: the file whose oom_kill count goes into the exit file
@@ -204,6 +205,11 @@ export function encodePlan(plan: ExecPlan): Buffer {
   for (const f of plan.cgroupProcs ?? []) {
     if (!f.startsWith('/')) throw new RangeError(`plan-encode: cgroupProcs must be absolute paths: ${f}`);
     w.record('cgroupprocs', (x) => x.field(f, 'cgroupProcs'));
+  }
+  if ((plan.cgroupTasks?.length ?? 0) > 16) throw new RangeError('plan-encode: more than 16 cgroupTasks files');
+  for (const f of plan.cgroupTasks ?? []) {
+    if (!f.startsWith('/')) throw new RangeError(`plan-encode: cgroupTasks must be absolute paths: ${f}`);
+    w.record('cgrouptasks', (x) => x.field(f, 'cgroupTasks'));
   }
   if (plan.cgroupDir !== undefined) {
     if (!plan.cgroupDir.startsWith('/')) throw new RangeError(`plan-encode: cgroupDir must be absolute: ${plan.cgroupDir}`);

@@ -194,6 +194,11 @@ export interface ExecPlan {
    */
   cgroupProcs?: string[];
   /**
+   * v1: each hierarchy's `tasks` file; the released child writes "0" (itself) into each before anything else. A
+   * single thread moving itself skips the kernel's global threadgroup lock (and its ~17 ms RCU grace period).
+   */
+  cgroupTasks?: string[];
+  /**
    * v2: the cgroup directory to clone the child straight into (clone3 CLONE_INTO_CGROUP: no migration, so no
    * RCU grace period, ~17 ms here); `cgroupProcs` is then only the fallback for kernels without clone3
    */

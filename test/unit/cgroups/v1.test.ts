@@ -35,6 +35,8 @@ test('v1 create: the same path in every hierarchy (co-mounted ones once); cpuset
     assert.equal(t.read('cpuset/tsdock/cpuset.cpus'), '0-3');
     assert.equal(t.read('cpuset/tsdock/abc/cpuset.mems'), '0');
     assert.deepEqual(cg.procsFiles().map((f) => path.relative(t.dir, f)).sort(), ['blkio', 'cpu', 'cpuset', 'freezer', 'memory', 'pids'].map((h) => `${h}/tsdock/abc/cgroup.procs`));
+    // the child moves itself through each hierarchy's tasks file
+    assert.deepEqual(cg.placement().cgroupTasks!.map((f) => path.relative(t.dir, f)).sort(), ['blkio', 'cpu', 'cpuset', 'freezer', 'memory', 'pids'].map((h) => `${h}/tsdock/abc/tasks`));
     cg.create(); // idempotent
   } finally {
     t.cleanup();

@@ -27,7 +27,7 @@ test('v2 create enables the offered controllers down the chain; apply converts d
     assert.equal(t.read('tsdock/abc/memory.swap.max'), 'max');
     assert.equal(t.read('tsdock/abc/cpu.max'), 'max 100000');
     assert.equal(t.read('tsdock/abc/pids.max'), 'max');
-    assert.deepEqual(cg.procsFiles(), [path.join(t.dir, 'tsdock/abc/cgroup.procs')]);
+    assert.deepEqual(cg.placement(), { cgroupDir: path.join(t.dir, 'tsdock/abc'), cgroupProcs: [path.join(t.dir, 'tsdock/abc/cgroup.procs')] });
   } finally {
     t.cleanup();
   }
