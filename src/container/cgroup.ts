@@ -38,6 +38,8 @@ export function placeContainerCgroup(id: string, resources: LinuxResources | und
     return undefined;
   }
   const loc = placement.location;
+  // docker's behaviour on v2, which has no swappiness knob: said, not silently dropped
+  if (loc.version === 2 && resources?.memory?.swappiness !== undefined) ctx.warn?.('--memory-swappiness: cgroup v2 has no memory swappiness; discarded');
   const need = neededControllers(resources);
   if (need.length) {
     const missing = loc.version === 2 ? missingV2(loc, need) : need.filter((c) => !detectCgroups().v1.has(c === 'io' ? 'blkio' : c));
