@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { TsdockError } from '../../errors.js';
+import { forEachContainer } from '../render/each.js';
 
 /** `pause` and `unpause`: freeze or thaw every process of the containers (cgroup freezer). */
 export function register(program: Command, cli: CliContext, name = 'pause'): void {
@@ -11,16 +11,6 @@ export function register(program: Command, cli: CliContext, name = 'pause'): voi
     .action(async (containers: string[]) => {
       const api = await import('../../api/pause.js');
       const ctx = cli.api();
-      let failed = false;
-      for (const c of containers) {
-        try {
-          await (name === 'pause' ? api.pauseContainer(c, ctx) : api.unpauseContainer(c, ctx));
-          cli.out(c);
-        } catch (err) {
-          failed = true;
-          cli.stderr.write(`Error: ${(err as Error).message}\n`);
-        }
-      }
-      if (failed) throw new TsdockError('', { exitCode: 1 }).silent();
+      await forEachContainer(cli, containers, (c) => (name === 'pause' ? api.pauseContainer(c, ctx) : api.unpauseContainer(c, ctx)));
     });
 }

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { TsdockError } from '../../errors.js';
+import { forEachContainer } from '../render/each.js';
 
 export function register(program: Command, cli: CliContext): void {
   program
@@ -27,16 +28,6 @@ export function register(program: Command, cli: CliContext): void {
         process.exitCode = await waitContainer(ref, ctx);
         return;
       }
-      let failed: Error | undefined;
-      for (const c of containers) {
-        try {
-          await startContainer(c, ctx);
-          cli.out(c);
-        } catch (err) {
-          failed = err as Error;
-          cli.stderr.write(`Error: ${failed.message}\n`);
-        }
-      }
-      if (failed) throw new TsdockError('', { exitCode: 1 }).silent();
+      await forEachContainer(cli, containers, (c) => startContainer(c, ctx));
     });
 }

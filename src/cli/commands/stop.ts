@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { TsdockError } from '../../errors.js';
+import { forEachContainer } from '../render/each.js';
 
 /** `stop`, `kill` and `restart`: one file, three verbs over the same signal machinery. */
 export function register(program: Command, cli: CliContext, name = 'stop'): void {
@@ -16,18 +16,10 @@ export function register(program: Command, cli: CliContext, name = 'stop'): void
   cmd.action(async (containers: string[], o: { time?: number; signal?: string }) => {
     const api = await import('../../api/stop.js');
     const ctx = cli.api();
-    let failed = false;
-    for (const c of containers) {
-      try {
-        if (name === 'kill') await api.killContainer(c, { signal: o.signal }, ctx);
-        else await api.stopContainer(c, { timeout: o.time, signal: o.signal }, ctx);
-        if (name === 'restart') await (await import('../../api/start.js')).startContainer(c, ctx);
-        cli.out(c);
-      } catch (err) {
-        failed = true;
-        cli.stderr.write(`Error: ${(err as Error).message}\n`);
-      }
-    }
-    if (failed) throw new TsdockError('', { exitCode: 1 }).silent();
+    await forEachContainer(cli, containers, async (c) => {
+      if (name === 'kill') await api.killContainer(c, { signal: o.signal }, ctx);
+      else await api.stopContainer(c, { timeout: o.time, signal: o.signal }, ctx);
+      if (name === 'restart') await (await import('../../api/start.js')).startContainer(c, ctx);
+    });
   });
 }

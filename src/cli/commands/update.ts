@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { TsdockError } from '../../errors.js';
+import { forEachContainer } from '../render/each.js';
 import type { ResourceFlags } from '../../spec/resources.js';
 import { addResourceFlags } from './run.js';
 
@@ -10,16 +10,6 @@ export function register(program: Command, cli: CliContext): void {
     .action(async (containers: string[], flags: ResourceFlags) => {
       const { updateContainer } = await import('../../api/update.js');
       const ctx = cli.api();
-      let failed = false;
-      for (const c of containers) {
-        try {
-          await updateContainer(c, flags, ctx);
-          cli.out(c);
-        } catch (err) {
-          failed = true;
-          cli.stderr.write(`Error: ${(err as Error).message}\n`);
-        }
-      }
-      if (failed) throw new TsdockError('', { exitCode: 1 }).silent();
+      await forEachContainer(cli, containers, (c) => updateContainer(c, flags, ctx));
     });
 }
