@@ -7,7 +7,7 @@ import { runningPid } from '../container/running.js';
 import { loadRecord, loadState } from '../container/state.js';
 import { cgroupOf } from '../container/cgroup.js';
 import { seccompChoice } from '../container/exec-plan.js';
-import { allCapabilities, capabilityNumber } from '../spec/defaults.js';
+import { resolveCapabilities } from '../spec/security.js';
 import { ownBoundingSet } from '../container/prepare.js';
 import { resolveUser, userEnvironment } from '../spec/process.js';
 import { nativeSeccompArch, seccompFilterFlags, seccompFor, seccompProfileFor } from '../spec/seccomp/index.js';
@@ -80,8 +80,7 @@ export async function execInContainer(opts: ExecOptions, ctx: Context): Promise<
   proc.args = opts.command;
   proc.terminal = Boolean(opts.tty);
   if (opts.privileged) {
-    const bounding = ownBoundingSet();
-    const all = allCapabilities().filter((c) => bounding === undefined || ((bounding >> BigInt(capabilityNumber(c) ?? 0)) & 1n) === 1n);
+    const all = resolveCapabilities({ privileged: true, bounding: ownBoundingSet() });
     proc.capabilities = { bounding: all, effective: all, permitted: all, inheritable: [], ambient: [] };
   }
   const execProcess = planProcess({ ...spec, process: proc });

@@ -9,7 +9,7 @@ import { recordExited, recordStarted } from '../container/lifecycle-files.js';
 import { createContainer, type CreateOptions, type Created } from './create.js';
 import { tracer } from '../trace.js';
 import { runHooks, type HookContainer } from '../container/hooks.js';
-import { deviceFilterFor, prepareCgroup } from '../container/cgroup.js';
+import { cgroupPlanFields, prepareCgroup } from '../container/cgroup.js';
 import type { Cgroup } from '../cgroups/index.js';
 
 /** `run` takes what `create` takes; the container then runs in the foreground. */
@@ -53,8 +53,7 @@ export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunR
     await runHooks('beforeStart', hooked, ctx);
     if (record.Cgroup) {
       cgroup = await prepareCgroup(record.Cgroup, prepared.spec);
-      Object.assign(prepared.plan, cgroup.placement());
-      prepared.plan.deviceFilter = deviceFilterFor(cgroup, prepared.spec);
+      Object.assign(prepared.plan, cgroupPlanFields(cgroup, prepared.spec));
       trace.mark('cgroup');
     }
     const exit = await launch(prepared.plan, {

@@ -15,7 +15,7 @@ import { openPty, setWinsize } from '../sys/pty.js';
 import type { Spec } from '../spec/types.js';
 import { healthTiming } from '../container/health.js';
 import { runHooks } from '../container/hooks.js';
-import { deviceFilterFor, prepareCgroup, releaseCgroup } from '../container/cgroup.js';
+import { cgroupPlanFields, prepareCgroup, releaseCgroup } from '../container/cgroup.js';
 
 export interface StartResult {
   id: string;
@@ -79,10 +79,7 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
         keepStdin: record.Config.OpenStdin,
         ...(cgroup?.oomFile() ? { oomFile: cgroup.oomFile() } : {}),
       };
-      if (cgroup) {
-        Object.assign(plan, cgroup.placement());
-        plan.deviceFilter = deviceFilterFor(cgroup, spec);
-      }
+      if (cgroup) Object.assign(plan, cgroupPlanFields(cgroup, spec));
       const health = record.Config.Healthcheck;
       // the monitor only keeps time; each probe is `tsdock container healthcheck ID`, decided in TypeScript
       if (health) plan.monitor.healthCommand = { intervalMs: healthTiming(health).interval, argv: tsdockCommand(ctx, 'healthcheck', id) };

@@ -4,20 +4,14 @@ import { TsdockError, UsageError } from '../errors.js';
 import { resolveContainer } from '../container/lookup.js';
 import { containerFile, loadRecord, withContainerLock } from '../container/state.js';
 import { runningPid } from '../container/running.js';
-import { cgroupOf, hostFacts, placeContainerCgroup } from '../container/cgroup.js';
-import { EMPTY_RESOURCES, limitFlagsGiven, resolveResources, toLinuxResources, type HostResources, type ResourceFlags } from '../spec/resources.js';
+import { cgroupOf, checkLimits, hostFacts, placeContainerCgroup } from '../container/cgroup.js';
+import { EMPTY_RESOURCES, limitFlagsGiven, resolveResources, toLinuxResources, type ResourceFlags } from '../spec/resources.js';
 import { writeJsonAtomic } from '../state/atomic.js';
 import type { Spec } from '../spec/types.js';
 
 export interface UpdateOptions {
   containers: string[];
   flags: ResourceFlags;
-}
-
-function currentResources(hc: Partial<HostResources>): HostResources {
-  const out = { ...EMPTY_RESOURCES } as HostResources;
-  for (const k of Object.keys(EMPTY_RESOURCES) as (keyof HostResources)[]) if (hc[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = hc[k];
-  return out;
 }
 
 /**
@@ -32,11 +26,13 @@ export async function updateContainer(ref: string, flags: ResourceFlags, ctx: Co
   return withContainerLock(ctx.root, id, async () => {
     const record = loadRecord(ctx.root, id);
     if (!record) throw new TsdockError(`container ${ref} is incomplete (no container.json)`);
-    const next = resolveResources(flags, hostFacts(), currentResources(record.HostConfig), { update: true });
+    // containers recorded before the resource fields existed take docker's zero values
+    const next = resolveResources(flags, hostFacts(), { ...EMPTY_RESOURCES, ...record.HostConfig }, { update: true });
     const linux = toLinuxResources(next);
-    // the same checks as at create: no cgroup (rootless without delegation), a controller not available
-    if (!record.Cgroup) placeContainerCgroup(id, linux, given, ctx);
-    else placeContainerCgroup(id, linux, given, { ...ctx, env: record.Cgroup.version === 2 && record.Cgroup.mount ? { ...ctx.env, TSDOCK_CGROUP_V2_MOUNT: record.Cgroup.mount } : ctx.env });
+    // the same checks as at create: no cgroup (rootless without delegation, refused with the reason), a
+    // controller its cgroup cannot have
+    if (record.Cgroup) checkLimits(record.Cgroup, linux, given, ctx);
+    else placeContainerCgroup(id, linux, given, ctx);
     const cg = cgroupOf(record);
     if (cg && runningPid(ctx.root, id) !== undefined && cg.exists()) cg.apply(linux);
     const specPath = containerFile(ctx.root, id, 'spec');

@@ -45,11 +45,15 @@ export function delegatedRoot(mount: string, own: string, euid: number): string 
   return found;
 }
 
+/** The cgroup2 mount tsdock's containers use: the host's on pure v2, or the one TSDOCK_CGROUP_V2_MOUNT names. */
+export function v2MountFor(host: CgroupHost, env: NodeJS.ProcessEnv): string | undefined {
+  return env.TSDOCK_CGROUP_V2_MOUNT || (host.mode === 'v2' ? host.v2Mount : undefined);
+}
+
 export function placeCgroup(input: PlacementInput): Placement {
   const { host, id, rootless, env } = input;
   const parent = (input.parent ?? CGROUP_PARENT).replace(/^\/+|\/+$/g, '');
-  const forced = env.TSDOCK_CGROUP_V2_MOUNT;
-  const v2Mount = forced || (host.mode === 'v2' ? host.v2Mount : undefined);
+  const v2Mount = v2MountFor(host, env);
   if (v2Mount) {
     if (!rootless) return { location: { version: 2, mount: v2Mount, path: `/${path.posix.join(parent, id)}` } };
     let own: string | undefined;

@@ -7,11 +7,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../api/context.js';
 import { UsageError } from '../errors.js';
-import { CGROUP_PARENT, CgroupError, detectCgroups, neededControllers, openCgroup, placeCgroup, type Cgroup, type CgroupLocation } from '../cgroups/index.js';
+import { CGROUP_PARENT, CgroupError, detectCgroups, neededControllers, openCgroup, placeCgroup, v2MountFor, type Cgroup, type CgroupLocation } from '../cgroups/index.js';
 import type { LinuxResources, Spec } from '../spec/types.js';
 import { registerHooks } from './hooks.js';
 import { compileDeviceFilter } from '../cgroups/devicefilter.js';
 import type { ContainerRecord } from './record.js';
+import type { ExecPlan } from '../runtime/plan-types.js';
 
 /** Host facts the resource flags are checked against. */
 export function hostFacts(): { ncpu: number; cpusOnline: string; memsOnline: string } {
@@ -37,18 +38,21 @@ export function placeContainerCgroup(id: string, resources: LinuxResources | und
     if (limitFlags.length) throw new UsageError(`${limitFlags.join(', ')}: resource limits are not available: ${placement.reason}`);
     return undefined;
   }
-  const loc = placement.location;
+  checkLimits(placement.location, resources, limitFlags, ctx);
+  return placement.location;
+}
+
+/** Limits a container's cgroup location can honour; the rest refused with the missing controllers named. */
+export function checkLimits(loc: CgroupLocation, resources: LinuxResources | undefined, limitFlags: string[], ctx: Context): void {
   // docker's behaviour on v2, which has no swappiness knob: said, not silently dropped
   if (loc.version === 2 && resources?.memory?.swappiness !== undefined) ctx.warn?.('--memory-swappiness: cgroup v2 has no memory swappiness; discarded');
   const need = neededControllers(resources);
-  if (need.length) {
-    const missing = loc.version === 2 ? missingV2(loc, need) : need.filter((c) => !detectCgroups().v1.has(c === 'io' ? 'blkio' : c));
-    if (missing.length) {
-      const where = loc.version === 2 ? `cgroup v2 at ${loc.mount}` : 'cgroup v1';
-      throw new UsageError(`${limitFlags.join(', ')}: the ${missing.join(', ')} controller${missing.length > 1 ? 's are' : ' is'} not available (${where}${loc.version === 2 ? ': not enabled or not delegated' : ': not mounted'})`);
-    }
+  if (!need.length) return;
+  const missing = loc.version === 2 ? missingV2(loc, need) : need.filter((c) => !detectCgroups().v1.has(c === 'io' ? 'blkio' : c));
+  if (missing.length) {
+    const where = loc.version === 2 ? `cgroup v2 at ${loc.mount}` : 'cgroup v1';
+    throw new UsageError(`${limitFlags.join(', ')}: the ${missing.join(', ')} controller${missing.length > 1 ? 's are' : ' is'} not available (${where}${loc.version === 2 ? ': not enabled or not delegated' : ': not mounted'})`);
   }
-  return loc;
 }
 
 /** v2 controllers the nearest existing ancestor of the cgroup cannot hand down */
@@ -100,10 +104,13 @@ export async function prepareCgroup(loc: CgroupLocation, spec: Spec | undefined)
   return cg;
 }
 
-/** v2: the spec's device rules as the eBPF program the executor attaches (v1 wrote devices.allow/deny in apply) */
-export function deviceFilterFor(cg: Cgroup, spec: Spec | undefined): Buffer | undefined {
+/**
+ * What a start puts into the executor plan for its cgroup: how the init gets in (`placement()`), and on v2 the
+ * spec's device rules as the eBPF program the executor attaches (v1 wrote devices.allow/deny in apply).
+ */
+export function cgroupPlanFields(cg: Cgroup, spec: Spec | undefined): Pick<ExecPlan, 'cgroupProcs' | 'cgroupTasks' | 'cgroupDir' | 'deviceFilter'> {
   const rules = spec?.linux?.resources?.devices;
-  return cg.version === 2 && rules?.length ? compileDeviceFilter(rules) : undefined;
+  return { ...cg.placement(), ...(cg.version === 2 && rules?.length ? { deviceFilter: compileDeviceFilter(rules) } : {}) };
 }
 
 /** Kill what is left in a container's cgroup and remove it (and its parent once empty). Never throws. */
@@ -141,7 +148,8 @@ registerHooks({
   /** cgroups of containers that no longer exist (a crash skipped their removal), empty and a minute old */
   async collectGarbage(liveIds, ctx) {
     const host = detectCgroups();
-    const mounts = host.mode === 'v2' || ctx.env.TSDOCK_CGROUP_V2_MOUNT ? [{ v: 2 as const, m: ctx.env.TSDOCK_CGROUP_V2_MOUNT || host.v2Mount! }] : [...new Set(host.v1.values())].map((m) => ({ v: 1 as const, m }));
+    const v2 = v2MountFor(host, ctx.env);
+    const mounts = v2 ? [{ v: 2 as const, m: v2 }] : [...new Set(host.v1.values())].map((m) => ({ v: 1 as const, m }));
     const seen = new Set<string>();
     for (const { v, m } of mounts) {
       let names: string[];

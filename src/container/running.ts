@@ -1,18 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadState } from './state.js';
-import { deriveState, isAlive } from './status.js';
+import { isAlive } from './status.js';
 
 /**
  * The host pid of a container's init while it runs or is paused (no exit.json, the recorded pid alive with its
  * start time).
  */
 export function runningPid(root: string, id: string): number | undefined {
-  // the one decider (deriveState, as ps and inspect use it), plus: the init itself still lives (deriveState also
-  // calls a container running while its monitor drains the output of an init that has just exited)
   if (fs.existsSync(path.join(root, 'containers', id, 'exit.json'))) return undefined;
-  const state = deriveState(loadState(root, id), undefined);
-  if ((state.Status !== 'running' && state.Status !== 'paused') || !state.Pid) return undefined;
+  const state = loadState(root, id);
+  if (!state || (state.Status !== 'running' && state.Status !== 'paused') || !state.Pid) return undefined;
   return isAlive(state.Pid, state.PidStartTime) ? state.Pid : undefined;
 }
 
