@@ -83,7 +83,8 @@ export function llistxattr(path: string): string[] {
 export const RENAME_NOREPLACE = 1;
 export const RENAME_EXCHANGE = 2;
 export const RENAME_WHITEOUT = 4;
-const AT_FDCWD = -100;
+/** the directory-fd sentinel of the *at calls: relative paths start at the cwd */
+export const AT_FDCWD = -100;
 
 /**
  * renameat2(2) relative to the cwd: RENAME_NOREPLACE fails with EEXIST instead of replacing,
@@ -91,4 +92,35 @@ const AT_FDCWD = -100;
  */
 export function renameat2(oldPath: string, newPath: string, flags: number): void {
   check('renameat2', `${oldPath} -> ${newPath}`, () => libc().renameat2(AT_FDCWD, oldPath, AT_FDCWD, newPath, flags >>> 0));
+}
+
+// openat2(2) resolve flags
+export const RESOLVE_NO_XDEV = 0x01;
+export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08;
+export const RESOLVE_IN_ROOT = 0x10;
+
+export interface OpenHow {
+  /** open(2) flags (fs.constants.O_*); O_CLOEXEC is always added */
+  flags: number;
+  /** permission bits when creating (O_CREAT / O_TMPFILE), else 0 */
+  mode?: number;
+  /** RESOLVE_* bits */
+  resolve: number;
+}
+
+const O_CLOEXEC = 0o2000000;
+
+/**
+ * openat2(2): open `path` relative to the directory fd `dirfd` under the RESOLVE_* rules, e.g. RESOLVE_IN_ROOT
+ * (symlinks and `..` resolved as if `dirfd` were the root: nothing outside it is ever reached). Returns the new
+ * fd (close-on-exec); the caller closes it.
+ */
+export function openat2(dirfd: number, path: string, how: OpenHow): number {
+  const buf = Buffer.alloc(24);
+  buf.writeBigUInt64LE(BigInt((how.flags | O_CLOEXEC) >>> 0), 0);
+  buf.writeBigUInt64LE(BigInt(how.mode ?? 0), 8);
+  buf.writeBigUInt64LE(BigInt(how.resolve), 16);
+  return check('openat2', path, () => libc().openat2(dirfd, path, buf, buf.length));
 }

@@ -16,4 +16,12 @@ export {
   makedev,
   mknod,
   renameat2,
+  openat2,
+  AT_FDCWD,
+  RESOLVE_BENEATH,
+  RESOLVE_IN_ROOT,
+  RESOLVE_NO_MAGICLINKS,
+  RESOLVE_NO_SYMLINKS,
+  RESOLVE_NO_XDEV,
+  type OpenHow,
 } from './fs.js';

@@ -24,6 +24,8 @@ export interface Libc {
   ioctl(fd: number, request: number, arg: Buffer | null): number;
   /** fcntl with an int argument (F_GETFL/F_SETFL/F_GETFD/F_SETFD) */
   fcntl(fd: number, cmd: number, arg: number): number;
+  /** openat2(2) through syscall(2): glibc 2.36 has no wrapper */
+  openat2(dirfd: number, path: string, how: Buffer, size: number): number;
 }
 
 /** glibc first; musl names so an Alpine-built node still finds its libc. */
@@ -64,9 +66,18 @@ export function libc(): Libc {
     ptsname_r: lib.func('int ptsname_r(int fd, void *buf, size_t buflen)'),
     ioctl: lib.func('int ioctl(int fd, unsigned long request, void *arg)'),
     fcntl: lib.func('int fcntl(int fd, int cmd, int arg)'),
+    openat2: openat2Of(lib),
   };
   cached = fns;
   return fns;
+}
+
+/** syscall numbers of openat2: the same on x86_64 and aarch64 (the unified table since Linux 5.6) */
+const SYS_OPENAT2 = 437;
+
+function openat2Of(lib: IKoffiLib): Libc['openat2'] {
+  const syscall = lib.func('long syscall(long nr, ...)');
+  return (dirfd, path, how, size) => syscall(SYS_OPENAT2, 'int', dirfd, 'const char *', path, 'void *', how, 'size_t', size) as number;
 }
 
 const EINTR = os.constants.errno.EINTR;

@@ -18,6 +18,9 @@ import {
   makedev,
   mknod,
   renameat2,
+  openat2,
+  RESOLVE_IN_ROOT,
+  RESOLVE_NO_SYMLINKS,
 } from '../../../src/sys/index.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -107,5 +110,27 @@ describe('sys/fs', () => {
     assert.equal(fs.readFileSync(b, 'utf8'), 'a');
     renameat2(a, path.join(dir, 'rc'), RENAME_NOREPLACE);
     assert.equal(fs.readFileSync(path.join(dir, 'rc'), 'utf8'), 'b');
+  });
+
+  it('openat2: RESOLVE_IN_ROOT keeps symlinks and .. inside the directory fd, RESOLVE_NO_SYMLINKS refuses them', () => {
+    const root = path.join(dir, 'openat2-root');
+    fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'etc', 'passwd'), 'inside\n');
+    fs.symlinkSync('/etc/passwd', path.join(root, 'abs'));
+    fs.symlinkSync('../../../../etc/passwd', path.join(root, 'rel'));
+    const rootFd = fs.openSync(root, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    try {
+      for (const name of ['abs', 'rel', '../../etc/passwd']) {
+        const fd = openat2(rootFd, name, { flags: fs.constants.O_RDONLY, resolve: RESOLVE_IN_ROOT });
+        try {
+          assert.equal(fs.readFileSync(fd, 'utf8'), 'inside\n', name);
+        } finally {
+          fs.closeSync(fd);
+        }
+      }
+      assert.throws(() => openat2(rootFd, 'abs', { flags: fs.constants.O_RDONLY, resolve: RESOLVE_NO_SYMLINKS }), (e: unknown) => e instanceof SysError && e.code === 'ELOOP' && e.syscall === 'openat2');
+    } finally {
+      fs.closeSync(rootFd);
+    }
   });
 });
