@@ -41,6 +41,9 @@
  * into plan steps; negative: see the E_* list below), then "exit <code>" or "signal <n>". The executor exits
  * with docker's code: the container's, 128+n when killed by signal n, 125 for setup failures, 126/127 for exec.
  *
+ * Start-up: the executor first re-executes itself from a sealed memfd copy (native/sealed-exe.h), so no container
+ * process can reach the host's binary through /proc/<pid>/exe; failing that it reports "error -29 <errno>".
+ *
  * Join mode (exec): the executor opens /proc/<pid>/ns/<ns> for every listed namespace, setns()es into each in
  * plan order, then forks the process (a pid namespace applies to children only) and carries on as a run does.
  *
@@ -86,6 +89,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sealed-exe.h"
+
 #ifndef SYS_openat2
 #define SYS_openat2 437
 #endif
@@ -121,6 +126,7 @@ enum {
   E_RLIMIT = -8, E_OOM = -9, E_BOUNDING = -10, E_SETGROUPS = -11, E_SETGID = -12, E_SETUID = -13, E_CAPS = -14,
   E_NNP = -15, E_CWD = -16, E_TTY = -17, E_FDS = -18, E_SECCOMP = -19, E_INIT = -20, E_LOG = -21, E_ATTACH = -22,
   E_STDIO = -23, E_JOIN_OPEN = -24, E_JOIN = -25, E_CGROUP = -26, E_CGROUPNS = -27, E_DEVFILTER = -28,
+  E_SEALEXE = -29,
 };
 
 #define PLAN_MAX (16u << 20)
@@ -1367,8 +1373,10 @@ static void monitor(pid_t pid) {
   }
 }
 
-int main(void) {
+int main(int argc, char **argv) {
   int p[2], err = 0, step;
+  (void)argc;
+  if ((err = sealed_exe_ensure(argv, environ))) return give_up(0, E_SEALEXE, err); /* first: see sealed-exe.h */
   signal(SIGPIPE, SIG_IGN);
   if ((err = read_plan())) return give_up(0, E_PLAN, err);
   if (fcntl(4, F_SETFD, FD_CLOEXEC) < 0) { /* no status channel: keep fd 4 taken so no pipe lands there */

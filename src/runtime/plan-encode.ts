@@ -83,6 +83,8 @@ export const ExecStep = {
   cgroupns: -27,
   /** loading or attaching the v2 device filter */
   devfilter: -28,
+  /** start-up: copying the executor into a sealed memfd and re-executing from it (native/sealed-exe.h) */
+  sealedExe: -29,
 } as const;
 
 /** the order namespaces are entered in: user first (it grants the rights for the others), mount last */
