@@ -11,7 +11,7 @@ import { seccompChoice } from '../container/exec-plan.js';
 import { resolveCapabilities } from '../spec/security.js';
 import { ownBoundingSet } from '../container/prepare.js';
 import { resolveUser, userEnvironment } from '../spec/process.js';
-import { nativeSeccompArch, seccompFilterFlags, seccompFor, seccompProfileFor } from '../spec/seccomp/index.js';
+import { seccompPlanFor } from '../spec/seccomp/index.js';
 import type { Spec } from '../spec/types.js';
 import { planProcess } from '../runtime/plan.js';
 import { joinPlan, namespacesOf, startDetachedExec } from '../runtime/exec-join.js';
@@ -78,13 +78,8 @@ export async function execInContainer(opts: ExecOptions, ctx: Context): Promise<
     proc.capabilities = { bounding: all, effective: all, permitted: all, inheritable: [], ambient: [] };
   }
   const execProcess = planProcess({ ...spec, process: proc });
-  const choice = opts.privileged ? 'unconfined' : seccompChoice(spec);
-  const profile = seccompProfileFor(choice);
-  const arch = nativeSeccompArch();
-  if (profile && arch) {
-    execProcess.seccomp = seccompFor(choice, proc.capabilities?.bounding ?? [], arch);
-    execProcess.seccompFlags = seccompFilterFlags(profile);
-  }
+  // as run decides (seccompPlanFor): an architecture with no syscall table is refused, not run unfiltered
+  Object.assign(execProcess, seccompPlanFor(opts.privileged ? 'unconfined' : seccompChoice(spec), proc.capabilities?.bounding ?? []));
   const flags = (spec.linux?.namespaces ?? []).filter((n) => !n.path).reduce((f, n) => f | (NS[n.type] ?? 0), 0);
   const plan = joinPlan(execProcess, pid, namespacesOf(flags));
   // the exec'd process belongs to the container's cgroup (limits, stats, pause and kill cover it)

@@ -1,9 +1,8 @@
 import path from 'node:path';
-import { TsdockError } from '../errors.js';
 import type { ImageStore } from '../image/store/images.js';
 import type { ImageRecord } from '../image/store/types.js';
 import { ANNOTATIONS } from '../spec/build.js';
-import { nativeSeccompArch, seccompFilterFlags, seccompFor, seccompProfileFor, type SeccompOption } from '../spec/seccomp/index.js';
+import { seccompPlanFor, type SeccompOption } from '../spec/seccomp/index.js';
 import type { Spec } from '../spec/types.js';
 import { buildPlan, type CgroupFsPlan } from '../runtime/plan.js';
 import { detectCgroups, type CgroupLocation } from '../cgroups/index.js';
@@ -55,13 +54,6 @@ export function containerPlan(args: {
     consolePath: args.consolePath,
     cgroupFs: cgroupFsPlan(args.cgroup),
   });
-  const choice = seccompChoice(spec);
-  const profile = seccompProfileFor(choice);
-  if (profile) {
-    const arch = nativeSeccompArch();
-    if (!arch) throw new TsdockError(`seccomp: unsupported architecture ${process.arch} (use --security-opt seccomp=unconfined)`);
-    plan.process.seccomp = seccompFor(choice, spec.process?.capabilities?.bounding ?? [], arch);
-    plan.process.seccompFlags = seccompFilterFlags(profile);
-  }
+  Object.assign(plan.process, seccompPlanFor(seccompChoice(spec), spec.process?.capabilities?.bounding ?? []));
   return plan;
 }
