@@ -64,7 +64,10 @@ static int sealed_exe_copy(int src, int dst) {
  * fexecve never returns on success). */
 static int sealed_exe_ensure(char **argv, char **envp) {
   int r = sealed_exe_running(), src, mfd, e;
-  if (r == 1) return 0;
+  if (r == 1) { /* the exec named it after the memfd ("memfd:tsdock-ex"): ps, top and --init's pid 1 show this */
+    prctl(PR_SET_NAME, "tsdock-exec", 0, 0, 0);
+    return 0;
+  }
   if (r < 0) return errno;
   /* MFD_EXEC: executable even where vm.memfd_noexec defaults memfds to noexec (6.3+); older kernels: EINVAL */
   mfd = (int)syscall(SYS_memfd_create, "tsdock-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);

@@ -13,6 +13,8 @@
  *   uidcmd <argc> <arg>...   gidcmd <argc> <arg>...                                     (idMaps kind "commands")
  *   step <op> <npairs> (<key> <value>)...   keys: source target fstype flags data root create(dir|file)
  *                                           optional(0|1) path mode uid gid major minor name
+ *                                           attrs (mount: MOUNT_ATTR_* bits then set on the mounted tree and
+ *                                           every submount, mount_setattr AT_RECURSIVE: read-only rbinds)
  *   arg <s>   candidate <path>   env <K=V>   cwd <path>   user <uid> <gid>   addgid <gid>   umask <mode>
  *   nonewprivs <0|1>   caps <bounding> <effective> <permitted> <inheritable> <ambient>
  *   rlimit <resource> <soft> <hard>   seccomp <flags> <struct sock_filter bytes>   terminal <0|1>
@@ -97,6 +99,10 @@
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#define AT_RECURSIVE_ 0x8000
 #ifndef SYS_clone3
 #define SYS_clone3 435
 #endif
@@ -150,6 +156,7 @@ struct step {
   unsigned long flags;
   unsigned mode, major, minor;
   long long uid, gid;
+  uint64_t attrs; /* mount: MOUNT_ATTR_* set on the whole tree afterwards (mount_setattr AT_RECURSIVE) */
 };
 struct rl { int res; uint64_t soft, hard; };
 
@@ -392,6 +399,7 @@ static void parse_step(void) {
     else if (!strcmp(k, "uid")) s->uid = i64();
     else if (!strcmp(k, "gid")) s->gid = i64();
     else if (!strcmp(k, "optional")) s->optional = (int)i64();
+    else if (!strcmp(k, "attrs")) s->attrs = u64();
     else if (!strcmp(k, "create")) {
       const char *c = str();
       s->create = !strcmp(c, "dir") ? CREATE_DIR : !strcmp(c, "file") ? CREATE_FILE : (perr = EINVAL, 0);
@@ -612,6 +620,14 @@ static int do_mount(const char *src, const char *target, const char *fstype, uns
   return 0;
 }
 
+/* mount_setattr(2) (Linux 5.12) on the mount at fd (or path), with every mount below it */
+static int set_tree_attrs(int fd, const char *path, uint64_t attrs) {
+  struct mount_attr_ { uint64_t attr_set, attr_clr, propagation, userns_fd; } a = { attrs, 0, 0, 0 };
+  long r = fd >= 0 ? syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE_, &a, sizeof a)
+                   : syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE_, &a, sizeof a);
+  return r < 0 ? errno : 0;
+}
+
 static int step_mount(const struct step *s) {
   char fdpath[40];
   const char *target = s->target;
@@ -623,6 +639,7 @@ static int step_mount(const struct step *s) {
     else close(fd), fd = -1;
   }
   e = do_mount(s->source, target, s->fstype, s->flags, s->data);
+  if (!e && s->attrs) e = set_tree_attrs(s->root ? fd : -1, target, s->attrs);
   if (fd >= 0) close(fd);
   return (e == ENOENT && s->optional) ? 0 : e;
 }

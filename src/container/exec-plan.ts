@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import type { ImageStore } from '../image/store/images.js';
 import type { ImageRecord } from '../image/store/types.js';
@@ -16,6 +17,12 @@ export function seccompChoice(spec: Spec): SeccompOption {
   if (v === 'unconfined') return 'unconfined';
   if (v.startsWith('profile:')) return { path: v.slice('profile:'.length) };
   return 'default';
+}
+
+/** the running kernel is at least major.minor (mount_setattr: 5.12) */
+export function kernelAtLeast(major: number, minor: number, release = os.release()): boolean {
+  const [a = 0, b = 0] = release.split(/[.-]/).map((x) => Number.parseInt(x, 10));
+  return a > major || (a === major && b >= minor);
 }
 
 /** v2: one cgroup2 mount; v1: the host's hierarchies (controllers as mounted together), named ones left out */
@@ -53,6 +60,7 @@ export function containerPlan(args: {
     rootless: args.rootless,
     consolePath: args.consolePath,
     cgroupFs: cgroupFsPlan(args.cgroup),
+    recursiveReadOnly: kernelAtLeast(5, 12),
   });
   Object.assign(plan.process, seccompPlanFor(seccompChoice(spec), spec.process?.capabilities?.bounding ?? []));
   return plan;

@@ -144,6 +144,7 @@ function stepPairs(step: PlanStep): Array<[string, string | number]> {
       if (step.root !== undefined) pairs.push(['root', step.root]);
       if (step.create !== undefined) pairs.push(['create', step.create]);
       if (step.optional) pairs.push(['optional', 1]);
+      if (step.recursiveAttrs) pairs.push(['attrs', step.recursiveAttrs]);
       return pairs;
     }
     case 'mkdir': {
