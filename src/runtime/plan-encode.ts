@@ -16,6 +16,7 @@
  *   gidcmd <argc> <arg>...
  *   step <op> <npairs> (<key> <value>)*  one per plan step, in order; keys: source target fstype flags data
  *                                        root create(dir|file) optional(0|1) path mode uid gid major minor name
+ *                                        attrs (mount: recursiveAttrs, MOUNT_ATTR_* for mount_setattr AT_RECURSIVE)
  *                                        (`label` stays in TypeScript, for error messages)
  *   arg <s>  candidate <path>  env <K=V> one record per element, in order
  *   cwd <path>  user <uid> <gid>  addgid <gid>...  umask <mode>  nonewprivs <0|1>  terminal <0|1>
