@@ -157,3 +157,11 @@ test('unsupported specs are refused clearly', () => {
   );
   assert.deepEqual(userns.idMaps, { kind: 'write', uidMap: [{ containerId: 0, hostId: 100000, size: 65536 }], gidMap: [{ containerId: 0, hostId: 100000, size: 65536 }], setgroups: 'allow' });
 });
+
+test('kernelAtLeast: mount_setattr (recursive read-only binds) from 5.12', async () => {
+  const { kernelAtLeast } = await import('../../../src/container/exec-plan.js');
+  assert.equal(kernelAtLeast(5, 12, '5.12.0-1-amd64'), true);
+  assert.equal(kernelAtLeast(5, 12, '6.1.0'), true);
+  assert.equal(kernelAtLeast(5, 12, '5.11.22'), false);
+  assert.equal(kernelAtLeast(5, 12, '4.19.0-27-amd64'), false);
+});
