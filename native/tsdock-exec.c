@@ -13,6 +13,8 @@
  *   uidcmd <argc> <arg>...   gidcmd <argc> <arg>...                                     (idMaps kind "commands")
  *   step <op> <npairs> (<key> <value>)...   keys: source target fstype flags data root create(dir|file)
  *                                           optional(0|1) path mode uid gid major minor name
+ *                                           attrs (mount: MOUNT_ATTR_* bits then set on the mounted tree and
+ *                                           every submount, mount_setattr AT_RECURSIVE: read-only rbinds)
  *   arg <s>   candidate <path>   env <K=V>   cwd <path>   user <uid> <gid>   addgid <gid>   umask <mode>
  *   nonewprivs <0|1>   caps <bounding> <effective> <permitted> <inheritable> <ambient>
  *   rlimit <resource> <soft> <hard>   seccomp <flags> <struct sock_filter bytes>   terminal <0|1>
@@ -40,6 +42,9 @@
  * Status lines on fd 4: "pid <hostpid>" (the container's init runs), "error <step> <errno>" (step >= 0: index
  * into plan steps; negative: see the E_* list below), then "exit <code>" or "signal <n>". The executor exits
  * with docker's code: the container's, 128+n when killed by signal n, 125 for setup failures, 126/127 for exec.
+ *
+ * Start-up: the executor first re-executes itself from a sealed memfd copy (native/sealed-exe.h), so no container
+ * process can reach the host's binary through /proc/<pid>/exe; failing that it reports "error -29 <errno>".
  *
  * Join mode (exec): the executor opens /proc/<pid>/ns/<ns> for every listed namespace, setns()es into each in
  * plan order, then forks the process (a pid namespace applies to children only) and carries on as a run does.
@@ -86,12 +91,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sealed-exe.h"
+
 #ifndef SYS_openat2
 #define SYS_openat2 437
 #endif
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#define AT_RECURSIVE_ 0x8000
 #ifndef SYS_clone3
 #define SYS_clone3 435
 #endif
@@ -121,6 +132,7 @@ enum {
   E_RLIMIT = -8, E_OOM = -9, E_BOUNDING = -10, E_SETGROUPS = -11, E_SETGID = -12, E_SETUID = -13, E_CAPS = -14,
   E_NNP = -15, E_CWD = -16, E_TTY = -17, E_FDS = -18, E_SECCOMP = -19, E_INIT = -20, E_LOG = -21, E_ATTACH = -22,
   E_STDIO = -23, E_JOIN_OPEN = -24, E_JOIN = -25, E_CGROUP = -26, E_CGROUPNS = -27, E_DEVFILTER = -28,
+  E_SEALEXE = -29,
 };
 
 #define PLAN_MAX (16u << 20)
@@ -144,6 +156,7 @@ struct step {
   unsigned long flags;
   unsigned mode, major, minor;
   long long uid, gid;
+  uint64_t attrs; /* mount: MOUNT_ATTR_* set on the whole tree afterwards (mount_setattr AT_RECURSIVE) */
 };
 struct rl { int res; uint64_t soft, hard; };
 
@@ -386,6 +399,7 @@ static void parse_step(void) {
     else if (!strcmp(k, "uid")) s->uid = i64();
     else if (!strcmp(k, "gid")) s->gid = i64();
     else if (!strcmp(k, "optional")) s->optional = (int)i64();
+    else if (!strcmp(k, "attrs")) s->attrs = u64();
     else if (!strcmp(k, "create")) {
       const char *c = str();
       s->create = !strcmp(c, "dir") ? CREATE_DIR : !strcmp(c, "file") ? CREATE_FILE : (perr = EINVAL, 0);
@@ -606,6 +620,14 @@ static int do_mount(const char *src, const char *target, const char *fstype, uns
   return 0;
 }
 
+/* mount_setattr(2) (Linux 5.12) on the mount at fd (or path), with every mount below it */
+static int set_tree_attrs(int fd, const char *path, uint64_t attrs) {
+  struct mount_attr_ { uint64_t attr_set, attr_clr, propagation, userns_fd; } a = { attrs, 0, 0, 0 };
+  long r = fd >= 0 ? syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE_, &a, sizeof a)
+                   : syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE_, &a, sizeof a);
+  return r < 0 ? errno : 0;
+}
+
 static int step_mount(const struct step *s) {
   char fdpath[40];
   const char *target = s->target;
@@ -617,6 +639,7 @@ static int step_mount(const struct step *s) {
     else close(fd), fd = -1;
   }
   e = do_mount(s->source, target, s->fstype, s->flags, s->data);
+  if (!e && s->attrs) e = set_tree_attrs(s->root ? fd : -1, target, s->attrs);
   if (fd >= 0) close(fd);
   return (e == ENOENT && s->optional) ? 0 : e;
 }
@@ -1367,8 +1390,10 @@ static void monitor(pid_t pid) {
   }
 }
 
-int main(void) {
+int main(int argc, char **argv) {
   int p[2], err = 0, step;
+  (void)argc;
+  if ((err = sealed_exe_ensure(argv, environ))) return give_up(0, E_SEALEXE, err); /* first: see sealed-exe.h */
   signal(SIGPIPE, SIG_IGN);
   if ((err = read_plan())) return give_up(0, E_PLAN, err);
   if (fcntl(4, F_SETFD, FD_CLOEXEC) < 0) { /* no status channel: keep fd 4 taken so no pipe lands there */

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds native/tsdock-exec.c into native/build/tsdock-exec with the system C compiler (run by `npm run build`).
+// Builds native/tsdock-exec.c (and the native/*.h it includes) into native/build/tsdock-exec with the system C compiler (run by `npm run build`).
 // Static when the C library's libc.a is installed (Debian: libc6-dev), dynamic otherwise. Skips the compile when
 // the binary is newer than its source and this script. Usage: node scripts/build-native.mjs [--force]
 import { spawnSync } from 'node:child_process';
@@ -22,7 +22,8 @@ const mtime = (file) => {
   }
 };
 
-if (!force && mtime(output) > Math.max(mtime(source), mtime(script))) {
+const headers = fs.readdirSync(path.join(repo, 'native')).filter((f) => f.endsWith('.h')).map((f) => path.join(repo, 'native', f));
+if (!force && mtime(output) > Math.max(mtime(source), mtime(script), ...headers.map(mtime))) {
   console.log('native/build/tsdock-exec is up to date');
   process.exit(0);
 }

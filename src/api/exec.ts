@@ -6,11 +6,12 @@ import { resolveContainer } from '../container/lookup.js';
 import { runningPid } from '../container/running.js';
 import { loadRecord, loadState } from '../container/state.js';
 import { cgroupOf } from '../container/cgroup.js';
+import { readRootFile } from '../container/root-file.js';
 import { seccompChoice } from '../container/exec-plan.js';
 import { resolveCapabilities } from '../spec/security.js';
 import { ownBoundingSet } from '../container/prepare.js';
 import { resolveUser, userEnvironment } from '../spec/process.js';
-import { nativeSeccompArch, seccompFilterFlags, seccompFor, seccompProfileFor } from '../spec/seccomp/index.js';
+import { seccompPlanFor } from '../spec/seccomp/index.js';
 import type { Spec } from '../spec/types.js';
 import { planProcess } from '../runtime/plan.js';
 import { joinPlan, namespacesOf, startDetachedExec } from '../runtime/exec-join.js';
@@ -62,18 +63,11 @@ export async function execInContainer(opts: ExecOptions, ctx: Context): Promise<
   const record = loadRecord(ctx.root, id);
   const spec = JSON.parse(fs.readFileSync(path.join(ctx.root, 'containers', id, 'config.json'), 'utf8')) as Spec;
   const proc = structuredClone(spec.process!);
-  const root = `/proc/${pid}/root`;
-  const read = (f: string) => {
-    try {
-      return fs.readFileSync(path.join(root, f), 'utf8');
-    } catch {
-      return undefined;
-    }
-  };
   const envFiles = opts.envFile.map((f) => ({ path: f, content: fs.readFileSync(path.resolve(ctx.cwd, f), 'utf8') }));
   proc.env = overrideEnv(proc.env ?? [], userEnvironment({ env: opts.env, envFiles, hostEnv: ctx.env }));
   if (opts.user) {
-    const u = resolveUser(opts.user, { passwd: read('etc/passwd'), group: read('etc/group') });
+    // as the container sees them: a symlink resolves inside it, a fifo or device fails fast (root-file.ts)
+    const u = resolveUser(opts.user, { passwd: readRootFile(pid, 'etc/passwd'), group: readRootFile(pid, 'etc/group') });
     proc.user = { ...proc.user, uid: u.uid, gid: u.gid, additionalGids: u.additionalGids };
   }
   if (opts.workdir) proc.cwd = opts.workdir;
@@ -84,13 +78,8 @@ export async function execInContainer(opts: ExecOptions, ctx: Context): Promise<
     proc.capabilities = { bounding: all, effective: all, permitted: all, inheritable: [], ambient: [] };
   }
   const execProcess = planProcess({ ...spec, process: proc });
-  const choice = opts.privileged ? 'unconfined' : seccompChoice(spec);
-  const profile = seccompProfileFor(choice);
-  const arch = nativeSeccompArch();
-  if (profile && arch) {
-    execProcess.seccomp = seccompFor(choice, proc.capabilities?.bounding ?? [], arch);
-    execProcess.seccompFlags = seccompFilterFlags(profile);
-  }
+  // as run decides (seccompPlanFor): an architecture with no syscall table is refused, not run unfiltered
+  Object.assign(execProcess, seccompPlanFor(opts.privileged ? 'unconfined' : seccompChoice(spec), proc.capabilities?.bounding ?? []));
   const flags = (spec.linux?.namespaces ?? []).filter((n) => !n.path).reduce((f, n) => f | (NS[n.type] ?? 0), 0);
   const plan = joinPlan(execProcess, pid, namespacesOf(flags));
   // the exec'd process belongs to the container's cgroup (limits, stats, pause and kill cover it)

@@ -1,9 +1,9 @@
+import os from 'node:os';
 import path from 'node:path';
-import { TsdockError } from '../errors.js';
 import type { ImageStore } from '../image/store/images.js';
 import type { ImageRecord } from '../image/store/types.js';
 import { ANNOTATIONS } from '../spec/build.js';
-import { nativeSeccompArch, seccompFilterFlags, seccompFor, seccompProfileFor, type SeccompOption } from '../spec/seccomp/index.js';
+import { seccompPlanFor, type SeccompOption } from '../spec/seccomp/index.js';
 import type { Spec } from '../spec/types.js';
 import { buildPlan, type CgroupFsPlan } from '../runtime/plan.js';
 import { detectCgroups, type CgroupLocation } from '../cgroups/index.js';
@@ -17,6 +17,12 @@ export function seccompChoice(spec: Spec): SeccompOption {
   if (v === 'unconfined') return 'unconfined';
   if (v.startsWith('profile:')) return { path: v.slice('profile:'.length) };
   return 'default';
+}
+
+/** the running kernel is at least major.minor (mount_setattr: 5.12) */
+export function kernelAtLeast(major: number, minor: number, release = os.release()): boolean {
+  const [a = 0, b = 0] = release.split(/[.-]/).map((x) => Number.parseInt(x, 10));
+  return a > major || (a === major && b >= minor);
 }
 
 /** v2: one cgroup2 mount; v1: the host's hierarchies (controllers as mounted together), named ones left out */
@@ -54,14 +60,8 @@ export function containerPlan(args: {
     rootless: args.rootless,
     consolePath: args.consolePath,
     cgroupFs: cgroupFsPlan(args.cgroup),
+    recursiveReadOnly: kernelAtLeast(5, 12),
   });
-  const choice = seccompChoice(spec);
-  const profile = seccompProfileFor(choice);
-  if (profile) {
-    const arch = nativeSeccompArch();
-    if (!arch) throw new TsdockError(`seccomp: unsupported architecture ${process.arch} (use --security-opt seccomp=unconfined)`);
-    plan.process.seccomp = seccompFor(choice, spec.process?.capabilities?.bounding ?? [], arch);
-    plan.process.seccompFlags = seccompFilterFlags(profile);
-  }
+  Object.assign(plan.process, seccompPlanFor(seccompChoice(spec), spec.process?.capabilities?.bounding ?? []));
   return plan;
 }

@@ -189,6 +189,7 @@ export function startError(plan: ExecPlan, step: number, errno: number): Contain
       [ExecStep.gidMap]: `writing the gid map${cmd(maps?.gidCommand)}`,
       [ExecStep.plan]: 'the executor rejected the plan (is native/build/tsdock-exec out of date?)',
       [ExecStep.internal]: 'starting the container process',
+      [ExecStep.sealedExe]: 're-executing the executor from a sealed memfd copy (memfd_create, fexecve)',
       [ExecStep.pidFile]: `writing the pid file ${plan.pidFile ?? ''}`,
       [ExecStep.userns]: 'becoming root in the user namespace',
       [ExecStep.rlimit]: 'setting resource limits',

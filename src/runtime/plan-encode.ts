@@ -16,6 +16,7 @@
  *   gidcmd <argc> <arg>...
  *   step <op> <npairs> (<key> <value>)*  one per plan step, in order; keys: source target fstype flags data
  *                                        root create(dir|file) optional(0|1) path mode uid gid major minor name
+ *                                        attrs (mount: recursiveAttrs, MOUNT_ATTR_* for mount_setattr AT_RECURSIVE)
  *                                        (`label` stays in TypeScript, for error messages)
  *   arg <s>  candidate <path>  env <K=V> one record per element, in order
  *   cwd <path>  user <uid> <gid>  addgid <gid>...  umask <mode>  nonewprivs <0|1>  terminal <0|1>
@@ -83,6 +84,8 @@ export const ExecStep = {
   cgroupns: -27,
   /** loading or attaching the v2 device filter */
   devfilter: -28,
+  /** start-up: copying the executor into a sealed memfd and re-executing from it (native/sealed-exe.h) */
+  sealedExe: -29,
 } as const;
 
 /** the order namespaces are entered in: user first (it grants the rights for the others), mount last */
@@ -142,6 +145,7 @@ function stepPairs(step: PlanStep): Array<[string, string | number]> {
       if (step.root !== undefined) pairs.push(['root', step.root]);
       if (step.create !== undefined) pairs.push(['create', step.create]);
       if (step.optional) pairs.push(['optional', 1]);
+      if (step.recursiveAttrs) pairs.push(['attrs', step.recursiveAttrs]);
       return pairs;
     }
     case 'mkdir': {

@@ -18,6 +18,9 @@ export const CLONE = {
 } as const;
 
 /** mount(2) flags (values from <linux/mount.h>) */
+/** mount_setattr(2) attributes */
+export const MOUNT_ATTR = { RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8 } as const;
+
 export const MS = {
   RDONLY: 1,
   NOSUID: 2,
@@ -66,7 +69,23 @@ export type PlanStep =
    * container cannot redirect it to the host. `create` makes a missing target (and its parents) in that root
    * first. `optional`: a missing target (ENOENT) is not an error (masked paths).
    */
-  | { op: 'mount'; source: string; target: string; fstype: string; flags: number; data: string; root?: string; create?: 'dir' | 'file'; optional?: boolean; label?: string }
+  | {
+      op: 'mount';
+      source: string;
+      target: string;
+      fstype: string;
+      flags: number;
+      data: string;
+      root?: string;
+      create?: 'dir' | 'file';
+      optional?: boolean;
+      label?: string;
+      /**
+       * MOUNT_ATTR_* bits the executor then sets on the whole mounted tree (mount_setattr AT_RECURSIVE, Linux
+       * 5.12): MOUNT_ATTR.RDONLY for a read-only rbind, whose submounts a remount leaves writable
+       */
+      recursiveAttrs?: number;
+    }
   /** mkdir -p, inside `root` when given (same resolution rules as mount), with `mode` for created dirs */
   | { op: 'mkdir'; path: string; mode: number; root?: string; uid?: number; gid?: number }
   /** symlink(target, path); EEXIST is not an error */

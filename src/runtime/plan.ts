@@ -38,9 +38,15 @@ import { TsdockError } from '../errors.js';
 import { DEFAULT_DEV_SYMLINKS, DEFAULT_DEVICES, DEFAULT_PATH_ENV, RLIMITS, capabilityMask } from '../spec/defaults.js';
 import { ANNOTATIONS } from '../spec/build.js';
 import type { LinuxDevice, Mount, Spec } from '../spec/types.js';
-import { CLONE, MS, type ExecPlan, type IdMapPlan, type PlanProcess, type PlanStep, type Rlimit } from './plan-types.js';
+import { CLONE, MOUNT_ATTR, MS, type ExecPlan, type IdMapPlan, type PlanProcess, type PlanStep, type Rlimit } from './plan-types.js';
 
 export interface PlanContext {
+  /**
+   * read-only rbinds are read-only all the way down (docker 25's default): their submounts too, through
+   * mount_setattr (Linux >= 5.12). false on older kernels: only the bound mount itself is read-only, as docker
+   * falls back there. Default true.
+   */
+  recursiveReadOnly?: boolean;
   /** lower layer diff directories, top (newest) first */
   layers: string[];
   /** a directory every layer is under: the executor chdirs there and lowerdir entries become relative */
@@ -216,7 +222,7 @@ export function overlayMountData(ctx: PlanContext): { data: string; chdir?: stri
 const isBind = (m: Mount) => m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
 
 /** The steps for one spec mount (before pivot_root, target inside `root`). */
-export function mountSteps(m: Mount, root: string): PlanStep[] {
+export function mountSteps(m: Mount, root: string, recursiveReadOnly = true): PlanStep[] {
   const { flags, propagation, data } = parseMountOptions(m.options);
   const label = `mount ${m.destination}`;
   const steps: PlanStep[] = [];
@@ -225,7 +231,12 @@ export function mountSteps(m: Mount, root: string): PlanStep[] {
     const bind = flags & (MS.BIND | MS.REC);
     steps.push({ op: 'mount', source: m.source, target: m.destination, fstype: '', flags: bind | MS.BIND, data: '', root, create: m['tsdock.sourceType'] ?? 'dir', label });
     const rest = flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
-    if (rest !== 0) steps.push({ op: 'mount', source: '', target: m.destination, fstype: '', flags: MS.REMOUNT | MS.BIND | rest, data: '', root, label: `${label} (remount)` });
+    if (rest !== 0) {
+      const remount: PlanStep = { op: 'mount', source: '', target: m.destination, fstype: '', flags: MS.REMOUNT | MS.BIND | rest, data: '', root, label: `${label} (remount)` };
+      // a remount changes the bound mount only: submounts of an rbind stay writable unless set recursively
+      if (recursiveReadOnly && flags & MS.REC && rest & MS.RDONLY) remount.recursiveAttrs = MOUNT_ATTR.RDONLY;
+      steps.push(remount);
+    }
   } else {
     if (!m.type) throw new TsdockError(`${label}: no filesystem type`);
     steps.push({ op: 'mount', source: m.source ?? m.type, target: m.destination, fstype: m.type, flags, data, root, create: 'dir', label });
@@ -332,7 +343,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): ExecPlan {
   }
 
   // 4. the spec's mounts, in order, inside the rootfs
-  for (const m of spec.mounts ?? []) steps.push(...(m.type === 'cgroup' ? cgroupMountSteps(m, root, ctx.cgroupFs) : mountSteps(m, root)));
+  for (const m of spec.mounts ?? []) steps.push(...(m.type === 'cgroup' ? cgroupMountSteps(m, root, ctx.cgroupFs) : mountSteps(m, root, ctx.recursiveReadOnly ?? true)));
 
   // 5. rootless: devices are binds of the host's nodes (mknod is refused in a user namespace)
   const devices = [...DEFAULT_DEVICES];

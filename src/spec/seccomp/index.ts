@@ -3,8 +3,8 @@
  * program the executor loads (PlanProcess.seccomp).
  */
 import fs from 'node:fs';
-import { UsageError } from '../../errors.js';
-import { compileSeccomp, type SeccompArch } from './bpf.js';
+import { TsdockError, UsageError } from '../../errors.js';
+import { compileSeccomp, nativeSeccompArch, seccompFilterFlags, type SeccompArch } from './bpf.js';
 import { defaultProfile } from './default-profile.js';
 import { isUnconfinedProfile, parseProfile, type SeccompProfile } from './profile.js';
 
@@ -53,4 +53,16 @@ export function seccompFor(opt: SeccompOption, caps: Iterable<string> | bigint, 
   const profile = seccompProfileFor(opt);
   if (!profile) return undefined;
   return compileSeccomp(profile, kernel ? { arch, capabilities: caps, kernel } : { arch, capabilities: caps });
+}
+
+/**
+ * The seccomp fields of a process's plan (run's init and exec's process alike: one decision): the program and its
+ * filter flags, nothing when unconfined. A profile on an architecture without a syscall table here is refused,
+ * never skipped (`arch` undefined: nativeSeccompArch() found none).
+ */
+export function seccompPlanFor(opt: SeccompOption, caps: Iterable<string> | bigint, arch: SeccompArch | undefined = nativeSeccompArch()): { seccomp?: Buffer; seccompFlags?: number } {
+  const profile = seccompProfileFor(opt);
+  if (!profile) return {};
+  if (!arch) throw new TsdockError(`seccomp: unsupported architecture ${process.arch} (use --security-opt seccomp=unconfined)`);
+  return { seccomp: compileSeccomp(profile, { arch, capabilities: caps }), seccompFlags: seccompFilterFlags(profile) };
 }

@@ -76,6 +76,15 @@ describe('runtime/plan-encode', () => {
     assert.deepEqual(record(f, 'pivot_root', 3), ['1', 'root', '/r']);
   });
 
+  it('a mount step with recursiveAttrs ends with the attrs pair', () => {
+    const plan = base();
+    plan.steps = [{ op: 'mount', source: '', target: '/x', fstype: '', flags: MS.REMOUNT | MS.BIND | MS.RDONLY, data: '', root: '/r', recursiveAttrs: 1 }];
+    const f = strings(encodePlan(plan));
+    const i = f.indexOf('step');
+    assert.deepEqual(f.slice(i, i + 3), ['step', 'mount', '7']);
+    assert.deepEqual(f.slice(i + 15, i + 17), ['attrs', '1']);
+  });
+
   it('id maps: write kind and commands kind', () => {
     const plan = base();
     plan.cloneFlags |= CLONE.NEWUSER;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildSpec } from '../../../src/spec/build.js';
 import { buildPlan, execCandidates, mountSteps, overlayMountData, parseMountOptions, MOUNT_DATA_MAX } from '../../../src/runtime/plan.js';
-import { CLONE, MS, type PlanStep } from '../../../src/runtime/plan-types.js';
+import { CLONE, MOUNT_ATTR, MS, type PlanStep } from '../../../src/runtime/plan-types.js';
 import type { Spec } from '../../../src/spec/types.js';
 import { assertGolden } from '../spec/golden.js';
 import { SCENARIOS, planContext, specInput } from '../spec/fixtures.js';
@@ -79,9 +79,14 @@ test('bind mounts: bind, then a remount for flags, then propagation', () => {
   const root = '/r';
   assert.deepEqual(mountSteps({ destination: '/ctr', type: 'bind', source: '/host', options: ['rbind', 'ro', 'rprivate'] }, root), [
     { op: 'mount', source: '/host', target: '/ctr', fstype: '', flags: MS.BIND | MS.REC, data: '', root, create: 'dir', label: 'mount /ctr' },
-    { op: 'mount', source: '', target: '/ctr', fstype: '', flags: MS.REMOUNT | MS.BIND | MS.RDONLY, data: '', root, label: 'mount /ctr (remount)' },
+    // read-only all the way down: the remount alone would leave the rbind's submounts writable
+    { op: 'mount', source: '', target: '/ctr', fstype: '', flags: MS.REMOUNT | MS.BIND | MS.RDONLY, data: '', root, label: 'mount /ctr (remount)', recursiveAttrs: MOUNT_ATTR.RDONLY },
     { op: 'mount', source: '', target: '/ctr', fstype: '', flags: MS.PRIVATE | MS.REC, data: '', root, label: 'mount /ctr (propagation)' },
   ]);
+  // a kernel without mount_setattr (< 5.12): the bound mount only, as docker falls back; a plain bind has no submounts
+  assert.ok(!('recursiveAttrs' in mountSteps({ destination: '/ctr', type: 'bind', source: '/host', options: ['rbind', 'ro'] }, root, false)[1]!));
+  assert.ok(!('recursiveAttrs' in mountSteps({ destination: '/ctr', type: 'bind', source: '/host', options: ['bind', 'ro'] }, root)[1]!));
+  assert.ok(!('recursiveAttrs' in mountSteps({ destination: '/ctr', type: 'bind', source: '/host', options: ['rbind', 'nosuid'] }, root)[1]!));
   assert.deepEqual(mountSteps({ destination: '/etc/hosts', type: 'bind', source: '/h', options: ['bind'], 'tsdock.sourceType': 'file' }, root), [
     { op: 'mount', source: '/h', target: '/etc/hosts', fstype: '', flags: MS.BIND, data: '', root, create: 'file', label: 'mount /etc/hosts' },
   ]);
@@ -151,4 +156,12 @@ test('unsupported specs are refused clearly', () => {
     planContext(),
   );
   assert.deepEqual(userns.idMaps, { kind: 'write', uidMap: [{ containerId: 0, hostId: 100000, size: 65536 }], gidMap: [{ containerId: 0, hostId: 100000, size: 65536 }], setgroups: 'allow' });
+});
+
+test('kernelAtLeast: mount_setattr (recursive read-only binds) from 5.12', async () => {
+  const { kernelAtLeast } = await import('../../../src/container/exec-plan.js');
+  assert.equal(kernelAtLeast(5, 12, '5.12.0-1-amd64'), true);
+  assert.equal(kernelAtLeast(5, 12, '6.1.0'), true);
+  assert.equal(kernelAtLeast(5, 12, '5.11.22'), false);
+  assert.equal(kernelAtLeast(5, 12, '4.19.0-27-amd64'), false);
 });
