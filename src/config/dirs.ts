@@ -22,13 +22,26 @@ function euid(): number {
   return process.geteuid?.() ?? 0;
 }
 
-/** mkdir with an exact mode (the umask only removes bits; we chmod what we created); false when it existed. */
+const failed = (dir: string, err: unknown) => new DirectorySetupError(`cannot create ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+
+/**
+ * mkdir `dir` itself with an exact mode (the umask only removes bits: we chmod what we created), its missing
+ * parents as `mkdir -p` makes them; false when it existed.
+ */
 function mkdirExact(dir: string, mode: number): boolean {
   try {
     fs.mkdirSync(dir, { mode });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new DirectorySetupError(`cannot create ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'ENOENT') throw failed(dir, err);
+    try {
+      fs.mkdirSync(path.dirname(dir), { recursive: true });
+      fs.mkdirSync(dir, { mode });
+    } catch (again) {
+      if ((again as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw failed(dir, again);
+    }
   }
   fs.chmodSync(dir, mode);
   return true;
@@ -40,11 +53,6 @@ function mkdirExact(dir: string, mode: number): boolean {
  * another user created first (the /tmp fallbacks) would let them replace our pid files and sockets.
  */
 export function ensureRuntimeDir(dir: string, uid = euid()): void {
-  try {
-    fs.mkdirSync(path.dirname(dir), { recursive: true });
-  } catch (err) {
-    throw new DirectorySetupError(`cannot create ${path.dirname(dir)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
-  }
   mkdirExact(dir, 0o700);
   const st = fs.lstatSync(dir);
   const refuse = (what: string) => new DirectorySetupError(`runtime directory ${dir} ${what}: refusing to use it (remove it, or choose another with --runroot or XDG_RUNTIME_DIR)`);
@@ -69,11 +77,6 @@ function tighten(p: string, mode: number, uid: number): boolean {
  * Cheap when nothing is wrong: one mkdir and a handful of lstat calls.
  */
 export function ensureStoreDir(root: string, uid = euid()): void {
-  try {
-    fs.mkdirSync(path.dirname(root), { recursive: true });
-  } catch (err) {
-    throw new DirectorySetupError(`cannot create ${path.dirname(root)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
-  }
   mkdirExact(root, 0o700);
   // the store root may be a symlink to elsewhere (a bigger disk): follow it
   const st = fs.statSync(root);
