@@ -34,6 +34,15 @@ function asNobody(cmd: string[]): Promise<RunResult> {
   });
 }
 
+/** A failed refusal (the old code) starts a pause process there: never leave it behind. */
+function killPause(file: string): void {
+  try {
+    process.kill(Number(fs.readFileSync(file, 'utf8').split(' ')[0]), 'SIGKILL');
+  } catch {
+    // none was started
+  }
+}
+
 const mode = (p: string) => fs.lstatSync(p).mode & 0o7777;
 const octal = (m: number) => m.toString(8).padStart(4, '0');
 
@@ -216,7 +225,31 @@ describe('rootless: the namespace holder\'s runtime dir must be the user\'s own'
       assert.match(r.stderr, new RegExp(`runtime directory ${xdg}/tsdock is owned by uid 0, not by uid ${uid}`));
       assert.equal(fs.existsSync(path.join(xdg, 'tsdock', 'pause.pid')), false);
     } finally {
+      killPause(path.join(xdg, 'tsdock', 'pause.pid'));
       fs.rmSync(xdg, { recursive: true, force: true });
+    }
+  });
+
+  test('without XDG_RUNTIME_DIR: a <tmpdir>/tsdock-<uid> that another user made first is refused', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdock-test-perms-tmp-'));
+    try {
+      fs.chmodSync(tmp, 0o1777);
+      const uid = Number(execFileSync('id', ['-u', 'tsdock-test'], { encoding: 'utf8' }));
+      // the squatter (root here) leaves it open to the victim, as an attacker would
+      fs.mkdirSync(path.join(tmp, `tsdock-${uid}`), { mode: 0o777 });
+      fs.chmodSync(path.join(tmp, `tsdock-${uid}`), 0o777);
+      const r = await new Promise<RunResult>((resolve) => {
+        const child = spawn('runuser', ['-u', 'tsdock-test', '--', 'env', '-u', 'XDG_RUNTIME_DIR', `TMPDIR=${tmp}`, 'NO_COLOR=1', process.execPath, bin, '--root', path.join(tmp, 'store'), 'ps'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (d) => (stderr += d));
+        child.on('close', (code) => resolve({ code: code ?? 1, stdout: '', stderr }));
+      });
+      assert.equal(r.code, 125, r.stderr);
+      assert.match(r.stderr, new RegExp(`runtime directory ${tmp}/tsdock-${uid} is owned by uid 0, not by uid ${uid}`));
+      assert.deepEqual(fs.readdirSync(path.join(tmp, `tsdock-${uid}`)), [], 'nothing written into it');
+    } finally {
+      killPause(path.join(tmp, `tsdock-${Number(execFileSync('id', ['-u', 'tsdock-test'], { encoding: 'utf8' }))}`, 'pause.pid'));
+      fs.rmSync(tmp, { recursive: true, force: true });
     }
   });
 });
