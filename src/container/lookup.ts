@@ -29,7 +29,7 @@ export function idByName(root: string, name: string): string | undefined {
   } catch {
     return undefined;
   }
-  // a reservation whose container is gone is stale (a crash between reserving and creating)
+  // a reservation without its container names nothing yet: a creation in progress, or a crash between the steps
   return containerExists(root, id) ? id : undefined;
 }
 
