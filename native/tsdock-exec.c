@@ -1226,7 +1226,8 @@ static void write_exit_file(int st, const struct timespec *end) {
   if (ooms >= 0) memcpy(buf + n, ",\"OOMKills\":", 12), n += 12, n += fmt_ll(buf + n, ooms);
   memcpy(buf + n, "}\n", 2), n += 2;
   if (snprintf(tmp, sizeof tmp, "%s.tmp%d", exit_file, (int)getpid()) >= (int)sizeof tmp) return;
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  /* 0600 like the rest of the container's state (its directory is 0700 anyway) */
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return;
   int bad = write_all(fd, buf, n) < 0 || fsync(fd) < 0;
   if (close(fd) < 0 || bad || rename(tmp, exit_file) < 0) unlink(tmp);

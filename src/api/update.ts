@@ -42,8 +42,9 @@ export async function updateContainer(ref: string, flags: ResourceFlags, ctx: Co
     const merged = { ...linux, ...(devices ? { devices } : {}) };
     if (Object.keys(merged).length) spec.linux.resources = merged;
     else delete spec.linux.resources;
-    await writeJsonAtomic(specPath, spec, { fsync: false });
-    await writeJsonAtomic(containerFile(ctx.root, id, 'record'), { ...record, HostConfig: { ...record.HostConfig, ...next } }, { fsync: false });
+    // not a hot path: the new limits must survive a crash (writeJsonAtomic fsyncs the file and the directory)
+    await writeJsonAtomic(specPath, spec);
+    await writeJsonAtomic(containerFile(ctx.root, id, 'record'), { ...record, HostConfig: { ...record.HostConfig, ...next } });
     return record.Name;
   });
 }

@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { UsageError } from '../errors.js';
 import type { CgroupHost } from './detect.js';
 import { ownV2Path } from './detect.js';
 import type { CgroupLocation } from './types.js';
@@ -50,9 +51,26 @@ export function v2MountFor(host: CgroupHost, env: NodeJS.ProcessEnv): string | u
   return env.TSDOCK_CGROUP_V2_MOUNT || (host.mode === 'v2' ? host.v2Mount : undefined);
 }
 
+/**
+ * docker's --cgroup-parent, absolute or relative, as a path below the hierarchy root (or below the delegated
+ * subtree, rootless): `.` and empty segments dropped, `..` resolved, and refused when it would climb above
+ * the root (`../../x` would put the container's cgroup outside the cgroup mount, or outside the delegation).
+ */
+export function normalizeParent(parent: string): string {
+  const out: string[] = [];
+  for (const seg of parent.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') {
+      if (!out.length) throw new UsageError(`invalid --cgroup-parent "${parent}": ".." leaves the cgroup root`);
+      out.pop();
+    } else out.push(seg);
+  }
+  return out.join('/');
+}
+
 export function placeCgroup(input: PlacementInput): Placement {
   const { host, id, rootless, env } = input;
-  const parent = (input.parent ?? CGROUP_PARENT).replace(/^\/+|\/+$/g, '');
+  const parent = normalizeParent(input.parent ?? CGROUP_PARENT);
   const v2Mount = v2MountFor(host, env);
   if (v2Mount) {
     if (!rootless) return { location: { version: 2, mount: v2Mount, path: `/${path.posix.join(parent, id)}` } };

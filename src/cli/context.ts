@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { Context, ProgressEvent } from '../api/context.js';
+import { ensureRuntimeDir, ensureStoreDir } from '../config/dirs.js';
 import { resolvePaths } from '../config/paths.js';
 
 export interface GlobalOptions {
@@ -21,6 +22,7 @@ export class CliContext {
   /** set by a command that renders progress, consumed by api calls */
   progress?: (event: ProgressEvent) => void;
   readonly abort = new AbortController();
+  private checkedDirs = false;
 
   constructor(io: { stdout: CliContext['stdout']; stderr: CliContext['stderr']; env: NodeJS.ProcessEnv }) {
     this.stdout = io.stdout;
@@ -48,9 +50,14 @@ export class CliContext {
     this.stderr.write(`WARN: ${message}\n`);
   }
 
-  /** The api context built from the global flags. */
+  /** The api context built from the global flags; the first call opens the store and the runtime dir (0700). */
   api(): Context {
     const paths = resolvePaths(this.env, { root: this.global.root, runRoot: this.global.runroot });
+    if (!this.checkedDirs) {
+      ensureStoreDir(paths.root);
+      ensureRuntimeDir(paths.runRoot);
+      this.checkedDirs = true;
+    }
     const stdin = this.stdout === process.stdout ? () => process.stdin : () => undefined;
     return {
       get stdin() {

@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { TsdockError } from '../errors.js';
+import { DirectorySetupError } from '../config/dirs.js';
 import type { CliContext } from './context.js';
 
 /** One line on stderr, `Error: ...`, and docker's exit code; a stack only with --log-level debug. */
@@ -18,6 +19,8 @@ export function reportError(err: unknown, cli: CliContext, verb?: string): numbe
   if (cli.debug && err instanceof Error && err.stack) cli.stderr.write(`${err.stack}\n`);
   // docker: run-like verbs use 125 for engine errors; every other verb fails with 1
   const code = err instanceof TsdockError ? err.exitCode : 125;
+  // an unusable store or runtime dir is an engine error for every verb
+  if (err instanceof DirectorySetupError) return 125;
   return code === 125 && verb !== undefined && !RUN_VERBS.has(verb) ? 1 : code;
 }
 

@@ -1,17 +1,19 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { ensureRuntimeDir } from '../config/dirs.js';
+import { tmpRuntimeDir } from '../config/paths.js';
 
 /**
  * Rootless tsdock keeps ONE user namespace per user alive with a pause process (podman's model), so every
  * command joins the same namespace: an `exec` can then setns into a container started by an earlier command
  * (namespaces owned by a sibling user namespace would be out of reach). The pause process is `sleep infinity`
  * started under `unshare --user --map-root-user [--map-auto]`; its pid and start time live in
- * `$XDG_RUNTIME_DIR/tsdock/pause.pid` (or a per-uid directory under the temp dir).
+ * `$XDG_RUNTIME_DIR/tsdock/pause.pid` (or a per-uid directory under the temp dir), a directory that must be
+ * ours and 0700: whoever could write there could point every later command at a namespace of theirs.
  */
 export function pauseFile(env: NodeJS.ProcessEnv, uid: number): string {
-  const base = env.XDG_RUNTIME_DIR ? path.join(env.XDG_RUNTIME_DIR, 'tsdock') : path.join(os.tmpdir(), `tsdock-${uid}`);
+  const base = env.XDG_RUNTIME_DIR ? path.join(env.XDG_RUNTIME_DIR, 'tsdock') : tmpRuntimeDir(uid);
   return path.join(base, 'pause.pid');
 }
 
@@ -41,9 +43,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Start the pause process (once: concurrent CLIs serialize on a mkdir lock) and return its pid. */
 export async function ensurePause(file: string, full: boolean): Promise<number> {
+  // checked before the pid file is trusted: a pid file in a directory someone else controls means nothing
+  ensureRuntimeDir(path.dirname(file));
   const existing = livePause(file);
   if (existing) return existing;
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const lock = `${file}.lock`;
   for (let i = 0; ; i++) {
     try {
@@ -81,7 +84,8 @@ export async function ensurePause(file: string, full: boolean): Promise<number> 
       await sleep(5);
     }
     const tmp = `${file}.${process.pid}`;
-    fs.writeFileSync(tmp, `${pid} ${startTime(pid)}\n`);
+    // no fsync: the runtime dir is usually a tmpfs, and after a crash the pause process is gone anyway
+    fs.writeFileSync(tmp, `${pid} ${startTime(pid)}\n`, { mode: 0o600 });
     fs.renameSync(tmp, file);
     return pid;
   } finally {

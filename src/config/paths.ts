@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -19,8 +20,9 @@ export function resolvePaths(env: NodeJS.ProcessEnv, overrides: { root?: string;
     runRoot = '/run/tsdock';
   } else {
     root = path.join(env.XDG_DATA_HOME || path.join(home, '.local', 'share'), 'tsdock');
-    const xdgRun = env.XDG_RUNTIME_DIR || path.join(os.tmpdir(), `tsdock-run-${process.getuid?.() ?? 'user'}`);
-    runRoot = path.join(xdgRun, 'tsdock');
+    // without XDG_RUNTIME_DIR: a per-user dir in the temp dir, the one the rootless pause file uses too
+    // (cli/pause.ts); ensureRuntimeDir refuses it when another user created it first
+    runRoot = env.XDG_RUNTIME_DIR ? path.join(env.XDG_RUNTIME_DIR, 'tsdock') : tmpRuntimeDir(hostUid(env));
   }
   if (overrides.root) {
     root = path.resolve(overrides.root);
@@ -29,4 +31,24 @@ export function resolvePaths(env: NodeJS.ProcessEnv, overrides: { root?: string;
   }
   if (overrides.runRoot) runRoot = path.resolve(overrides.runRoot);
   return { root, runRoot, rootful };
+}
+
+/** The fallback runtime dir when there is no XDG_RUNTIME_DIR: `<tmpdir>/tsdock-<uid>`. */
+export function tmpRuntimeDir(uid: number): string {
+  return path.join(os.tmpdir(), `tsdock-${uid}`);
+}
+
+/** Our uid on the host: inside tsdock's rootless user namespace we are 0 there, the user outside (uid_map). */
+export function hostUid(env: NodeJS.ProcessEnv): number {
+  const uid = process.getuid?.() ?? 0;
+  if (!env.TSDOCK_USERNS) return uid;
+  try {
+    for (const line of fs.readFileSync('/proc/self/uid_map', 'utf8').split('\n')) {
+      const [inside, outside] = line.trim().split(/\s+/).map(Number);
+      if (inside === uid && outside !== undefined && Number.isInteger(outside)) return outside;
+    }
+  } catch {
+    // no /proc: keep what we have
+  }
+  return uid;
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { NotFoundError, TsdockError } from '../errors.js';
+import { parseNameFile } from './names.js';
 import { containerExists, listContainerIds } from './state.js';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -24,11 +25,11 @@ export function idByName(root: string, name: string): string | undefined {
   if (!NAME.test(n)) return undefined;
   let id: string;
   try {
-    id = fs.readFileSync(path.join(root, 'names', n), 'utf8').trim();
+    id = parseNameFile(fs.readFileSync(path.join(root, 'names', n), 'utf8')).id;
   } catch {
     return undefined;
   }
-  // a reservation whose container is gone is stale (a crash between reserving and creating)
+  // a reservation without its container names nothing yet: a creation in progress, or a crash between the steps
   return containerExists(root, id) ? id : undefined;
 }
 

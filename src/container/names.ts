@@ -40,3 +40,24 @@ export function validateName(name: string): string {
   if (!NAME.test(n)) throw new Error(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
   return n;
 }
+
+/**
+ * names/<name> holds `<id> <creator pid> <creator start time>`: the reservation is made before the container
+ * directory, so a missing directory means a crash only when the creator is gone. Older files hold just the id.
+ */
+export interface NameReservation {
+  id: string;
+  pid?: number;
+  startTime?: number;
+}
+
+export function parseNameFile(text: string): NameReservation {
+  const [id = '', pid, start] = text.trim().split(/\s+/);
+  const n = Number(pid);
+  const t = Number(start);
+  return Number.isInteger(n) && n > 0 && Number.isFinite(t) ? { id, pid: n, startTime: t } : { id };
+}
+
+export function formatNameFile(r: NameReservation): string {
+  return r.pid !== undefined ? `${r.id} ${r.pid} ${r.startTime ?? 0}\n` : `${r.id}\n`;
+}

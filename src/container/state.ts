@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { NotFoundError, TsdockError, withCleanup } from '../errors.js';
 import { readJsonSync, writeJsonAtomic } from '../state/atomic.js';
 import { LOCK_EX, LOCK_NB, LOCK_UN, flock } from '../sys/index.js';
+import { parseNameFile } from './names.js';
 import type { ContainerRecord, ContainerState, ExitFile } from './record.js';
 
 /**
@@ -114,7 +115,8 @@ export function containerName(root: string, id: string, record: ContainerRecord 
   }
   try {
     for (const n of fs.readdirSync(path.join(root, 'names'))) {
-      if (fs.readFileSync(path.join(root, 'names', n), 'utf8').trim() === id) return n;
+      // dot files are reservations in the making (container/store.ts); names cannot start with a dot
+      if (!n.startsWith('.') && parseNameFile(fs.readFileSync(path.join(root, 'names', n), 'utf8')).id === id) return n;
     }
   } catch {
     // no names index

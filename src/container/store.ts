@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TsdockError, UsageError } from '../errors.js';
-import { generateName, newContainerId, validateName } from './names.js';
+import { formatNameFile, generateName, newContainerId, parseNameFile, validateName, type NameReservation } from './names.js';
+import { procStat } from './status.js';
 import { removeTree } from '../storage/tmp.js';
 
 /** Where one container's files live. */
@@ -37,34 +38,82 @@ export function containerPaths(root: string, id: string, name: string): Containe
 }
 
 /**
- * Reserve a name: names/<name> is created with O_EXCL and holds the container id, so two CLIs racing
- * for one name cannot both win. A reservation whose container directory is gone is stale (a crash between
- * the two steps) and is taken over.
+ * Reserve a name: names/<name> holds the container id and the reserving process (pid and start time), and
+ * appears complete or not at all (written beside it, then link(2), which fails when the name exists), so two
+ * CLIs racing for one name cannot both win. A reservation is stale only when its container directory is gone
+ * AND its creator is no longer running (a crash between the two steps); a creator still between reserving the
+ * name and creating the directory keeps it. A stale one is renamed away and checked before it is replaced.
  */
 export function reserveName(root: string, name: string, id: string): void {
   const dir = path.join(root, 'names');
-  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, name);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(file, id, { flag: 'wx' });
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = fs.readFileSync(file, 'utf8').trim();
-      if (owner && fs.existsSync(path.join(root, 'containers', owner))) {
-        throw new TsdockError(`Conflict. The container name "/${name}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`);
+  const me = procStat(process.pid);
+  const tmp = path.join(dir, `.${name}.${id}.${process.pid}`);
+  fs.writeFileSync(tmp, formatNameFile({ id, pid: process.pid, startTime: me?.startTime ?? 0 }), { mode: 0o600 });
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        fs.linkSync(tmp, file);
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      fs.rmSync(file, { force: true });
+      const held = readReservation(file);
+      if (held === undefined) continue;
+      if (held.id && (fs.existsSync(path.join(root, 'containers', held.id)) || creatorRunning(held))) {
+        throw new TsdockError(`Conflict. The container name "/${name}" is already in use by container "${held.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+      }
+      takeOverStale(file, held);
     }
+  } finally {
+    fs.rmSync(tmp, { force: true });
   }
   throw new TsdockError(`cannot reserve container name "${name}"`);
+}
+
+function readReservation(file: string): NameReservation | undefined {
+  try {
+    return parseNameFile(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+function creatorRunning(r: NameReservation): boolean {
+  if (r.pid === undefined) return false;
+  const st = procStat(r.pid);
+  return st !== undefined && st.state !== 'Z' && st.startTime === r.startTime;
+}
+
+/** Move a stale reservation aside; when what was moved is not the one judged stale (it changed meanwhile), put it back. */
+function takeOverStale(file: string, stale: NameReservation): void {
+  const aside = path.join(path.dirname(file), `.${path.basename(file)}.stale-${process.pid}`);
+  try {
+    fs.renameSync(file, aside);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    const moved = readReservation(aside);
+    if (moved && (moved.id !== stale.id || moved.pid !== stale.pid)) {
+      try {
+        fs.linkSync(aside, file);
+      } catch {
+        // someone reserved the name meanwhile: theirs stands
+      }
+    }
+  } finally {
+    fs.rmSync(aside, { force: true });
+  }
 }
 
 export function releaseName(root: string, name: string, id: string): void {
   const file = path.join(root, 'names', name);
   try {
-    if (fs.readFileSync(file, 'utf8').trim() === id) fs.rmSync(file, { force: true });
+    if (readReservation(file)?.id === id) fs.rmSync(file, { force: true });
   } catch {
     // already gone
   }
@@ -94,9 +143,15 @@ export async function createContainerDirs(root: string, requestedName?: string):
   }
   const p = containerPaths(root, id, name);
   try {
-    for (const d of [p.upper, p.work, p.rootfs]) await fs.promises.mkdir(d, { recursive: true, mode: 0o755 });
-    // the overlay upper dir becomes the container's "/": 0755, like an image root
+    // the container's own dir is private (its config.json holds the -e values; its upper dir may hold setuid
+    // binaries the container made); the overlay upper dir becomes the container's "/": 0755, like an image root
+    await fs.promises.mkdir(path.dirname(p.dir), { recursive: true, mode: 0o700 });
+    await fs.promises.mkdir(p.dir, { mode: 0o700 });
+    await fs.promises.chmod(p.dir, 0o700);
+    await fs.promises.mkdir(p.upper, { mode: 0o755 });
     await fs.promises.chmod(p.upper, 0o755);
+    await fs.promises.mkdir(p.work, { mode: 0o700 });
+    await fs.promises.mkdir(p.rootfs, { mode: 0o755 });
   } catch (err) {
     releaseName(root, name, id);
     throw err;

@@ -44,9 +44,12 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   );
 }
 
-/** JSON state files (indexes, metadata): pretty-printed, newline-terminated, fsynced unless told otherwise. */
+/**
+ * JSON state files (indexes, metadata): pretty-printed, newline-terminated, fsynced unless told otherwise,
+ * 0600 unless told otherwise (a container's spec and request hold its -e values).
+ */
 export async function writeJsonAtomic(file: string, value: unknown, opts: WriteAtomicOptions = {}): Promise<void> {
-  await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`, { fsync: true, ...opts });
+  await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`, { fsync: true, mode: 0o600, ...opts });
 }
 
 /** Parse a JSON file; a missing file is `undefined`, unreadable or malformed content is a TsdockError. */
@@ -81,7 +84,8 @@ function parseJson<T>(file: string, text: string): T {
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
+/** fsync a directory, so a rename or link made in it survives a crash. */
+export async function fsyncDir(dir: string): Promise<void> {
   const fh = await fs.promises.open(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
   await withCleanup(
     () => fh.sync(),

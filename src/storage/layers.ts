@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { readJson, writeJsonAtomic } from '../state/atomic.js';
+import { fsyncDir, readJson, writeJsonAtomic } from '../state/atomic.js';
 import { makeTmpDir, removeTree } from './tmp.js';
 
 export interface LayerMeta {
@@ -90,10 +90,13 @@ export class LayerStore {
         // a leftover without layer.json (cannot happen through commit, but be safe): replace it
         await this.remove(meta.chainId);
         await fs.promises.rename(work, final);
+        await fsyncDir(path.dirname(final));
         return;
       }
       throw err;
     }
+    // the layer exists once this rename is durable (images.json, fsynced later, will point at it)
+    await fsyncDir(path.dirname(final));
   }
 
   /** Remove atomically from view first (rename into tmp), then delete. */

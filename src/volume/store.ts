@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { NotFoundError, TsdockError, UsageError } from '../errors.js';
-import { readJson, writeJsonAtomic } from '../state/atomic.js';
+import { fsyncDir, readJson, writeJsonAtomic } from '../state/atomic.js';
 import { withLock, type LockMode } from '../state/lock.js';
 import { makeTmpDir, removeTree } from '../storage/tmp.js';
 import { RENAME_NOREPLACE, SysError, renameat2 } from '../sys/index.js';
@@ -236,8 +236,12 @@ export class VolumeStore {
         await fs.promises.chmod(path.join(work, '_data'), 0o755);
         await writeJsonAtomic(path.join(work, 'volume.json'), record);
         await fs.promises.chmod(work, 0o755);
-        await fs.promises.mkdir(this.dir, { recursive: true, mode: 0o701 });
-        if (renameNoReplace(work, this.dirOf(volumeName))) return { volume: this.view(record), created: true };
+        await fs.promises.mkdir(this.dir, { recursive: true, mode: 0o700 });
+        if (renameNoReplace(work, this.dirOf(volumeName))) {
+          // volume.json was fsynced in work/; the rename that makes the volume exist is made durable too
+          await fsyncDir(this.dir);
+          return { volume: this.view(record), created: true };
+        }
       } catch (err) {
         await removeTree(work);
         throw err;

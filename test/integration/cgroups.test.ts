@@ -211,6 +211,7 @@ describe(`cgroups (${host.mode}): limits, OOM, stats, pause, update`, { skip: !i
       [['--blkio-weight', '5'], /range of blkio weight is from 10 to 1000/],
       [['--oom-score-adj', '2000'], /range for oom score adj is \[-1000, 1000\]/],
       [['--cpus', '1', '--cpu-quota', '50000'], /conflicting options: Nano CPUs and CPU Quota/],
+      [['--cgroup-parent', '../../x'], /invalid --cgroup-parent "\.\.\/\.\.\/x": "\.\." leaves the cgroup root/],
     ];
     const count = async () => (await t(['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean).length;
     const before = await count();

@@ -86,6 +86,22 @@ describe('tsdock run, rootless (an unprivileged user with subordinate id ranges)
     assert.equal(r.stdout, '1000 /data/f\n');
   });
 
+  test('a 0700 store: -u 1000 (a subuid on the host) still reaches a volume and its rootfs through the mounts', async () => {
+    const img = h.fixtures.busyboxV2s2.ref;
+    let r = await asUser(['run', '--rm', '-v', 'rlvolu:/data', img, 'sh', '-c', 'echo shared > /data/f; chmod 644 /data/f; mkdir /data/d; chown 1000 /data/d']);
+    assert.equal(r.code, 0, r.stderr);
+    r = await asUser(['run', '--rm', '-u', '1000', '-v', 'rlvolu:/data', img, 'sh', '-c', 'cat /data/f; echo mine > /data/d/g; cat /data/d/g; cat /etc/hostname >/dev/null; id -u']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'shared\nmine\n1000\n');
+    const uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }));
+    for (const d of [root, path.join(root, 'containers'), path.join(root, 'volumes')]) {
+      const st = fs.statSync(d);
+      assert.equal((st.mode & 0o7777).toString(8), '700', d);
+      assert.equal(st.uid, uid, d);
+    }
+    assert.equal((await asUser(['volume', 'rm', 'rlvolu'])).code, 0);
+  });
+
   test('detached: run -d, logs, exec into it (the same user namespace), stop, rm', async () => {
     const img = h.fixtures.busyboxV2s2.ref;
     const r = await asUser(['run', '-d', '--name', 'rlweb', img, 'sh', '-c', 'echo hello; while :; do sleep 1; done']);

@@ -41,13 +41,20 @@ export function defaultCertDirs(env: NodeJS.ProcessEnv): string[] {
   return dirs;
 }
 
-/** `localhost`, `127.0.0.0/8`, `::1`, with or without a port. */
+/**
+ * `localhost` itself, `127.0.0.0/8`, `::1`, with or without a port. Not `*.localhost`: RFC 6761 asks resolvers
+ * to answer those with loopback, but nothing makes the one in use do so (a search domain, a DNS server or
+ * /etc/hosts can send `registry.localhost` anywhere), and plain http there would carry credentials and images
+ * unprotected.
+ */
 export function isLoopbackHost(host: string): boolean {
   let name = host;
   if (name.startsWith('[')) name = name.slice(1, name.indexOf(']'));
   else if (name.split(':').length === 2) name = name.split(':')[0]!;
   name = name.toLowerCase();
-  return name === 'localhost' || name.endsWith('.localhost') || name === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
+  if (name === 'localhost' || name === '::1') return true;
+  const octets = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(name);
+  return octets !== null && octets.slice(1).every((o) => Number(o) <= 255);
 }
 
 /** Read CA files and client certificate pairs for `host` from the cert directories. */

@@ -23,7 +23,8 @@ export class BlobStore {
     if (actual !== digest) throw new IntegrityError(`digest mismatch storing blob: expected ${digest}, got ${actual}`);
     if (this.has(digest)) return;
     await fs.promises.mkdir(path.dirname(this.pathOf(digest)), { recursive: true });
-    await writeFileAtomic(this.pathOf(digest), bytes);
+    // images.json (fsynced) will reference it: it must not come back empty after a crash
+    await writeFileAtomic(this.pathOf(digest), bytes, { fsync: true });
   }
 
   async get(digest: string): Promise<Buffer> {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ownV2Path, parseCgroupMounts } from '../../../src/cgroups/detect.js';
-import { delegatedRoot, placeCgroup } from '../../../src/cgroups/location.js';
+import { delegatedRoot, normalizeParent, placeCgroup } from '../../../src/cgroups/location.js';
+import { UsageError } from '../../../src/errors.js';
 import { fakeTree } from './fake.js';
 
 const HYBRID = `25 30 0:21 / /sys ro,nosuid shared:8 - sysfs sysfs rw
@@ -52,6 +53,35 @@ test('placement: rootless v2 goes below the topmost cgroup the user owns (system
     const no = placeCgroup({ host, id: 'abc', rootless: true, env: {}, euid: uid + 1, ...own });
     assert.match((no as { reason: string }).reason, /need a delegated cgroup v2 subtree/);
     assert.ok(fs.existsSync(path.join(t.dir, 'user.slice')));
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('--cgroup-parent: normalized below the root; ".." that leaves the root (or the delegated subtree) refused', () => {
+  assert.equal(normalizeParent('/my//./parent/'), 'my/parent');
+  assert.equal(normalizeParent('a/../b'), 'b');
+  assert.equal(normalizeParent('/'), '');
+  for (const bad of ['../../x', '/../x', 'a/../../x', '..', 'a/b/../../../etc']) {
+    assert.throws(() => normalizeParent(bad), (e: unknown) => e instanceof UsageError && /invalid --cgroup-parent ".*": "\.\." leaves the cgroup root/.test((e as Error).message), bad);
+  }
+  const v1 = parseCgroupMounts(HYBRID);
+  assert.deepEqual(placeCgroup({ host: v1, id: 'abc', rootless: false, env: {}, parent: 'a/../b' }), { location: { version: 1, path: '/b/abc' } });
+  assert.throws(() => placeCgroup({ host: v1, id: 'abc', rootless: false, env: {}, parent: '../../x' }), UsageError);
+  // on a fake v2 tree: rootful placement stays inside the mount, rootless inside the delegated subtree
+  const t = fakeTree({ 'user.slice/cgroup.procs': '', 'user.slice/u/cgroup.procs': '' });
+  try {
+    const uid = fs.statSync(t.dir).uid;
+    const host = { mode: 'v2' as const, v1: new Map(), v2Mount: t.dir };
+    const own = { procSelfCgroup: '0::/user.slice/u\n', euid: uid };
+    for (const rootless of [false, true]) {
+      assert.throws(() => placeCgroup({ host, id: 'abc', rootless, env: {}, parent: '../../x', ...own }), UsageError);
+      assert.throws(() => placeCgroup({ host, id: 'abc', rootless, env: {}, parent: '/..', ...own }), UsageError);
+    }
+    const ok = placeCgroup({ host, id: 'abc', rootless: true, env: {}, parent: 'p/../q', ...own });
+    assert.deepEqual(ok, { location: { version: 2, mount: t.dir, path: '/user.slice/q/abc' } });
+    const loc = ok.location!;
+    assert.ok(path.join(loc.mount!, loc.path).startsWith(path.join(t.dir, 'user.slice') + '/'));
   } finally {
     t.cleanup();
   }

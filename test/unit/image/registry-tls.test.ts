@@ -105,6 +105,8 @@ test('policy: non-loopback hosts are https-only unless insecure or tlsVerify=fal
 test('isLoopbackHost and where basic credentials may go', () => {
   for (const h of ['localhost', 'localhost:5000', '127.0.0.1', '127.1.2.3:80', '[::1]:5000', '::1']) assert.equal(isLoopbackHost(h), true, h);
   for (const h of ['10.0.0.1', 'example.com', '128.0.0.1:5000', '[::2]:5000', 'localhost.example.com']) assert.equal(isLoopbackHost(h), false, h);
+  // only localhost itself: a *.localhost name resolves wherever the resolver in use says; not an IP either
+  for (const h of ['registry.localhost', 'evil.localhost:5000', 'a.b.LOCALHOST', '127.300.0.1', '127.0.0.1.example.com']) assert.equal(isLoopbackHost(h), false, h);
   assert.equal(mayUseBasicOver(new URL('http://127.0.0.1:5000/')), true);
   assert.equal(mayUseBasicOver(new URL('https://example.com/')), true);
   assert.equal(mayUseBasicOver(new URL('http://example.com/')), false);
