@@ -3,6 +3,7 @@ import path from 'node:path';
 import { TsdockError, UsageError } from '../errors.js';
 import { generateName, newContainerId, validateName } from './names.js';
 import { removeTree } from '../storage/tmp.js';
+import { writeImagePin } from './image-pins.js';
 
 /** Where one container's files live. */
 export interface ContainerPaths {
@@ -70,8 +71,11 @@ export function releaseName(root: string, name: string, id: string): void {
   }
 }
 
-/** Allocate an id and a (given or generated) name, and lay out the container's directory. */
-export async function createContainerDirs(root: string, requestedName?: string): Promise<ContainerPaths> {
+/**
+ * Allocate an id and a (given or generated) name, and lay out the container's directory. With `imageId`, the
+ * directory pins that image from its first moment (image-pins.ts); the caller holds layers.lock shared.
+ */
+export async function createContainerDirs(root: string, requestedName?: string, imageId?: string): Promise<ContainerPaths> {
   const id = newContainerId();
   let name: string;
   if (requestedName !== undefined) {
@@ -97,7 +101,9 @@ export async function createContainerDirs(root: string, requestedName?: string):
     for (const d of [p.upper, p.work, p.rootfs]) await fs.promises.mkdir(d, { recursive: true, mode: 0o755 });
     // the overlay upper dir becomes the container's "/": 0755, like an image root
     await fs.promises.chmod(p.upper, 0o755);
+    if (imageId) writeImagePin(p.dir, imageId);
   } catch (err) {
+    await removeTree(p.dir).catch(() => {});
     releaseName(root, name, id);
     throw err;
   }
