@@ -15,7 +15,7 @@ import { openPty, setWinsize } from '../sys/pty.js';
 import type { Spec } from '../spec/types.js';
 import { healthTiming } from '../container/health.js';
 import { runHooks } from '../container/hooks.js';
-import { cgroupPlanFields, prepareCgroup, releaseCgroup } from '../container/cgroup.js';
+import { cgroupPlanFields, prepareCgroup, releaseCgroup, requireDeviceControl } from '../container/cgroup.js';
 
 export interface StartResult {
   id: string;
@@ -61,6 +61,7 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
     // an earlier run's monitor may still be draining: let it write its exit.json and end before this run
     await waitMonitorGone(ctx.root, id, 5000);
     await fs.promises.rm(exitPath, { force: true });
+    requireDeviceControl(record.Cgroup, record.HostConfig.Privileged, ctx);
     await runHooks('beforeStart', { id, record, spec }, ctx);
     const cgroup = record.Cgroup ? await prepareCgroup(record.Cgroup, spec) : undefined;
     const pty = record.Config.Tty ? openPty() : undefined;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ownV2Path, parseCgroupMounts } from '../../../src/cgroups/detect.js';
-import { delegatedRoot, placeCgroup } from '../../../src/cgroups/location.js';
+import { delegatedRoot, deviceControlMissing, placeCgroup } from '../../../src/cgroups/location.js';
 import { fakeTree } from './fake.js';
 
 const HYBRID = `25 30 0:21 / /sys ro,nosuid shared:8 - sysfs sysfs rw
@@ -55,4 +55,13 @@ test('placement: rootless v2 goes below the topmost cgroup the user owns (system
   } finally {
     t.cleanup();
   }
+});
+
+test('device control: v1 needs the devices hierarchy, v2 has the eBPF filter, no cgroup has none', () => {
+  const hybrid = parseCgroupMounts(HYBRID);
+  assert.equal(deviceControlMissing(hybrid, { version: 1, path: '/tsdock/x' }), 'cgroup v1 has no devices controller mounted');
+  const withDevices = parseCgroupMounts(`${HYBRID}\n39 31 0:34 / /sys/fs/cgroup/devices rw shared:17 - cgroup cgroup rw,devices`);
+  assert.equal(deviceControlMissing(withDevices, { version: 1, path: '/tsdock/x' }), undefined);
+  assert.equal(deviceControlMissing(hybrid, { version: 2, mount: '/sys/fs/cgroup/unified', path: '/tsdock/x' }), undefined);
+  assert.equal(deviceControlMissing(parseCgroupMounts(''), undefined, 'no cgroup filesystem is mounted'), 'no cgroup filesystem is mounted');
 });
