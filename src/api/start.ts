@@ -68,7 +68,7 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
     let started = false;
     try {
       if (pty) setWinsize(pty.master, 24, 80);
-      const plan = containerPlan({ spec, store, image, paths, rootless: !ctx.rootful, driver: record.Driver ?? 'overlay', consolePath: pty?.slavePath, cgroup: record.Cgroup });
+      const plan = containerPlan({ spec, store, image, paths, rootless: !ctx.rootful, driver: record.Driver ?? 'overlay', consolePath: pty?.slavePath, cgroup: record.Cgroup, privileged: record.HostConfig.Privileged });
       const socket = attachSocketPath(ctx.runRoot, id);
       await fs.promises.mkdir(path.dirname(socket), { recursive: true, mode: 0o700 });
       plan.monitor = {

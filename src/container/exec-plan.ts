@@ -42,6 +42,8 @@ export function containerPlan(args: {
   consolePath?: string;
   /** the container's cgroup: what its /sys/fs/cgroup mount shows */
   cgroup?: CgroupLocation;
+  /** --privileged: the rootfs keeps device nodes openable (else rootful mounts it nodev) */
+  privileged: boolean;
 }): ExecPlan {
   const { spec, store, paths } = args;
   const chains = args.image.layers.map((l) => l.chainId).reverse(); // top first
@@ -54,6 +56,8 @@ export function containerPlan(args: {
     rootless: args.rootless,
     consolePath: args.consolePath,
     cgroupFs: cgroupFsPlan(args.cgroup),
+    // rootless: the kernel forces nodev in a user namespace already
+    rootfsNodev: !args.rootless && !args.privileged,
   });
   const choice = seccompChoice(spec);
   const profile = seccompProfileFor(choice);

@@ -203,7 +203,7 @@ export async function prepareContainer(args: {
   ]);
   const driver = chooseDriver(ctx.storageDriver, ctx.rootful).driver;
   if (driver === 'vfs') await seedVolume(paths.upper, layerDirs, '/');
-  const plan = containerPlan({ spec: result.spec, store, image, paths, rootless: !ctx.rootful, driver, consolePath: args.consolePath, cgroup });
+  const plan = containerPlan({ spec: result.spec, store, image, paths, rootless: !ctx.rootful, driver, consolePath: args.consolePath, cgroup, privileged: Boolean(r.privileged) });
   return { spec: result.spec, plan, anonymousVolumes: anonymous, driver, resources, cgroup };
 }
 

@@ -77,6 +77,22 @@ describe('no host devices without device control', { skip: !isRoot && 'needs roo
     assert.equal((await t(['rm', 'dc-later'])).code, 0);
   });
 
+  test('rootfs, volumes and binds are nodev: a node made outside /dev cannot be opened; /dev and --privileged can', async () => {
+    const host = path.join(root, 'bind-src');
+    fs.mkdirSync(host);
+    const probe = (dir: string) => `rm -f ${dir}/null; mknod ${dir}/null c 1 3 && echo x > ${dir}/null && echo open-${dir}`;
+    const script = ['/tmp', '/data', '/bind'].map((d) => `${probe(d)}; echo rc=$?`).join('; ') + '; echo x > /dev/null && echo dev-null-ok';
+    const args = (extra: string[]) => ['run', '--rm', ...extra, '-v', 'dc-vol:/data', '-v', `${host}:/bind`, img, 'sh', '-c', script];
+    let r = await t(args([]));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'rc=1\nrc=1\nrc=1\ndev-null-ok\n');
+    assert.equal(r.stderr.match(/Permission denied/g)?.length, 3, r.stderr);
+    r = await t(args(['--privileged']));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'open-/tmp\nrc=0\nopen-/data\nrc=0\nopen-/bind\nrc=0\ndev-null-ok\n');
+    assert.equal((await t(['volume', 'rm', 'dc-vol'])).code, 0);
+  });
+
   test('--privileged still runs without device control (it grants every device anyway)', async () => {
     const r = await t(['run', '--rm', '--privileged', img, 'sh', '-c', attack], { TSDOCK_CGROUP_MOUNTINFO: noCgroups });
     assert.equal(r.code, 0, r.stderr);
