@@ -11,7 +11,7 @@ import { addOne } from './export.js';
 import { TarWriter } from '../storage/tarwriter.js';
 import { makeTmpDir, removeTree } from '../storage/tmp.js';
 import { unpackLayer } from '../storage/unpack.js';
-import { withLock } from '../state/lock.js';
+import { acquireLock, withLock, type LockHandle } from '../state/lock.js';
 import { ImageStore, detachTag } from '../image/store/images.js';
 import type { ImageRecord, LayerRef } from '../image/store/types.js';
 import { MediaType, chainIds, hostPlatform, type ContainerConfig, type ImageConfig } from '../image/manifest.js';
@@ -49,6 +49,8 @@ export async function commitContainer(opts: CommitOptions, ctx: Context): Promis
     : { architecture: hostPlatform().architecture, os: 'linux', rootfs: { type: 'layers', diff_ids: [] } };
 
   const work = await makeTmpDir(ctx.root, 'commit');
+  // held shared from the new layer's commit until the image is recorded: GC cannot take the layer in between
+  let layersLock: LockHandle | undefined;
   try {
     // 1. the layer tar, hashed as it is written
     const tarPath = path.join(work, 'layer.tar');
@@ -83,6 +85,7 @@ export async function commitContainer(opts: CommitOptions, ctx: Context): Promis
     const diffIds = [...parentLayers.map((l) => l.diffId), diffId];
     const chains = chainIds(diffIds);
     const chainId = chains[chains.length - 1]!;
+    layersLock = await acquireLock(store.lockPath('layers'), 'shared');
     const size = await withLock(store.lockPath('layers'), 'shared', async () => {
       if (store.layers.has(chainId)) return (await store.layers.meta(chainId))?.size ?? 0;
       const { work: lwork, diff } = await store.layers.prepare();
@@ -172,6 +175,7 @@ export async function commitContainer(opts: CommitOptions, ctx: Context): Promis
     });
     return { id, tag };
   } finally {
+    layersLock?.release();
     await removeTree(work).catch(() => {});
   }
 }

@@ -1,5 +1,6 @@
 import type { Context } from './context.js';
 import { TsdockError } from '../errors.js';
+import { withLock } from '../state/lock.js';
 import { ImageStore } from '../image/store/images.js';
 import { loadConfig } from './image-inspect.js';
 import { findOrPullImage, type PullPolicy } from '../image/find-or-pull.js';
@@ -45,11 +46,15 @@ export async function createContainer(opts: CreateOptions, ctx: Context, extra: 
   if (opts.restart && !RESTART.test(opts.restart)) throw new TsdockError(`invalid restart policy format: ${opts.restart}`, { exitCode: 125 });
   if (opts.restart && opts.restart !== 'no' && opts.rm) throw new TsdockError('conflicting options: cannot specify both --restart and --rm', { exitCode: 125 });
   const store = new ImageStore(ctx.root);
-  const image = await findOrPullImage(store, { reference: opts.image, policy: opts.pull, platform: opts.platform, tlsVerify: opts.tlsVerify }, ctx);
-  const config = await loadConfig(store, image);
-  const paths = await createContainerDirs(ctx.root, opts.name);
+  // the image is found (or pulled) and pinned by the new directory under layers.lock shared: rmi and image prune
+  // decide and collect under it exclusive, so they see this container, or this create sees the image gone
+  const { image, paths } = await withLock(store.lockPath('layers'), 'shared', async () => {
+    const found = await findOrPullImage(store, { reference: opts.image, policy: opts.pull, platform: opts.platform, tlsVerify: opts.tlsVerify }, ctx);
+    return { image: found, paths: await createContainerDirs(ctx.root, opts.name, found.id) };
+  });
   let anonymous: string[] = [];
   try {
+    const config = await loadConfig(store, image);
     const prepared = await prepareContainer({ store, image, config, paths, request: opts, ctx, imageName: opts.image, consolePath: extra.consolePath });
     anonymous = prepared.anonymousVolumes;
     const record = buildRecord({ paths, imageId: image.id, imageName: opts.image, config, spec: prepared.spec, prepared, request: opts });

@@ -15,7 +15,7 @@ import { openPty, setWinsize } from '../sys/pty.js';
 import type { Spec } from '../spec/types.js';
 import { healthTiming } from '../container/health.js';
 import { runHooks } from '../container/hooks.js';
-import { cgroupPlanFields, prepareCgroup, releaseCgroup } from '../container/cgroup.js';
+import { cgroupPlanFields, prepareCgroup, releaseCgroup, requireDeviceControl } from '../container/cgroup.js';
 
 export interface StartResult {
   id: string;
@@ -61,13 +61,14 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
     // an earlier run's monitor may still be draining: let it write its exit.json and end before this run
     await waitMonitorGone(ctx.root, id, 5000);
     await fs.promises.rm(exitPath, { force: true });
+    requireDeviceControl(record.Cgroup, record.HostConfig.Privileged, ctx);
     await runHooks('beforeStart', { id, record, spec }, ctx);
     const cgroup = record.Cgroup ? await prepareCgroup(record.Cgroup, spec) : undefined;
     const pty = record.Config.Tty ? openPty() : undefined;
     let started = false;
     try {
       if (pty) setWinsize(pty.master, 24, 80);
-      const plan = containerPlan({ spec, store, image, paths, rootless: !ctx.rootful, driver: record.Driver ?? 'overlay', consolePath: pty?.slavePath, cgroup: record.Cgroup });
+      const plan = containerPlan({ spec, store, image, paths, rootless: !ctx.rootful, driver: record.Driver ?? 'overlay', consolePath: pty?.slavePath, cgroup: record.Cgroup, privileged: record.HostConfig.Privileged });
       const socket = attachSocketPath(ctx.runRoot, id);
       await fs.promises.mkdir(path.dirname(socket), { recursive: true, mode: 0o700 });
       plan.monitor = {

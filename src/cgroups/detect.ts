@@ -44,11 +44,15 @@ export function parseCgroupMounts(mountinfo: string): CgroupHost {
 
 let cached: CgroupHost | undefined;
 
+/**
+ * The host's cgroup mounts, read once. TSDOCK_CGROUP_MOUNTINFO (tests only) names a mountinfo file to read
+ * instead of /proc/self/mountinfo: a host without cgroups, or v1 without the devices hierarchy, for real.
+ */
 export function detectCgroups(): CgroupHost {
   if (!cached) {
     let text = '';
     try {
-      text = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+      text = fs.readFileSync(process.env.TSDOCK_CGROUP_MOUNTINFO || '/proc/self/mountinfo', 'utf8');
     } catch {
       // no /proc: no cgroups
     }

@@ -7,7 +7,7 @@ import { CgroupV2 } from './v2.js';
 export type { Cgroup, CgroupLocation, CgroupStats, CgroupVersion } from './types.js';
 export { CgroupError } from './fsutil.js';
 export { detectCgroups, type CgroupHost, type CgroupMode } from './detect.js';
-export { placeCgroup, v2MountFor, CGROUP_PARENT, type Placement } from './location.js';
+export { placeCgroup, v2MountFor, deviceControlMissing, CGROUP_PARENT, type Placement } from './location.js';
 export { neededControllers } from './v2.js';
 
 /** The manager for a recorded location (v1 looks its hierarchies up in the host's mounts). */

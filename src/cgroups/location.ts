@@ -88,3 +88,14 @@ export function placeCgroup(input: PlacementInput): Placement {
   if (rootless) return { reason: 'rootless containers cannot use cgroup v1: it has no delegation to unprivileged users (cgroup v2 has)' };
   return { location: { version: 1, path: `/${path.posix.join(parent, id)}` } };
 }
+
+/**
+ * Why a rootful container placed at `loc` (undefined: no cgroup, `noneReason` says why) could not have its device
+ * access confined, or undefined when it can: v1 needs the devices hierarchy; v2 always can here, since the
+ * executor attaches the eBPF device filter before the clone and the start fails if the kernel refuses it.
+ */
+export function deviceControlMissing(host: CgroupHost, loc: CgroupLocation | undefined, noneReason = 'no cgroup'): string | undefined {
+  if (!loc) return noneReason;
+  if (loc.version === 1 && !host.v1.has('devices')) return 'cgroup v1 has no devices controller mounted';
+  return undefined;
+}

@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../api/context.js';
-import { UsageError } from '../errors.js';
-import { CGROUP_PARENT, CgroupError, detectCgroups, neededControllers, openCgroup, placeCgroup, v2MountFor, type Cgroup, type CgroupLocation } from '../cgroups/index.js';
+import { TsdockError, UsageError } from '../errors.js';
+import { CGROUP_PARENT, CgroupError, detectCgroups, deviceControlMissing, neededControllers, openCgroup, placeCgroup, v2MountFor, type Cgroup, type CgroupLocation } from '../cgroups/index.js';
 import type { LinuxResources, Spec } from '../spec/types.js';
 import { registerHooks } from './hooks.js';
 import { compileDeviceFilter } from '../cgroups/devicefilter.js';
@@ -31,15 +31,30 @@ export function hostFacts(): { ncpu: number; cpusOnline: string; memsOnline: str
 /**
  * Where the new container's cgroup goes. Limits that cannot be honoured are refused here, with the reason
  * (rootless on v1 or without delegation; a v2 controller the tree does not offer): never a silent no-op.
+ * So is a rootful container whose devices could not be confined (requireDeviceControl), unless privileged.
  */
-export function placeContainerCgroup(id: string, resources: LinuxResources | undefined, limitFlags: string[], ctx: Context, parent?: string): CgroupLocation | undefined {
+export function placeContainerCgroup(id: string, resources: LinuxResources | undefined, limitFlags: string[], ctx: Context, parent?: string, privileged = false): CgroupLocation | undefined {
   const placement = placeCgroup({ host: detectCgroups(), id, rootless: !ctx.rootful, env: ctx.env, parent });
   if (!placement.location) {
     if (limitFlags.length) throw new UsageError(`${limitFlags.join(', ')}: resource limits are not available: ${placement.reason}`);
+    requireDeviceControl(undefined, privileged, ctx, placement.reason);
     return undefined;
   }
   checkLimits(placement.location, resources, limitFlags, ctx);
+  requireDeviceControl(placement.location, privileged, ctx);
   return placement.location;
+}
+
+/**
+ * A rootful container keeps CAP_MKNOD: only the device cgroup (v1 devices.allow/deny, v2 the eBPF filter) stops
+ * its root from creating and opening the host's disks in /dev. Without one, its start is refused (exit 125), unless
+ * --privileged (which grants every device anyway). Rootless needs none: in a user namespace the kernel refuses
+ * mknod and forces nodev on every mount, and the device nodes are binds of the host's.
+ */
+export function requireDeviceControl(loc: CgroupLocation | undefined, privileged: boolean, ctx: Context, noneReason?: string): void {
+  if (!ctx.rootful || privileged) return;
+  const missing = deviceControlMissing(detectCgroups(), loc, noneReason ?? 'the container has no cgroup');
+  if (missing) throw new TsdockError(`no device control for a rootful container: ${missing}; refusing to start it without a devices cgroup (--privileged would grant every host device)`, { exitCode: 125 });
 }
 
 /** Limits a container's cgroup location can honour; the rest refused with the missing controllers named. */

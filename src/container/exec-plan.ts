@@ -48,6 +48,8 @@ export function containerPlan(args: {
   consolePath?: string;
   /** the container's cgroup: what its /sys/fs/cgroup mount shows */
   cgroup?: CgroupLocation;
+  /** --privileged: the rootfs keeps device nodes openable (else rootful mounts it nodev) */
+  privileged: boolean;
 }): ExecPlan {
   const { spec, store, paths } = args;
   const chains = args.image.layers.map((l) => l.chainId).reverse(); // top first
@@ -61,6 +63,8 @@ export function containerPlan(args: {
     consolePath: args.consolePath,
     cgroupFs: cgroupFsPlan(args.cgroup),
     recursiveReadOnly: kernelAtLeast(5, 12),
+    // rootless: the kernel forces nodev in a user namespace already
+    rootfsNodev: !args.rootless && !args.privileged,
   });
   Object.assign(plan.process, seccompPlanFor(seccompChoice(spec), spec.process?.capabilities?.bounding ?? []));
   return plan;

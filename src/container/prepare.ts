@@ -146,7 +146,7 @@ export async function prepareContainer(args: {
   const all = [...requests, ...imageVolumeRequests(config.config?.Volumes, requests)];
   const resources = resolveResources(r, hostFacts());
   const linuxResources = toLinuxResources(resources);
-  const cgroup = placeContainerCgroup(paths.id, linuxResources, limitFlagsGiven(r), ctx, r.cgroupParent);
+  const cgroup = placeContainerCgroup(paths.id, linuxResources, limitFlagsGiven(r), ctx, r.cgroupParent, Boolean(r.privileged));
   const { mounts, anonymous } = await resolveMounts(all, layerDirs, ctx.root);
   const result = buildSpec({
     image: { config, ref: args.imageName },
@@ -203,7 +203,7 @@ export async function prepareContainer(args: {
   ]);
   const driver = chooseDriver(ctx.storageDriver, ctx.rootful).driver;
   if (driver === 'vfs') await seedVolume(paths.upper, layerDirs, '/');
-  const plan = containerPlan({ spec: result.spec, store, image, paths, rootless: !ctx.rootful, driver, consolePath: args.consolePath, cgroup });
+  const plan = containerPlan({ spec: result.spec, store, image, paths, rootless: !ctx.rootful, driver, consolePath: args.consolePath, cgroup, privileged: Boolean(r.privileged) });
   return { spec: result.spec, plan, anonymousVolumes: anonymous, driver, resources, cgroup };
 }
 

@@ -4,6 +4,7 @@ import { TsdockError, UsageError } from '../errors.js';
 import { formatNameFile, generateName, newContainerId, parseNameFile, validateName, type NameReservation } from './names.js';
 import { procStat } from './status.js';
 import { removeTree } from '../storage/tmp.js';
+import { writeImagePin } from './image-pins.js';
 
 /** Where one container's files live. */
 export interface ContainerPaths {
@@ -119,8 +120,11 @@ export function releaseName(root: string, name: string, id: string): void {
   }
 }
 
-/** Allocate an id and a (given or generated) name, and lay out the container's directory. */
-export async function createContainerDirs(root: string, requestedName?: string): Promise<ContainerPaths> {
+/**
+ * Allocate an id and a (given or generated) name, and lay out the container's directory. With `imageId`, the
+ * directory pins that image from its first moment (image-pins.ts); the caller holds layers.lock shared.
+ */
+export async function createContainerDirs(root: string, requestedName?: string, imageId?: string): Promise<ContainerPaths> {
   const id = newContainerId();
   let name: string;
   if (requestedName !== undefined) {
@@ -152,7 +156,9 @@ export async function createContainerDirs(root: string, requestedName?: string):
     await fs.promises.chmod(p.upper, 0o755);
     await fs.promises.mkdir(p.work, { mode: 0o700 });
     await fs.promises.mkdir(p.rootfs, { mode: 0o755 });
+    if (imageId) writeImagePin(p.dir, imageId);
   } catch (err) {
+    await removeTree(p.dir).catch(() => {});
     releaseName(root, name, id);
     throw err;
   }

@@ -32,8 +32,16 @@ export interface PullResult {
 const MAX_CONFIG = 8 * 1024 * 1024;
 const PARALLEL_LAYERS = 3;
 
-/** Resolve a reference on its registry, fetch what is missing, and record the image. */
+/**
+ * Resolve a reference on its registry, fetch what is missing, and record the image. The whole pull holds
+ * layers.lock shared until the image is in images.json: layer GC (exclusive) between the unpack and the record
+ * would otherwise see the new layers unreferenced and remove them.
+ */
 export async function pullImage(opts: PullOptions, ctx: Context): Promise<PullResult> {
+  return withLock(new ImageStore(ctx.root).lockPath('layers'), 'shared', () => pullUnderLayersLock(opts, ctx));
+}
+
+async function pullUnderLayersLock(opts: PullOptions, ctx: Context): Promise<PullResult> {
   const conf = loadRegistriesConf(ctx.env);
   const ref = parseReference(opts.reference, { searchRegistries: conf.unqualifiedSearchRegistries });
   const wanted: Platform = opts.platform ? parsePlatform(opts.platform) : hostPlatform();

@@ -31,7 +31,8 @@
  *     files, so it follows 5/9; both follow every mount that could cover them.
  * 14. sethostname / setdomainname (needs the new UTS namespace only; placed with the other finishing steps).
  * 15. --read-only: MS_REMOUNT|MS_BIND|MS_RDONLY of "/" last (runc: after masking), non-recursive, so the
- *     mounts inside (tmpfs, volumes, /dev) keep their own flags.
+ *     mounts inside (tmpfs, volumes, /dev) keep their own flags; with MS_NODEV when the rootfs has it (a bind
+ *     remount sets the flags it is given, it would clear nodev).
  */
 import path from 'node:path';
 import { TsdockError } from '../errors.js';
@@ -67,6 +68,8 @@ export interface PlanContext {
   copiedRootfs?: string;
   /** what a spec mount of type "cgroup" becomes (runc's meaning); absent: such a mount is skipped */
   cgroupFs?: CgroupFsPlan;
+  /** mount the rootfs nodev (rootful, not --privileged): a device node made outside /dev cannot be opened */
+  rootfsNodev?: boolean;
 }
 
 /**
@@ -334,12 +337,14 @@ export function buildPlan(spec: Spec, ctx: PlanContext): ExecPlan {
   steps.push({ op: 'propagation', path: '/', flags: MS.REC | (rp === 'private' || rp === 'rprivate' ? MS.PRIVATE : MS.SLAVE) });
 
   // 2-3. the rootfs: the overlay of the layers, or (the copying "vfs" driver) a bind of a private full copy
+  const nodev = ctx.rootfsNodev ? MS.NODEV : 0;
   if (ctx.copiedRootfs) {
     steps.push({ op: 'mount', source: ctx.copiedRootfs, target: root, fstype: '', flags: MS.BIND | MS.REC, data: '', label: 'rootfs copy' });
+    if (nodev) steps.push({ op: 'mount', source: '', target: root, fstype: '', flags: MS.REMOUNT | MS.BIND | nodev, data: '', label: 'rootfs copy (remount)' });
   } else {
     const overlay = overlayMountData(ctx);
     if (overlay.chdir) steps.push({ op: 'chdir', path: overlay.chdir });
-    steps.push({ op: 'mount', source: 'overlay', target: root, fstype: 'overlay', flags: 0, data: overlay.data, label: 'rootfs overlay' });
+    steps.push({ op: 'mount', source: 'overlay', target: root, fstype: 'overlay', flags: nodev, data: overlay.data, label: 'rootfs overlay' });
   }
 
   // 4. the spec's mounts, in order, inside the rootfs
@@ -395,7 +400,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): ExecPlan {
   }
 
   // 15.
-  if (spec.root?.readonly) steps.push({ op: 'mount', source: '', target: '/', fstype: '', flags: MS.REMOUNT | MS.BIND | MS.RDONLY, data: '', label: 'read-only rootfs' });
+  if (spec.root?.readonly) steps.push({ op: 'mount', source: '', target: '/', fstype: '', flags: MS.REMOUNT | MS.BIND | MS.RDONLY | nodev, data: '', label: 'read-only rootfs' });
 
   const plan: ExecPlan = {
     cloneFlags,

@@ -157,8 +157,11 @@ export function containerHostname(input: Pick<SpecInput, 'options' | 'containerI
 
 const depth = (p: string) => path.posix.normalize(p).split('/').filter(Boolean).length;
 
-/** A resolved user mount as an OCI mount, with docker's options. */
-function userMount(m: ResolvedMount, warnings: string[]): Mount {
+/**
+ * A resolved user mount as an OCI mount, with docker's options; binds and volumes `nodev` when `nodev` (rootful,
+ * not --privileged) unless at or below /dev: a device node in a volume cannot be opened, as in a rootless container.
+ */
+function userMount(m: ResolvedMount, warnings: string[], nodev: boolean): Mount {
   for (const o of m.options) {
     if (o === 'z' || o === 'Z') warnings.push(`mount ${m.target}: SELinux relabel option ${o} ignored`);
   }
@@ -171,6 +174,7 @@ function userMount(m: ResolvedMount, warnings: string[]): Mount {
   }
   const options = [m.options.includes('bind') ? 'bind' : 'rbind'];
   if (m.readonly) options.push('ro');
+  if (nodev && m.target !== '/dev' && !m.target.startsWith('/dev/')) options.push('nodev');
   const propagation = m.options.find((o) => ['private', 'rprivate', 'slave', 'rslave', 'shared', 'rshared'].includes(o));
   if (propagation) options.push(propagation);
   else if (m.type === 'bind') options.push('rprivate');
@@ -228,7 +232,7 @@ export function buildSpec(input: SpecInput): SpecResult {
   )
     .filter(([dest]) => !userTargets.has(dest))
     .map(([destination, source]) => ({ destination, type: 'bind', source, options: ['rbind', 'rprivate'], 'tsdock.sourceType': 'file' }));
-  const sorted = [...userMounts.map((m) => ({ m: userMount(m, warnings), user: true })), ...etcMounts.map((m) => ({ m, user: false }))];
+  const sorted = [...userMounts.map((m) => ({ m: userMount(m, warnings, !input.rootless && !o.privileged), user: true })), ...etcMounts.map((m) => ({ m, user: false }))];
   // parents before children (moby sortMounts), stable so equal depths keep flag order
   sorted.sort((a, b) => depth(a.m.destination) - depth(b.m.destination));
   // /sys/fs/cgroup: the container's own cgroup (its cgroup namespace's root), read-only unless --privileged

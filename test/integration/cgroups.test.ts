@@ -194,7 +194,7 @@ describe(`cgroups (${host.mode}): limits, OOM, stats, pause, update`, { skip: !i
   });
 
   test('device rules: mknod is allowed, opening a device outside the default list is not; --privileged may', async () => {
-    const probe = 'mknod /tmp/kmsg c 1 11 && dd if=/tmp/kmsg of=/dev/null bs=8192 count=1 2>&1; echo rc=$?; head -c 1 /dev/urandom | wc -c';
+    const probe = 'mknod /dev/probe-kmsg c 1 11 && dd if=/dev/probe-kmsg of=/dev/null bs=8192 count=1 2>&1; echo rc=$?; head -c 1 /dev/urandom | wc -c';
     const r = await t(['run', '--rm', img, 'sh', '-c', probe]);
     assert.match(r.stdout, /Operation not permitted[\s\S]*rc=1\n1\n$/);
     const p = await t(['run', '--rm', '--privileged', img, 'sh', '-c', probe]);
@@ -264,7 +264,7 @@ describe('cgroup v2 core on the hybrid host\'s unified hierarchy (create, move, 
   });
 
   test('device rules through an eBPF filter attached to the cgroup', async () => {
-    const probe = 'mknod /tmp/kmsg c 1 11 && dd if=/tmp/kmsg of=/dev/null bs=8192 count=1 2>&1; echo rc=$?';
+    const probe = 'mknod /dev/probe-kmsg c 1 11 && dd if=/dev/probe-kmsg of=/dev/null bs=8192 count=1 2>&1; echo rc=$?';
     assert.match((await t(['run', '--rm', img, 'sh', '-c', probe])).stdout, /Operation not permitted[\s\S]*rc=1\n$/);
     assert.match((await t(['run', '--rm', '--privileged', img, 'sh', '-c', probe])).stdout, /rc=0\n$/);
   });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ownV2Path, parseCgroupMounts } from '../../../src/cgroups/detect.js';
-import { delegatedRoot, normalizeParent, placeCgroup } from '../../../src/cgroups/location.js';
+import { delegatedRoot, deviceControlMissing, normalizeParent, placeCgroup } from '../../../src/cgroups/location.js';
 import { UsageError } from '../../../src/errors.js';
 import { fakeTree } from './fake.js';
 
@@ -85,4 +85,13 @@ test('--cgroup-parent: normalized below the root; ".." that leaves the root (or 
   } finally {
     t.cleanup();
   }
+});
+
+test('device control: v1 needs the devices hierarchy, v2 has the eBPF filter, no cgroup has none', () => {
+  const hybrid = parseCgroupMounts(HYBRID);
+  assert.equal(deviceControlMissing(hybrid, { version: 1, path: '/tsdock/x' }), 'cgroup v1 has no devices controller mounted');
+  const withDevices = parseCgroupMounts(`${HYBRID}\n39 31 0:34 / /sys/fs/cgroup/devices rw shared:17 - cgroup cgroup rw,devices`);
+  assert.equal(deviceControlMissing(withDevices, { version: 1, path: '/tsdock/x' }), undefined);
+  assert.equal(deviceControlMissing(hybrid, { version: 2, mount: '/sys/fs/cgroup/unified', path: '/tsdock/x' }), undefined);
+  assert.equal(deviceControlMissing(parseCgroupMounts(''), undefined, 'no cgroup filesystem is mounted'), 'no cgroup filesystem is mounted');
 });

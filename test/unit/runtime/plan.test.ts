@@ -68,11 +68,24 @@ test('--read-only: the rootfs remount is the last step, after every mount and ma
   const plan = buildPlan(buildSpec(specInput({ readOnly: true, workdir: '/srv/app' })).spec, planContext());
   const s = plan.steps;
   const last = s[s.length - 1]!;
-  assert.deepEqual(last, { op: 'mount', source: '', target: '/', fstype: '', flags: MS.REMOUNT | MS.BIND | MS.RDONLY, data: '', label: 'read-only rootfs' });
+  // keeps the rootfs's nodev: a bind remount sets exactly the flags it is given
+  assert.deepEqual(last, { op: 'mount', source: '', target: '/', fstype: '', flags: MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NODEV, data: '', label: 'read-only rootfs' });
   const mkdir = opIndex(s, (x) => x.op === 'mkdir');
   assert.deepEqual(s[mkdir], { op: 'mkdir', path: '/srv/app', mode: 0o755, root: specInput().rootfs });
   assert.ok(mkdir < opIndex(s, (x) => x.op === 'pivot_root'));
   assert.ok(mkdir > mountAt(s, '/etc/hosts'));
+});
+
+test('rootfs nodev: the overlay mounted with it, the vfs copy remounted with it; none without rootfsNodev', () => {
+  const spec = buildSpec(specInput()).spec;
+  const rootfs = spec.root!.path;
+  const overlay = (ctx: Parameters<typeof planContext>[0]) => buildPlan(spec, planContext(ctx)).steps.find((x) => x.op === 'mount' && x.label === 'rootfs overlay');
+  assert.equal((overlay({}) as { flags: number }).flags, MS.NODEV);
+  assert.equal((overlay({ rootfsNodev: false }) as { flags: number }).flags, 0);
+  const vfs = buildPlan(spec, planContext({ copiedRootfs: '/c/upper' })).steps;
+  const at = mountAt(vfs, rootfs);
+  assert.deepEqual(vfs[at + 1], { op: 'mount', source: '', target: rootfs, fstype: '', flags: MS.REMOUNT | MS.BIND | MS.NODEV, data: '', label: 'rootfs copy (remount)' });
+  assert.equal(buildPlan(spec, planContext({ copiedRootfs: '/c/upper', rootfsNodev: false })).steps.filter((x) => x.op === 'mount' && x.target === rootfs).length, 1);
 });
 
 test('bind mounts: bind, then a remount for flags, then propagation', () => {

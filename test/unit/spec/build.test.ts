@@ -59,9 +59,25 @@ test('--read-only: root.readonly, generated files ro, user mounts and /dev untou
   assert.ok(!byDest.get('/data')!.options!.includes('ro'));
   assert.ok(!byDest.get('/dev')!.options!.includes('ro'));
   assert.deepEqual(byDest.get('/tmp')!.options, ['noexec', 'nosuid', 'nodev', 'rprivate']);
-  assert.deepEqual(byDest.get('/ctr')!.options, ['rbind', 'ro', 'rprivate']);
-  assert.deepEqual(byDest.get('/data')!.options, ['rbind']);
+  assert.deepEqual(byDest.get('/ctr')!.options, ['rbind', 'ro', 'nodev', 'rprivate']);
+  assert.deepEqual(byDest.get('/data')!.options, ['rbind', 'nodev']);
   assert.equal(spec.mounts!.filter((m) => m.destination === '/run').length, 0);
+});
+
+test('binds and volumes nodev: rootful, not --privileged, not at or below /dev', () => {
+  const mounts = [
+    { type: 'bind' as const, source: '/host', target: '/ctr', readonly: false, options: [] },
+    { type: 'volume' as const, source: '/var/lib/tsdock/volumes/v/_data', volumeName: 'v', target: '/data', readonly: false, options: [] },
+    { type: 'bind' as const, source: '/dev/fuse', target: '/dev/fuse', readonly: false, options: [], sourceType: 'file' as const },
+  ];
+  const opts = (spec: ReturnType<typeof buildSpec>['spec'], dest: string) => spec.mounts!.find((m) => m.destination === dest)!.options!;
+  const rootful = buildSpec(specInput({ mounts })).spec;
+  assert.ok(opts(rootful, '/ctr').includes('nodev'));
+  assert.ok(opts(rootful, '/data').includes('nodev'));
+  assert.ok(!opts(rootful, '/dev/fuse').includes('nodev'));
+  for (const spec of [buildSpec(specInput({ mounts, privileged: true })).spec, buildSpec(specInput({ mounts }, { rootless: true })).spec]) {
+    for (const d of ['/ctr', '/data']) assert.ok(!opts(spec, d).includes('nodev'), d);
+  }
 });
 
 test('user mounts override standard ones and are sorted parents first', () => {

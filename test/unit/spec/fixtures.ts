@@ -74,6 +74,8 @@ export function planContext(extra: Partial<PlanContext> = {}): PlanContext {
     upper: `${DIR}/upper`,
     work: `${DIR}/work`,
     rootless: false,
+    // as containerPlan sets it: rootful, not --privileged
+    rootfsNodev: !extra.rootless,
     ...extra,
   };
 }
@@ -108,7 +110,7 @@ export const SCENARIOS: Record<string, { input: SpecInput; ctx: PlanContext }> =
     ctx: planContext(),
   },
   // tsdock run --privileged busybox
-  privileged: { input: specInput({ privileged: true }), ctx: planContext() },
+  privileged: { input: specInput({ privileged: true }), ctx: planContext({ rootfsNodev: false }) },
   // tsdock run --cap-add SYS_ADMIN --cap-drop NET_RAW busybox
   caps: { input: specInput({ capAdd: ['SYS_ADMIN'], capDrop: ['NET_RAW'] }), ctx: planContext() },
   // tsdock run --network host busybox
