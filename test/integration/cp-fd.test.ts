@@ -171,10 +171,13 @@ describe('cp sees what the container sees and never follows a path it can swap',
     fs.writeFileSync(path.join(hostCan, 'secret'), 'HOST-SECRET\n');
     fs.writeFileSync(path.join(hostCan, 'target'), 'HOST-TARGET\n');
     fs.writeFileSync(path.join(hostCan, 'dir', 'hostonly'), 'HOST-SECRET\n');
+    // the host canary has the names the container's directory has: a walk that strays reads or writes them
+    fs.mkdirSync(path.join(hostCan, 'dir', 'payload-dir'));
+    for (let i = 1; i <= 60; i++) fs.writeFileSync(path.join(hostCan, 'dir', `f${i}`), 'HOST-SECRET\n');
     const canaryBefore = listTree(hostCan).sort();
     const rootBefore = fs.readdirSync('/').sort();
     const cwdBefore = fs.readdirSync(process.cwd()).sort();
-    const setup = `mkdir -p /w/d/tmp/${can}/dir /tmp/${can}/dir && echo in-d > /w/d/tmp/${can}/secret && echo in-root > /tmp/${can}/secret && echo in-d > /w/d/tmp/${can}/dir/f && cd /w`;
+    const setup = `mkdir -p /w/d/tmp/${can}/dir /tmp/${can}/dir && echo in-d > /w/d/tmp/${can}/secret && echo in-root > /tmp/${can}/secret && for i in $(seq 60); do echo in-d > /w/d/tmp/${can}/dir/f$i; done && cd /w`;
     await ok(['run', '-d', '--name', 'racer', img, 'sh', '-c', `${setup} && while :; do mv d d.tmp; ln -s / d; rm d; mv d.tmp d; done`]);
     await sleep(200);
     const ctx: Context = { root, runRoot: path.join(root, 'run'), rootful: true, cwd: host, env: process.env, stdout: process.stdout, stderr: process.stderr };
@@ -182,15 +185,17 @@ describe('cp sees what the container sees and never follows a path it can swap',
     fs.writeFileSync(payload, 'PAYLOAD\n');
     const payloadDir = path.join(host, 'payload-dir');
     fs.mkdirSync(payloadDir, { recursive: true });
-    fs.writeFileSync(path.join(payloadDir, 'new-from-host'), 'PAYLOAD\n');
+    for (let i = 1; i <= 60; i++) fs.writeFileSync(path.join(payloadDir, `new${i}`), 'PAYLOAD\n');
     const outDir = fs.mkdtempSync(path.join(host, 'race-out-'));
     let okIn = 0;
     let okOut = 0;
     const seen: string[] = [];
-    for (let i = 0; i < 1000; i++) {
+    // reads first (they leave the container's loop alone), then writes
+    const order = [...Array.from({ length: 600 }, (_, i) => (i % 4 === 0 ? 2 : 3 + (i % 2))), ...Array.from({ length: 400 }, (_, i) => i % 2)];
+    for (const [i, kind] of order.entries()) {
       const base = `/w/d/tmp/${can}`;
       try {
-        switch (i % 4) {
+        switch (kind) {
           case 0:
             await copyToContainer({ container: 'racer', src: payload, dstPath: `${base}/target` }, ctx);
             okIn++;
@@ -203,6 +208,15 @@ describe('cp sees what the container sees and never follows a path it can swap',
             const dest = path.join(outDir, `secret-${i}`);
             await copyFromContainer({ container: 'racer', srcPath: `${base}/secret`, dest }, ctx);
             seen.push(fs.readFileSync(dest, 'utf8'));
+            fs.rmSync(dest);
+            okOut++;
+            break;
+          }
+          case 3: {
+            const dest = path.join(outDir, `dir-${i}`);
+            await copyFromContainer({ container: 'racer', srcPath: `${base}/dir`, dest }, ctx);
+            for (const f of listTree(dest)) seen.push(`${f}=${fs.statSync(path.join(dest, f)).isFile() ? fs.readFileSync(path.join(dest, f), 'utf8') : ''}`);
+            fs.rmSync(dest, { recursive: true });
             okOut++;
             break;
           }
@@ -240,7 +254,8 @@ describe('cp sees what the container sees and never follows a path it can swap',
     const hostCan = path.join('/tmp', can);
     fs.mkdirSync(hostCan, { recursive: true });
     fs.writeFileSync(path.join(hostCan, 'hostonly'), 'HOST-SECRET\n');
-    await ok(['run', '-d', '--name', 'exporter', img, 'sh', '-c', `mkdir -p /w/d/tmp/${can} && echo in-d > /w/d/tmp/${can}/f && cd /w && while :; do mv d d.tmp; ln -s / d; rm d; mv d.tmp d; done`]);
+    for (let i = 1; i <= 60; i++) fs.writeFileSync(path.join(hostCan, `f${i}`), 'HOST-SECRET\n');
+    await ok(['run', '-d', '--name', 'exporter', img, 'sh', '-c', `mkdir -p /w/d/tmp/${can} && for i in $(seq 60); do echo in-d > /w/d/tmp/${can}/f$i; done && cd /w && while :; do mv d d.tmp; ln -s / d; rm d; mv d.tmp d; done`]);
     await sleep(200);
     const ctx: Context = { root, runRoot: path.join(root, 'run'), rootful: true, cwd: host, env: process.env, stdout: process.stdout, stderr: process.stderr };
     const leaks: string[] = [];
