@@ -105,7 +105,14 @@ export async function copyTarIn(req: CopyInRequest, input: Readable): Promise<vo
   try {
     if (!r.stat?.isDirectory()) throw new TsdockError(`destination "${req.ref}:${req.dstPath}" must be a directory`);
     destFd = openResolvedDir(r);
-    await untarInto(destFd, input, req);
+    // an interrupted copy stops waiting for the rest of the stream
+    const onAbort = () => input.destroy(req.signal?.reason instanceof Error ? req.signal.reason : new Error('interrupted'));
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await untarInto(destFd, input, req);
+    } finally {
+      req.signal?.removeEventListener('abort', onAbort);
+    }
   } finally {
     closeQuiet(destFd);
     closeQuiet(r.dirFd);
