@@ -79,6 +79,15 @@ interface Holder {
   stop(): Promise<void>;
 }
 
+/**
+ * What a stopped container's copy sees: its rootfs, volumes and binds, as docker mounts them for it. A `--tmpfs`
+ * would be a fresh, empty one that vanishes with the holder (a copy into it lost): left out, so the copy reaches
+ * the rootfs under its mount point, as with docker. The /dev tmpfs mounts stay (the executor builds /dev in them).
+ */
+function holderSpec(spec: Spec): Spec {
+  return { ...spec, mounts: spec.mounts?.filter((m) => !(m.type === 'tmpfs' && m.destination !== '/dev' && !m.destination.startsWith('/dev/'))) };
+}
+
 async function startHolder(ctx: RootAccessContext, id: string): Promise<Holder> {
   const record = loadRecord(ctx.root, id);
   if (!record) throw new TsdockError(`container ${id.slice(0, 12)} is incomplete (no container.json): remove it with rm -f`);
@@ -87,7 +96,7 @@ async function startHolder(ctx: RootAccessContext, id: string): Promise<Holder> 
   const store = new ImageStore(ctx.root);
   const image = (await store.read()).images[record.Image];
   if (!image) throw new TsdockError(`cannot mount the file system of ${record.Name.replace(/^\//, '')}: its image ${record.Image.slice(7, 19)} was removed`);
-  const plan = containerPlan({ spec, store, image, paths, rootless: !ctx.rootful, driver: record.Driver ?? 'overlay', cgroup: record.Cgroup });
+  const plan = containerPlan({ spec: holderSpec(spec), store, image, paths, rootless: !ctx.rootful, driver: record.Driver ?? 'overlay', cgroup: record.Cgroup });
   plan.hold = true;
   delete plan.pidFile;
   const handle: ExecutorHandle = startExecutor(plan, { stdio: ['pipe', 'ignore', 'pipe'], detached: true, signal: ctx.signal });

@@ -147,8 +147,12 @@ describe('cp sees what the container sees and never follows a path it can swap',
     assert.ok(!fs.existsSync(path.join(root, 'containers', id, 'upper', 'vol', 'sin')), 'not written under the mount point');
     assert.deepEqual(leftovers(id), []);
     // a created (never started) container: its rootfs and volumes are mounted for the copy too
-    const created = (await ok(['create', '--name', 'fresh', '-v', 'svol:/vol', img, 'cat', '/vol/sin', '/etc/copied'])).trim();
+    const created = (await ok(['create', '--name', 'fresh', '-v', 'svol:/vol', '--tmpfs', '/tmp', img, 'cat', '/vol/sin', '/etc/copied'])).trim();
     await ok(['cp', path.join(host, 'sin'), 'fresh:/etc/copied']);
+    // a --tmpfs is not mounted for the copy (docker's rule): the file goes to the rootfs under it, not lost
+    await ok(['cp', path.join(host, 'sin'), 'fresh:/tmp/x']);
+    await ok(['cp', 'fresh:/tmp/x', path.join(host, 'tm-x')]);
+    assert.equal(fs.readFileSync(path.join(host, 'tm-x'), 'utf8'), 'to-stopped\n');
     assert.deepEqual(leftovers(created), []);
     const started = await t(['start', '-a', 'fresh']);
     assert.equal(started.stdout, 'to-stopped\nto-stopped\n', started.stderr);
