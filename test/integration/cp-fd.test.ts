@@ -197,10 +197,11 @@ describe('cp sees what the container sees and never follows a path it can swap',
     assert.match(diff, /^A \/hl$/m);
   });
 
-  test('race: a container swaps a directory for a symlink to / while 1000 copies go in and out', { timeout: 120_000 }, async () => {
+  test('race: a container swaps a directory for a symlink to / while 1000 copies go in and out', { timeout: 120_000 }, async (t0) => {
     const can = `tsdock-canary-${crypto.randomBytes(4).toString('hex')}`;
     const hostCan = path.join('/tmp', can);
     fs.mkdirSync(path.join(hostCan, 'dir'), { recursive: true });
+    t0.after(() => fs.rmSync(hostCan, { recursive: true, force: true }));
     fs.writeFileSync(path.join(hostCan, 'secret'), 'HOST-SECRET\n');
     fs.writeFileSync(path.join(hostCan, 'target'), 'HOST-TARGET\n');
     fs.writeFileSync(path.join(hostCan, 'dir', 'hostonly'), 'HOST-SECRET\n');
@@ -284,13 +285,13 @@ describe('cp sees what the container sees and never follows a path it can swap',
     assert.deepEqual(fs.readdirSync(process.cwd()).sort(), cwdBefore, 'no new files in the cwd');
     const leaked = [...seen, ...listTree(outDir).map((f) => fs.readFileSync(path.join(outDir, f), 'utf8').toString())].filter((s) => /HOST-SECRET|hostonly/.test(s));
     assert.deepEqual(leaked, [], 'no copy read a host file');
-    fs.rmSync(hostCan, { recursive: true, force: true });
   });
 
-  test('race: export and diff of a container swapping a directory for a symlink to / read only the container', { timeout: 120_000 }, async () => {
+  test('race: export and diff of a container swapping a directory for a symlink to / read only the container', { timeout: 120_000 }, async (t0) => {
     const can = `tsdock-canary-${crypto.randomBytes(4).toString('hex')}`;
     const hostCan = path.join('/tmp', can);
     fs.mkdirSync(hostCan, { recursive: true });
+    t0.after(() => fs.rmSync(hostCan, { recursive: true, force: true }));
     fs.writeFileSync(path.join(hostCan, 'hostonly'), 'HOST-SECRET\n');
     for (let i = 1; i <= 60; i++) fs.writeFileSync(path.join(hostCan, `f${i}`), 'HOST-SECRET\n');
     await ok(['run', '-d', '--name', 'exporter', img, 'sh', '-c', `mkdir -p /w/d/tmp/${can} && for i in $(seq 60); do echo in-d > /w/d/tmp/${can}/f$i; done && cd /w && while :; do mv d d.tmp; ln -s / d; rm d; mv d.tmp d; done`]);
@@ -312,6 +313,5 @@ describe('cp sees what the container sees and never follows a path it can swap',
     if (/hostonly/.test(layerTar)) leaks.push('commit: hostonly');
     await ok(['rm', '-f', 'exporter']);
     assert.deepEqual(leaks, [], 'nothing from the host');
-    fs.rmSync(hostCan, { recursive: true, force: true });
   });
 });
