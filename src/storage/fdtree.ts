@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { at, closeQuiet, lstatAt, openDirAt, openFileAt, readDirFd } from './fdwalk.js';
+import { at, closeQuiet, isKernelFsFd, lstatAt, openDirAt, openFileAt, readDirFd } from './fdwalk.js';
 import { entryHeader, type TarWriteEntry, type TarWriter } from './tarwriter.js';
 
 /**
@@ -47,7 +47,11 @@ export async function walkChild(parentFd: number, child: string, name: string, v
       throw err;
     }
     try {
-      await walkDirFd(fd, name, v, signal);
+      // a mount of the kernel's own file systems (the container's /proc, /sys): the directory, not its contents
+      if (st.dev !== fs.fstatSync(parentFd).dev && isKernelFsFd(fd)) {
+        const own = fs.fstatSync(fd);
+        if ((await v.dir(name, own, fd)) !== false) await v.dirDone?.(name, own, fd);
+      } else await walkDirFd(fd, name, v, signal);
     } finally {
       closeQuiet(fd);
     }

@@ -112,6 +112,14 @@ export function isOpaqueFd(dirFd: number): boolean {
   return false;
 }
 
+/** statfs f_type of the kernel's own file systems (linux/magic.h): proc, sysfs, cgroup v1/v2, devpts, mqueue, securityfs, debugfs, tracefs, bpf */
+const KERNEL_FS = new Set([0x9fa0, 0x62656572, 0x27e0eb, 0x63677270, 0x1cd1, 0x19800202, 0x73636673, 0x64626720, 0x74726163, 0xcafe4a11]);
+
+/** Whether an open directory lies on one of the kernel's own file systems (a container's /proc, /sys): a copy does not descend into them. */
+export function isKernelFsFd(dirFd: number): boolean {
+  return KERNEL_FS.has(Number(fs.statfsSync(self(dirFd)).type));
+}
+
 const MAX_LINKS = 40;
 
 /** Where a container path resolved: its parent directory (open) and its final name ('' for the root itself). */

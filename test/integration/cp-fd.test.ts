@@ -119,6 +119,13 @@ describe('cp sees what the container sees and never follows a path it can swap',
       assert.equal(fs.readFileSync(dest, 'utf8'), `from${dir}\n`);
     }
     assert.equal(fs.readFileSync(path.join(bind, 'in'), 'utf8'), 'payload\n', 'the bind source on the host got the file');
+    // the whole root as the container sees it: its volumes' contents, but not the contents of its /proc and /sys
+    const all = await tsdockRaw(['cp', 'mounts:/', '-'], root);
+    assert.equal(all.code, 0, all.stderr);
+    const names = await readTar(all.stdout);
+    assert.equal(names.get('vol/in'), 'payload\n');
+    assert.ok(names.has('proc') && names.has('sys') && names.has('bin/busybox'));
+    assert.ok(![...names.keys()].some((n) => n.startsWith('proc/') || n.startsWith('sys/')), 'no /proc or /sys contents');
     const vol = path.join(root, 'volumes', 'cpvol', '_data', 'in');
     assert.equal(fs.readFileSync(vol, 'utf8'), 'payload\n', 'the volume got it');
     // tar streams through the volume too
