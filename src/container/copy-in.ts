@@ -30,6 +30,7 @@ function resolveDest(req: CopyInRequest): Resolved {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new NotFoundError(`Could not find the file ${path.posix.dirname(path.posix.normalize(`/${req.dstPath}`))} in container ${req.ref}`);
+    if (code === 'ELOOP') throw new TsdockError(`${req.dstPath} in container ${req.ref}: too many levels of symbolic links`);
     throw err;
   }
 }

@@ -32,6 +32,7 @@ function resolveSource(req: CopyOutRequest): Resolved {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new NotFoundError(`Could not find the file ${req.srcPath} in container ${req.ref}`);
+    if (code === 'ELOOP') throw new TsdockError(`${req.srcPath} in container ${req.ref}: too many levels of symbolic links`);
     throw err;
   }
   if (!r.stat) {

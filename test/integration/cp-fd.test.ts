@@ -184,7 +184,10 @@ describe('cp sees what the container sees and never follows a path it can swap',
   });
 
   test('a symlink is copied as a link (out and in); -L copies its target', async () => {
-    await ok(['run', '--name', 'links', img, 'sh', '-c', 'echo target > /t && ln -s /t /l && ln -s /etc/shadow /evil && mkdir /w && ln -s / /w/up']);
+    await ok(['run', '--name', 'links', img, 'sh', '-c', 'echo target > /t && ln -s /t /l && ln -s /etc/shadow /evil && mkdir /w && ln -s / /w/up && ln -s /loop /loop']);
+    const loop = await t(['cp', 'links:/loop/x', path.join(host, 'loop')]);
+    assert.equal(loop.code, 1);
+    assert.match(loop.stderr, /\/loop\/x in container links: too many levels of symbolic links/);
     await ok(['cp', 'links:/w/up/t', path.join(host, 'through-up')]);
     assert.equal(fs.readFileSync(path.join(host, 'through-up'), 'utf8'), 'target\n', 'a directory symlink on the way is followed inside the container');
     await ok(['cp', 'links:/l', path.join(host, 'l')]);
