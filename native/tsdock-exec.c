@@ -165,7 +165,7 @@ static size_t plan_len, ppos;
 static int perr;
 
 static unsigned long clone_flags;
-static int init_mode;
+static int init_mode, hold;
 static const char *pidfile;
 static int map_kind; /* 0 none, 1 write, 2 commands */
 static const char *setgroups_val;
@@ -425,6 +425,7 @@ static int parse(void) {
     if (!strcmp(k, "end")) break;
     else if (!strcmp(k, "clone")) clone_flags = (unsigned long)u64();
     else if (!strcmp(k, "init")) init_mode = (int)i64();
+    else if (!strcmp(k, "hold")) hold = (int)i64();
     else if (!strcmp(k, "pidfile")) pidfile = str();
     else if (!strcmp(k, "setgroups")) setgroups_val = str();
     else if (!strcmp(k, "uidmap")) map_line(uidmap_txt, &uidmap_len);
@@ -472,6 +473,7 @@ static int parse(void) {
   if (clone_flags & ~ns) return EINVAL;
   if ((clone_flags & CLONE_NEWUSER) && (map_kind == 0 || (map_kind == 2 && (!nuidcmd || !ngidcmd)))) return EINVAL;
   if (njoin && (clone_flags || map_kind || mon)) return EINVAL;
+  if (hold && (njoin || mon)) return EINVAL;
   if (df_prog && !cg_dir) return EINVAL;
   if (!mon && (attach_path || nexitcmd || nhealthcmd || pty_master >= 0 || oom_file)) return EINVAL;
   if (mon && (log_path[0] != '/' || exit_file[0] != '/' || (attach_path && attach_path[0] != '/'))) return EINVAL;
@@ -808,6 +810,17 @@ static void reaper(void) {
   }
 }
 
+/* plan "hold": the steps are done; closing the error pipe makes the parent report "pid"; keep the mount
+   namespace alive (for /proc/<pid>/root) until stdin reaches EOF */
+static void hold_mounts(void) {
+  char c;
+  close(err_w);
+  for (;;) {
+    ssize_t r = read(0, &c, 1);
+    if (r == 0 || (r < 0 && errno != EINTR)) _exit(0);
+  }
+}
+
 static void child(void) {
   char c;
   ssize_t r;
@@ -843,6 +856,7 @@ static void child(void) {
     int e = run_step(&steps[i]);
     if (e) fail(i, e);
   }
+  if (hold) hold_mounts();
   if (init_mode) reaper();
   exec_command();
 }

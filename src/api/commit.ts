@@ -5,9 +5,9 @@ import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
 import type { Context } from './context.js';
 import { TsdockError, UsageError } from '../errors.js';
-import { isOpaqueDir, openContainerView } from '../container/rootfs-view.js';
+import { openContainerView } from '../container/rootfs-view.js';
+import { tarChanges } from '../container/changes.js';
 import { containerDiff } from './diff.js';
-import { addOne } from './export.js';
 import { TarWriter } from '../storage/tarwriter.js';
 import { makeTmpDir, removeTree } from '../storage/tmp.js';
 import { unpackLayer } from '../storage/unpack.js';
@@ -59,21 +59,7 @@ export async function commitContainer(opts: CommitOptions, ctx: Context): Promis
     pass.on('data', (c: Buffer) => hash.update(c));
     const done = pipeline(pass, fs.createWriteStream(tarPath));
     const tar = new TarWriter(pass);
-    const state = { links: new Map<string, string>() };
-    for (const ch of await containerDiff(view.id, ctx)) {
-      const rel = ch.path.replace(/^\/+/, '');
-      if (ch.kind === 'D') {
-        const dir = path.posix.dirname(rel);
-        await tar.add({ name: `${dir === '.' ? '' : `${dir}/`}.wh.${path.posix.basename(rel)}`, type: 'file', mode: 0, uid: 0, gid: 0, mtime: 0, size: 0 });
-        continue;
-      }
-      const abs = path.join(view.upper, rel);
-      const st = fs.lstatSync(abs);
-      await addOne(tar, rel, abs, st, state);
-      if (st.isDirectory() && view.driver === 'overlay' && safeOpaque(abs)) {
-        await tar.add({ name: `${rel}/.wh..wh..opq`, type: 'file', mode: 0, uid: 0, gid: 0, mtime: 0, size: 0 });
-      }
-    }
+    await tarChanges(view, await containerDiff(view.id, ctx), tar, ctx.signal);
     await tar.finish();
     pass.end();
     await done;
@@ -177,14 +163,6 @@ export async function commitContainer(opts: CommitOptions, ctx: Context): Promis
   } finally {
     layersLock?.release();
     await removeTree(work).catch(() => {});
-  }
-}
-
-function safeOpaque(abs: string): boolean {
-  try {
-    return isOpaqueDir(abs);
-  } catch {
-    return false;
   }
 }
 

@@ -8,6 +8,7 @@
  *   tsdock-plan 1                        always first: magic and format version
  *   clone <flags>                        CLONE_NEW* bits only (anything else is rejected)
  *   init <0|1>
+ *   hold 1                               optional: set up the mounts, report the pid, wait for stdin's EOF, exit
  *   pidfile <path>                       optional
  *   setgroups <allow|deny>               idMaps kind "write": setgroups, then one record per mapping line
  *   uidmap <containerId> <hostId> <size>
@@ -204,6 +205,10 @@ export function encodePlan(plan: ExecPlan): Buffer {
   w.record('tsdock-plan', (x) => x.field(String(PLAN_FORMAT_VERSION), 'version'));
   w.record('clone', (x) => x.int(plan.cloneFlags, 'cloneFlags', 0, 0xffffffff));
   w.record('init', (x) => x.int(plan.init ? 1 : 0, 'init'));
+  if (plan.hold) {
+    if (plan.monitor || plan.join) throw new RangeError('plan-encode: hold cannot be combined with monitor or join');
+    w.record('hold', (x) => x.int(1, 'hold'));
+  }
   if (plan.pidFile !== undefined) w.record('pidfile', (x) => x.field(plan.pidFile!, 'pidFile'));
   if ((plan.cgroupProcs?.length ?? 0) > 16) throw new RangeError('plan-encode: more than 16 cgroupProcs files');
   for (const f of plan.cgroupProcs ?? []) {

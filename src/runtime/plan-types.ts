@@ -228,4 +228,10 @@ export interface ExecPlan {
   monitor?: MonitorPlan;
   /** exec into a running container: steps must be empty or only chdir/write, cloneFlags 0, no idMaps */
   join?: JoinPlan;
+  /**
+   * Hold the container's mounts instead of running its command (cp of a stopped container): the init runs every
+   * step (namespaces, rootfs, volumes, pivot_root), then the executor reports `pid` and the init blocks until its
+   * stdin reaches EOF and exits 0 (no exec, no privilege drop: it runs nothing). Not with `monitor` or `join`.
+   */
+  hold?: boolean;
 }

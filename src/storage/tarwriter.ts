@@ -43,8 +43,11 @@ export class TarWriter {
     if (!this.out.write(buf)) await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
   }
 
-  /** Add an entry; a regular file's body comes from `body` (a path read with O_NOFOLLOW, or a Buffer). */
-  async add(entry: TarWriteEntry, body?: string | Buffer): Promise<void> {
+  /**
+   * Add an entry; a regular file's body comes from `body`: a path read with O_NOFOLLOW, a Buffer, or `{ fd }` (an
+   * open file, read from its current offset and left open for the caller to close).
+   */
+  async add(entry: TarWriteEntry, body?: string | Buffer | { fd: number }): Promise<void> {
     if (this.closed) throw new Error('tar writer closed');
     let name = entry.name.replace(/^\/+/, '');
     if (entry.type === 'directory' && !name.endsWith('/')) name += '/';
@@ -85,7 +88,8 @@ export class TarWriter {
       return;
     }
     if (body === undefined) throw new Error(`tar entry ${name}: no body`);
-    const fd = fs.openSync(body, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    const given = typeof body === 'object';
+    const fd = given ? body.fd : fs.openSync(body, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
     try {
       let left = size;
       const chunk = Buffer.alloc(Math.min(1 << 20, Math.max(BLOCK, size)));
@@ -104,7 +108,7 @@ export class TarWriter {
       const rem = size % BLOCK;
       if (rem) await this.write(Buffer.alloc(BLOCK - rem));
     } finally {
-      fs.closeSync(fd);
+      if (!given) fs.closeSync(fd);
     }
   }
 
@@ -187,4 +191,19 @@ function header(f: Fields): Buffer {
 
 function octal(b: Buffer, off: number, len: number, value: number): void {
   b.write(`${Math.max(0, value).toString(8).padStart(len - 1, '0')}\u0000`, off, len, 'latin1');
+}
+
+/** The tar header for an lstat result named `name` (a symlink's target given as `linkname`); undefined for sockets. */
+export function entryHeader(name: string, st: fs.Stats, linkname?: string): TarWriteEntry | undefined {
+  const base = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
+  if (st.isDirectory()) return { ...base, type: 'directory' };
+  if (st.isFile()) return { ...base, type: 'file', size: st.size };
+  if (st.isSymbolicLink()) return { ...base, type: 'symlink', linkname: linkname ?? '' };
+  if (st.isCharacterDevice() || st.isBlockDevice()) {
+    const major = Number((BigInt(st.rdev) >> 8n) & 0xfffn) | Number((BigInt(st.rdev) >> 32n) & ~0xfffn);
+    const minor = (st.rdev & 0xff) | Number((BigInt(st.rdev) >> 12n) & 0xffffff00n);
+    return { ...base, type: st.isCharacterDevice() ? 'chardev' : 'blockdev', devmajor: major, devminor: minor };
+  }
+  if (st.isFIFO()) return { ...base, type: 'fifo' };
+  return undefined; // sockets are not archived
 }

@@ -133,7 +133,10 @@ describe('container file systems: diff, export, cp, commit, top', { skip: !isRoo
     }
     assert.deepEqual(fs.readFileSync('/etc/shadow'), before, 'host /etc/shadow unchanged, byte for byte');
     assert.equal(fs.statSync('/etc/shadow').mtimeMs, beforeSt.mtimeMs);
-    const out = await t(['cp', 'evil:/evil', path.join(host, 'shadow.out')]);
+    const link = await t(['cp', 'evil:/evil', path.join(host, 'shadow.link')]);
+    assert.equal(link.code, 0, link.stderr);
+    assert.equal(fs.readlinkSync(path.join(host, 'shadow.link')), '/etc/shadow', 'docker copies a symlink as a link');
+    const out = await t(['cp', '-L', 'evil:/evil', path.join(host, 'shadow.out')]);
     assert.equal(out.code, 0, out.stderr);
     assert.equal(fs.readFileSync(path.join(host, 'shadow.out'), 'utf8'), 'PWNED\n', 'the container /etc/shadow (written through its own symlink)');
     const upper = path.join(root, 'containers', (await t(['inspect', '--format', '{{.Id}}', 'evil'])).stdout.trim(), 'upper');
@@ -244,7 +247,7 @@ describe('container file systems: diff, export, cp, commit, top', { skip: !isRoo
     assert.equal((await t(['run', '--name', 'abs', img, 'sh', '-c', `mkdir -p ${path.dirname(marker)} && ln -s ${marker} /m`])).code, 0);
     assert.equal((await t(['cp', path.join(host, 'p2'), 'abs:/m'])).code, 0);
     assert.equal(fs.readFileSync(marker, 'utf8'), 'keep');
-    assert.equal((await t(['cp', 'abs:/m', path.join(host, 'm.out')])).stdout, '');
+    assert.equal((await t(['cp', '-L', 'abs:/m', path.join(host, 'm.out')])).stdout, '');
     assert.equal(fs.readFileSync(path.join(host, 'm.out'), 'utf8'), 'changed');
   });
 });

@@ -132,6 +132,23 @@ describe('tsdock run, rootless (an unprivileged user with subordinate id ranges)
     assert.equal((await asUser(['rm', '-f', 'rlfs'])).code, 0);
   });
 
+  test('cp of a stopped container rootless: its volume mounted for the copy, a symlink copied as a link', async () => {
+    const img = h.fixtures.busyboxV2s2.ref;
+    assert.equal((await asUser(['run', '--name', 'rlstop', '-v', 'rlcpvol:/vol', img, 'sh', '-c', 'echo v > /vol/made; ln -s /etc/passwd /l'])).code, 0);
+    const out = path.join(runtime, 'vol-made');
+    const cp = await asUser(['cp', 'rlstop:/vol/made', out]);
+    assert.equal(cp.code, 0, cp.stderr);
+    assert.equal(fs.readFileSync(out, 'utf8'), 'v\n');
+    const link = path.join(runtime, 'rl-link');
+    assert.equal((await asUser(['cp', 'rlstop:/l', link])).code, 0);
+    assert.equal(fs.readlinkSync(link), '/etc/passwd');
+    const cpIn = await asUser(['cp', out, 'rlstop:/vol/in']);
+    assert.equal(cpIn.code, 0, cpIn.stderr);
+    const cat = await asUser(['run', '--rm', '-v', 'rlcpvol:/vol', img, 'cat', '/vol/in']);
+    assert.equal(cat.stdout, 'v\n', cat.stderr);
+    assert.equal((await asUser(['rm', '-v', 'rlstop'])).code, 0);
+  });
+
   test('create, start, wait, kill, restart, inspect, rename, export, commit, container prune rootless', async () => {
     const img = h.fixtures.busyboxV2s2.ref;
     const ok = async (args: string[]) => {

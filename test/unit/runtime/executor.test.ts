@@ -276,6 +276,27 @@ describe('runtime/executor (real kernel)', { skip }, () => {
     assert.equal(r.stdout, '500\n', r.error?.message);
   });
 
+  it('hold: runs the steps, reports the pid, runs no command, and exits 0 once stdin closes', async () => {
+    const marker = `held-${process.pid}`;
+    const plan = makePlan(fx.dir, { args: sh(`touch /${marker}`), patch: (p) => (p.hold = true) });
+    const h = startExecutor(plan, { stdio: ['pipe', 'ignore', 'pipe'] });
+    try {
+      const pid = await withTimeout(h.started, 10_000, 'hold', () => h.kill('SIGKILL'));
+      // the mounts are there, seen through /proc/<pid>/root: its own procfs and hostname
+      assert.ok(fs.existsSync(`/proc/${pid}/root/bin/busybox`));
+      assert.deepEqual(fs.readdirSync(`/proc/${pid}/root/proc`).filter((n) => /^\d+$/.test(n)), ['1'], 'its own pid namespace and procfs');
+      assert.ok(fs.existsSync(`/proc/${pid}/root/dev/null`));
+      await new Promise((r) => setTimeout(r, 100));
+      assert.ok(fs.existsSync(`/proc/${pid}`), 'still holding');
+      h.stdin!.end();
+      const exit = await withTimeout(h.exited, 5000, 'hold exit', () => h.kill('SIGKILL'));
+      assert.equal(exit.exitCode, 0);
+      assert.ok(!fs.existsSync(path.join(fx.dir, marker)), 'the command never ran');
+    } finally {
+      h.kill('SIGKILL');
+    }
+  });
+
   it('a pid file holds the host pid of the init', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdock-pidfile-'));
     try {

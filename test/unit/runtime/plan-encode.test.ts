@@ -32,6 +32,13 @@ const record = (fields: string[], keyword: string, n: number, from = 0) => {
 };
 
 describe('runtime/plan-encode', () => {
+  it('hold: one record, only without monitor or join', () => {
+    assert.ok(!strings(encodePlan(base())).includes('hold'));
+    const f = strings(encodePlan({ ...base(), hold: true }));
+    assert.deepEqual(record(f, 'hold', 1), ['1']);
+    assert.throws(() => encodePlan({ ...base(), hold: true, join: { pid: 1, namespaces: ['mnt'] }, cloneFlags: 0 }), /hold cannot be combined/);
+  });
+
   it('netstrings: magic + version first, end last, length-prefixed', () => {
     const buf = encodePlan(base());
     assert.ok(buf.toString('latin1').startsWith(`11:tsdock-plan,1:${PLAN_FORMAT_VERSION},`));
