@@ -33,6 +33,8 @@
  *                             clone3 is missing (ENOSYS, E2BIG) the executor clones and writes cgroupprocs.
  *   devfilter <bytes>         v2 (with cgroupdir): an eBPF BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn
  *                             array, compiled in TypeScript) loaded and attached to the cgroup before the clone
+ *   relay <stdin 0|1> <merge 0|1> <drainms>   foreground without a tty: the container's 0-2 are pipes the executor
+ *                             copies to and from its own 0-2 (the caller's), see "relay" below; not with monitor
  *   oomfile <path>            monitor mode: when the init ends, the `oom_kill N` line of this file (memory.events
  *                             or memory.oom_control) goes into the exit file as "OOMKills":N
  * Numbers are decimal (64-bit masks and limits unsigned, others may carry a leading '-').
@@ -73,6 +75,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -200,6 +203,8 @@ static int njoin, join_ns[MAX_JOIN], joined_user;
 
 /* monitor mode */
 static int mon, keep_stdin, stdin_once, pty_master = -1;
+static int relay, relay_in, relay_merge; /* plan `relay`: foreground stdio through pipes (see relay_prepare) */
+static long long relay_drain_ms;
 static const char *log_path, *exit_file, *attach_path;
 static uint64_t log_max;
 static const char *exitcmd[MAX_CMD + 1];
@@ -430,6 +435,7 @@ static int parse(void) {
     else if (!strcmp(k, "exitcmd")) cmd(exitcmd, &nexitcmd);
     else if (!strcmp(k, "healthcmd")) { health_ms = i64(); if (health_ms < 1) perr = EINVAL; cmd(healthcmd, &nhealthcmd); }
     else if (!strcmp(k, "ptymaster")) { long long fd = i64(); if (fd < 5 || fd > INT_MAX) perr = EINVAL; pty_master = (int)fd; }
+    else if (!strcmp(k, "relay")) { relay = 1; relay_in = (int)i64(); relay_merge = (int)i64(); relay_drain_ms = i64(); if (relay_drain_ms < 0) perr = EINVAL; }
     else if (!strcmp(k, "step")) parse_step();
     else if (!strcmp(k, "arg")) { if (argc_ >= MAX_ARGV) return E2BIG; argv_[argc_++] = str(); }
     else if (!strcmp(k, "env")) { if (nenv >= MAX_ENV) return E2BIG; envp_[nenv++] = str(); }
@@ -459,6 +465,7 @@ static int parse(void) {
   if ((clone_flags & CLONE_NEWUSER) && (map_kind == 0 || (map_kind == 2 && (!nuidcmd || !ngidcmd)))) return EINVAL;
   if (njoin && (clone_flags || map_kind || mon)) return EINVAL;
   if (df_prog && !cg_dir) return EINVAL;
+  if (relay && (mon || terminal)) return EINVAL;
   if (!mon && (attach_path || nexitcmd || nhealthcmd || pty_master >= 0 || oom_file)) return EINVAL;
   if (mon && (log_path[0] != '/' || exit_file[0] != '/' || (attach_path && attach_path[0] != '/'))) return EINVAL;
   argv_[argc_] = NULL;
@@ -788,7 +795,7 @@ static void reaper(void) {
 static void child(void) {
   char c;
   ssize_t r;
-  if (mon) {
+  if (mon || relay) {
     for (int fd = 0; fd < 3; fd++)
       if (dup2(cfd[fd], fd) < 0) fail(E_STDIO, errno);
   }
@@ -1367,6 +1374,102 @@ static void monitor(pid_t pid) {
   }
 }
 
+/* ---------------------------------------------------------------- relay (foreground stdio without a tty) */
+
+/*
+ * With `relay` in the plan (foreground run/exec without -t) no descriptor of the caller enters the container: its
+ * 0-2 are pipes made here (stdin /dev/null without `-i`; with `merge` stderr is the stdout pipe, because the
+ * caller's stdout and stderr are the same file and their order must survive). After "pid" one thread per stream
+ * copies between our fds 0-2 (the caller's) and our ends of the pipes, which the child closes: splice(2), or
+ * read/write where splice refuses an fd (EINVAL: a tty, an O_APPEND file). The caller's fds are never made
+ * non-blocking by us; EAGAIN (someone else made them so) waits in poll(). Input EOF closes the container's stdin;
+ * an output the caller closed (EPIPE) closes that pipe, so the container's next write fails as it would have on
+ * the caller's own pipe. When the init has ended, the output is drained until EOF, for at most the plan's
+ * `drainms` (a process left in the container may hold the pipes open).
+ */
+#define RELAY_CHUNK (1 << 17)
+struct relay_stream { int from, to, caller; short ev; pthread_t th; int running; };
+static struct relay_stream rs[3] = { { -1, -1, 0, POLLIN, 0, 0 }, { -1, -1, 1, POLLOUT, 0, 0 }, { -1, -1, 2, POLLOUT, 0, 0 } };
+static char relay_buf[3][RELAY_CHUNK];
+
+/* before clone: the container's 0-2 (cfd) and our ends; kept, so the child closes ours */
+static int relay_prepare(int *err) {
+  int p[2];
+  if (relay_in) {
+    if (pipe2(p, O_CLOEXEC) < 0) return *err = errno, E_STDIO;
+    cfd[0] = keep(p[0]), rs[0].from = 0, rs[0].to = keep(p[1]);
+  } else if ((cfd[0] = keep(open("/dev/null", O_RDONLY | O_CLOEXEC))) < 0) return *err = errno, E_STDIO;
+  for (int s = 1; s < 3; s++) {
+    if (s == 2 && relay_merge) { cfd[2] = cfd[1]; break; }
+    if (pipe2(p, O_CLOEXEC) < 0) return *err = errno, E_STDIO;
+    rs[s].from = keep(p[0]), rs[s].to = s, cfd[s] = keep(p[1]);
+  }
+  return 0;
+}
+
+/* wait until the caller's side of a stream is ready again (it is O_NONBLOCK and said EAGAIN) */
+static void relay_wait(const struct relay_stream *s) {
+  struct pollfd pf = { s->caller, s->ev, 0 };
+  while (poll(&pf, 1, -1) < 0 && errno == EINTR) {}
+}
+
+/* read/write copy of n bytes already read into buf; -1 when the output is gone */
+static int relay_write(const struct relay_stream *s, const char *buf, size_t n) {
+  while (n) {
+    ssize_t w = write(s->to, buf, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno == EAGAIN) { relay_wait(s); continue; }
+    if (w <= 0) return -1;
+    buf += w, n -= (size_t)w;
+  }
+  return 0;
+}
+
+static void *relay_copy(void *arg) {
+  struct relay_stream *s = arg;
+  char *buf = relay_buf[s - rs];
+  int use_splice = 1;
+  for (;;) {
+    ssize_t n;
+    if (use_splice) {
+      n = splice(s->from, NULL, s->to, NULL, RELAY_CHUNK, SPLICE_F_MOVE);
+      if (n < 0 && errno == EINVAL) { use_splice = 0; continue; }
+    } else {
+      n = read(s->from, buf, RELAY_CHUNK);
+      if (n > 0 && relay_write(s, buf, (size_t)n) < 0) break;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) { relay_wait(s); continue; }
+    if (n <= 0) break;
+  }
+  close(s->from == 0 ? s->to : s->from); /* stdin: the container sees EOF; output: its writers get EPIPE */
+  return NULL;
+}
+
+/* after "pid": our ends are the only ones outside the container; the child's ends are closed here */
+static int relay_start(void) {
+  for (int i = 0; i < 3; i++)
+    if (cfd[i] >= 0 && (i == 0 || cfd[i] != cfd[i - 1])) close(cfd[i]);
+  for (int i = 0; i < 3; i++) {
+    if (rs[i].from < 0) continue;
+    int e = pthread_create(&rs[i].th, NULL, relay_copy, &rs[i]);
+    if (e) return e;
+    rs[i].running = 1;
+  }
+  return 0;
+}
+
+/* the init has ended: let the output threads copy what is left, up to the drain bound (stdin is abandoned) */
+static void relay_drain(void) {
+  struct timespec dl;
+  clock_gettime(CLOCK_REALTIME, &dl);
+  dl.tv_sec += (time_t)(relay_drain_ms / 1000);
+  dl.tv_nsec += (long)(relay_drain_ms % 1000) * 1000000L;
+  if (dl.tv_nsec >= 1000000000L) dl.tv_sec++, dl.tv_nsec -= 1000000000L;
+  for (int i = 1; i < 3; i++)
+    if (rs[i].running && pthread_timedjoin_np(rs[i].th, NULL, &dl) == 0) rs[i].running = 0;
+}
+
 int main(void) {
   int p[2], err = 0, step;
   signal(SIGPIPE, SIG_IGN);
@@ -1395,6 +1498,7 @@ int main(void) {
     if ((cgt_fds[i] = open(cgt_paths[i], O_WRONLY | O_CLOEXEC)) < 0) return give_up(0, E_CGROUP, errno);
   if (cg_dir && (cg_dirfd = keep(open(cg_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC))) < 0) return give_up(0, E_CGROUP, errno);
   if (df_prog && (err = attach_devfilter())) return give_up(0, E_DEVFILTER, err);
+  if (relay && (step = relay_prepare(&err))) return give_up(0, step, err); /* /dev/null: the host's, before a join */
   if (njoin && (step = join_namespaces(&err))) return give_up(0, step, err);
   if (mon && (step = monitor_prepare(&err))) return give_up(0, step, err);
 
@@ -1449,6 +1553,7 @@ int main(void) {
   }
   close(err_r);
   if (got == sizeof msg) return give_up(pid, msg[0], msg[1]);
+  if (relay && (err = relay_start())) return give_up(pid, E_STDIO, err);
   status("pid", pid, 0, 0);
   if (mon) monitor(pid);
 
@@ -1462,6 +1567,7 @@ int main(void) {
     pid_t w;
     while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
       if (w != pid) continue;
+      if (relay) relay_drain();
       if (WIFSIGNALED(st)) {
         status("signal", WTERMSIG(st), 0, 0);
         return 128 + WTERMSIG(st);
