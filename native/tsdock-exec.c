@@ -75,7 +75,6 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -1379,95 +1378,133 @@ static void monitor(pid_t pid) {
 /*
  * With `relay` in the plan (foreground run/exec without -t) no descriptor of the caller enters the container: its
  * 0-2 are pipes made here (stdin /dev/null without `-i`; with `merge` stderr is the stdout pipe, because the
- * caller's stdout and stderr are the same file and their order must survive). After "pid" one thread per stream
- * copies between our fds 0-2 (the caller's) and our ends of the pipes, which the child closes: splice(2), or
- * read/write where splice refuses an fd (EINVAL: a tty, an O_APPEND file). The caller's fds are never made
- * non-blocking by us; EAGAIN (someone else made them so) waits in poll(). Input EOF closes the container's stdin;
- * an output the caller closed (EPIPE) closes that pipe, so the container's next write fails as it would have on
- * the caller's own pipe. When the init has ended, the output is drained until EOF, for at most the plan's
- * `drainms` (a process left in the container may hold the pipes open).
+ * caller's stdout and stderr are the same file and their order must survive). After "pid" the executor copies,
+ * outside the container, between its own 0-2 (the caller's) and its ends of the pipes (which the child closes), in
+ * one poll() loop that also forwards signals and waits for the init: one thread only, because a join (exec) has
+ * setns()ed and a process in another pid namespace cannot make threads. splice(2) moves the data, read/write where
+ * splice refuses an fd (EINVAL: an O_APPEND file, some ttys). The caller's fds are never made non-blocking (their
+ * file descriptions are shared with the caller); ours are. Input EOF closes the container's stdin; an output the
+ * caller closed (EPIPE) closes that pipe, so the container's next write fails as on the caller's own pipe. When the
+ * init has ended, the output is drained until EOF, for at most the plan's `drainms` (a process left in the
+ * container may hold the pipes open).
  */
 #define RELAY_CHUNK (1 << 17)
-struct relay_stream { int from, to, caller; short ev; pthread_t th; int running; };
-static struct relay_stream rs[3] = { { -1, -1, 0, POLLIN, 0, 0 }, { -1, -1, 1, POLLOUT, 0, 0 }, { -1, -1, 2, POLLOUT, 0, 0 } };
-static char relay_buf[3][RELAY_CHUNK];
+struct relay_stream {
+  int from, to;          /* -1 once the stream ended */
+  int use_splice, eof;   /* eof: input said EOF, `to` closes once the buffer is flushed */
+  int wait_out;          /* splice said EAGAIN on a readable input: wait until `to` takes data */
+  size_t off, len;       /* read/write fallback: bytes of buf not yet written */
+  char buf[RELAY_CHUNK];
+};
+static struct relay_stream rs[3];
+static int relay_sigfd = -1;
 
-/* before clone: the container's 0-2 (cfd) and our ends; kept, so the child closes ours */
+/* before clone: the container's 0-2 (cfd) and our ends, kept so the child closes ours; the signalfd */
 static int relay_prepare(int *err) {
   int p[2];
+  for (int i = 0; i < 3; i++) rs[i].from = rs[i].to = -1, rs[i].use_splice = 1;
   if (relay_in) {
     if (pipe2(p, O_CLOEXEC) < 0) return *err = errno, E_STDIO;
     cfd[0] = keep(p[0]), rs[0].from = 0, rs[0].to = keep(p[1]);
+    fcntl(rs[0].to, F_SETFL, O_NONBLOCK);
   } else if ((cfd[0] = keep(open("/dev/null", O_RDONLY | O_CLOEXEC))) < 0) return *err = errno, E_STDIO;
   for (int s = 1; s < 3; s++) {
     if (s == 2 && relay_merge) { cfd[2] = cfd[1]; break; }
     if (pipe2(p, O_CLOEXEC) < 0) return *err = errno, E_STDIO;
     rs[s].from = keep(p[0]), rs[s].to = s, cfd[s] = keep(p[1]);
+    fcntl(rs[s].from, F_SETFL, O_NONBLOCK);
   }
+  if ((relay_sigfd = keep(signalfd(-1, &fwd_set, SFD_CLOEXEC | SFD_NONBLOCK))) < 0) return *err = errno, E_STDIO;
   return 0;
 }
 
-/* wait until the caller's side of a stream is ready again (it is O_NONBLOCK and said EAGAIN) */
-static void relay_wait(const struct relay_stream *s) {
-  struct pollfd pf = { s->caller, s->ev, 0 };
-  while (poll(&pf, 1, -1) < 0 && errno == EINTR) {}
+/* the stream is over: close our pipe end (stdin: the container reads EOF; output: its writers get EPIPE) */
+static void relay_end(struct relay_stream *s) {
+  close(s == &rs[0] ? s->to : s->from);
+  s->from = s->to = -1;
+  s->len = 0;
 }
 
-/* read/write copy of n bytes already read into buf; -1 when the output is gone */
-static int relay_write(const struct relay_stream *s, const char *buf, size_t n) {
-  while (n) {
-    ssize_t w = write(s->to, buf, n);
+static void relay_flush(struct relay_stream *s) {
+  while (s->len) {
+    ssize_t w = write(s->to, s->buf + s->off, s->len);
     if (w < 0 && errno == EINTR) continue;
-    if (w < 0 && errno == EAGAIN) { relay_wait(s); continue; }
-    if (w <= 0) return -1;
-    buf += w, n -= (size_t)w;
+    if (w < 0 && errno == EAGAIN) return;
+    if (w <= 0) { relay_end(s); return; }
+    s->off += (size_t)w, s->len -= (size_t)w;
   }
-  return 0;
+  if (s->eof) relay_end(s);
 }
 
-static void *relay_copy(void *arg) {
-  struct relay_stream *s = arg;
-  char *buf = relay_buf[s - rs];
-  int use_splice = 1;
-  for (;;) {
-    ssize_t n;
-    if (use_splice) {
-      n = splice(s->from, NULL, s->to, NULL, RELAY_CHUNK, SPLICE_F_MOVE);
-      if (n < 0 && errno == EINVAL) { use_splice = 0; continue; }
-    } else {
-      n = read(s->from, buf, RELAY_CHUNK);
-      if (n > 0 && relay_write(s, buf, (size_t)n) < 0) break;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) { relay_wait(s); continue; }
-    if (n <= 0) break;
+/* `from` is readable (or `to` writable again): move what there is, never waiting on the caller's fd */
+static void relay_move(struct relay_stream *s) {
+  ssize_t n;
+  int was_out = s->wait_out;
+  s->wait_out = 0;
+  if (s->len) { relay_flush(s); return; }
+  if (s->use_splice) {
+    do n = splice(s->from, NULL, s->to, NULL, RELAY_CHUNK, SPLICE_F_MOVE | SPLICE_F_NONBLOCK); while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == EINVAL) s->use_splice = 0;
+    else if (n < 0 && errno == EAGAIN) s->wait_out = !was_out; /* input readable: the output is full; else wait for input */
+    else if (n <= 0) relay_end(s);
+    if (s->use_splice) return;
   }
-  close(s->from == 0 ? s->to : s->from); /* stdin: the container sees EOF; output: its writers get EPIPE */
-  return NULL;
+  do n = read(s->from, s->buf, RELAY_CHUNK); while (n < 0 && errno == EINTR);
+  if (n > 0) s->off = 0, s->len = (size_t)n, relay_flush(s);
+  else if (n == 0) s->eof = 1, relay_flush(s);
+  else if (errno != EAGAIN) relay_end(s);
 }
 
-/* after "pid": our ends are the only ones outside the container; the child's ends are closed here */
-static int relay_start(void) {
-  for (int i = 0; i < 3; i++)
+static long long relay_now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* after "pid": copy, forward signals, wait for the init; then drain the output (bounded). Returns its status. */
+static int relay_run(pid_t pid) {
+  int st = 0, exited = 0;
+  long long deadline = 0;
+  for (int i = 0; i < 3; i++) /* only the container holds its ends now */
     if (cfd[i] >= 0 && (i == 0 || cfd[i] != cfd[i - 1])) close(cfd[i]);
-  for (int i = 0; i < 3; i++) {
-    if (rs[i].from < 0) continue;
-    int e = pthread_create(&rs[i].th, NULL, relay_copy, &rs[i]);
-    if (e) return e;
-    rs[i].running = 1;
+  for (;;) {
+    struct pollfd pf[4];
+    struct relay_stream *who[4];
+    nfds_t n = 0;
+    pf[n] = (struct pollfd){ relay_sigfd, POLLIN, 0 }, who[n++] = NULL;
+    for (int i = exited ? 1 : 0; i < 3; i++) {
+      struct relay_stream *s = &rs[i];
+      if (s->from < 0) continue;
+      int out = s->len || s->wait_out;
+      pf[n] = (struct pollfd){ out ? s->to : s->from, out ? POLLOUT : POLLIN, 0 }, who[n++] = s;
+    }
+    int wait_ms = -1;
+    if (exited) {
+      long long left = deadline - relay_now_ms();
+      if (n == 1 || left <= 0) return st;
+      wait_ms = (int)left;
+    }
+    if (poll(pf, n, wait_ms) < 0 && errno != EINTR) return exited ? st : (kill(pid, SIGKILL), 128 + SIGKILL);
+    for (nfds_t k = 1; k < n; k++)
+      if (pf[k].revents && who[k]->from >= 0) relay_move(who[k]);
+    if (!pf[0].revents) continue;
+    struct signalfd_siginfo si;
+    while (read(relay_sigfd, &si, sizeof si) == (ssize_t)sizeof si)
+      if ((int)si.ssi_signo != SIGCHLD) kill(pid, (int)si.ssi_signo);
+    pid_t w;
+    while (!exited && (w = waitpid(-1, &st, WNOHANG)) > 0)
+      if (w == pid) exited = 1, deadline = relay_now_ms() + relay_drain_ms;
   }
-  return 0;
 }
 
-/* the init has ended: let the output threads copy what is left, up to the drain bound (stdin is abandoned) */
-static void relay_drain(void) {
-  struct timespec dl;
-  clock_gettime(CLOCK_REALTIME, &dl);
-  dl.tv_sec += (time_t)(relay_drain_ms / 1000);
-  dl.tv_nsec += (long)(relay_drain_ms % 1000) * 1000000L;
-  if (dl.tv_nsec >= 1000000000L) dl.tv_sec++, dl.tv_nsec -= 1000000000L;
-  for (int i = 1; i < 3; i++)
-    if (rs[i].running && pthread_timedjoin_np(rs[i].th, NULL, &dl) == 0) rs[i].running = 0;
+/* the init's end on fd 4 and as the executor's exit code */
+static int report_exit(int st) {
+  if (WIFSIGNALED(st)) {
+    status("signal", WTERMSIG(st), 0, 0);
+    return 128 + WTERMSIG(st);
+  }
+  status("exit", WEXITSTATUS(st), 0, 0);
+  return WEXITSTATUS(st);
 }
 
 int main(void) {
@@ -1553,9 +1590,9 @@ int main(void) {
   }
   close(err_r);
   if (got == sizeof msg) return give_up(pid, msg[0], msg[1]);
-  if (relay && (err = relay_start())) return give_up(pid, E_STDIO, err);
   status("pid", pid, 0, 0);
   if (mon) monitor(pid);
+  if (relay) return report_exit(relay_run(pid));
 
   for (;;) {
     siginfo_t si;
@@ -1567,7 +1604,6 @@ int main(void) {
     pid_t w;
     while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
       if (w != pid) continue;
-      if (relay) relay_drain();
       if (WIFSIGNALED(st)) {
         status("signal", WTERMSIG(st), 0, 0);
         return 128 + WTERMSIG(st);
