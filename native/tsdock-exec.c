@@ -1436,7 +1436,7 @@ static void relay_flush(struct relay_stream *s) {
   if (s->eof) relay_end(s);
 }
 
-/* `from` is readable (or `to` writable again): move what there is, never waiting on the caller's fd */
+/* `from` is readable (or `to` writable again): move what there is (the caller's fd was polled first) */
 static void relay_move(struct relay_stream *s) {
   ssize_t n;
   int was_out = s->wait_out;

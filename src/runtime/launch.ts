@@ -47,12 +47,18 @@ export function withRelay(plan: ExecPlan, interactive: boolean, stdout: number |
  * that the executor copies to and from the caller's fds (plan.relay), with -t a pty whose master the CLI copies. The executor runs in its own process group; signals the CLI receives are
  * forwarded to it once, and it forwards them to the container's init. Resolves with docker's exit code.
  */
-export async function launch(plan: ExecPlan, opts: { pty?: Pty; interactive: boolean; ctx: Context; trace?: Tracer; onStarted?: (pid: number) => Promise<void> | void; timeoutMs?: number }): Promise<ExitStatus> {
+export async function launch(
+  plan: ExecPlan,
+  opts: { pty?: Pty; interactive: boolean; ctx: Context; trace?: Tracer; onStarted?: (pid: number) => Promise<void> | void; timeoutMs?: number; attach?: Array<'stdin' | 'stdout' | 'stderr'> },
+): Promise<ExitStatus> {
   const { ctx, pty } = opts;
-  const stdio: [StdioSpec, StdioSpec, StdioSpec] = pty
-    ? [pty.slave, pty.slave, pty.slave]
-    : [opts.interactive ? (fdOf(ctx.stdin) ?? 'pipe') : 'ignore', fdOf(ctx.stdout) ?? 'pipe', fdOf(ctx.stderr) ?? 'pipe'];
-  const run = pty ? plan : withRelay(plan, opts.interactive, fdOf(ctx.stdout), fdOf(ctx.stderr));
+  // `run -a`: a stream not attached is relayed to /dev/null (output) or closed (stdin)
+  const attached = (s: 'stdin' | 'stdout' | 'stderr') => !opts.attach || opts.attach.includes(s);
+  const interactive = opts.interactive && attached('stdin');
+  const out = attached('stdout') ? fdOf(ctx.stdout) ?? 'pipe' : 'ignore';
+  const err = attached('stderr') ? fdOf(ctx.stderr) ?? 'pipe' : 'ignore';
+  const stdio: [StdioSpec, StdioSpec, StdioSpec] = pty ? [pty.slave, pty.slave, pty.slave] : [interactive ? (fdOf(ctx.stdin) ?? 'pipe') : 'ignore', out, err];
+  const run = pty ? plan : withRelay(plan, interactive, typeof out === 'number' ? out : undefined, typeof err === 'number' ? err : undefined);
   let handle;
   try {
     handle = startExecutor(run, { stdio, detached: true });
@@ -64,7 +70,7 @@ export async function launch(plan: ExecPlan, opts: { pty?: Pty; interactive: boo
     if (stdio[1] === 'pipe') handle.stdout?.pipe(ctx.stdout, { end: false });
     if (stdio[2] === 'pipe') handle.stderr?.pipe(ctx.stderr, { end: false });
   }
-  const session = pty ? attachTty({ master: pty.master, stdin: ctx.stdin, stdout: ctx.stdout, interactive: opts.interactive, exited: handle.exited }) : undefined;
+  const session = pty ? attachTty({ master: pty.master, stdin: ctx.stdin, stdout: ctx.stdout, interactive, exited: handle.exited }) : undefined;
   const h = handle;
   // SIGHUP means the CLI's terminal is gone: forward it, and if the container outlives a grace period, kill it
   // (there is no daemon to keep a foreground container once its CLI has lost its terminal)

@@ -174,6 +174,23 @@ describe('no host descriptor enters a container: stdio relayed by tsdock', { ski
     assert.equal(r.stdout, `${Array.from({ length: 300000 }, (_, i) => i + 1).join('\n')}\n`);
   });
 
+  test('run -a: only the attached streams (docker: unattached output is not shown, stdin only with -a stdin)', async () => {
+    const script = 'echo out; echo err >&2; cat';
+    let r = await t(['run', '--rm', '-i', '-a', 'stdout', img, 'sh', '-c', script], { input: 'in\n' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual([r.stdout, r.stderr], ['out\n', '']);
+    r = await t(['run', '--rm', '-i', '-a', 'STDERR', '-a', 'stdin', img, 'sh', '-c', script], { input: 'in\n' });
+    assert.deepEqual([r.stdout, r.stderr], ['', 'err\n']);
+    r = await t(['run', '--rm', '-i', '-a', 'stdin', '-a', 'stdout', img, 'sh', '-c', script], { input: 'in\n' });
+    assert.deepEqual([r.stdout, r.stderr], ['out\nin\n', '']);
+    r = await t(['run', '--rm', '-a', 'stdout', '-d', img, 'true']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /Conflicting options: -a and -d/);
+    r = await t(['run', '--rm', '-a', 'stdnothing', img, 'true']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /valid streams are STDIN, STDOUT and STDERR/);
+  });
+
   test('a closed stdout ends the container (| head -1); a process left holding the pipes does not hang exec', async () => {
     const cmd = `${process.execPath} ${bin} --root ${root} run --rm ${img} yes | head -1`;
     const t0 = Date.now();
