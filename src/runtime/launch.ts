@@ -44,8 +44,9 @@ export function withRelay(plan: ExecPlan, interactive: boolean, stdout: number |
 
 /**
  * Run a plan in the foreground. No descriptor of the caller enters the container: without -t its stdio are pipes
- * that the executor copies to and from the caller's fds (plan.relay), with -t a pty whose master the CLI copies. The executor runs in its own process group; signals the CLI receives are
- * forwarded to it once, and it forwards them to the container's init. Resolves with docker's exit code.
+ * that the executor copies to and from the caller's fds (plan.relay), with -t a pty whose master the CLI copies.
+ * The executor runs in its own process group; signals the CLI receives are forwarded to it once, and it forwards
+ * them to the container's init. Resolves with docker's exit code.
  */
 export async function launch(
   plan: ExecPlan,
