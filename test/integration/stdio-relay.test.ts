@@ -96,6 +96,16 @@ describe('no host descriptor enters a container: stdio relayed by tsdock', { ski
     let ls = '';
     for (let i = 0; i < 50 && !ls.includes(' 2 -> '); i++, await sleep(100)) ls = (await t(['exec', 'relay-target', 'cat', '/tmp/execd-fds'])).stdout;
     assertRelayedFds(ls, 'exec -d');
+    // start -a (-i): the monitor's pipes, output through the log, stdin through the attach socket (which, as
+    // docker's without StdinOnce, stays open after our EOF: head ends the container)
+    for (const i of [[], ['-i']]) {
+      assert.equal((await t(['create', ...i, '--name', 'relay-sa', img, 'sh', '-c', 'ls -l /proc/self/fd; head -n 1'])).code, 0);
+      const s = await t(['start', '-a', ...i, 'relay-sa'], { input: 'typed\n' });
+      await t(['rm', '-f', 'relay-sa']);
+      assert.equal(s.code, 0, s.stderr);
+      assertRelayedFds(s.stdout, `start -a ${i.join('')}`);
+      if (i.length) assert.match(s.stdout, /typed\n$/);
+    }
   });
 
   test('without -t on a terminal, the container does not get the terminal (run -i, exec -i)', async () => {
