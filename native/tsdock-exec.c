@@ -1461,7 +1461,11 @@ static long long relay_now_ms(void) {
   return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* after "pid": copy, forward signals, wait for the init; then drain the output (bounded). Returns its status. */
+/*
+ * after "pid": copy, forward signals, wait for the init; then drain the output. The bound is on waiting for more
+ * output (a leftover writer), counted from the init's end or the caller's last stall; a caller slow to take what
+ * is there (a pager) is waited for, until a signal says to stop. Returns the init's status.
+ */
 static int relay_run(pid_t pid) {
   int st = 0, exited = 0;
   long long deadline = 0;
@@ -1471,26 +1475,35 @@ static int relay_run(pid_t pid) {
     struct pollfd pf[4];
     struct relay_stream *who[4];
     nfds_t n = 0;
+    int stalled = 0; /* some output waits for the caller */
     pf[n] = (struct pollfd){ relay_sigfd, POLLIN, 0 }, who[n++] = NULL;
     for (int i = exited ? 1 : 0; i < 3; i++) {
       struct relay_stream *s = &rs[i];
       if (s->from < 0) continue;
       int out = s->len || s->wait_out;
+      stalled |= out && i > 0;
       pf[n] = (struct pollfd){ out ? s->to : s->from, out ? POLLOUT : POLLIN, 0 }, who[n++] = s;
     }
     int wait_ms = -1;
     if (exited) {
       long long left = deadline - relay_now_ms();
-      if (n == 1 || left <= 0) return st;
-      wait_ms = (int)left;
+      if (n == 1 || (left <= 0 && !stalled)) return st;
+      wait_ms = stalled ? -1 : (int)left;
     }
-    if (poll(pf, n, wait_ms) < 0 && errno != EINTR) return exited ? st : (kill(pid, SIGKILL), 128 + SIGKILL);
+    if (poll(pf, n, wait_ms) < 0 && errno != EINTR) {
+      if (!exited) kill(pid, SIGKILL), waitpid(pid, &st, 0);
+      return st;
+    }
+    if (exited && stalled) deadline = relay_now_ms() + relay_drain_ms;
     for (nfds_t k = 1; k < n; k++)
       if (pf[k].revents && who[k]->from >= 0) relay_move(who[k]);
     if (!pf[0].revents) continue;
     struct signalfd_siginfo si;
-    while (read(relay_sigfd, &si, sizeof si) == (ssize_t)sizeof si)
-      if ((int)si.ssi_signo != SIGCHLD) kill(pid, (int)si.ssi_signo);
+    while (read(relay_sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+      if ((int)si.ssi_signo == SIGCHLD) continue;
+      if (exited) return st; /* e.g. ctrl-c while a pager holds up the drain */
+      kill(pid, (int)si.ssi_signo);
+    }
     pid_t w;
     while (!exited && (w = waitpid(-1, &st, WNOHANG)) > 0)
       if (w == pid) exited = 1, deadline = relay_now_ms() + relay_drain_ms;

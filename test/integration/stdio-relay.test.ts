@@ -213,6 +213,14 @@ describe('no host descriptor enters a container: stdio relayed by tsdock', { ski
     });
     assert.equal(r.out, 'y\n');
     assert.ok(Date.now() - t0 < 10_000, `| head -1 took ${Date.now() - t0} ms`);
+    // a reader that stalls longer than the drain bound after the container ended (a pager) still gets everything
+    const slow = await new Promise<string>((resolve) => {
+      const c = spawn('sh', ['-c', `${process.execPath} ${bin} --root ${root} run --rm ${img} seq 1 20000 | (sleep 4; cat) | wc -l`], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let out = '';
+      c.stdout.on('data', (d) => (out += d));
+      c.on('close', () => resolve(out.trim()));
+    });
+    assert.equal(slow, '20000');
     // the exec'd shell leaves a sleep holding stdout and stderr: exec returns after the drain bound (2 s)
     const t1 = Date.now();
     const e = await t(['exec', 'relay-target', 'sh', '-c', 'sleep 30 & echo started']);
