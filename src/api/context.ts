@@ -10,7 +10,7 @@ export type ProgressEvent =
  * store locations, a cancellation signal and a progress sink.
  */
 export interface Context {
-  /** the container's stdin for -i; a real fd (process.stdin) is handed to the container directly */
+  /** the container's stdin for -i; a real fd (process.stdin) is copied by the executor (plan.relay), never handed over */
   stdin?: Readable & { fd?: number; isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
   stdout: Writable & { fd?: number; isTTY?: boolean };
   stderr: Writable & { fd?: number; isTTY?: boolean };

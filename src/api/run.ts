@@ -12,8 +12,13 @@ import { runHooks, type HookContainer } from '../container/hooks.js';
 import { cgroupPlanFields, prepareCgroup } from '../container/cgroup.js';
 import type { Cgroup } from '../cgroups/index.js';
 
+export type AttachStream = 'stdin' | 'stdout' | 'stderr';
+
 /** `run` takes what `create` takes; the container then runs in the foreground. */
-export type RunOptions = CreateOptions;
+export interface RunOptions extends CreateOptions {
+  /** `-a`: only these streams are attached (the others: stdin closed, output discarded); default all */
+  attach?: AttachStream[];
+}
 
 export interface RunResult {
   containerId: string;
@@ -61,6 +66,7 @@ export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunR
       interactive: Boolean(opts.interactive),
       ctx,
       trace,
+      ...(opts.attach ? { attach: opts.attach } : {}),
       onStarted: async (pid) => {
         await runHooks('afterStart', { ...hooked, pid }, ctx);
         await recordStarted(paths, pid, process.pid);

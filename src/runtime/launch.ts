@@ -18,24 +18,51 @@ export interface ExitStatus {
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 /** docker stop's default grace period */
 const HANGUP_GRACE_MS = 10_000;
+/** how long the executor keeps copying output after the init ended (the monitor's bound too) */
+export const RELAY_DRAIN_MS = 2000;
 
 function fdOf(stream: { fd?: unknown } | undefined): number | undefined {
   return stream && typeof stream.fd === 'number' ? stream.fd : undefined;
 }
 
+/** stdout and stderr are the same file (`>f 2>&1`, one terminal): the container gets one pipe for both */
+function sameFile(a: number | undefined, b: number | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  try {
+    const x = fs.fstatSync(a);
+    const y = fs.fstatSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** The plan with the relay: foreground stdio without a tty goes through the executor's pipes. */
+export function withRelay(plan: ExecPlan, interactive: boolean, stdout: number | undefined, stderr: number | undefined): ExecPlan {
+  return { ...plan, relay: { stdin: interactive, merge: sameFile(stdout, stderr), drainMs: RELAY_DRAIN_MS } };
+}
+
 /**
- * Run a plan in the foreground: the container gets the caller's own fds (no copying) or, with -t, a pty whose
- * master the CLI copies to and from. The executor runs in its own process group; signals the CLI receives are
- * forwarded to it once, and it forwards them to the container's init. Resolves with docker's exit code.
+ * Run a plan in the foreground. No descriptor of the caller enters the container: without -t its stdio are pipes
+ * that the executor copies to and from the caller's fds (plan.relay), with -t a pty whose master the CLI copies.
+ * The executor runs in its own process group; signals the CLI receives are forwarded to it once, and it forwards
+ * them to the container's init. Resolves with docker's exit code.
  */
-export async function launch(plan: ExecPlan, opts: { pty?: Pty; interactive: boolean; ctx: Context; trace?: Tracer; onStarted?: (pid: number) => Promise<void> | void; timeoutMs?: number }): Promise<ExitStatus> {
+export async function launch(
+  plan: ExecPlan,
+  opts: { pty?: Pty; interactive: boolean; ctx: Context; trace?: Tracer; onStarted?: (pid: number) => Promise<void> | void; timeoutMs?: number; attach?: Array<'stdin' | 'stdout' | 'stderr'> },
+): Promise<ExitStatus> {
   const { ctx, pty } = opts;
-  const stdio: [StdioSpec, StdioSpec, StdioSpec] = pty
-    ? [pty.slave, pty.slave, pty.slave]
-    : [opts.interactive ? (fdOf(ctx.stdin) ?? 'pipe') : 'ignore', fdOf(ctx.stdout) ?? 'pipe', fdOf(ctx.stderr) ?? 'pipe'];
+  // `run -a`: a stream not attached is relayed to /dev/null (output) or closed (stdin)
+  const attached = (s: 'stdin' | 'stdout' | 'stderr') => !opts.attach || opts.attach.includes(s);
+  const interactive = opts.interactive && attached('stdin');
+  const out = attached('stdout') ? fdOf(ctx.stdout) ?? 'pipe' : 'ignore';
+  const err = attached('stderr') ? fdOf(ctx.stderr) ?? 'pipe' : 'ignore';
+  const stdio: [StdioSpec, StdioSpec, StdioSpec] = pty ? [pty.slave, pty.slave, pty.slave] : [interactive ? (fdOf(ctx.stdin) ?? 'pipe') : 'ignore', out, err];
+  const run = pty ? plan : withRelay(plan, interactive, typeof out === 'number' ? out : undefined, typeof err === 'number' ? err : undefined);
   let handle;
   try {
-    handle = startExecutor(plan, { stdio, detached: true });
+    handle = startExecutor(run, { stdio, detached: true });
   } finally {
     if (pty) fs.closeSync(pty.slave);
   }
@@ -44,7 +71,7 @@ export async function launch(plan: ExecPlan, opts: { pty?: Pty; interactive: boo
     if (stdio[1] === 'pipe') handle.stdout?.pipe(ctx.stdout, { end: false });
     if (stdio[2] === 'pipe') handle.stderr?.pipe(ctx.stderr, { end: false });
   }
-  const session = pty ? attachTty({ master: pty.master, stdin: ctx.stdin, stdout: ctx.stdout, interactive: opts.interactive, exited: handle.exited }) : undefined;
+  const session = pty ? attachTty({ master: pty.master, stdin: ctx.stdin, stdout: ctx.stdout, interactive, exited: handle.exited }) : undefined;
   const h = handle;
   // SIGHUP means the CLI's terminal is gone: forward it, and if the container outlives a grace period, kill it
   // (there is no daemon to keep a foreground container once its CLI has lost its terminal)

@@ -36,6 +36,7 @@
  *   exitcmd <argc> <arg>...
  *   healthcmd <interval-ms> <argc> <arg>...
  *   ptymaster <fd>
+ *   relay <stdin 0|1> <merge 0|1> <drainMs>   foreground without a tty: stdio through the executor's pipes
  *   end                                  always last: a truncated plan is rejected
  *
  * Numbers are decimal; 64-bit masks and limits are unsigned (RLIM_INFINITY = 18446744073709551615).
@@ -323,6 +324,17 @@ export function encodePlan(plan: ExecPlan): Buffer {
       (x) => x.int(ns.length, 'namespace count'),
     );
     for (const n of ns) w.field(n, 'namespace');
+  }
+
+  if (plan.relay) {
+    const r = plan.relay;
+    if (plan.monitor || p.terminal) throw new RangeError('plan-encode: relay is for a foreground process without a terminal');
+    w.record(
+      'relay',
+      (x) => x.int(r.stdin ? 1 : 0, 'relay stdin'),
+      (x) => x.int(r.merge ? 1 : 0, 'relay merge'),
+      (x) => x.int(Math.round(r.drainMs), 'relay drainMs', 0),
+    );
   }
 
   if (plan.monitor) {

@@ -184,6 +184,20 @@ export interface MonitorPlan {
   ptyMasterFd?: number;
 }
 
+/**
+ * Foreground `run`/`exec` without -t: no descriptor of the caller enters the container. The executor makes pipes
+ * for the container's 0-2 and, outside the container, copies its own 0-2 (the caller's) to and from them
+ * (splice(2)); stdin EOF closes the container's stdin, a closed caller stdout (EPIPE) closes that pipe.
+ */
+export interface RelayPlan {
+  /** `-i`: copy the caller's stdin to the container's; else the container's stdin is /dev/null */
+  stdin: boolean;
+  /** one pipe for the container's stdout and stderr (the caller's are the same file: keeps their order) */
+  merge: boolean;
+  /** after the init ended, copy remaining output for at most this long (a leftover process may hold the pipes) */
+  drainMs: number;
+}
+
 /** a namespace of a running process that a join plan enters (/proc/<pid>/ns/<name>) */
 export type JoinNamespace = 'user' | 'mnt' | 'pid' | 'uts' | 'ipc' | 'net' | 'cgroup';
 
@@ -226,6 +240,8 @@ export interface ExecPlan {
   deviceFilter?: Buffer;
   /** detached: the executor becomes the container's monitor (not with `join`) */
   monitor?: MonitorPlan;
+  /** foreground without a tty: the container's stdio are pipes relayed by the executor (not with `monitor`) */
+  relay?: RelayPlan;
   /** exec into a running container: steps must be empty or only chdir/write, cloneFlags 0, no idMaps */
   join?: JoinPlan;
   /**

@@ -59,8 +59,13 @@ describe('tsdock run (rootful)', { skip: !isRoot && 'needs root' }, () => {
     assert.match(r.stdout, /^[0-9a-f]{12}\n$/, 'default hostname is the short id');
     r = await run([img, 'grep', 'CapEff', '/proc/self/status']);
     assert.equal(r.stdout.trim().split(/\s+/)[1], DEFAULT_CAPS);
-    r = await run([img, 'ls', '/proc/self/fd']);
-    assert.deepEqual(r.stdout.trim().split(/\s+/).map(Number).filter((n) => n > 2).length <= 1, true, `fds: ${r.stdout}`);
+    // only 0-2 (+ the fd ls reads the directory with), and none of them the caller's: stdin /dev/null, the rest
+    // pipes of the executor's relay (exec, -i, host files and terminals: stdio-relay.test.ts)
+    r = await run([img, 'ls', '-l', '/proc/self/fd']);
+    assert.equal(r.code, 0, r.stderr);
+    const fds = [...r.stdout.matchAll(/ (\d+) -> (.*)$/gm)].map((m) => [Number(m[1]), m[2]] as const);
+    assert.deepEqual(fds.filter(([n]) => n <= 2).map(([, t]) => t.replace(/\d+/, 'N')), ['/dev/null', 'pipe:[N]', 'pipe:[N]'], r.stdout);
+    assert.ok(fds.filter(([n]) => n > 2).length <= 1, `fds: ${r.stdout}`);
     // this kernel has no /proc/kcore (CONFIG_PROC_KCORE off); every masked path that exists must read empty
     const masked = ['/proc/kcore', '/proc/keys', '/proc/timer_list'].filter((p) => fs.existsSync(p));
     assert.ok(masked.length > 0);

@@ -4,6 +4,8 @@ import { collect } from './images.js';
 import { layerProgress } from '../render/progress.js';
 import type { ContainerRequest } from '../../container/prepare.js';
 import type { CreateOptions } from '../../api/create.js';
+import type { AttachStream } from '../../api/run.js';
+import { TsdockError } from '../../errors.js';
 import type { HealthFlags } from '../../container/health.js';
 
 /** The cgroup limit flags `run`, `create` and `update` share (docker's names and short forms). */
@@ -93,6 +95,18 @@ export interface RunFlags extends Omit<ContainerRequest, 'command'>, HealthFlags
   label: string[];
   restart?: string;
   logOpt: string[];
+  attach: string[];
+}
+
+/** `-a stdin|stdout|stderr` (docker's, any case) → the streams; none given = all of them */
+export function attachStreams(list: string[], detach: boolean | undefined): AttachStream[] | undefined {
+  if (list.length === 0) return undefined;
+  if (detach) throw new TsdockError('Conflicting options: -a and -d', { exitCode: 125 });
+  return list.map((s) => {
+    const v = s.toLowerCase();
+    if (v !== 'stdin' && v !== 'stdout' && v !== 'stderr') throw new TsdockError(`invalid argument "${s}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`, { exitCode: 125 });
+    return v;
+  });
 }
 
 export function register(program: Command, cli: CliContext): void {
@@ -103,10 +117,12 @@ export function register(program: Command, cli: CliContext): void {
     .argument('[command...]', 'command and arguments')
     .option('--rm', 'Automatically remove the container when it exits')
     .option('-d, --detach', 'Run container in background and print container ID')
+    .option('-a, --attach <stream>', 'Attach to STDIN, STDOUT or STDERR', collect, [])
     .helpOption('--help', 'Print usage')
     .passThroughOptions();
   addContainerFlags(cmd).action(async (image: string, command: string[], flags: RunFlags) => {
     const ctx = cli.api();
+    const attach = attachStreams(flags.attach, flags.detach);
     const progress = flags.quiet ? undefined : layerProgress(cli, cli.stderr);
     ctx.progress = progress?.onEvent;
     if (flags.detach) {
@@ -117,7 +133,7 @@ export function register(program: Command, cli: CliContext): void {
       return;
     }
     const { runContainer } = await import('../../api/run.js');
-    const result = await runContainer({ ...createOptions(image, command, flags) }, ctx);
+    const result = await runContainer({ ...createOptions(image, command, flags), attach }, ctx);
     progress?.done();
     process.exitCode = result.exitCode;
   });

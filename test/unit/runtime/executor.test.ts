@@ -135,6 +135,27 @@ describe('runtime/executor (real kernel)', { skip }, () => {
     assert.deepEqual(r.stdout.trim().split(/\s+/), ['0', '1', '2', '3']);
   });
 
+  it('relay: the container gets pipes, never the host file given as stdin; EOF; the drain bound comes from the plan', async () => {
+    const input = path.join(fx.dir, '..', `relay-in-${process.pid}`);
+    fs.writeFileSync(input, 'from the host\n');
+    const fd = fs.openSync(input, 'r');
+    let leftover = 0;
+    try {
+      // no pid namespace: the background sleep outlives the init and holds stdout and stderr open
+      const plan = makePlan(fx.dir, { args: sh('ls -l /proc/self/fd | grep -c pipe:; cat; sleep 5 & echo $! >&2'), cloneFlags: CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC });
+      plan.relay = { stdin: true, merge: false, drainMs: 300 };
+      const r = await run(plan, { stdio: [fd, 'pipe', 'pipe'] });
+      leftover = Number(r.stderr.trim().split('\n').pop());
+      assert.deepEqual([r.exitCode, r.stdout], [0, '3\nfrom the host\n'], r.stderr);
+      assert.ok(leftover > 1, r.stderr);
+      assert.ok(r.ms < 3000, `the drain waited ${r.ms} ms for the leftover process`);
+    } finally {
+      fs.closeSync(fd);
+      fs.rmSync(input, { force: true });
+      if (leftover > 1) process.kill(leftover, 'SIGKILL');
+    }
+  });
+
   it("capabilities: CapEff/CapBnd equal the plan's masks; no_new_privs when asked", async () => {
     const plan = makePlan(fx.dir, { args: ['cat', '/proc/self/status'] });
     plan.process.noNewPrivileges = true;

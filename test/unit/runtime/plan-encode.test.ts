@@ -163,6 +163,14 @@ describe('runtime/plan-encode', () => {
     assert.throws(() => encodePlan({ ...base(), cgroupDir: 'x' }), /absolute/);
   });
 
+  it('relay record: stdin, merge, drain bound; refused with a terminal or a monitor', () => {
+    const f = strings(encodePlan({ ...base(), relay: { stdin: true, merge: false, drainMs: 2000 } }));
+    assert.deepEqual(record(f, 'relay', 3), ['1', '0', '2000']);
+    assert.ok(!strings(encodePlan(base())).includes('relay'));
+    assert.throws(() => encodePlan({ ...base(), process: { ...base().process, terminal: true }, relay: { stdin: true, merge: true, drainMs: 0 } }), /relay/);
+    assert.throws(() => encodePlan({ ...base(), monitor: { logPath: '/l', logMaxSize: 0, exitFile: '/e', keepStdin: false }, relay: { stdin: false, merge: false, drainMs: 0 } }), /relay/);
+  });
+
   it('splitFields rejects malformed input', () => {
     assert.throws(() => splitFields(Buffer.from('3:ab,')), /malformed/);
     assert.throws(() => splitFields(Buffer.from('x:ab,')), /malformed/);
