@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { getHarness, isRoot } from './shared-harness.js';
-import { bin, listTree, tempRoot, tsdock } from './helpers.js';
+import { bin, listTree, tempRoot, tsdock, tsdockRaw } from './helpers.js';
 import { copyFromContainer, copyToContainer } from '../../src/api/cp.js';
 import { exportContainer } from '../../src/api/export.js';
 import { containerDiff } from '../../src/api/diff.js';
@@ -17,19 +17,6 @@ import { ByteSource } from '../../src/storage/bytesource.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function tsdockRaw(args: string[], root: string, input?: Buffer): Promise<{ code: number; stdout: Buffer; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, '--root', root, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out), stderr }));
-    child.stdin.on('error', () => {});
-    child.stdin.end(input ?? Buffer.alloc(0));
-  });
-}
 
 /** Every entry of a tar: name → body (files) or '' */
 async function readTar(bytes: Buffer): Promise<Map<string, string>> {

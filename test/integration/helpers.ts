@@ -58,3 +58,18 @@ export function listTree(dir: string): string[] {
   if (fs.existsSync(dir)) walk(dir);
   return out;
 }
+
+/** Run bin/tsdock with binary stdout (tar streams) and optional stdin bytes. */
+export function tsdockRaw(args: string[], root: string, input?: Buffer): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, '--root', root, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out), stderr }));
+    child.stdin.on('error', () => {});
+    child.stdin.end(input ?? Buffer.alloc(0));
+  });
+}
