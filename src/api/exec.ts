@@ -8,6 +8,7 @@ import { loadRecord, loadState } from '../container/state.js';
 import { cgroupOf } from '../container/cgroup.js';
 import { readRootFile } from '../container/root-file.js';
 import { seccompChoice } from '../container/exec-plan.js';
+import { containerPaths } from '../container/store.js';
 import { resolveCapabilities } from '../spec/security.js';
 import { ownBoundingSet } from '../container/prepare.js';
 import { resolveUser, userEnvironment } from '../spec/process.js';
@@ -61,7 +62,8 @@ export async function execInContainer(opts: ExecOptions, ctx: Context): Promise<
   if (pid === undefined) throw new TsdockError(`container ${id} is not running`, { exitCode: 125 });
   if (loadState(ctx.root, id)?.Status === 'paused') throw new TsdockError(`container ${id} is paused, unpause the container before exec`, { exitCode: 125 });
   const record = loadRecord(ctx.root, id);
-  const spec = JSON.parse(fs.readFileSync(path.join(ctx.root, 'containers', id, 'config.json'), 'utf8')) as Spec;
+  const paths = containerPaths(ctx.root, id, record?.Name ?? id);
+  const spec = JSON.parse(fs.readFileSync(paths.spec, 'utf8')) as Spec;
   const proc = structuredClone(spec.process!);
   const envFiles = opts.envFile.map((f) => ({ path: f, content: fs.readFileSync(path.resolve(ctx.cwd, f), 'utf8') }));
   proc.env = overrideEnv(proc.env ?? [], userEnvironment({ env: opts.env, envFiles, hostEnv: ctx.env }));
@@ -79,7 +81,7 @@ export async function execInContainer(opts: ExecOptions, ctx: Context): Promise<
   }
   const execProcess = planProcess({ ...spec, process: proc });
   // as run decides (seccompPlanFor): an architecture with no syscall table is refused, not run unfiltered
-  Object.assign(execProcess, seccompPlanFor(opts.privileged ? 'unconfined' : seccompChoice(spec), proc.capabilities?.bounding ?? []));
+  Object.assign(execProcess, seccompPlanFor(opts.privileged ? 'unconfined' : seccompChoice(spec, paths.seccompProfile), proc.capabilities?.bounding ?? []));
   const flags = (spec.linux?.namespaces ?? []).filter((n) => !n.path).reduce((f, n) => f | (NS[n.type] ?? 0), 0);
   const plan = joinPlan(execProcess, pid, namespacesOf(flags));
   // the exec'd process belongs to the container's cgroup (limits, stats, pause and kill cover it)

@@ -1,7 +1,10 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ImageStore } from '../image/store/images.js';
 import type { ImageRecord } from '../image/store/types.js';
+import { TsdockError, UsageError } from '../errors.js';
+import { writeFileAtomic } from '../state/atomic.js';
 import { ANNOTATIONS } from '../spec/build.js';
 import { seccompPlanFor, type SeccompOption } from '../spec/seccomp/index.js';
 import type { Spec } from '../spec/types.js';
@@ -11,12 +14,46 @@ import type { ExecPlan } from '../runtime/plan-types.js';
 import type { StorageDriver } from '../storage/driver.js';
 import type { ContainerPaths } from './store.js';
 
-/** The seccomp choice recorded in the spec's annotations by buildSpec ("default", "unconfined", "profile:<path>"). */
-export function seccompChoice(spec: Spec): SeccompOption {
+/**
+ * The seccomp choice recorded in the spec's annotations by buildSpec ("default", "unconfined", "profile:<path>").
+ * A profile file is used as it was when the container was created: its copy in the container's directory
+ * (`storedProfile`, written by prepareContainer), so editing the host file later cannot give an exec'd process a
+ * different filter from its init. A container created before the copy existed falls back to the host path.
+ */
+export function seccompChoice(spec: Spec, storedProfile?: string): SeccompOption {
   const v = spec.annotations?.[ANNOTATIONS.seccomp] ?? 'default';
   if (v === 'unconfined') return 'unconfined';
-  if (v.startsWith('profile:')) return { path: v.slice('profile:'.length) };
+  if (v.startsWith('profile:')) {
+    const file = v.slice('profile:'.length);
+    const content = storedProfile ? readIfExists(storedProfile) : undefined;
+    return content === undefined ? { path: file } : { path: file, content };
+  }
   return 'default';
+}
+
+/**
+ * At create: keep the content of a `seccomp=<file>` profile with the container (0600, beside config.json), so every
+ * later start and exec compiles the same profile whatever happens to the host file.
+ */
+export async function storeSeccompProfile(spec: Spec, file: string): Promise<void> {
+  const choice = seccompChoice(spec);
+  if (typeof choice !== 'object') return;
+  let content: string;
+  try {
+    content = await fs.promises.readFile(choice.path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`opening seccomp profile (${choice.path}) failed: ${(err as Error).message}`, { cause: err });
+  }
+  await writeFileAtomic(file, content, { mode: 0o600 });
+}
+
+function readIfExists(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new TsdockError(`reading the container's seccomp profile ${file}: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /** the running kernel is at least major.minor (mount_setattr: 5.12) */
@@ -66,6 +103,6 @@ export function containerPlan(args: {
     // rootless: the kernel forces nodev in a user namespace already
     rootfsNodev: !args.rootless && !args.privileged,
   });
-  Object.assign(plan.process, seccompPlanFor(seccompChoice(spec), spec.process?.capabilities?.bounding ?? []));
+  Object.assign(plan.process, seccompPlanFor(seccompChoice(spec, args.paths.seccompProfile), spec.process?.capabilities?.bounding ?? []));
   return plan;
 }

@@ -15,7 +15,7 @@ import type { Spec } from '../spec/types.js';
 import { VolumeStore } from '../volume/store.js';
 import { seedVolume } from '../volume/seed.js';
 import { chooseDriver, type StorageDriver } from '../storage/driver.js';
-import { containerPlan } from './exec-plan.js';
+import { containerPlan, storeSeccompProfile } from './exec-plan.js';
 import { limitFlagsGiven, resolveResources, toLinuxResources, type HostResources, type ResourceFlags } from '../spec/resources.js';
 import type { CgroupLocation } from '../cgroups/index.js';
 import { hostFacts, placeContainerCgroup } from './cgroup.js';
@@ -200,6 +200,7 @@ export async function prepareContainer(args: {
     fs.promises.writeFile(paths.hostname, result.etc.hostname),
     fs.promises.writeFile(paths.resolvConf, result.etc.resolvConf),
     writeJsonAtomic(paths.spec, result.spec, { fsync: false }),
+    storeSeccompProfile(result.spec, paths.seccompProfile),
   ]);
   const driver = chooseDriver(ctx.storageDriver, ctx.rootful).driver;
   if (driver === 'vfs') await seedVolume(paths.upper, layerDirs, '/');

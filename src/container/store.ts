@@ -19,6 +19,8 @@ export interface ContainerPaths {
   resolvConf: string;
   spec: string;
   meta: string;
+  /** a `--security-opt seccomp=<file>` profile's content as it was at create: start and exec use this copy */
+  seccompProfile: string;
 }
 
 export function containerPaths(root: string, id: string, name: string): ContainerPaths {
@@ -35,6 +37,7 @@ export function containerPaths(root: string, id: string, name: string): Containe
     resolvConf: path.join(dir, 'resolv.conf'),
     spec: path.join(dir, 'config.json'),
     meta: path.join(dir, 'container.json'),
+    seccompProfile: path.join(dir, 'seccomp.json'),
   };
 }
 
