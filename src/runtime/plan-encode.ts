@@ -1,5 +1,5 @@
 /**
- * Encodes an ExecPlan for native/tsdock-exec.c, which reads it from fd 3 to EOF.
+ * Encodes an ExecPlan for the executor (native/tsdock-exec.c; native/plan.c reads it from fd 3 to EOF).
  *
  * Wire format (version 1): a sequence of netstrings, `<len>:<bytes>,` with len the decimal byte count; bytes may
  * be binary. The C parser turns each trailing ',' into a NUL in place, so every field is a C string (strings must
@@ -46,8 +46,9 @@ import type { ExecPlan, PlanStep } from './plan-types.js';
 export const PLAN_FORMAT_VERSION = 1;
 
 /**
- * The negative step numbers in `error <step> <errno>` status lines (steps >= 0 index plan.steps). Mirrored by
- * the E_* enum in native/tsdock-exec.c.
+ * The negative step numbers in `error <step> <errno>` status lines (steps >= 0 index plan.steps). The one list:
+ * native/codes.h (the executor's E_* names, uidMap → E_UID_MAP) is generated from it by scripts/gen-native-codes.mjs,
+ * which reads one `name: -N,` per line here.
  */
 export const ExecStep = {
   exec: -1,
