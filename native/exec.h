@@ -101,7 +101,6 @@ struct rl { int res; uint64_t soft, hard; };
 #define OUT_BUF 16384           /* one read of container output */
 #define IN_BUF 4096             /* client bytes on their way to the container's stdin */
 #define LOG_IOV 128
-#define SLOW_CLIENT_TRIES 10    /* a client that cannot take output for ~1 s is dropped */
 struct clone_args_ { uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup; };
 #define CLONE_INTO_CGROUP_ 0x200000000ULL
 
@@ -147,6 +146,8 @@ extern int njoin, join_ns[MAX_JOIN], joined_user;
 extern int mon, keep_stdin, stdin_once, pty_master;
 extern int relay, relay_in, relay_merge; /* plan `relay`: foreground stdio through pipes (see relay_prepare) */
 extern long long relay_drain_ms;
+extern long long mon_drain_ms, mon_client_stall_ms; /* monitor: drain bound, a stalled attach client dropped after */
+extern int mon_drain_idle_ms;                      /* monitor: the drain ends when the output is quiet this long */
 extern const char *log_path, *exit_file, *attach_path;
 extern uint64_t log_max;
 extern const char *exitcmd[MAX_CMD + 1];

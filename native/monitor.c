@@ -26,15 +26,19 @@ static void compact_clients(void) {
   ncl = k;
 }
 
+/* a client that cannot take output for the plan's `clientstallms` (counted from its first refusal) is dropped */
 static int send_all(int fd, const char *p, size_t len) {
-  int tries = 0;
+  long long give_up_at = -1;
   while (len) {
     ssize_t w = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (w > 0) { p += w; len -= (size_t)w; continue; }
     if (w < 0 && errno == EINTR) continue;
-    if (w < 0 && errno == EAGAIN && tries++ < SLOW_CLIENT_TRIES) {
+    if (w < 0 && errno == EAGAIN) {
+      long long now = now_ms();
+      if (give_up_at < 0) give_up_at = now + mon_client_stall_ms;
+      if (now >= give_up_at) return -1;
       struct pollfd pf = { fd, POLLOUT, 0 };
-      poll(&pf, 1, 100);
+      poll(&pf, 1, (int)(give_up_at - now));
       continue;
     }
     return -1;
@@ -98,23 +102,21 @@ static void client_input(int i) {
   } else if (errno != EAGAIN) drop_client(i);
 }
 
-/* the init ended: copy what is still in the pipes (bounded: a leftover writer outside a pid namespace could
-   hold them open forever) */
+/* the init ended: copy what is still in the pipes, until they are quiet for the plan's `drainidlems` or for at most
+   its `drainms` (a leftover writer outside a pid namespace could hold them open forever) */
 static void drain(void) {
-  struct timespec t0, t;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
+  long long end = now_ms() + mon_drain_ms;
   while (outfd[0] >= 0 || outfd[1] >= 0) {
     struct pollfd pf[2];
     int n = 0, which[2];
     for (int s = 0; s < 2; s++)
       if (outfd[s] >= 0) pf[n] = (struct pollfd){ outfd[s], POLLIN, 0 }, which[n++] = s;
-    int r = poll(pf, (nfds_t)n, 100);
+    int r = poll(pf, (nfds_t)n, mon_drain_idle_ms);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) break;
     for (int k = 0; k < n; k++)
       if (pf[k].revents) read_output(which[k]);
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    if (t.tv_sec - t0.tv_sec >= 2) break;
+    if (now_ms() >= end) break;
   }
 }
 

@@ -50,6 +50,8 @@ int njoin, join_ns[MAX_JOIN], joined_user;
 int mon, keep_stdin, stdin_once, pty_master = -1;
 int relay, relay_in, relay_merge; /* plan `relay`: foreground stdio through pipes (see relay_prepare) */
 long long relay_drain_ms;
+long long mon_drain_ms, mon_client_stall_ms;
+int mon_drain_idle_ms;
 const char *log_path, *exit_file, *attach_path;
 uint64_t log_max;
 const char *exitcmd[MAX_CMD + 1];
@@ -206,6 +208,9 @@ static int parse(void) {
     else if (!strcmp(k, "monitor")) {
       mon = 1;
       log_path = str(); log_max = u64(); exit_file = str(); keep_stdin = (int)i64(); stdin_once = (int)i64();
+      mon_drain_ms = i64(); long long idle = i64(); mon_client_stall_ms = i64();
+      if (mon_drain_ms < 0 || idle < 0 || idle > INT_MAX || mon_client_stall_ms < 0 || mon_client_stall_ms > INT_MAX) perr = EINVAL;
+      mon_drain_idle_ms = (int)idle;
     } else if (!strcmp(k, "attachsock")) attach_path = str();
     else if (!strcmp(k, "exitcmd")) cmd(exitcmd, &nexitcmd);
     else if (!strcmp(k, "healthcmd")) { health_ms = i64(); if (health_ms < 1) perr = EINVAL; cmd(healthcmd, &nhealthcmd); }

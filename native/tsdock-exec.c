@@ -32,7 +32,8 @@
  *   nonewprivs <0|1>   caps <bounding> <effective> <permitted> <inheritable> <ambient>
  *   rlimit <resource> <soft> <hard>   seccomp <flags> <struct sock_filter bytes>   terminal <0|1>
  *   oomscoreadj <n>
- *   monitor <logpath> <logmaxsize> <exitfile> <keepstdin 0|1> <stdinonce 0|1>   attachsock <path>
+ *   monitor <logpath> <logmaxsize> <exitfile> <keepstdin 0|1> <stdinonce 0|1> <drainms> <drainidlems>
+ *           <clientstallms>   attachsock <path>
  *   exitcmd <argc> <arg>...   ptymaster <fd>                                       (monitor mode, below)
  *   healthcmd <interval-ms> <argc> <arg>...   (monitor mode: run every interval, one at a time)
  *   join <pid> <n> <ns>...    ns: user mnt pid uts ipc net cgroup, entered in this order (clone must be 0)
@@ -70,7 +71,8 @@
  * and becomes the monitor: a poll() loop over a signalfd, the output fds, the attach socket and its clients. It
  * writes the output as k8s-file records to the log (rotated to <log>.1 past logmaxsize, 0 = unlimited) and to
  * every attach client (raw with a pty; else frames of 1 byte stream id + 4-byte big-endian length + data), and
- * forwards client bytes to stdin. When the init ends it drains the output, writes the exit file (temp + rename:
+ * forwards client bytes to stdin (a client refusing output for clientstallms is dropped). When the init ends it
+ * drains the output (until quiet for drainidlems, at most drainms), writes the exit file (temp + rename:
  * {"ExitCode":N,"Signal":S,"FinishedAt":"<RFC3339 UTC, ns>"[,"OOMKills":N]}), closes the clients, removes the socket, starts
  * exitcmd (own session, stdio /dev/null, not waited for) and exits. SIGHUP is swallowed there, not forwarded.
  *

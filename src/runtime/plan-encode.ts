@@ -31,8 +31,9 @@
  *   cgroupdir <path>                     v2: clone3(CLONE_INTO_CGROUP) into it (cgroupprocs the fallback)
  *   devfilter <bytes>                    v2: eBPF device program attached to cgroupdir before the clone
  *   oomfile <path>                       monitor: the file whose oom_kill count goes into the exit file
- *   monitor <logPath> <logMaxSize> <exitFile> <keepStdin 0|1> <stdinOnce 0|1>   detached: the executor stays
- *   attachsock <path>                    as the monitor; these three only with `monitor`
+ *   monitor <logPath> <logMaxSize> <exitFile> <keepStdin 0|1> <stdinOnce 0|1> <drainMs> <drainIdleMs>
+ *           <clientStallMs>              detached: the executor stays as the monitor (timing: MonitorTiming)
+ *   attachsock <path>                    these three only with `monitor`
  *   exitcmd <argc> <arg>...
  *   healthcmd <interval-ms> <argc> <arg>...
  *   ptymaster <fd>
@@ -340,6 +341,8 @@ export function encodePlan(plan: ExecPlan): Buffer {
 
   if (plan.monitor) {
     const m = plan.monitor;
+    const t = m.timing;
+    if (!t) throw new RangeError('plan-encode: monitor timing is missing (startMonitor sets MONITOR_TIMING)');
     const abs = (v: string, what: string) => {
       if (!v.startsWith('/')) throw new RangeError(`plan-encode: monitor ${what} must be an absolute path: ${v}`);
       return v;
@@ -351,6 +354,9 @@ export function encodePlan(plan: ExecPlan): Buffer {
       (x) => x.field(abs(m.exitFile, 'exitFile'), 'exitFile'),
       (x) => x.int(m.keepStdin ? 1 : 0, 'keepStdin'),
       (x) => x.int(m.stdinOnce ? 1 : 0, 'stdinOnce'),
+      (x) => x.int(Math.round(t.drainMs), 'monitor drainMs', 0),
+      (x) => x.int(Math.round(t.drainIdleMs), 'monitor drainIdleMs', 0, 0x7fffffff),
+      (x) => x.int(Math.round(t.clientStallMs), 'monitor clientStallMs', 0, 0x7fffffff),
     );
     if (m.attachSocket !== undefined) w.record('attachsock', (x) => x.field(abs(m.attachSocket!, 'attachSocket'), 'attachSocket'));
     if (m.exitCommand !== undefined) {

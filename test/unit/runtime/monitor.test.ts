@@ -69,11 +69,11 @@ const readExit = (file: string): Exit => JSON.parse(fs.readFileSync(file, 'utf8'
 describe('runtime/monitor: plan encoding', () => {
   it('monitor records follow the process; paths must be absolute', () => {
     const plan = testPlan('/r', ['true'], {
-      monitor: { logPath: '/c/ctr.log', logMaxSize: 1024, exitFile: '/c/exit.json', attachSocket: '/c/attach.sock', exitCommand: ['tsdock', 'cleanup'], keepStdin: true, stdinOnce: true, ptyMasterFd: 5 },
+      monitor: { logPath: '/c/ctr.log', logMaxSize: 1024, exitFile: '/c/exit.json', attachSocket: '/c/attach.sock', exitCommand: ['tsdock', 'cleanup'], keepStdin: true, stdinOnce: true, ptyMasterFd: 5, timing: { drainMs: 2000, drainIdleMs: 100, clientStallMs: 1000 } },
     });
     const f = splitFields(encodePlan(plan)).map((b) => b.toString());
     const at = (k: string, n: number) => f.slice(f.indexOf(k) + 1, f.indexOf(k) + 1 + n);
-    assert.deepEqual(at('monitor', 5), ['/c/ctr.log', '1024', '/c/exit.json', '1', '1']);
+    assert.deepEqual(at('monitor', 8), ['/c/ctr.log', '1024', '/c/exit.json', '1', '1', '2000', '100', '1000']);
     assert.deepEqual(at('attachsock', 1), ['/c/attach.sock']);
     assert.deepEqual(at('exitcmd', 3), ['2', 'tsdock', 'cleanup']);
     assert.deepEqual(at('ptymaster', 1), ['5']);
@@ -83,6 +83,10 @@ describe('runtime/monitor: plan encoding', () => {
     plan.monitor!.logPath = '/c/ctr.log';
     plan.monitor!.ptyMasterFd = 3;
     assert.throws(() => encodePlan(plan), RangeError);
+    plan.monitor!.ptyMasterFd = 5;
+    // the executor keeps no time bounds of its own: a monitor plan without them is refused
+    delete plan.monitor!.timing;
+    assert.throws(() => encodePlan(plan), /timing/);
   });
 });
 
