@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Builds native/tsdock-exec.c (and the native/*.h it includes) into native/build/tsdock-exec with the system C compiler (run by `npm run build`).
+// Builds native/*.c (and the native/*.h they include) into native/build/tsdock-exec with the system C compiler (run by
+// `npm run build`), warnings as errors. First regenerates native/codes.h from ExecStep (scripts/gen-native-codes.mjs).
 // Static when the C library's libc.a is installed (Debian: libc6-dev), dynamic otherwise. Skips the compile when
-// the binary is newer than its source and this script. Usage: node scripts/build-native.mjs [--force]
+// the binary is newer than every source, header and these scripts. Usage: node scripts/build-native.mjs [--force]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,7 +10,6 @@ import { fileURLToPath } from 'node:url';
 
 const script = fileURLToPath(import.meta.url);
 const repo = path.dirname(path.dirname(script));
-const source = path.join(repo, 'native', 'tsdock-exec.c');
 const outDir = path.join(repo, 'native', 'build');
 const output = path.join(outDir, 'tsdock-exec');
 const force = process.argv.includes('--force');
@@ -22,8 +22,13 @@ const mtime = (file) => {
   }
 };
 
-const headers = fs.readdirSync(path.join(repo, 'native')).filter((f) => f.endsWith('.h')).map((f) => path.join(repo, 'native', f));
-if (!force && mtime(output) > Math.max(mtime(source), mtime(script), ...headers.map(mtime))) {
+const gen = spawnSync(process.execPath, [path.join(repo, 'scripts', 'gen-native-codes.mjs')], { stdio: 'inherit' });
+if (gen.status !== 0) process.exit(gen.status ?? 1);
+
+const nativeFiles = fs.readdirSync(path.join(repo, 'native')).sort().map((f) => path.join(repo, 'native', f));
+const sources = nativeFiles.filter((f) => f.endsWith('.c'));
+const inputs = [...sources, ...nativeFiles.filter((f) => f.endsWith('.h')), script, path.join(repo, 'scripts', 'gen-native-codes.mjs')];
+if (!force && mtime(output) > Math.max(...inputs.map(mtime))) {
   console.log('native/build/tsdock-exec is up to date');
   process.exit(0);
 }
@@ -41,7 +46,7 @@ const isStatic = path.isAbsolute(libcA) && fs.existsSync(libcA);
 
 fs.mkdirSync(outDir, { recursive: true });
 const tmp = `${output}.tmp-${process.pid}`;
-const args = ['-O2', '-Wall', '-Wextra', ...(isStatic ? ['-static'] : []), '-o', tmp, source];
+const args = ['-O2', '-Wall', '-Wextra', '-Werror', ...(isStatic ? ['-static'] : []), '-o', tmp, ...sources];
 const r = spawnSync(cc, args, { stdio: 'inherit' });
 if (r.status !== 0) {
   fs.rmSync(tmp, { force: true });

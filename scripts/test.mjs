@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The whole test suite (what .ci/run calls through `npm test`, after the build):
-//  1. static checks: layer boundaries, generated man pages/completion up to date;
+//  1. static checks: layer boundaries, generated man pages/completion and native/codes.h up to date;
 //  2. unit tests;
 //  3. integration tests against real registries that one shared harness starts (and always stops);
 //  4. the cgroup integration tests again inside a cgroup-v2-only QEMU VM (scripts/vm/).
@@ -20,7 +20,7 @@ const wantIntegration = !args.includes('--unit');
 const walk = (dir) => (fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith('.test.js') ? [path.join(dir, e.name)] : [])) : []);
 const pick = (files) => (only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files);
 
-for (const script of ['scripts/check-layers.mjs', 'scripts/gen-docs.mjs']) {
+for (const script of ['scripts/check-layers.mjs', 'scripts/gen-docs.mjs', 'scripts/gen-native-codes.mjs']) {
   const r = spawnSync(process.execPath, [path.join(repo, script), '--check'], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }

@@ -5,7 +5,7 @@
  * keeps the log, the attach socket and, at the end, `exit.json` and the exit command.
  */
 import { startExecutor, type ExecutorOptions } from './executor.js';
-import type { ExecPlan } from './plan-types.js';
+import type { ExecPlan, MonitorTiming } from './plan-types.js';
 
 export interface MonitorOptions {
   /**
@@ -28,13 +28,19 @@ export interface MonitorStarted {
 }
 
 /**
+ * The monitor's time bounds: the output is drained for at most 2 s after the init ends, ending sooner once it is
+ * quiet for 100 ms; an attach client that takes no output for 1 s is dropped (the log and other clients go on).
+ */
+export const MONITOR_TIMING: MonitorTiming = { drainMs: 2000, drainIdleMs: 100, clientStallMs: 1000 };
+
+/**
  * Starts `plan` (which must have a `monitor` section) detached. Resolves once the container runs; rejects with
  * ContainerStartError (the executor has then exited, and no exit file or exit command is written or run).
  */
 export async function startMonitor(plan: ExecPlan, opts: MonitorOptions = {}): Promise<MonitorStarted> {
   if (!plan.monitor) throw new RangeError('startMonitor: the plan has no monitor section');
   const withPty = opts.ptyMaster !== undefined;
-  const p: ExecPlan = withPty ? { ...plan, monitor: { ...plan.monitor, ptyMasterFd: 5 } } : plan;
+  const p: ExecPlan = { ...plan, monitor: { ...plan.monitor, timing: plan.monitor.timing ?? MONITOR_TIMING, ...(withPty ? { ptyMasterFd: 5 } : {}) } };
   const eo: ExecutorOptions = { stdio: ['ignore', 'ignore', 'ignore'], detached: true };
   if (withPty) eo.extraFds = [opts.ptyMaster!];
   if (opts.env) eo.env = opts.env;

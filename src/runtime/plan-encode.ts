@@ -1,5 +1,5 @@
 /**
- * Encodes an ExecPlan for native/tsdock-exec.c, which reads it from fd 3 to EOF.
+ * Encodes an ExecPlan for the executor (native/tsdock-exec.c; native/plan.c reads it from fd 3 to EOF).
  *
  * Wire format (version 1): a sequence of netstrings, `<len>:<bytes>,` with len the decimal byte count; bytes may
  * be binary. The C parser turns each trailing ',' into a NUL in place, so every field is a C string (strings must
@@ -31,8 +31,9 @@
  *   cgroupdir <path>                     v2: clone3(CLONE_INTO_CGROUP) into it (cgroupprocs the fallback)
  *   devfilter <bytes>                    v2: eBPF device program attached to cgroupdir before the clone
  *   oomfile <path>                       monitor: the file whose oom_kill count goes into the exit file
- *   monitor <logPath> <logMaxSize> <exitFile> <keepStdin 0|1> <stdinOnce 0|1>   detached: the executor stays
- *   attachsock <path>                    as the monitor; these three only with `monitor`
+ *   monitor <logPath> <logMaxSize> <exitFile> <keepStdin 0|1> <stdinOnce 0|1> <drainMs> <drainIdleMs>
+ *           <clientStallMs>              detached: the executor stays as the monitor (timing: MonitorTiming)
+ *   attachsock <path>                    these three only with `monitor`
  *   exitcmd <argc> <arg>...
  *   healthcmd <interval-ms> <argc> <arg>...
  *   ptymaster <fd>
@@ -46,8 +47,9 @@ import type { ExecPlan, PlanStep } from './plan-types.js';
 export const PLAN_FORMAT_VERSION = 1;
 
 /**
- * The negative step numbers in `error <step> <errno>` status lines (steps >= 0 index plan.steps). Mirrored by
- * the E_* enum in native/tsdock-exec.c.
+ * The negative step numbers in `error <step> <errno>` status lines (steps >= 0 index plan.steps). The one list:
+ * native/codes.h (the executor's E_* names, uidMap → E_UID_MAP) is generated from it by scripts/gen-native-codes.mjs,
+ * which reads one `name: -N,` per line here.
  */
 export const ExecStep = {
   exec: -1,
@@ -339,6 +341,8 @@ export function encodePlan(plan: ExecPlan): Buffer {
 
   if (plan.monitor) {
     const m = plan.monitor;
+    const t = m.timing;
+    if (!t) throw new RangeError('plan-encode: monitor timing is missing (startMonitor sets MONITOR_TIMING)');
     const abs = (v: string, what: string) => {
       if (!v.startsWith('/')) throw new RangeError(`plan-encode: monitor ${what} must be an absolute path: ${v}`);
       return v;
@@ -350,6 +354,9 @@ export function encodePlan(plan: ExecPlan): Buffer {
       (x) => x.field(abs(m.exitFile, 'exitFile'), 'exitFile'),
       (x) => x.int(m.keepStdin ? 1 : 0, 'keepStdin'),
       (x) => x.int(m.stdinOnce ? 1 : 0, 'stdinOnce'),
+      (x) => x.int(Math.round(t.drainMs), 'monitor drainMs', 0),
+      (x) => x.int(Math.round(t.drainIdleMs), 'monitor drainIdleMs', 0, 0x7fffffff),
+      (x) => x.int(Math.round(t.clientStallMs), 'monitor clientStallMs', 0, 0x7fffffff),
     );
     if (m.attachSocket !== undefined) w.record('attachsock', (x) => x.field(abs(m.attachSocket!, 'attachSocket'), 'attachSocket'));
     if (m.exitCommand !== undefined) {

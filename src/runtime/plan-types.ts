@@ -182,6 +182,18 @@ export interface MonitorPlan {
    * stderr, and reads the master; `process.terminal` should be true.
    */
   ptyMasterFd?: number;
+  /** the monitor's time bounds; startMonitor fills in MONITOR_TIMING (monitor.ts) when absent, the encoder needs them */
+  timing?: MonitorTiming;
+}
+
+/** Time bounds of the monitor, decided here and carried out by the executor (which keeps no numbers of its own). */
+export interface MonitorTiming {
+  /** after the init ended, copy the remaining output for at most this long (a leftover writer may hold the pipes) */
+  drainMs: number;
+  /** ... and stop earlier once the output has been quiet this long */
+  drainIdleMs: number;
+  /** an attach client that refuses output this long (from its first refusal) is dropped, so it cannot stall the log */
+  clientStallMs: number;
 }
 
 /**

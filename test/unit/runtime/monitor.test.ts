@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ContainerStartError, executorPath } from '../../../src/runtime/executor.js';
 import { ExecStep, encodePlan, splitFields } from '../../../src/runtime/plan-encode.js';
-import type { ExecPlan, MonitorPlan } from '../../../src/runtime/plan-types.js';
+import { CLONE, type ExecPlan, type MonitorPlan } from '../../../src/runtime/plan-types.js';
 import { startMonitor } from '../../../src/runtime/monitor.js';
 import { openPty, setWinsize } from '../../../src/sys/pty.js';
 import { haveBusybox, makeRootfs, testPlan, type RootfsFixture } from './rootfs-fixture.js';
@@ -69,11 +69,11 @@ const readExit = (file: string): Exit => JSON.parse(fs.readFileSync(file, 'utf8'
 describe('runtime/monitor: plan encoding', () => {
   it('monitor records follow the process; paths must be absolute', () => {
     const plan = testPlan('/r', ['true'], {
-      monitor: { logPath: '/c/ctr.log', logMaxSize: 1024, exitFile: '/c/exit.json', attachSocket: '/c/attach.sock', exitCommand: ['tsdock', 'cleanup'], keepStdin: true, stdinOnce: true, ptyMasterFd: 5 },
+      monitor: { logPath: '/c/ctr.log', logMaxSize: 1024, exitFile: '/c/exit.json', attachSocket: '/c/attach.sock', exitCommand: ['tsdock', 'cleanup'], keepStdin: true, stdinOnce: true, ptyMasterFd: 5, timing: { drainMs: 2000, drainIdleMs: 100, clientStallMs: 1000 } },
     });
     const f = splitFields(encodePlan(plan)).map((b) => b.toString());
     const at = (k: string, n: number) => f.slice(f.indexOf(k) + 1, f.indexOf(k) + 1 + n);
-    assert.deepEqual(at('monitor', 5), ['/c/ctr.log', '1024', '/c/exit.json', '1', '1']);
+    assert.deepEqual(at('monitor', 8), ['/c/ctr.log', '1024', '/c/exit.json', '1', '1', '2000', '100', '1000']);
     assert.deepEqual(at('attachsock', 1), ['/c/attach.sock']);
     assert.deepEqual(at('exitcmd', 3), ['2', 'tsdock', 'cleanup']);
     assert.deepEqual(at('ptymaster', 1), ['5']);
@@ -83,6 +83,10 @@ describe('runtime/monitor: plan encoding', () => {
     plan.monitor!.logPath = '/c/ctr.log';
     plan.monitor!.ptyMasterFd = 3;
     assert.throws(() => encodePlan(plan), RangeError);
+    plan.monitor!.ptyMasterFd = 5;
+    // the executor keeps no time bounds of its own: a monitor plan without them is refused
+    delete plan.monitor!.timing;
+    assert.throws(() => encodePlan(plan), /timing/);
   });
 });
 
@@ -171,6 +175,38 @@ describe('runtime/monitor (real kernel)', { skip }, () => {
     assert.equal(fs.existsSync(monitor.attachSocket!), false, 'the attach socket is removed');
     assert.deepEqual(fs.readdirSync(cdir).sort(), ['cleanup-ran', 'ctr.log', 'exit.json']);
     console.log(`spawning process exited ${cliMs.toFixed(0)} ms after it started (the container ran ~300 ms)`);
+  });
+
+  it("the drain's bounds are the plan's (MonitorTiming): quiet output ends it after drainIdleMs, a busy writer after drainMs", async () => {
+    // no pid namespace: the process left behind by the init keeps the output pipe open after the init's end
+    const flags = CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC;
+    const cases = [
+      { name: 'quiet, short idle', script: 'sleep 6 & echo pid $!', timing: { drainMs: 5000, drainIdleMs: 50, clientStallMs: 1000 } },
+      { name: 'quiet, long idle', script: 'sleep 6 & echo pid $!', timing: { drainMs: 5000, drainIdleMs: 2500, clientStallMs: 1000 } },
+      { name: 'busy, short bound', script: '(while :; do echo x; sleep 0.02; done) & echo pid $!', timing: { drainMs: 300, drainIdleMs: 5000, clientStallMs: 1000 } },
+    ];
+    const leftovers: number[] = [];
+    try {
+      const ms = await Promise.all(
+        cases.map(async (c) => {
+          const { monitor } = container({ timing: c.timing });
+          const r = await start(testPlan(fx.dir, sh(c.script), { cloneFlags: flags, monitor }));
+          const t0 = performance.now();
+          await waitFor('the leftover pid', () => /pid (\d+)/.test(fs.readFileSync(monitor.logPath, 'utf8')));
+          leftovers.push(Number(/pid (\d+)/.exec(fs.readFileSync(monitor.logPath, 'utf8'))![1]));
+          await waitFor('exit.json', () => fs.existsSync(monitor.exitFile));
+          const took = performance.now() - t0;
+          await waitFor('the monitor to end', () => !alive(r.monitorPid));
+          return took;
+        }),
+      );
+      console.log(`exit.json after the init's end: ${ms.map((m, i) => `${cases[i]!.name} ${m.toFixed(0)} ms`).join(', ')}`);
+      assert.ok(ms[0]! < 1500, `a 50 ms idle bound ends the drain at once (${ms[0]!.toFixed(0)} ms)`);
+      assert.ok(ms[1]! >= 2300, `a 2500 ms idle bound is waited for (${ms[1]!.toFixed(0)} ms)`);
+      assert.ok(ms[2]! >= 250 && ms[2]! < 2000, `a busy writer is cut off at drainMs 300 (${ms[2]!.toFixed(0)} ms)`);
+    } finally {
+      for (const pid of leftovers) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
   });
 
   it('a container killed by SIGKILL: exit.json has Signal 9, ExitCode 137', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ExecStep, PLAN_FORMAT_VERSION, encodePlan, splitFields } from '../../../src/runtime/plan-encode.js';
 import { CLONE, MS, type ExecPlan } from '../../../src/runtime/plan-types.js';
+import { MONITOR_TIMING } from '../../../src/runtime/monitor.js';
 
 const base = (): ExecPlan => ({
   cloneFlags: CLONE.NEWNS | CLONE.NEWPID,
@@ -154,7 +155,7 @@ describe('runtime/plan-encode', () => {
 
   it('cgroup records: one cgroupprocs per file, cgroupdir, a monitor oomfile; relative paths refused', () => {
     const plan = { ...base(), cgroupProcs: ['/sys/fs/cgroup/memory/tsdock/a/cgroup.procs', '/sys/fs/cgroup/pids/tsdock/a/cgroup.procs'], cgroupDir: '/sys/fs/cgroup/tsdock/a' };
-    const f = strings(encodePlan({ ...plan, monitor: { logPath: '/l', logMaxSize: 0, exitFile: '/e', keepStdin: false, oomFile: '/sys/fs/cgroup/tsdock/a/memory.events' } }));
+    const f = strings(encodePlan({ ...plan, monitor: { logPath: '/l', logMaxSize: 0, exitFile: '/e', keepStdin: false, oomFile: '/sys/fs/cgroup/tsdock/a/memory.events', timing: MONITOR_TIMING } }));
     assert.deepEqual(record(f, 'cgroupprocs', 1), ['/sys/fs/cgroup/memory/tsdock/a/cgroup.procs']);
     assert.deepEqual(record(f, 'cgroupprocs', 1, f.indexOf('cgroupprocs') + 1), ['/sys/fs/cgroup/pids/tsdock/a/cgroup.procs']);
     assert.deepEqual(record(f, 'cgroupdir', 1), ['/sys/fs/cgroup/tsdock/a']);
