@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { TsdockError, UsageError } from '../errors.js';
 import { openContainerView } from '../container/rootfs-view.js';
 import { tarChanges } from '../container/changes.js';

@@ -1,4 +1,4 @@
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { TsdockError } from '../errors.js';
 import { withLock } from '../state/lock.js';
 import { ImageStore } from '../image/store/images.js';

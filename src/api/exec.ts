@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { TsdockError, UsageError } from '../errors.js';
 import { resolveContainer } from '../container/lookup.js';
 import { runningPid } from '../container/running.js';

@@ -1,4 +1,4 @@
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { pullImage, type PullOptions, type PullResult } from '../image/pull.js';
 
 export type { PullOptions, PullResult };

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { openPty } from '../sys/pty.js';
 import { TsdockError, withCleanup } from '../errors.js';
 import { removeContainerDirs } from '../container/store.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { TsdockError } from '../errors.js';
 import { ImageStore } from '../image/store/images.js';
 import { resolveContainer } from '../container/lookup.js';

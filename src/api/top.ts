@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { TsdockError } from '../errors.js';
 import { resolveContainer } from '../container/lookup.js';
 import { runningPid } from '../container/running.js';

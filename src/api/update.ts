@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { TsdockError, UsageError } from '../errors.js';
 import { resolveContainer } from '../container/lookup.js';
 import { containerFile, loadRecord, withContainerLock } from '../container/state.js';
