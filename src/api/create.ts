@@ -12,6 +12,10 @@ import type { ImageRecord } from '../image/store/types.js';
 import type { ImageConfig } from '../image/manifest.js';
 import type { ContainerRecord } from '../container/record.js';
 
+/** the request's types, for the CLI's flags (it imports api only) */
+export type { ContainerRequest } from '../container/prepare.js';
+export type { HealthFlags } from '../container/health.js';
+
 export interface CreateOptions extends ContainerRequest {
   image: string;
   name?: string;

@@ -9,6 +9,8 @@ import { EMPTY_RESOURCES, limitFlagsGiven, resolveResources, toLinuxResources, t
 import { writeJsonAtomic } from '../state/atomic.js';
 import type { Spec } from '../spec/types.js';
 
+export type { ResourceFlags };
+
 export interface UpdateOptions {
   containers: string[];
   flags: ResourceFlags;
