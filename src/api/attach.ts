@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { TsdockError } from '../errors.js';
 import { resolveContainer } from '../container/lookup.js';
 import { loadRecord } from '../container/state.js';

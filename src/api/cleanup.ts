@@ -1,4 +1,4 @@
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { loadExit, loadRecord, loadState, saveState, withContainerLock } from '../container/state.js';
 import { removeContainer } from './rm.js';
 import { startContainer } from './start.js';

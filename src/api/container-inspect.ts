@@ -1,5 +1,5 @@
 import { goMap } from './go-map.js';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { ImageStore } from '../image/store/images.js';
 import type { ContainerRecord, ContainerState } from '../container/record.js';
 import { containerDir, containerFile, loadRecordOrOrphan, rwSize } from '../container/state.js';

@@ -1,6 +1,6 @@
 import { collectHookGarbage } from '../container/hooks.js';
 import fs from 'node:fs';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { TsdockError, UsageError } from '../errors.js';
 import { ORPHAN_GRACE_MS, containerDir, listContainerIds, loadRecordOrOrphan, rwSize, tryContainerLock } from '../container/state.js';
 import { containerState, isActive } from '../container/status.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { withContainerRoot } from '../container/root-access.js';
 import { copyOutToHost, copyOutToTar } from '../container/copy-out.js';

@@ -1,4 +1,4 @@
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { TsdockError } from '../errors.js';
 import { withLock } from '../state/lock.js';
 import { ImageStore } from '../image/store/images.js';
@@ -11,6 +11,10 @@ import { recordCreated } from '../container/lifecycle-files.js';
 import type { ImageRecord } from '../image/store/types.js';
 import type { ImageConfig } from '../image/manifest.js';
 import type { ContainerRecord } from '../container/record.js';
+
+/** the request's types, for the CLI's flags (it imports api only) */
+export type { ContainerRequest } from '../container/prepare.js';
+export type { HealthFlags } from '../container/health.js';
 
 export interface CreateOptions extends ContainerRequest {
   image: string;

@@ -1,4 +1,4 @@
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { imageLayerDirs, openContainerView } from '../container/rootfs-view.js';
 import { cmpPath, upperChanges, vfsChanges, type Change } from '../container/changes.js';
 

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { openContainerView } from '../container/rootfs-view.js';
 import { exportFileSystem } from '../container/changes.js';
 

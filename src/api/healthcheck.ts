@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { resolveContainer } from '../container/lookup.js';
 import { loadRecord, loadState, saveState, withContainerLock } from '../container/state.js';
 import { runningPid } from '../container/running.js';

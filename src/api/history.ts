@@ -1,4 +1,4 @@
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { ImageStore } from '../image/store/images.js';
 import { loadConfig } from './image-inspect.js';
 

@@ -1,5 +1,5 @@
 import { goMap } from './go-map.js';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { ImageStore } from '../image/store/images.js';
 import type { ImageRecord } from '../image/store/types.js';
 import type { ImageConfig } from '../image/manifest.js';

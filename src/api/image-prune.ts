@@ -1,4 +1,4 @@
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { ImageStore } from '../image/store/images.js';
 import { collectLayersLocked } from './rmi.js';
 import { withLock } from '../state/lock.js';

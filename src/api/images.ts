@@ -1,4 +1,4 @@
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { ImageStore } from '../image/store/images.js';
 import type { ImageRecord } from '../image/store/types.js';
 import { familiarName, parseReference } from '../image/reference.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { ImageStore } from '../image/store/images.js';
 import { loadRegistriesConf } from '../config/registries.js';
 import { VERSION } from '../version.js';

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { TsdockError, UsageError } from '../errors.js';
 import { containerFile, containerExists, loadRecordOrOrphan } from '../container/state.js';
 import { containerState, isActive } from '../container/status.js';

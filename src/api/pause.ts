@@ -1,4 +1,4 @@
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { TsdockError } from '../errors.js';
 import { resolveContainer } from '../container/lookup.js';
 import { loadRecord, loadState, saveState, withContainerLock } from '../container/state.js';

@@ -1,4 +1,4 @@
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { ImageStore, findImage } from '../image/store/images.js';
 import type { ImageIndexFile } from '../image/store/types.js';

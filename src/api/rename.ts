@@ -1,4 +1,4 @@
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { TsdockError, UsageError } from '../errors.js';
 import { validateName } from '../container/names.js';
 import { releaseName, reserveName } from '../container/store.js';

@@ -1,7 +1,7 @@
 import { runHooks } from '../container/hooks.js';
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { TsdockError } from '../errors.js';
 import { releaseName } from '../container/store.js';
 import { containerDir, containerFile, loadRecordOrOrphan, saveState, withContainerLock } from '../container/state.js';

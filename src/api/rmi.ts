@@ -1,4 +1,4 @@
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { ImageStore, findImage, referencedLayers } from '../image/store/images.js';
 import { parseReference, formatReference, familiarName } from '../image/reference.js';
 import { TsdockError, NotFoundError } from '../errors.js';

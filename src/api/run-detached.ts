@@ -1,4 +1,4 @@
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { createContainer, type CreateOptions } from './create.js';
 import { startContainer } from './start.js';
 import { removeContainer } from './rm.js';

@@ -1,6 +1,5 @@
-import fs from 'node:fs';
-import type { Context } from './context.js';
-import { openPty } from '../sys/pty.js';
+import type { Context } from '../context.js';
+import { closeTerminal, openTerminal } from '../runtime/tty.js';
 import { TsdockError, withCleanup } from '../errors.js';
 import { removeContainerDirs } from '../container/store.js';
 import { removeAnonymousVolumes } from '../container/prepare.js';
@@ -36,12 +35,12 @@ export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunR
   const trace = tracer(ctx.env, ctx.stderr);
   trace.mark('node + cli loaded');
   // -t: the pty exists before the plan, whose /dev/console is a bind of its slave
-  const pty = opts.tty ? openPty() : undefined;
+  const pty = opts.tty ? openTerminal() : undefined;
   let created: Created;
   try {
     created = await createContainer(opts, ctx, { consolePath: pty?.slavePath });
   } catch (err) {
-    if (pty) for (const fd of [pty.master, pty.slave]) fs.closeSync(fd);
+    if (pty) closeTerminal(pty);
     throw err;
   }
   const { paths, prepared, record } = created;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { TsdockError } from '../errors.js';
 import { ImageStore } from '../image/store/images.js';
 import { resolveContainer } from '../container/lookup.js';
@@ -11,7 +11,7 @@ import { recordStarted } from '../container/lifecycle-files.js';
 import { isAlive } from '../container/status.js';
 import { waitMonitorGone } from '../container/running.js';
 import { startMonitor } from '../runtime/monitor.js';
-import { openPty, setWinsize } from '../sys/pty.js';
+import { closeTerminal, openTerminal, type Pty } from '../runtime/tty.js';
 import type { Spec } from '../spec/types.js';
 import { healthTiming } from '../container/health.js';
 import { runHooks } from '../container/hooks.js';
@@ -64,10 +64,10 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
     requireDeviceControl(record.Cgroup, record.HostConfig.Privileged, ctx);
     await runHooks('beforeStart', { id, record, spec }, ctx);
     const cgroup = record.Cgroup ? await prepareCgroup(record.Cgroup, spec) : undefined;
-    const pty = record.Config.Tty ? openPty() : undefined;
+    let pty: Pty | undefined;
     let started = false;
     try {
-      if (pty) setWinsize(pty.master, 24, 80);
+      if (record.Config.Tty) pty = openTerminal({ rows: 24, cols: 80 });
       const plan = containerPlan({ spec, store, image, paths, rootless: !ctx.rootful, driver: record.Driver ?? 'overlay', consolePath: pty?.slavePath, cgroup: record.Cgroup, privileged: record.HostConfig.Privileged });
       const socket = attachSocketPath(ctx.runRoot, id);
       await fs.promises.mkdir(path.dirname(socket), { recursive: true, mode: 0o700 });
@@ -90,7 +90,7 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
       await recordStarted(paths, pid, monitorPid, restartCount(ctx.root, id, opts.restarting), health ? { Status: 'starting', FailingStreak: 0, Log: [] } : undefined);
       return { id, name: record.Name, pid, started: true };
     } finally {
-      if (pty) for (const fd of [pty.master, pty.slave]) fs.closeSync(fd);
+      if (pty) closeTerminal(pty);
       if (!started) await releaseCgroup(record.Cgroup, ctx);
     }
   });

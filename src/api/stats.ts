@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { TsdockError } from '../errors.js';
 import { resolveContainer } from '../container/lookup.js';
 import { listContainerIds, loadRecord } from '../container/state.js';

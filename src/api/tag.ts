@@ -1,4 +1,4 @@
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { ImageStore, detachTag, findImage } from '../image/store/images.js';
 import { formatReference, parseReference } from '../image/reference.js';
 import { NotFoundError, UsageError } from '../errors.js';

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { TsdockError, UsageError } from '../errors.js';
 import { resolveContainer } from '../container/lookup.js';
 import { containerFile, loadRecord, withContainerLock } from '../container/state.js';
@@ -8,6 +8,8 @@ import { cgroupOf, checkLimits, hostFacts, placeContainerCgroup } from '../conta
 import { EMPTY_RESOURCES, limitFlagsGiven, resolveResources, toLinuxResources, type ResourceFlags } from '../spec/resources.js';
 import { writeJsonAtomic } from '../state/atomic.js';
 import type { Spec } from '../spec/types.js';
+
+export type { ResourceFlags };
 
 export interface UpdateOptions {
   containers: string[];

@@ -1,5 +1,5 @@
 import { goMap } from './go-map.js';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { listContainerIds, loadRecord } from '../container/state.js';
 import { ANONYMOUS_LABEL, VolumeStore, type InUseCheck, type Volume } from '../volume/store.js';

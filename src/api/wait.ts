@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { Context } from './context.js';
+import type { Context } from '../context.js';
 import { containerDir, containerExists, loadExit, loadRecordOrOrphan } from '../container/state.js';
 import { MONITOR_DIED, containerState, isActive } from '../container/status.js';
 import type { ContainerState } from '../container/record.js';

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import type { Context, ProgressEvent } from '../api/context.js';
+import type { Context, ProgressEvent } from '../context.js';
 import { ensureRuntimeDir, ensureStoreDir } from '../config/dirs.js';
 import { resolvePaths } from '../config/paths.js';
 
@@ -73,6 +73,7 @@ export class CliContext {
       rootful: paths.rootful,
       storageDriver: this.global.storageDriver ?? (this.env.TSDOCK_STORAGE_DRIVER || undefined),
       progress: this.progress,
+      notice: (m) => this.stderr.write(`${m}\n`),
       warn: (m) => this.warn(m),
     };
   }

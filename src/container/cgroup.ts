@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Context } from '../api/context.js';
+import type { Context } from '../context.js';
 import { TsdockError, UsageError } from '../errors.js';
 import { CGROUP_PARENT, CgroupError, detectCgroups, deviceControlMissing, neededControllers, openCgroup, placeCgroup, v2MountFor, type Cgroup, type CgroupLocation } from '../cgroups/index.js';
 import type { LinuxResources, Spec } from '../spec/types.js';

@@ -1,4 +1,4 @@
-import type { Context } from '../api/context.js';
+import type { Context } from '../context.js';
 import type { ContainerRecord } from './record.js';
 import type { Spec } from '../spec/types.js';
 

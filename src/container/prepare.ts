@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Context } from '../api/context.js';
+import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { ImageConfig } from '../image/manifest.js';
 import type { ImageStore } from '../image/store/images.js';

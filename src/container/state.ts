@@ -24,6 +24,7 @@ export const CONTAINER_FILES = {
   log: 'ctr.log',
   rotatedLog: 'ctr.log.1',
   lock: 'lock',
+  seccompProfile: 'seccomp.json',
 } as const;
 
 /** An orphan younger than this may be a container whose `run` is still preparing it: prune leaves it. */

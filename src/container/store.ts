@@ -5,6 +5,7 @@ import { formatNameFile, generateName, newContainerId, parseNameFile, validateNa
 import { procStat } from './status.js';
 import { removeTree } from '../storage/tmp.js';
 import { writeImagePin } from './image-pins.js';
+import { CONTAINER_FILES } from './state.js';
 
 /** Where one container's files live. */
 export interface ContainerPaths {
@@ -37,7 +38,7 @@ export function containerPaths(root: string, id: string, name: string): Containe
     resolvConf: path.join(dir, 'resolv.conf'),
     spec: path.join(dir, 'config.json'),
     meta: path.join(dir, 'container.json'),
-    seccompProfile: path.join(dir, 'seccomp.json'),
+    seccompProfile: path.join(dir, CONTAINER_FILES.seccompProfile),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Context } from '../api/context.js';
+import type { Context } from '../context.js';
 import { IntegrityError, TsdockError } from '../errors.js';
 import { withLock } from '../state/lock.js';
 import { sweepTmp } from '../storage/tmp.js';

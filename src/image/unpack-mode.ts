@@ -1,4 +1,4 @@
-import type { Context } from '../api/context.js';
+import type { Context } from '../context.js';
 import type { UnpackOptions } from '../storage/unpack.js';
 
 /**

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { Context } from '../api/context.js';
+import type { Context } from '../context.js';
 import { startExecutor, type StdioSpec } from './executor.js';
 import type { openPty } from '../sys/pty.js';
 

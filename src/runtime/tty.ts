@@ -13,10 +13,29 @@
 import fs from 'node:fs';
 import tty from 'node:tty';
 import type { Readable, Writable } from 'node:stream';
-import { setNonBlocking, setWinsize } from '../sys/pty.js';
+import { openPty, setNonBlocking, setWinsize, type Pty } from '../sys/pty.js';
+
+export type { Pty };
 
 type TtyIn = Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown; isRaw?: boolean };
 type TtyOut = Writable & { isTTY?: boolean; columns?: number; rows?: number };
+
+/** A container's terminal (`-t`): a new pty pair, its window size set when given; nothing is left open on an error. */
+export function openTerminal(size?: { rows: number; cols: number }): Pty {
+  const pty = openPty();
+  try {
+    if (size) setWinsize(pty.master, size.rows, size.cols);
+  } catch (err) {
+    closeTerminal(pty);
+    throw err;
+  }
+  return pty;
+}
+
+/** Closes tsdock's copies of both ends (once the executor has its own, or when the start failed). */
+export function closeTerminal(pty: Pty): void {
+  for (const fd of [pty.master, pty.slave]) fs.closeSync(fd);
+}
 
 export interface AttachTtyOptions {
   master: number;

@@ -11,7 +11,7 @@ import { bin, listTree, tempRoot, tsdock, tsdockRaw } from './helpers.js';
 import { copyFromContainer, copyToContainer } from '../../src/api/cp.js';
 import { exportContainer } from '../../src/api/export.js';
 import { containerDiff } from '../../src/api/diff.js';
-import type { Context } from '../../src/api/context.js';
+import type { Context } from '../../src/context.js';
 import { TarReader } from '../../src/storage/tarreader.js';
 import { ByteSource } from '../../src/storage/bytesource.js';
 

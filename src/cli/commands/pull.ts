@@ -1,9 +1,7 @@
 import { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { pull } from '../../api/pull.js';
+import { pull, pulledNames } from '../../api/pull.js';
 import { layerProgress } from '../render/progress.js';
-import { familiarTag } from '../../api/rmi.js';
-import { formatReference } from '../../image/reference.js';
 
 export function register(parent: Command, cli: CliContext, name = 'pull'): void {
   parent
@@ -27,10 +25,10 @@ export function register(parent: Command, cli: CliContext, name = 'pull'): void 
         cli.out(result.digest);
         return;
       }
-      const shown = result.reference.digest ? formatReference(result.reference) : familiarTag(formatReference(result.reference));
+      const { full, shown } = pulledNames(result);
       cli.out(`Digest: ${result.digest}`);
       cli.out(result.status === 'up-to-date' ? `Status: Image is up to date for ${shown}` : `Status: Downloaded newer image for ${shown}`);
-      cli.out(formatReference(result.reference));
+      cli.out(full);
     });
 }
 

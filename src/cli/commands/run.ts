@@ -2,11 +2,10 @@ import { Command, Option } from 'commander';
 import type { CliContext } from '../context.js';
 import { collect } from './images.js';
 import { layerProgress } from '../render/progress.js';
-import type { ContainerRequest } from '../../container/prepare.js';
 import type { CreateOptions } from '../../api/create.js';
 import type { AttachStream } from '../../api/run.js';
 import { TsdockError } from '../../errors.js';
-import type { HealthFlags } from '../../container/health.js';
+import type { ContainerRequest, HealthFlags } from '../../api/create.js';
 
 /** The cgroup limit flags `run`, `create` and `update` share (docker's names and short forms). */
 export function addResourceFlags(cmd: Command): Command {

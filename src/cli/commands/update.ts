@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { forEachContainer } from '../render/each.js';
-import type { ResourceFlags } from '../../spec/resources.js';
+import type { ResourceFlags } from '../../api/update.js';
 import { addResourceFlags } from './run.js';
 
 /** `update`: new resource limits for containers (running ones get them at once). */

@@ -1,4 +1,4 @@
-import type { ProgressEvent } from '../../api/context.js';
+import type { ProgressEvent } from '../../context.js';
 import type { CliContext } from '../context.js';
 import { humanSize } from './units.js';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { collectHookGarbage, registerHooks, runHooks } from '../../../src/container/hooks.js';
-import type { Context } from '../../../src/api/context.js';
+import type { Context } from '../../../src/context.js';
 import type { ContainerRecord } from '../../../src/container/record.js';
 
 test('hooks run in registration order, teardown phases in reverse, garbage collection sees the live ids', async () => {

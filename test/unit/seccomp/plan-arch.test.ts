@@ -35,7 +35,7 @@ describe('seccompPlanFor: run and exec decide alike', () => {
     assert.equal(typeof p.seccompFlags, 'number');
   });
   it('is the only seccomp decision of run (containerPlan) and exec', () => {
-    for (const f of ['src/api/exec.ts', 'src/container/exec-plan.ts']) {
+    for (const f of ['src/container/exec-join-plan.ts', 'src/container/exec-plan.ts']) {
       const src = fs.readFileSync(path.join(repo, f), 'utf8');
       assert.match(src, /seccompPlanFor\(/, f);
       assert.doesNotMatch(src, /nativeSeccompArch|seccompFor\(|compileSeccomp/, `${f} decides seccomp itself`);

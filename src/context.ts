@@ -6,8 +6,10 @@ export type ProgressEvent =
   | { kind: 'layer'; id: string; phase: 'waiting' | 'exists' | 'downloading' | 'verifying' | 'extracting' | 'complete'; current?: number; total?: number };
 
 /**
- * What every api function gets instead of reaching for globals: output streams, environment,
- * store locations, a cancellation signal and a progress sink.
+ * What every api function (and the domain code it calls) gets instead of reaching for globals: output streams,
+ * environment, store locations, a cancellation signal and sinks for progress, notices and warnings. Shared by
+ * every layer (docs/architecture.md): domain code writes no user-facing text itself, it reports through these
+ * sinks and the CLI renders them. The streams are the container's stdio (run, exec, attach), not for messages.
  */
 export interface Context {
   /** the container's stdin for -i; a real fd (process.stdin) is copied by the executor (plan.relay), never handed over */
@@ -26,6 +28,8 @@ export interface Context {
   /** `--storage-driver` / TSDOCK_STORAGE_DRIVER, when given */
   storageDriver?: string;
   progress?: (event: ProgressEvent) => void;
+  /** a line for the user that is neither progress nor a warning (docker's `Unable to find image 'x' locally`), on stderr */
+  notice?: (message: string) => void;
   /** warnings go here (rendered by the CLI as `WARN: ...` on stderr) */
   warn?: (message: string) => void;
 }
