@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Generates the syscall name → number tables the seccomp compiler uses:
-//   src/spec/seccomp/syscalls-x86_64.ts   x86_64 (asm/unistd_64.h) and i386 (asm/unistd_32.h)
-//   src/spec/seccomp/syscalls-aarch64.ts  arm64 = the asm-generic table (asm-generic/unistd.h) preprocessed
+//   src/ocispec/seccomp/syscalls-x86_64.ts   x86_64 (asm/unistd_64.h) and i386 (asm/unistd_32.h)
+//   src/ocispec/seccomp/syscalls-aarch64.ts  arm64 = the asm-generic table (asm-generic/unistd.h) preprocessed
 //                                         with arm64's __ARCH_WANT_* switches (needs gcc for `gcc -E -dM`)
 // from the kernel headers of linux-libc-dev (Debian: /usr/include). Syscalls newer than the installed headers
 // are added from SUPPLEMENT below (numbers of the kernel's own syscall tables); a header that already defines
@@ -145,13 +145,13 @@ const arm64 = supplement(parseGeneric(), SUPPLEMENT.common, 'aarch64');
 
 const files = new Map([
   [
-    'src/spec/seccomp/syscalls-x86_64.ts',
+    'src/ocispec/seccomp/syscalls-x86_64.ts',
     header('asm/unistd_64.h and asm/unistd_32.h') +
       render('SYSCALLS_X86_64', x64, 'x86_64 (AUDIT_ARCH_X86_64) syscall numbers') +
       '\n' +
       render('SYSCALLS_I386', i386, 'i386 (AUDIT_ARCH_I386) syscall numbers: 32-bit programs on an x86_64 kernel'),
   ],
-  ['src/spec/seccomp/syscalls-aarch64.ts', header(`asm-generic/unistd.h (with ${ARM64_WANT.join(', ')})`) + render('SYSCALLS_AARCH64', arm64, 'aarch64 (AUDIT_ARCH_AARCH64) syscall numbers')],
+  ['src/ocispec/seccomp/syscalls-aarch64.ts', header(`asm-generic/unistd.h (with ${ARM64_WANT.join(', ')})`) + render('SYSCALLS_AARCH64', arm64, 'aarch64 (AUDIT_ARCH_AARCH64) syscall numbers')],
 ]);
 
 let stale = 0;

@@ -12,7 +12,7 @@ import { isAlive } from '../container/status.js';
 import { waitMonitorGone } from '../container/running.js';
 import { startMonitor } from '../runtime/monitor.js';
 import { closeTerminal, openTerminal, type Pty } from '../runtime/tty.js';
-import type { Spec } from '../spec/types.js';
+import type { Spec } from '../ocispec/types.js';
 import { healthTiming } from '../container/health.js';
 import { runHooks } from '../container/hooks.js';
 import { cgroupPlanFields, prepareCgroup, releaseCgroup, requireDeviceControl } from '../container/cgroup.js';

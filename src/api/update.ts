@@ -5,9 +5,9 @@ import { resolveContainer } from '../container/lookup.js';
 import { containerFile, loadRecord, withContainerLock } from '../container/state.js';
 import { runningPid } from '../container/running.js';
 import { cgroupOf, checkLimits, hostFacts, placeContainerCgroup } from '../container/cgroup.js';
-import { EMPTY_RESOURCES, limitFlagsGiven, resolveResources, toLinuxResources, type ResourceFlags } from '../spec/resources.js';
+import { EMPTY_RESOURCES, limitFlagsGiven, resolveResources, toLinuxResources, type ResourceFlags } from '../ocispec/resources.js';
 import { writeJsonAtomic } from '../state/atomic.js';
-import type { Spec } from '../spec/types.js';
+import type { Spec } from '../ocispec/types.js';
 
 export type { ResourceFlags };
 

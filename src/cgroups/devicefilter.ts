@@ -5,7 +5,7 @@
  * u32 minor; } with access_type = (access << 16) | type. Rules are checked last first and the first match
  * decides (the last matching rule wins, as with v1's lists); nothing matching is denied.
  */
-import type { LinuxDeviceCgroup } from '../spec/types.js';
+import type { LinuxDeviceCgroup } from '../ocispec/types.js';
 
 const DEV_BLOCK = 1;
 const DEV_CHAR = 2;

@@ -3,7 +3,7 @@
  * limits written by TypeScript before the executor runs; the executor writes the init's pid into `procsFiles()`
  * before it lets the init go on, so the command never runs outside its cgroup.
  */
-import type { LinuxResources } from '../spec/types.js';
+import type { LinuxResources } from '../ocispec/types.js';
 
 export type CgroupVersion = 1 | 2;
 

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LinuxResources } from '../spec/types.js';
+import type { LinuxResources } from '../ocispec/types.js';
 import { CgroupError, killPid, mkdirCg, readCg, readKeyed, readNum, readPids, rmdirCg, sleep, writeCg } from './fsutil.js';
 import type { Cgroup, CgroupPlacement, CgroupStats } from './types.js';
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Context } from '../context.js';
 import { TsdockError, UsageError } from '../errors.js';
 import { CGROUP_PARENT, CgroupError, detectCgroups, deviceControlMissing, neededControllers, openCgroup, placeCgroup, v2MountFor, type Cgroup, type CgroupLocation } from '../cgroups/index.js';
-import type { LinuxResources, Spec } from '../spec/types.js';
+import type { LinuxResources, Spec } from '../ocispec/types.js';
 import { registerHooks } from './hooks.js';
 import { compileDeviceFilter } from '../cgroups/devicefilter.js';
 import type { ContainerRecord } from './record.js';

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
-import { resolveCapabilities } from '../spec/security.js';
-import { resolveUser, userEnvironment } from '../spec/process.js';
-import { seccompPlanFor } from '../spec/seccomp/index.js';
-import type { Spec } from '../spec/types.js';
+import { resolveCapabilities } from '../ocispec/security.js';
+import { resolveUser, userEnvironment } from '../ocispec/process.js';
+import { seccompPlanFor } from '../ocispec/seccomp/index.js';
+import type { Spec } from '../ocispec/types.js';
 import { planProcess } from '../runtime/plan.js';
 import { joinPlan, namespacesOf } from '../runtime/exec-join.js';
 import { CLONE, type ExecPlan } from '../runtime/plan-types.js';

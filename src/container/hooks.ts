@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
 import type { ContainerRecord } from './record.js';
-import type { Spec } from '../spec/types.js';
+import type { Spec } from '../ocispec/types.js';
 
 /**
  * The one seam for per-container resources that live outside the container's own namespaces — the networking

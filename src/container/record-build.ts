@@ -1,5 +1,5 @@
 import type { ImageConfig } from '../image/manifest.js';
-import type { Spec } from '../spec/types.js';
+import type { Spec } from '../ocispec/types.js';
 import type { ContainerPaths } from './store.js';
 import type { ContainerRequest, PreparedContainer } from './prepare.js';
 import type { ContainerRecord } from './record.js';

@@ -42,7 +42,7 @@ export interface ContainerRecord {
     SecurityOpt: string[];
     Init: boolean;
     LogConfig: { Type: string; Config: Record<string, string> };
-  } & Partial<import('../spec/resources.js').HostResources> & { CgroupParent?: string; Ulimits?: Array<{ Name: string; Soft: number; Hard: number }> };
+  } & Partial<import('../ocispec/resources.js').HostResources> & { CgroupParent?: string; Ulimits?: Array<{ Name: string; Soft: number; Hard: number }> };
   Mounts: Array<{ Type: string; Name?: string; Source: string; Destination: string; RW: boolean }>;
   /** anonymous volumes created for this container (removed with `rm -v` / `--rm`) */
   AnonymousVolumes: string[];

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { TsdockError } from '../errors.js';
 import { ImageStore } from '../image/store/images.js';
 import { startExecutor, type ExecutorHandle } from '../runtime/executor.js';
-import type { Spec } from '../spec/types.js';
+import type { Spec } from '../ocispec/types.js';
 import { closeQuiet } from '../storage/fdwalk.js';
 import { containerPlan } from './exec-plan.js';
 import { resolveContainer } from './lookup.js';

@@ -1,5 +1,5 @@
 /**
- * buildPlan: an OCI runtime spec (src/spec/build.ts) → the executor's flat, ordered step list
+ * buildPlan: an OCI runtime spec (src/ocispec/build.ts) → the executor's flat, ordered step list
  * (src/runtime/plan-types.ts), crun/runc style. Pure: every host fact it needs is in the spec or PlanContext.
  *
  * Step order and why (each position matters):
@@ -36,9 +36,9 @@
  */
 import path from 'node:path';
 import { TsdockError } from '../errors.js';
-import { DEFAULT_DEV_SYMLINKS, DEFAULT_DEVICES, DEFAULT_PATH_ENV, RLIMITS, capabilityMask } from '../spec/defaults.js';
-import { ANNOTATIONS } from '../spec/build.js';
-import type { LinuxDevice, Mount, Spec } from '../spec/types.js';
+import { DEFAULT_DEV_SYMLINKS, DEFAULT_DEVICES, DEFAULT_PATH_ENV, RLIMITS, capabilityMask } from '../ocispec/defaults.js';
+import { ANNOTATIONS } from '../ocispec/build.js';
+import type { LinuxDevice, Mount, Spec } from '../ocispec/types.js';
 import { CLONE, MOUNT_ATTR, MS, type ExecPlan, type IdMapPlan, type PlanProcess, type PlanStep, type Rlimit } from './plan-types.js';
 
 export interface PlanContext {
@@ -305,7 +305,7 @@ export function planProcess(spec: Spec): PlanProcess {
   };
   if (p.user.umask !== undefined) proc.umask = p.user.umask;
   if (p.oomScoreAdj !== undefined) proc.oomScoreAdj = p.oomScoreAdj;
-  // proc.seccomp stays undefined: the caller compiles the profile (src/spec/seccomp/) and fills the BPF bytes
+  // proc.seccomp stays undefined: the caller compiles the profile (src/ocispec/seccomp/) and fills the BPF bytes
   return proc;
 }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileDeviceFilter } from '../../../src/cgroups/devicefilter.js';
-import { deviceRules } from '../../../src/spec/devices.js';
+import { deviceRules } from '../../../src/ocispec/devices.js';
 
 /** A tiny interpreter for the instructions the compiler emits, to check the program's decisions. */
 function run(prog: Buffer, type: 'b' | 'c', major: number, minor: number, access: string): number {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ExecStep } from '../../../src/runtime/plan-encode.js';
-import { repoRoot } from '../spec/golden.js';
+import { repoRoot } from '../ocispec/golden.js';
 
 // native/codes.h is generated from ExecStep (scripts/gen-native-codes.mjs): the executor and TypeScript must agree
 // on every negative step code of an `error <step> <errno>` line, or a failure is reported as the wrong step.

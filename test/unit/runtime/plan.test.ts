@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildSpec } from '../../../src/spec/build.js';
+import { buildSpec } from '../../../src/ocispec/build.js';
 import { buildPlan, execCandidates, mountSteps, overlayMountData, parseMountOptions, MOUNT_DATA_MAX } from '../../../src/runtime/plan.js';
 import { CLONE, MOUNT_ATTR, MS, type PlanStep } from '../../../src/runtime/plan-types.js';
-import type { Spec } from '../../../src/spec/types.js';
-import { assertGolden } from '../spec/golden.js';
-import { SCENARIOS, planContext, specInput } from '../spec/fixtures.js';
+import type { Spec } from '../../../src/ocispec/types.js';
+import { assertGolden } from '../ocispec/golden.js';
+import { SCENARIOS, planContext, specInput } from '../ocispec/fixtures.js';
 
 for (const [name, { input, ctx }] of Object.entries(SCENARIOS)) {
   test(`plan golden: ${name}`, () => {

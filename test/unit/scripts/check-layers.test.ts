@@ -40,8 +40,8 @@ describe('npm run lint:layers (scripts/check-layers.mjs)', () => {
     ['api-sys', 'api/bad.ts', "import { openPty } from '../sys/pty.js';\n", /src\/api\/bad\.ts: imports \.\.\/sys\/pty\.js \(api → sys is not in api's row/],
     ['domain-api', 'container/bad.ts', "import { pull } from '../api/pull.js';\n", /src\/container\/bad\.ts: imports \.\.\/api\/pull\.js \(container → api /],
     ['storage-image', 'storage/bad.ts', "export { ImageStore } from '../image/store/images.js';\n", /src\/storage\/bad\.ts: imports \.\.\/image\/store\/images\.js \(storage → image /],
-    ['spec-value', 'spec/bad.ts', "import { hostPlatform } from '../image/manifest.js';\n", /src\/spec\/bad\.ts: .*spec → image \(a value import\)/],
-    ['spec-other-file', 'spec/bad.ts', "import type { ImageRecord } from '../image/store/types.js';\n", /src\/spec\/bad\.ts: imports \.\.\/image\/store\/types\.js \(spec → image/],
+    ['spec-value', 'ocispec/bad.ts', "import { hostPlatform } from '../image/manifest.js';\n", /src\/ocispec\/bad\.ts: .*ocispec → image \(a value import\)/],
+    ['spec-other-file', 'ocispec/bad.ts', "import type { ImageRecord } from '../image/store/types.js';\n", /src\/ocispec\/bad\.ts: imports \.\.\/image\/store\/types\.js \(ocispec → image/],
     ['cgroups-dynamic', 'cgroups/bad.ts', "export const f = () => import('../container/state.js');\n", /src\/cgroups\/bad\.ts: imports \.\.\/container\/state\.js \(cgroups → container/],
     ['sys-state', 'sys/bad.ts', "import { x } from '../state/lock.js';\n", /src\/sys\/bad\.ts: imports \.\.\/state\/lock\.js \(sys → state is not in sys's row of docs\/architecture\.md: nothing\)/],
     ['shared-up', 'context2.ts', '', /src\/context2\.ts: a file at the top of src\/ is shared by every layer/],
@@ -58,7 +58,7 @@ describe('npm run lint:layers (scripts/check-layers.mjs)', () => {
   }
 
   it("allows what the rows say: type-only imports where only types are, a row's module, the shared files", () => {
-    const r = check(fixture('allowed', 'spec/ok.ts', [
+    const r = check(fixture('allowed', 'ocispec/ok.ts', [
       "import type { ImageConfig } from '../image/manifest.js';",
       "import { type ContainerConfig } from '../image/manifest.js';",
       "import { TsdockError } from '../errors.js';",

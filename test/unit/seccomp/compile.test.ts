@@ -9,9 +9,9 @@ import {
   seccompFor,
   type SeccompProfile,
   type SeccompRule,
-} from '../../../src/spec/seccomp/index.js';
-import { SYSCALLS_AARCH64 } from '../../../src/spec/seccomp/syscalls-aarch64.js';
-import { SYSCALLS_I386, SYSCALLS_X86_64 } from '../../../src/spec/seccomp/syscalls-x86_64.js';
+} from '../../../src/ocispec/seccomp/index.js';
+import { SYSCALLS_AARCH64 } from '../../../src/ocispec/seccomp/syscalls-aarch64.js';
+import { SYSCALLS_I386, SYSCALLS_X86_64 } from '../../../src/ocispec/seccomp/syscalls-x86_64.js';
 import { RET, decode, describeRet, errno, run, verify, type Insn } from './interp.js';
 import { DOCKER_CAPS, expected, keptRules, type ModelCtx } from './model.js';
 

@@ -10,8 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ALL_CAPABILITIES, compileSeccomp, defaultProfile, parseProfile } from '../../../src/spec/seccomp/index.js';
-import { SYSCALLS_I386, SYSCALLS_X86_64 } from '../../../src/spec/seccomp/syscalls-x86_64.js';
+import { ALL_CAPABILITIES, compileSeccomp, defaultProfile, parseProfile } from '../../../src/ocispec/seccomp/index.js';
+import { SYSCALLS_I386, SYSCALLS_X86_64 } from '../../../src/ocispec/seccomp/syscalls-x86_64.js';
 import { DOCKER_CAPS } from './model.js';
 
 const LOADER_C = String.raw`

@@ -2,7 +2,7 @@
  * A reference model of what a compiled profile must decide, written independently of the compiler: the rules
  * docker keeps for the container, then the first rule (profile order) whose conditions hold, compared with BigInt.
  */
-import type { SeccompProfile } from '../../../src/spec/seccomp/index.js';
+import type { SeccompProfile } from '../../../src/ocispec/seccomp/index.js';
 
 /** docker's default capability set */
 export const DOCKER_CAPS: readonly string[] = [

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { TsdockError } from '../../../src/errors.js';
-import { seccompPlanFor } from '../../../src/spec/seccomp/index.js';
+import { seccompPlanFor } from '../../../src/ocispec/seccomp/index.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 

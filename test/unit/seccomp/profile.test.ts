@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { UsageError } from '../../../src/errors.js';
-import { AUDIT_ARCH, compileSeccomp, defaultProfile, isUnconfinedProfile, parseProfile, seccompFilterFlags, seccompFor, seccompProfileFor } from '../../../src/spec/seccomp/index.js';
-import { SYSCALLS_X86_64 } from '../../../src/spec/seccomp/syscalls-x86_64.js';
+import { AUDIT_ARCH, compileSeccomp, defaultProfile, isUnconfinedProfile, parseProfile, seccompFilterFlags, seccompFor, seccompProfileFor } from '../../../src/ocispec/seccomp/index.js';
+import { SYSCALLS_X86_64 } from '../../../src/ocispec/seccomp/syscalls-x86_64.js';
 import { RET, decode, errno, run, verify } from './interp.js';
 
 const SAMPLE = `{

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { etcFiles, hostnameFile, hostsFile, resolvConfFile } from '../../../src/spec/etc-files.js';
+import { etcFiles, hostnameFile, hostsFile, resolvConfFile } from '../../../src/ocispec/etc-files.js';
 
 const STANDARD = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
 

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UsageError } from '../../../src/errors.js';
-import { buildSpec, containerHostname, parseSysctls } from '../../../src/spec/build.js';
-import { capabilityMask, DEFAULT_CAPABILITIES, DEFAULT_MASKED_PATHS } from '../../../src/spec/defaults.js';
-import { RLIM_INFINITY } from '../../../src/spec/types.js';
+import { buildSpec, containerHostname, parseSysctls } from '../../../src/ocispec/build.js';
+import { capabilityMask, DEFAULT_CAPABILITIES, DEFAULT_MASKED_PATHS } from '../../../src/ocispec/defaults.js';
+import { RLIM_INFINITY } from '../../../src/ocispec/types.js';
 import { assertGolden } from './golden.js';
 import { SCENARIOS, specInput } from './fixtures.js';
 

@@ -14,7 +14,7 @@
  * - root.readonly for --read-only (docker adds no tmpfs; the other non-user mounts become ro too);
  * - docker's default sysctls for a new network namespace.
  * The seccomp profile is not compiled here: the choice is returned (and recorded as an annotation) and the
- * caller hands the profile to src/spec/seccomp/.
+ * caller hands the profile to src/ocispec/seccomp/.
  */
 import path from 'node:path';
 import { TsdockError, UsageError } from '../errors.js';

@@ -5,7 +5,7 @@
 import { UsageError } from '../errors.js';
 import { allCapabilities, capabilityNumber, DEFAULT_CAPABILITIES, LAST_CAP } from './defaults.js';
 
-/** The seccomp profile to apply: the compiled default, none, or a JSON profile file (compiled by src/spec/seccomp/). */
+/** The seccomp profile to apply: the compiled default, none, or a JSON profile file (compiled by src/ocispec/seccomp/). */
 export type SeccompChoice = 'default' | 'unconfined' | { path: string };
 
 /** Upper-case, trim, add CAP_ unless it is the magic ALL (docker's NormalizeCapability). */

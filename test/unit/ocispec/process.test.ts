@@ -13,8 +13,8 @@ import {
   resolveUser,
   resolveWorkdir,
   userEnvironment,
-} from '../../../src/spec/process.js';
-import { RLIM_INFINITY } from '../../../src/spec/types.js';
+} from '../../../src/ocispec/process.js';
+import { RLIM_INFINITY } from '../../../src/ocispec/types.js';
 import { GROUP, PASSWD } from './fixtures.js';
 
 const img = (Entrypoint: string[] | null, Cmd: string[] | null) => ({ Entrypoint, Cmd });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EMPTY_RESOURCES, limitFlagsGiven, parseCpuList, ramInBytes, resolveResources, toLinuxResources } from '../../../src/spec/resources.js';
+import { EMPTY_RESOURCES, limitFlagsGiven, parseCpuList, ramInBytes, resolveResources, toLinuxResources } from '../../../src/ocispec/resources.js';
 
 const HOST = { ncpu: 2, cpusOnline: '0-1', memsOnline: '0' };
 const MiB = 1024 * 1024;

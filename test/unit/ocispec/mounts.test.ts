@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UsageError } from '../../../src/errors.js';
-import { imageVolumeRequests, mergeTmpfsOptions, parseMountFlag, parseMountFlags, parseTmpfsFlag, parseVolumeFlag, ramInBytes } from '../../../src/spec/mounts.js';
+import { imageVolumeRequests, mergeTmpfsOptions, parseMountFlag, parseMountFlags, parseTmpfsFlag, parseVolumeFlag, ramInBytes } from '../../../src/ocispec/mounts.js';
 
 test('-v: bind, named volume, anonymous volume', () => {
   assert.deepEqual(parseVolumeFlag('/host/dir/:/ctr'), { type: 'bind', source: '/host/dir', target: '/ctr', readonly: false, options: [], createSource: true });

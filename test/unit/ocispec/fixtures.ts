@@ -3,7 +3,7 @@
  * plus an `app` user) and the run scenarios the goldens cover.
  */
 import type { ImageConfig } from '../../../src/image/manifest.js';
-import type { RunSpecOptions, SpecInput } from '../../../src/spec/build.js';
+import type { RunSpecOptions, SpecInput } from '../../../src/ocispec/build.js';
 import type { PlanContext } from '../../../src/runtime/plan.js';
 
 export const BUSYBOX: ImageConfig = {

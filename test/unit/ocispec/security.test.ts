@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allCapabilities, capabilityMask, capabilityName, capabilityNumber, DEFAULT_CAPABILITIES } from '../../../src/spec/defaults.js';
-import { effectiveCapAddDrop, normalizeCapability, parseSecurityOpts, resolveCapabilities } from '../../../src/spec/security.js';
+import { allCapabilities, capabilityMask, capabilityName, capabilityNumber, DEFAULT_CAPABILITIES } from '../../../src/ocispec/defaults.js';
+import { effectiveCapAddDrop, normalizeCapability, parseSecurityOpts, resolveCapabilities } from '../../../src/ocispec/security.js';
 
 test('capability table and masks', () => {
   assert.equal(capabilityNumber('CAP_SYS_ADMIN'), 21);
