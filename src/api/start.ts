@@ -13,6 +13,7 @@ import { waitMonitorGone } from '../container/running.js';
 import { startMonitor } from '../runtime/monitor.js';
 import { openPty, setWinsize } from '../sys/pty.js';
 import type { Spec } from '../spec/types.js';
+import { ramInBytes } from '../spec/units.js';
 import { healthTiming } from '../container/health.js';
 import { runHooks } from '../container/hooks.js';
 import { cgroupPlanFields, prepareCgroup, releaseCgroup, requireDeviceControl } from '../container/cgroup.js';
@@ -28,9 +29,9 @@ export interface StartResult {
 /** docker's --log-opt max-size: 10k, 20m, 1g (0 = unlimited) */
 export function parseLogSize(v: string | undefined): number {
   if (!v) return 0;
-  const m = /^(\d+(?:\.\d+)?)([kmg]?)b?$/i.exec(v.trim());
-  if (!m) throw new TsdockError(`invalid log-opt max-size: ${v}`, { exitCode: 125 });
-  return Math.floor(Number(m[1]) * { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g']!);
+  const n = ramInBytes(v);
+  if (n === undefined) throw new TsdockError(`invalid log-opt max-size: ${v}`, { exitCode: 125 });
+  return n;
 }
 
 /** The attach socket lives under the run root with a short name: unix socket paths stop at 108 bytes. */

@@ -4,6 +4,7 @@ import { pull } from '../../api/pull.js';
 import { layerProgress } from '../render/progress.js';
 import { familiarTag } from '../../api/rmi.js';
 import { formatReference } from '../../image/reference.js';
+import { boolFlag } from '../flag-values.js';
 
 export function register(parent: Command, cli: CliContext, name = 'pull'): void {
   parent
@@ -12,7 +13,7 @@ export function register(parent: Command, cli: CliContext, name = 'pull'): void 
     .argument('<image>', 'NAME[:TAG|@DIGEST]')
     .option('--platform <platform>', 'Set platform if server is multi-platform capable (os/arch[/variant])')
     .option('-q, --quiet', 'Suppress verbose output; print only the pulled manifest digest')
-    .option('--tls-verify [bool]', 'Require HTTPS and verify certificates (default true)', parseBool)
+    .option('--tls-verify [bool]', 'Require HTTPS and verify certificates (default true)', boolFlag)
     .option('--cert-dir <dir>', 'Directory of CA certificates (certs.d layout: <host:port>/ca.crt)')
     .option('--creds <user:password>', 'Credentials for the registry')
     .option('--authfile <file>', 'Path of an auth file (docker config.json format)')
@@ -32,10 +33,4 @@ export function register(parent: Command, cli: CliContext, name = 'pull'): void 
       cli.out(result.status === 'up-to-date' ? `Status: Image is up to date for ${shown}` : `Status: Downloaded newer image for ${shown}`);
       cli.out(formatReference(result.reference));
     });
-}
-
-export function parseBool(v: string | undefined): boolean {
-  if (v === undefined || v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  throw new Error(`invalid boolean value "${v}"`);
 }
