@@ -21,8 +21,14 @@ export class TsdockError extends Error {
 /** Bad input from the user: a flag, an argument, a reference. */
 export class UsageError extends TsdockError {}
 
+/**
+ * A reference that names no single object: its exit code is the kind's (1; 125 in run/create, src/cli/errors.ts),
+ * whoever throws it.
+ */
+export class LookupError extends TsdockError {}
+
 /** Something named does not exist (image, container, volume). */
-export class NotFoundError extends TsdockError {}
+export class NotFoundError extends LookupError {}
 
 /** Content does not match its digest, or is otherwise malformed. */
 export class IntegrityError extends TsdockError {}
