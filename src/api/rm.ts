@@ -5,7 +5,7 @@ import type { Context } from './context.js';
 import { TsdockError } from '../errors.js';
 import { releaseName } from '../container/store.js';
 import { containerDir, containerFile, loadRecordOrOrphan, saveState, withContainerLock } from '../container/state.js';
-import { containerState, isActive, isAlive, monitorAlive } from '../container/status.js';
+import { containerState, isActive, isAlive, liveness } from '../container/status.js';
 import { noSuchContainer, resolveContainer } from '../container/lookup.js';
 import type { ContainerState } from '../container/record.js';
 import { removeTree } from '../storage/tmp.js';
@@ -89,7 +89,7 @@ async function killAndWait(root: string, id: string, state: ContainerState, name
   const deadline = Date.now() + KILL_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (fs.existsSync(exitFile)) return;
-    if (!isAlive(state.Pid, state.PidStartTime) && !monitorAlive(state)) return;
+    if (liveness(state) === 'gone') return;
     await sleep(50, undefined, signal ? { signal } : undefined);
   }
   if (isAlive(state.Pid, state.PidStartTime)) {

@@ -8,7 +8,7 @@ import { loadRecord, loadState, withContainerLock } from '../container/state.js'
 import { containerPaths } from '../container/store.js';
 import { containerPlan } from '../container/exec-plan.js';
 import { recordStarted } from '../container/lifecycle-files.js';
-import { isAlive } from '../container/status.js';
+import { actionablePid } from '../container/status.js';
 import { waitMonitorGone } from '../container/running.js';
 import { startMonitor } from '../runtime/monitor.js';
 import { openPty, setWinsize } from '../sys/pty.js';
@@ -51,8 +51,9 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
     if (!record) throw new TsdockError(`container ${ref} is incomplete (no container.json): remove it with rm -f`);
     const state = loadState(ctx.root, id);
     const exitPath = path.join(ctx.root, 'containers', id, 'exit.json');
-    if (state?.Status === 'running' && state.Pid && isAlive(state.Pid, state.PidStartTime) && !fs.existsSync(exitPath)) {
-      return { id, name: record.Name, pid: state.Pid, started: false };
+    const pid = state?.Status === 'running' ? actionablePid(state, fs.existsSync(exitPath)) : undefined;
+    if (pid !== undefined) {
+      return { id, name: record.Name, pid, started: false };
     }
     const paths = containerPaths(ctx.root, id, record.Name);
     const spec = JSON.parse(await fs.promises.readFile(paths.spec, 'utf8')) as Spec;
