@@ -1,40 +1,9 @@
-import fs from 'node:fs';
+import { procStat, type ProcStat } from '../sys/proc.js';
 import type { ContainerState, ExitFile } from './record.js';
 import { ORPHAN_ERROR, loadExit, loadState, saveState, tryContainerLock } from './state.js';
 
-/** What /proc/<pid>/stat tells about a process. */
-export interface ProcStat {
-  /** field 3: R, S, D, Z (zombie), X (dead), ... */
-  state: string;
-  /** field 22: start time in clock ticks after boot */
-  startTime: number;
-  /** field 2, without the parentheses */
-  comm: string;
-}
-
-/**
- * /proc/<pid>/stat, or undefined when there is no such process. Beyond the start time (what run
- * records as PidStartTime) it tells zombies apart (an init killed but not yet reaped is not running) and gives the
- * command name (the monitor check).
- */
-export function procStat(pid: number): ProcStat | undefined {
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  let text: string;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-  } catch {
-    return undefined;
-  }
-  // comm may hold spaces and parentheses: it ends at the last ")"
-  const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  if (open < 0 || close < open) return undefined;
-  const rest = text.slice(close + 2).split(' ');
-  // rest[0] is field 3, so field N is rest[N - 3]
-  const startTime = Number(rest[22 - 3]);
-  if (!Number.isFinite(startTime)) return undefined;
-  return { state: rest[0]!, startTime, comm: text.slice(open + 1, close) };
-}
+// the one /proc/<pid>/stat reader lives in sys; re-exported for the callers that know it from here
+export { procStat, type ProcStat } from '../sys/proc.js';
 
 function aliveStat(s: ProcStat | undefined, startTime: number | undefined): s is ProcStat {
   if (!s || s.state === 'Z' || s.state === 'X' || s.state === 'x') return false;
