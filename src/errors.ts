@@ -56,6 +56,15 @@ export async function withCleanup<T>(work: () => Promise<T>, cleanup: () => Prom
   return result;
 }
 
+/**
+ * The handler for a cleanup that runs after (or instead of) the real work and must not hide its error: the
+ * cleanup's own failure goes to the debug log (`--log-level debug`: `DEBU: cleanup: <what>: <error>`), never
+ * nowhere. `log` is an api Context (or anything with its `debug`).
+ */
+export function cleanupFailed(log: { debug?: (message: string) => void } | undefined, what: string): (err: unknown) => void {
+  return (err) => log?.debug?.(`cleanup: ${what}: ${errorMessage(err)}`);
+}
+
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
 import type { Context } from './context.js';
-import { TsdockError, UsageError } from '../errors.js';
+import { TsdockError, UsageError, cleanupFailed } from '../errors.js';
 import { openContainerView } from '../container/rootfs-view.js';
 import { tarChanges } from '../container/changes.js';
 import { containerDiff } from './diff.js';
@@ -89,7 +89,7 @@ export async function commitContainer(opts: CommitOptions, ctx: Context): Promis
         });
         return stats.bytes;
       } catch (err) {
-        await removeTree(lwork).catch(() => {});
+        await removeTree(lwork).catch(cleanupFailed(ctx, `remove ${lwork}`));
         throw err;
       }
     });
@@ -162,7 +162,7 @@ export async function commitContainer(opts: CommitOptions, ctx: Context): Promis
     return { id, tag };
   } finally {
     layersLock?.release();
-    await removeTree(work).catch(() => {});
+    await removeTree(work).catch(cleanupFailed(ctx, `remove ${work}`));
   }
 }
 

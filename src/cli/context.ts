@@ -50,6 +50,11 @@ export class CliContext {
     this.stderr.write(`WARN: ${message}\n`);
   }
 
+  /** a line of the debug log, shown with --log-level debug only */
+  debugLog(message: string): void {
+    if (this.debug) this.stderr.write(`DEBU: ${message}\n`);
+  }
+
   /** The api context built from the global flags; the first call opens the store and the runtime dir (0700). */
   api(): Context {
     const paths = resolvePaths(this.env, { root: this.global.root, runRoot: this.global.runroot });
@@ -74,6 +79,7 @@ export class CliContext {
       storageDriver: this.global.storageDriver ?? (this.env.TSDOCK_STORAGE_DRIVER || undefined),
       progress: this.progress,
       warn: (m) => this.warn(m),
+      debug: (m) => this.debugLog(m),
     };
   }
 }

@@ -35,6 +35,9 @@ export function reportError(err: unknown, cli: CliContext, verb?: string): numbe
   const message = err instanceof Error ? err.message : String(err);
   cli.stderr.write(`Error: ${firstLine(message)}\n`);
   if (cli.debug && err instanceof Error && err.stack) cli.stderr.write(`${err.stack}\n`);
+  // withCleanup attached the cleanup's own failure: the debug log shows it
+  const suppressed = (err as { suppressed?: unknown } | undefined)?.suppressed;
+  if (suppressed !== undefined) cli.debugLog(`cleanup after the error also failed: ${suppressed instanceof Error ? suppressed.message : String(suppressed)}`);
   return exitCodeFor(err, verb);
 }
 

@@ -38,3 +38,27 @@ test('other kinds keep docker\'s codes', () => {
   assert.equal(exitCodeFor(new TsdockError('not found', { exitCode: 127 }), 'exec'), 127);
   assert.equal(exitCodeFor(new Error('plain'), 'rm'), 1);
 });
+
+test('a cleanup failure reaches the debug log, never hides the error, and is silent without --log-level debug', async () => {
+  const { withCleanup, cleanupFailed } = await import('../../../src/errors.js');
+  for (const level of ['debug', undefined]) {
+    const stderr = new PassThrough();
+    let text = '';
+    stderr.on('data', (b: Buffer) => (text += b.toString()));
+    const cli = new CliContext({ stdout: new PassThrough(), stderr, env: {} });
+    cli.global.logLevel = level;
+    // withCleanup: the work's error wins, the cleanup's is attached and shown in the debug log
+    const err = await withCleanup(
+      () => Promise.reject(new TsdockError('create failed')),
+      () => {
+        throw new Error('rmdir /x: EBUSY');
+      },
+    ).catch((e: unknown) => e);
+    reportError(err, cli, 'create');
+    // a `.catch(cleanupFailed(ctx, ...))` site: the api context's debug sink
+    await Promise.reject(new Error('EPERM')).catch(cleanupFailed({ debug: (m) => cli.debugLog(m) }, 'remove /y'));
+    const lines = text.split('\n').filter((l) => l && !/^\s+at |^TsdockError/.test(l));
+    if (level === 'debug') assert.deepEqual(lines, ['Error: create failed', 'DEBU: cleanup after the error also failed: rmdir /x: EBUSY', 'DEBU: cleanup: remove /y: EPERM']);
+    else assert.deepEqual(lines, ['Error: create failed']);
+  }
+});
