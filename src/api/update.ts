@@ -9,11 +9,6 @@ import { EMPTY_RESOURCES, limitFlagsGiven, resolveResources, toLinuxResources, t
 import { writeJsonAtomic } from '../state/atomic.js';
 import type { Spec } from '../spec/types.js';
 
-export interface UpdateOptions {
-  containers: string[];
-  flags: ResourceFlags;
-}
-
 /**
  * docker update: new limits for one container, kept in container.json and config.json (a later start uses them)
  * and written to its cgroup at once when it runs. Returns the container's name.

@@ -152,7 +152,7 @@ export async function acquireContainerLock(root: string, id: string, opts: Conta
   try {
     for (;;) {
       opts.signal?.throwIfAborted();
-      if (flock(file.fd, LOCK_EX | LOCK_NB)) return held(root, id, file);
+      if (flock(file.fd, LOCK_EX | LOCK_NB)) return held(id, file);
       const left = deadline - Date.now();
       if (left <= 0) throw new TsdockError(`timed out after ${opts.timeoutMs}ms waiting for the lock of container ${id}`);
       await sleep(Math.min(delay, left), undefined, opts.signal ? { signal: opts.signal } : undefined);
@@ -174,7 +174,7 @@ export function tryContainerLock(root: string, id: string): ContainerLock | unde
     throw err;
   }
   try {
-    if (flock(file.fd, LOCK_EX | LOCK_NB)) return held(root, id, file);
+    if (flock(file.fd, LOCK_EX | LOCK_NB)) return held(id, file);
   } catch (err) {
     fs.closeSync(file.fd);
     if (err instanceof NotFoundError) return undefined;
@@ -201,7 +201,7 @@ function openLock(root: string, id: string): { fd: number; path: string } {
  * We hold the flock: make sure it is still the lock of an existing container (rm unlinks it with the directory
  * while a waiter holds the old file open). Throws NotFoundError otherwise; the caller closes the fd.
  */
-function held(root: string, id: string, file: { fd: number; path: string }): ContainerLock {
+function held(id: string, file: { fd: number; path: string }): ContainerLock {
   const ours = fs.fstatSync(file.fd);
   const now = fs.statSync(file.path, { throwIfNoEntry: false });
   if (!now || now.ino !== ours.ino || now.dev !== ours.dev) throw new NotFoundError(`No such container: ${id}`);

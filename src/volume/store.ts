@@ -77,10 +77,6 @@ export function validateVolumeName(name: string): void {
   if (why) throw new UsageError(`invalid volume name ${JSON.stringify(name)}: ${why}`);
 }
 
-export function isValidVolumeName(name: string): boolean {
-  return NAME_RE.test(name);
-}
-
 /** The local driver's checks on `-o` options (docker's validateOpts); size needs quota support, which tsdock lacks. */
 export function validateVolumeOptions(options: Record<string, string>): void {
   for (const key of Object.keys(options)) {
