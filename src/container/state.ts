@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { NotFoundError, TsdockError, withCleanup } from '../errors.js';
 import { readJsonSync, writeJsonAtomic } from '../state/atomic.js';
 import { LOCK_EX, LOCK_NB, LOCK_UN, flock } from '../sys/index.js';
+import { treeSize } from '../storage/tree-size.js';
 import { parseNameFile } from './names.js';
 import type { ContainerRecord, ContainerState, ExitFile } from './record.js';
 
@@ -222,37 +223,6 @@ function held(id: string, file: { fd: number; path: string }): ContainerLock {
 /** docker's SizeRw: what the container wrote (its overlay upper directory; with vfs, its whole copy). */
 export function rwSize(root: string, id: string): number {
   return treeSize(path.join(containerDir(root, id), 'upper'));
-}
-
-/** Bytes used by the files under `dir` (regular files and symlinks, each inode once): docker's SizeRw of an upper dir. */
-export function treeSize(dir: string): number {
-  let total = 0;
-  const seen = new Set<string>();
-  const walk = (d: string) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) {
-        walk(p);
-        continue;
-      }
-      const st = fs.lstatSync(p, { throwIfNoEntry: false });
-      if (!st || (!st.isFile() && !st.isSymbolicLink())) continue;
-      if (st.nlink > 1) {
-        const key = `${st.dev}:${st.ino}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-      }
-      total += st.size;
-    }
-  };
-  walk(dir);
-  return total;
 }
 
 /** Why an orphan is `dead` (inspect's State.Error). */
