@@ -48,12 +48,22 @@ export async function withCleanup<T>(work: () => Promise<T>, cleanup: () => Prom
     try {
       await cleanup();
     } catch (cleanupErr) {
-      if (err && typeof err === 'object') (err as { suppressed?: unknown }).suppressed = cleanupErr;
+      suppressInto(err)(cleanupErr);
     }
     throw err;
   }
   await cleanup();
   return result;
+}
+
+/**
+ * The handler for a cleanup inside `catch (err)` where no api context is at hand (domain modules): the cleanup's
+ * own failure is attached to `err` as `suppressed` (as withCleanup does), and the CLI's debug log shows it.
+ */
+export function suppressInto(original: unknown): (cleanupErr: unknown) => void {
+  return (cleanupErr) => {
+    if (original && typeof original === 'object' && (original as { suppressed?: unknown }).suppressed === undefined) (original as { suppressed?: unknown }).suppressed = cleanupErr;
+  };
 }
 
 /**

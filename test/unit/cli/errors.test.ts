@@ -62,3 +62,17 @@ test('a cleanup failure reaches the debug log, never hides the error, and is sil
     else assert.deepEqual(lines, ['Error: create failed']);
   }
 });
+
+test('a cleanup inside catch (no api context) attaches its failure to the error it must not hide', async () => {
+  const { suppressInto } = await import('../../../src/errors.js');
+  const original = new TsdockError('unpack failed');
+  await Promise.reject(new Error('rm tmp/x: EBUSY')).catch(suppressInto(original));
+  assert.equal((original as { suppressed?: Error }).suppressed?.message, 'rm tmp/x: EBUSY');
+  const stderr = new PassThrough();
+  let text = '';
+  stderr.on('data', (b: Buffer) => (text += b.toString()));
+  const cli = new CliContext({ stdout: new PassThrough(), stderr, env: {} });
+  cli.global.logLevel = 'debug';
+  reportError(original, cli, 'pull');
+  assert.match(text, /^Error: unpack failed\n[\s\S]*DEBU: cleanup after the error also failed: rm tmp\/x: EBUSY\n$/);
+});
