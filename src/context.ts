@@ -32,4 +32,6 @@ export interface Context {
   notice?: (message: string) => void;
   /** warnings go here (rendered by the CLI as `WARN: ...` on stderr) */
   warn?: (message: string) => void;
+  /** debug log (`--log-level debug`, `DEBU: ...` on stderr; nothing otherwise): e.g. a cleanup's failure */
+  debug?: (message: string) => void;
 }

@@ -21,8 +21,14 @@ export class TsdockError extends Error {
 /** Bad input from the user: a flag, an argument, a reference. */
 export class UsageError extends TsdockError {}
 
+/**
+ * A reference that names no single object: its exit code is the kind's (1; 125 in run/create, src/cli/errors.ts),
+ * whoever throws it.
+ */
+export class LookupError extends TsdockError {}
+
 /** Something named does not exist (image, container, volume). */
-export class NotFoundError extends TsdockError {}
+export class NotFoundError extends LookupError {}
 
 /** Content does not match its digest, or is otherwise malformed. */
 export class IntegrityError extends TsdockError {}
@@ -42,12 +48,31 @@ export async function withCleanup<T>(work: () => Promise<T>, cleanup: () => Prom
     try {
       await cleanup();
     } catch (cleanupErr) {
-      if (err && typeof err === 'object') (err as { suppressed?: unknown }).suppressed = cleanupErr;
+      suppressInto(err)(cleanupErr);
     }
     throw err;
   }
   await cleanup();
   return result;
+}
+
+/**
+ * The handler for a cleanup inside `catch (err)` where no api context is at hand (domain modules): the cleanup's
+ * own failure is attached to `err` as `suppressed` (as withCleanup does), and the CLI's debug log shows it.
+ */
+export function suppressInto(original: unknown): (cleanupErr: unknown) => void {
+  return (cleanupErr) => {
+    if (original && typeof original === 'object' && (original as { suppressed?: unknown }).suppressed === undefined) (original as { suppressed?: unknown }).suppressed = cleanupErr;
+  };
+}
+
+/**
+ * The handler for a cleanup that runs after (or instead of) the real work and must not hide its error: the
+ * cleanup's own failure goes to the debug log (`--log-level debug`: `DEBU: cleanup: <what>: <error>`), never
+ * nowhere. `log` is an api Context (or anything with its `debug`).
+ */
+export function cleanupFailed(log: { debug?: (message: string) => void } | undefined, what: string): (err: unknown) => void {
+  return (err) => log?.debug?.(`cleanup: ${what}: ${errorMessage(err)}`);
 }
 
 export function errorMessage(err: unknown): string {

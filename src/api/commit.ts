@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
+import { UsageError, cleanupFailed } from '../errors.js';
 import { openContainerView } from '../container/rootfs-view.js';
 import { committedConfig, writeChangesTar } from '../container/commit.js';
 import { containerDiff } from './diff.js';
@@ -62,6 +62,6 @@ export async function commitContainer(opts: CommitOptions, ctx: Context): Promis
     return { id, tag };
   } finally {
     layersLock?.release();
-    await removeTree(work).catch(() => {});
+    await removeTree(work).catch(cleanupFailed(ctx, `remove ${work}`));
   }
 }

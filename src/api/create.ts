@@ -1,5 +1,5 @@
 import type { Context } from '../context.js';
-import { TsdockError } from '../errors.js';
+import { TsdockError, cleanupFailed } from '../errors.js';
 import { withLock } from '../state/lock.js';
 import { ImageStore } from '../image/store/images.js';
 import { loadConfig } from './image-inspect.js';
@@ -66,8 +66,8 @@ export async function createContainer(opts: CreateOptions, ctx: Context, extra: 
     return { store, image, config, paths, prepared, record };
   } catch (err) {
     // a cleanup failure never hides why the create failed
-    await removeContainerDirs(ctx.root, paths).catch(() => {});
-    await removeAnonymousVolumes(ctx.root, anonymous).catch(() => {});
+    await removeContainerDirs(ctx.root, paths).catch(cleanupFailed(ctx, `remove the half-created container ${paths.id}`));
+    await removeAnonymousVolumes(ctx.root, anonymous).catch(cleanupFailed(ctx, `remove the anonymous volumes of ${paths.id}`));
     throw err;
   }
 }

@@ -121,7 +121,7 @@ export async function listContainers(opts: PsOptions, ctx: Context): Promise<Con
     }
   }
 
-  const matcher = await buildMatcher(filters, rows, images, root);
+  const matcher = await buildMatcher(filters, images, root);
   const out: ContainerSummary[] = [];
   for (const row of rows) {
     if (!all && !isActive(row.State)) continue;
@@ -170,7 +170,7 @@ export function labelsMatch(values: string[] | undefined, labels: Record<string,
   });
 }
 
-async function buildMatcher(filters: Map<string, string[]>, rows: ContainerSummary[], images: () => Promise<ImageIndexFile>, root: string): Promise<(row: ContainerSummary) => boolean> {
+async function buildMatcher(filters: Map<string, string[]>, images: () => Promise<ImageIndexFile>, root: string): Promise<(row: ContainerSummary) => boolean> {
   let ancestors: Set<string> | undefined;
   if (filters.has('ancestor')) {
     const idx = await images();

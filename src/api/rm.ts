@@ -2,10 +2,10 @@ import { runHooks } from '../container/hooks.js';
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
-import { TsdockError } from '../errors.js';
+import { TsdockError, cleanupFailed } from '../errors.js';
 import { releaseName } from '../container/store.js';
 import { containerDir, containerFile, loadRecordOrOrphan, saveState, withContainerLock } from '../container/state.js';
-import { containerState, isActive, isAlive, monitorAlive } from '../container/status.js';
+import { containerState, isActive, isAlive, liveness } from '../container/status.js';
 import { noSuchContainer, resolveContainer } from '../container/lookup.js';
 import type { ContainerState } from '../container/record.js';
 import { removeTree } from '../storage/tmp.js';
@@ -65,7 +65,7 @@ export async function removeContainer(id: string, opts: { force?: boolean; volum
         if (state.Status === 'paused') throw new TsdockError(`cannot remove container "/${name}": container is paused: unpause and stop the container before removing or force remove`, { exitCode: 1 });
         throw new TsdockError(`cannot remove container "/${name}": container is running: stop the container before removing or force remove`, { exitCode: 1 });
       }
-      await killAndWait(root, id, state, name, ctx.signal, record.Cgroup);
+      await killAndWait(root, id, state, name, ctx, record.Cgroup);
     }
     if (!orphan) await saveState(root, id, { ...state, Status: 'removing' }, { fsync: false });
     await runHooks('onRemove', { id, record }, ctx);
@@ -75,9 +75,10 @@ export async function removeContainer(id: string, opts: { force?: boolean; volum
   });
 }
 
-async function killAndWait(root: string, id: string, state: ContainerState, name: string, signal?: AbortSignal, cgroup?: CgroupLocation): Promise<void> {
+async function killAndWait(root: string, id: string, state: ContainerState, name: string, ctx: Context, cgroup?: CgroupLocation): Promise<void> {
+  const signal = ctx.signal;
   // every process of its cgroup (thawed first when paused), then the init in case there is no cgroup
-  await killCgroup(cgroup).catch(() => {});
+  await killCgroup(cgroup).catch(cleanupFailed(ctx, `kill the cgroup of ${name}`));
   if (isAlive(state.Pid, state.PidStartTime)) {
     try {
       process.kill(state.Pid, 'SIGKILL');
@@ -89,7 +90,7 @@ async function killAndWait(root: string, id: string, state: ContainerState, name
   const deadline = Date.now() + KILL_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (fs.existsSync(exitFile)) return;
-    if (!isAlive(state.Pid, state.PidStartTime) && !monitorAlive(state)) return;
+    if (liveness(state) === 'gone') return;
     await sleep(50, undefined, signal ? { signal } : undefined);
   }
   if (isAlive(state.Pid, state.PidStartTime)) {

@@ -8,11 +8,12 @@ import { loadRecord, loadState, withContainerLock } from '../container/state.js'
 import { containerPaths } from '../container/store.js';
 import { containerPlan } from '../container/exec-plan.js';
 import { recordStarted } from '../container/lifecycle-files.js';
-import { isAlive } from '../container/status.js';
+import { actionablePid } from '../container/status.js';
 import { waitMonitorGone } from '../container/running.js';
 import { startMonitor } from '../runtime/monitor.js';
 import { closeTerminal, openTerminal, type Pty } from '../runtime/tty.js';
 import type { Spec } from '../ocispec/types.js';
+import { ramInBytes } from '../ocispec/units.js';
 import { healthTiming } from '../container/health.js';
 import { runHooks } from '../container/hooks.js';
 import { cgroupPlanFields, prepareCgroup, releaseCgroup, requireDeviceControl } from '../container/cgroup.js';
@@ -28,9 +29,9 @@ export interface StartResult {
 /** docker's --log-opt max-size: 10k, 20m, 1g (0 = unlimited) */
 export function parseLogSize(v: string | undefined): number {
   if (!v) return 0;
-  const m = /^(\d+(?:\.\d+)?)([kmg]?)b?$/i.exec(v.trim());
-  if (!m) throw new TsdockError(`invalid log-opt max-size: ${v}`, { exitCode: 125 });
-  return Math.floor(Number(m[1]) * { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g']!);
+  const n = ramInBytes(v);
+  if (n === undefined) throw new TsdockError(`invalid log-opt max-size: ${v}`, { exitCode: 125 });
+  return n;
 }
 
 /** The attach socket lives under the run root with a short name: unix socket paths stop at 108 bytes. */
@@ -50,8 +51,9 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
     if (!record) throw new TsdockError(`container ${ref} is incomplete (no container.json): remove it with rm -f`);
     const state = loadState(ctx.root, id);
     const exitPath = path.join(ctx.root, 'containers', id, 'exit.json');
-    if (state?.Status === 'running' && state.Pid && isAlive(state.Pid, state.PidStartTime) && !fs.existsSync(exitPath)) {
-      return { id, name: record.Name, pid: state.Pid, started: false };
+    const pid = state?.Status === 'running' ? actionablePid(state, fs.existsSync(exitPath)) : undefined;
+    if (pid !== undefined) {
+      return { id, name: record.Name, pid, started: false };
     }
     const paths = containerPaths(ctx.root, id, record.Name);
     const spec = JSON.parse(await fs.promises.readFile(paths.spec, 'utf8')) as Spec;

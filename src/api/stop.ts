@@ -1,5 +1,5 @@
 import type { Context } from '../context.js';
-import { TsdockError } from '../errors.js';
+import { TsdockError, cleanupFailed } from '../errors.js';
 import { resolveContainer } from '../container/lookup.js';
 import { loadRecord, loadState, saveState } from '../container/state.js';
 import { runningPid, waitMonitorGone, waitStopped } from '../container/running.js';
@@ -39,7 +39,7 @@ export async function stopContainer(ref: string, opts: { timeout?: number; signa
     const again = runningPid(ctx.root, id);
     if (again !== undefined) signalPid(again, 9);
     // and everything else in its cgroup
-    await killCgroup(record?.Cgroup).catch(() => {});
+    await killCgroup(record?.Cgroup).catch(cleanupFailed(ctx, `kill the cgroup of ${record?.Name ?? id}`));
     if (!(await waitStopped(ctx.root, id, 10_000))) throw new TsdockError(`container ${record?.Name ?? id} did not stop after SIGKILL`);
   }
   // the init is gone, but its monitor may still be draining output: wait until it has written exit.json and

@@ -11,11 +11,6 @@ import type { Spec } from '../ocispec/types.js';
 
 export type { ResourceFlags };
 
-export interface UpdateOptions {
-  containers: string[];
-  flags: ResourceFlags;
-}
-
 /**
  * docker update: new limits for one container, kept in container.json and config.json (a later start uses them)
  * and written to its cgroup at once when it runs. Returns the container's name.

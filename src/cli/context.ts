@@ -50,6 +50,11 @@ export class CliContext {
     this.stderr.write(`WARN: ${message}\n`);
   }
 
+  /** a line of the debug log, shown with --log-level debug only */
+  debugLog(message: string): void {
+    if (this.debug) this.stderr.write(`DEBU: ${message}\n`);
+  }
+
   /** The api context built from the global flags; the first call opens the store and the runtime dir (0700). */
   api(): Context {
     const paths = resolvePaths(this.env, { root: this.global.root, runRoot: this.global.runroot });
@@ -75,6 +80,7 @@ export class CliContext {
       progress: this.progress,
       notice: (m) => this.stderr.write(`${m}\n`),
       warn: (m) => this.warn(m),
+      debug: (m) => this.debugLog(m),
     };
   }
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readSubIds } from '../config/subids.js';
-import { ensurePause, pauseFile } from './pause.js';
+import { ensureHolder, holderFile } from './userns-holder.js';
 /** the little of the CLI context this needs (bin/tsdock calls it before the CLI is even loaded) */
 export interface UsernsIo {
   env: NodeJS.ProcessEnv;
@@ -14,8 +14,8 @@ const NO_USERNS = new Set(['version', 'info', 'help']);
 /**
  * Rootless: like `podman unshare`, tsdock re-executes itself inside a user namespace where the user is
  * root and its /etc/subuid and /etc/subgid ranges are mapped to ids 1..n (util-linux `unshare --map-auto
- * --map-root-user`, which uses newuidmap/newgidmap), the same one for every command: a pause process holds it
- * (pause.ts) and each command joins it with `nsenter --user --preserve-credentials`. Inside, layer files can be chowned to the image's
+ * --map-root-user`, which uses newuidmap/newgidmap), the same one for every command: a holder process keeps it
+ * (userns-holder.ts) and each command joins it with `nsenter --user --preserve-credentials`. Inside, layer files can be chowned to the image's
  * ids, so a file owned by uid 1000 in the image is owned by subuid_start+999 on the host.
  * Without subordinate ranges only the user itself is mapped (to 0) and other owners collapse to it.
  * Returns the child's exit code, or undefined when no re-exec is needed.
@@ -31,15 +31,15 @@ export async function maybeReexecInUserNamespace(verb: string | undefined, argv:
   const uid = process.getuid?.() ?? 0;
   const full = readSubIds('/etc/subuid', uid).length > 0 && readSubIds('/etc/subgid', process.getgid?.() ?? uid).length > 0;
   if (!full) cli.warn(`no subordinate id ranges for uid ${uid} in /etc/subuid and /etc/subgid: using a single-id mapping, files owned by other users in images will be owned by you`);
-  let pause: number;
+  let holder: number;
   try {
-    pause = await ensurePause(pauseFile(cli.env, uid), full);
+    holder = await ensureHolder(holderFile(cli.env, uid), full);
   } catch (err) {
     cli.stderr.write(`Error: cannot create the rootless user namespace: ${(err as Error).message}\n`);
     return 125;
   }
-  // join the one long-lived namespace (see pause.ts); nsenter keeps our credentials, which map to root inside
-  const args = ['-t', String(pause), '--user', '--preserve-credentials', '--', process.execPath, process.argv[1]!, ...argv];
+  // join the one long-lived namespace (see userns-holder.ts); nsenter keeps our credentials, which map to root inside
+  const args = ['-t', String(holder), '--user', '--preserve-credentials', '--', process.execPath, process.argv[1]!, ...argv];
   const child = spawn('nsenter', args, { stdio: 'inherit', env: { ...cli.env, TSDOCK_USERNS: full ? 'full' : 'single' } });
   const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
   const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((s) => [s, forward(s)] as const);

@@ -48,7 +48,7 @@ function mkdirExact(dir: string, mode: number): boolean {
 }
 
 /**
- * The runtime dir (pids, sockets, the rootless pause file): created 0700 with one mkdir (its parents as usual),
+ * The runtime dir (pids, sockets, the rootless user namespace holder's pid file): created 0700 with one mkdir (its parents as usual),
  * then refused unless it is a directory, not a symlink, owned by us, mode exactly 0700. A directory that
  * another user created first (the /tmp fallbacks) would let them replace our pid files and sockets.
  */

@@ -20,8 +20,8 @@ export function resolvePaths(env: NodeJS.ProcessEnv, overrides: { root?: string;
     runRoot = '/run/tsdock';
   } else {
     root = path.join(env.XDG_DATA_HOME || path.join(home, '.local', 'share'), 'tsdock');
-    // without XDG_RUNTIME_DIR: a per-user dir in the temp dir, the one the rootless pause file uses too
-    // (cli/pause.ts); ensureRuntimeDir refuses it when another user created it first
+    // without XDG_RUNTIME_DIR: a per-user dir in the temp dir, the one the rootless user namespace holder's pid file uses too
+    // (cli/userns-holder.ts); ensureRuntimeDir refuses it when another user created it first
     runRoot = env.XDG_RUNTIME_DIR ? path.join(env.XDG_RUNTIME_DIR, 'tsdock') : tmpRuntimeDir(hostUid(env));
   }
   if (overrides.root) {

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
-import { TsdockError, UsageError } from '../errors.js';
+import { TsdockError, UsageError, suppressInto } from '../errors.js';
 import { CGROUP_PARENT, CgroupError, detectCgroups, deviceControlMissing, neededControllers, openCgroup, placeCgroup, v2MountFor, type Cgroup, type CgroupLocation } from '../cgroups/index.js';
 import type { LinuxResources, Spec } from '../ocispec/types.js';
 import { registerHooks } from './hooks.js';
@@ -113,7 +113,7 @@ export async function prepareCgroup(loc: CgroupLocation, spec: Spec | undefined)
   try {
     cg.apply(spec?.linux?.resources);
   } catch (err) {
-    await cg.remove().catch(() => {});
+    await cg.remove().catch(suppressInto(err));
     throw err;
   }
   return cg;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { NotFoundError, TsdockError } from '../errors.js';
+import { LookupError, NotFoundError } from '../errors.js';
 import { parseNameFile } from './names.js';
 import { containerExists, listContainerIds } from './state.js';
 
@@ -9,14 +9,14 @@ const FULL_ID = /^[0-9a-f]{64}$/;
 const HEX = /^[0-9a-f]+$/;
 
 /** docker's truncindex error for a prefix that matches several containers. */
-export class AmbiguousPrefixError extends TsdockError {
+export class AmbiguousPrefixError extends LookupError {
   constructor(readonly prefix: string) {
-    super(`Multiple IDs found with provided prefix: ${prefix}`, { exitCode: 1 });
+    super(`Multiple IDs found with provided prefix: ${prefix}`);
   }
 }
 
 export function noSuchContainer(ref: string): NotFoundError {
-  return new NotFoundError(`No such container: ${ref}`, { exitCode: 1 });
+  return new NotFoundError(`No such container: ${ref}`);
 }
 
 /** The id holding `name` in the names index (names/<name>), when its container still exists. */

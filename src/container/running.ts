@@ -1,17 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadState } from './state.js';
-import { isAlive } from './status.js';
+import { actionablePid, isAlive } from './status.js';
 
 /**
- * The host pid of a container's init while it runs or is paused (no exit.json, the recorded pid alive with its
- * start time).
+ * The host pid of a container's init while it runs or is paused: status.ts's `liveness` is `running` (not in the
+ * monitor's drain window, where the state still reads running but no init is left to act on).
  */
 export function runningPid(root: string, id: string): number | undefined {
   if (fs.existsSync(path.join(root, 'containers', id, 'exit.json'))) return undefined;
-  const state = loadState(root, id);
-  if (!state || (state.Status !== 'running' && state.Status !== 'paused') || !state.Pid) return undefined;
-  return isAlive(state.Pid, state.PidStartTime) ? state.Pid : undefined;
+  return actionablePid(loadState(root, id), false);
 }
 
 /** Wait (bounded) until the container's monitor process has ended: it writes exit.json, then exits. */

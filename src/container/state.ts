@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { NotFoundError, TsdockError, withCleanup } from '../errors.js';
 import { readJsonSync, writeJsonAtomic } from '../state/atomic.js';
 import { LOCK_EX, LOCK_NB, LOCK_UN, flock } from '../sys/index.js';
+import { treeSize } from '../storage/tree-size.js';
 import { parseNameFile } from './names.js';
 import type { ContainerRecord, ContainerState, ExitFile } from './record.js';
 
@@ -153,7 +154,7 @@ export async function acquireContainerLock(root: string, id: string, opts: Conta
   try {
     for (;;) {
       opts.signal?.throwIfAborted();
-      if (flock(file.fd, LOCK_EX | LOCK_NB)) return held(root, id, file);
+      if (flock(file.fd, LOCK_EX | LOCK_NB)) return held(id, file);
       const left = deadline - Date.now();
       if (left <= 0) throw new TsdockError(`timed out after ${opts.timeoutMs}ms waiting for the lock of container ${id}`);
       await sleep(Math.min(delay, left), undefined, opts.signal ? { signal: opts.signal } : undefined);
@@ -175,7 +176,7 @@ export function tryContainerLock(root: string, id: string): ContainerLock | unde
     throw err;
   }
   try {
-    if (flock(file.fd, LOCK_EX | LOCK_NB)) return held(root, id, file);
+    if (flock(file.fd, LOCK_EX | LOCK_NB)) return held(id, file);
   } catch (err) {
     fs.closeSync(file.fd);
     if (err instanceof NotFoundError) return undefined;
@@ -202,7 +203,7 @@ function openLock(root: string, id: string): { fd: number; path: string } {
  * We hold the flock: make sure it is still the lock of an existing container (rm unlinks it with the directory
  * while a waiter holds the old file open). Throws NotFoundError otherwise; the caller closes the fd.
  */
-function held(root: string, id: string, file: { fd: number; path: string }): ContainerLock {
+function held(id: string, file: { fd: number; path: string }): ContainerLock {
   const ours = fs.fstatSync(file.fd);
   const now = fs.statSync(file.path, { throwIfNoEntry: false });
   if (!now || now.ino !== ours.ino || now.dev !== ours.dev) throw new NotFoundError(`No such container: ${id}`);
@@ -223,37 +224,6 @@ function held(root: string, id: string, file: { fd: number; path: string }): Con
 /** docker's SizeRw: what the container wrote (its overlay upper directory; with vfs, its whole copy). */
 export function rwSize(root: string, id: string): number {
   return treeSize(path.join(containerDir(root, id), 'upper'));
-}
-
-/** Bytes used by the files under `dir` (regular files and symlinks, each inode once): docker's SizeRw of an upper dir. */
-export function treeSize(dir: string): number {
-  let total = 0;
-  const seen = new Set<string>();
-  const walk = (d: string) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) {
-        walk(p);
-        continue;
-      }
-      const st = fs.lstatSync(p, { throwIfNoEntry: false });
-      if (!st || (!st.isFile() && !st.isSymbolicLink())) continue;
-      if (st.nlink > 1) {
-        const key = `${st.dev}:${st.ino}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-      }
-      total += st.size;
-    }
-  };
-  walk(dir);
-  return total;
 }
 
 /** Why an orphan is `dead` (inspect's State.Error). */

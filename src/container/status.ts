@@ -1,54 +1,49 @@
-import fs from 'node:fs';
+import { procStat, type ProcStat } from '../sys/proc.js';
 import type { ContainerState, ExitFile } from './record.js';
 import { ORPHAN_ERROR, loadExit, loadState, saveState, tryContainerLock } from './state.js';
 
-/** What /proc/<pid>/stat tells about a process. */
-export interface ProcStat {
-  /** field 3: R, S, D, Z (zombie), X (dead), ... */
-  state: string;
-  /** field 22: start time in clock ticks after boot */
-  startTime: number;
-  /** field 2, without the parentheses */
-  comm: string;
-}
+// the one /proc/<pid>/stat reader lives in sys; re-exported for the callers that know it from here
+export { procStat, type ProcStat } from '../sys/proc.js';
 
-/**
- * /proc/<pid>/stat, or undefined when there is no such process. Beyond the start time (what run
- * records as PidStartTime) it tells zombies apart (an init killed but not yet reaped is not running) and gives the
- * command name (the monitor check).
- */
-export function procStat(pid: number): ProcStat | undefined {
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  let text: string;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-  } catch {
-    return undefined;
-  }
-  // comm may hold spaces and parentheses: it ends at the last ")"
-  const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  if (open < 0 || close < open) return undefined;
-  const rest = text.slice(close + 2).split(' ');
-  // rest[0] is field 3, so field N is rest[N - 3]
-  const startTime = Number(rest[22 - 3]);
-  if (!Number.isFinite(startTime)) return undefined;
-  return { state: rest[0]!, startTime, comm: text.slice(open + 1, close) };
-}
-
-/** Liveness per the lifecycle contract: the process exists, is no zombie, and started when we recorded. */
-export function isAlive(pid: number | undefined, startTime?: number, stat: (pid: number) => ProcStat | undefined = procStat): boolean {
-  if (!pid) return false;
-  const s = stat(pid);
+function aliveStat(s: ProcStat | undefined, startTime: number | undefined): s is ProcStat {
   if (!s || s.state === 'Z' || s.state === 'X' || s.state === 'x') return false;
   return startTime === undefined || s.startTime === startTime;
 }
 
-/** The monitor is the C executor (comm `tsdock-exec`); its start time is checked when it was recorded. */
+/** Liveness per the lifecycle contract: the process exists, is no zombie, and started when we recorded. */
+export function isAlive(pid: number | undefined, startTime?: number, stat: (pid: number) => ProcStat | undefined = procStat): boolean {
+  return Boolean(pid) && aliveStat(stat(pid!), startTime);
+}
+
+/** The monitor is the C executor (comm `tsdock-exec`); its start time is checked when it was recorded. One read. */
 export function monitorAlive(state: ContainerState, stat: (pid: number) => ProcStat | undefined = procStat): boolean {
   if (!state.MonitorPid) return false;
-  if (!isAlive(state.MonitorPid, state.MonitorStartTime, stat)) return false;
-  return state.MonitorStartTime !== undefined || stat(state.MonitorPid)?.comm === 'tsdock-exec';
+  const s = stat(state.MonitorPid);
+  if (!aliveStat(s, state.MonitorStartTime)) return false;
+  return state.MonitorStartTime !== undefined || s.comm === 'tsdock-exec';
+}
+
+/**
+ * The one "is it running" decision for a running or paused record without exit.json (deriveState, so ps/inspect/
+ * wait/rm, and runningPid, so stop/kill/exec/top/stats/pause/attach, both ask it):
+ * - `running`: the init lives (its pid, not a zombie, with the recorded start time);
+ * - `exiting`: the init is gone but its monitor lives: the drain window, where the monitor takes the last output
+ *   and then writes exit.json. The state stays as recorded (the exit code is not known yet; docker too shows the
+ *   container running until it has processed the exit), but there is no init to signal or join;
+ * - `gone`: neither lives: the monitor died without recording the exit (deriveState: exited 137).
+ * One /proc read while running, two in the drain window.
+ */
+export type Liveness = 'running' | 'exiting' | 'gone';
+
+export function liveness(state: ContainerState, stat: (pid: number) => ProcStat | undefined = procStat): Liveness {
+  if (isAlive(state.Pid, state.PidStartTime, stat)) return 'running';
+  return monitorAlive(state, stat) ? 'exiting' : 'gone';
+}
+
+/** The init's pid when it can be acted on (liveness `running`), from the recorded state and exit.json's presence. */
+export function actionablePid(state: ContainerState | undefined, exited: boolean, stat: (pid: number) => ProcStat | undefined = procStat): number | undefined {
+  if (exited || !state || !ACTIVE.has(state.Status) || !state.Pid) return undefined;
+  return liveness(state, stat) === 'running' ? state.Pid : undefined;
 }
 
 export const MONITOR_DIED = 'container monitor died';
@@ -81,8 +76,7 @@ export function deriveState(
     return { ...base, Status: 'exited', Pid: 0, ExitCode: exit.ExitCode, FinishedAt: exit.FinishedAt, Error: error, MonitorPid: undefined, MonitorStartTime: undefined, OOMKilled: (exit.OOMKills ?? 0) > 0 };
   }
   if (!ACTIVE.has(base.Status)) return base;
-  const stat = opts.stat ?? procStat;
-  if (isAlive(base.Pid, base.PidStartTime, stat) || monitorAlive(base, stat)) return base;
+  if (liveness(base, opts.stat) !== 'gone') return base;
   return {
     ...base,
     Status: 'exited',

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { TsdockError, UsageError } from '../errors.js';
+import { TsdockError, UsageError, suppressInto } from '../errors.js';
 import { formatNameFile, generateName, newContainerId, parseNameFile, validateName, type NameReservation } from './names.js';
 import { procStat } from './status.js';
 import { removeTree } from '../storage/tmp.js';
@@ -162,7 +162,7 @@ export async function createContainerDirs(root: string, requestedName?: string, 
     await fs.promises.mkdir(p.rootfs, { mode: 0o755 });
     if (imageId) writeImagePin(p.dir, imageId);
   } catch (err) {
-    await removeTree(p.dir).catch(() => {});
+    await removeTree(p.dir).catch(suppressInto(err));
     releaseName(root, name, id);
     throw err;
   }

@@ -43,11 +43,6 @@ export function isDigest(s: string): boolean {
   return typeof checkDigest(s) !== 'string';
 }
 
-/** The hex part of a digest (`sha256:abc…` → `abc…`), e.g. for file names under blobs/sha256/. */
-export function digestHex(digest: string): string {
-  return parseDigest(digest).hex;
-}
-
 export function digestOf(data: Buffer | string, algorithm: DigestAlgorithm = 'sha256'): string {
   return `${algorithm}:${crypto.createHash(algorithm).update(data).digest('hex')}`;
 }

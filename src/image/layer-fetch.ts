@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { IntegrityError, TsdockError } from '../errors.js';
+import { IntegrityError, TsdockError, suppressInto } from '../errors.js';
 import { decompressStream } from '../storage/decompress.js';
 import { unpackLayer, type UnpackOptions } from '../storage/unpack.js';
 import { removeTree } from '../storage/tmp.js';
@@ -98,7 +98,7 @@ export async function fetchLayer(
     progress('complete');
     return stats.bytes;
   } catch (err) {
-    await removeTree(work).catch(() => {});
+    await removeTree(work).catch(suppressInto(err));
     throw err;
   }
 }

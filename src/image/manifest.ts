@@ -225,11 +225,6 @@ export function layerCompression(mediaType: string): LayerCompression {
   }
 }
 
-/** Foreign / non-distributable layers (windows base layers) live outside the registry (`urls`). */
-export function isForeignLayer(mediaType: string): boolean {
-  return mediaType === MediaType.dockerForeignLayerGzip || mediaType.startsWith('application/vnd.oci.image.layer.nondistributable.');
-}
-
 /** chainID(1) = diffID(1); chainID(n) = sha256(chainID(n-1) + " " + diffID(n)). */
 export function chainIds(diffIds: readonly string[]): string[] {
   const out: string[] = [];

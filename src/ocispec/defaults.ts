@@ -121,24 +121,6 @@ export const DOCKER_MASKED_PATHS: readonly string[] = Object.freeze([
 
 export const DOCKER_READONLY_PATHS: readonly string[] = Object.freeze(['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']);
 
-/** podman's (containers/common DefaultMaskedPaths / DefaultReadOnlyPaths), for reference and `--security-opt` parity. */
-export const PODMAN_MASKED_PATHS: readonly string[] = Object.freeze([
-  '/proc/acpi',
-  '/proc/kcore',
-  '/proc/keys',
-  '/proc/latency_stats',
-  '/proc/sched_debug',
-  '/proc/scsi',
-  '/proc/timer_list',
-  '/proc/timer_stats',
-  '/sys/dev/block',
-  '/sys/devices/virtual/powercap',
-  '/sys/firmware',
-  '/sys/fs/selinux',
-]);
-
-export const PODMAN_READONLY_PATHS: readonly string[] = Object.freeze(['/proc/asound', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']);
-
 /** tsdock follows docker. */
 export const DEFAULT_MASKED_PATHS = DOCKER_MASKED_PATHS;
 export const DEFAULT_READONLY_PATHS = DOCKER_READONLY_PATHS;

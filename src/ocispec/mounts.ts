@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { parseGoBool as parseBool, ramInBytes } from './units.js';
 
 export type MountType = 'bind' | 'volume' | 'tmpfs';
 
@@ -205,19 +206,7 @@ function csvFields(value: string): string[] {
   return fields;
 }
 
-function parseBool(v: string): boolean | undefined {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
-  return undefined;
-}
-
-/** docker's units.RAMInBytes: a number with an optional binary suffix (k, m, g, t, p; "b", "ib" tolerated). */
-export function ramInBytes(v: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp])?(?:i?b)?$/i.exec(v.trim());
-  if (!m) return undefined;
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }[(m[2] ?? '').toLowerCase() as '' | 'k' | 'm' | 'g' | 't' | 'p'];
-  return Math.floor(Number(m[1]) * mult);
-}
+export { ramInBytes };
 
 /** moby ConvertTmpfsOptions: bytes → the largest exact binary suffix */
 function sizeOption(bytes: number): string {

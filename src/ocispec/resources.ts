@@ -4,6 +4,7 @@
  * Validation follows moby's daemon (verifyPlatformContainerResources) and its messages.
  */
 import { UsageError } from '../errors.js';
+import { ramInBytes as parseRamInBytes } from './units.js';
 import type { LinuxResources } from './types.js';
 
 /** The raw flag values (commander's names), strings as typed. */
@@ -67,13 +68,11 @@ export const EMPTY_RESOURCES: Readonly<HostResources> = Object.freeze({
 /** moby's linuxMinMemory */
 export const MIN_MEMORY = 6 * 1024 * 1024;
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
-
-/** docker's units.RAMInBytes: "32m", "1.5g", "64MiB", "100" (bytes); -1 where allowed */
+/** docker's units.RAMInBytes ("32m", "1.5g", "64MiB", "100" bytes) with pflag's error for `--<flag>` */
 export function ramInBytes(value: string, flag: string): number {
-  const m = /^(-?\d+(?:\.\d+)?)\s*([kmgtpb]?)(?:i?b)?$/i.exec(value.trim());
-  if (!m) throw new UsageError(`invalid argument "${value}" for "--${flag}" flag: invalid size: '${value}'`);
-  return Math.floor(Number(m[1]) * UNITS[m[2]!.toLowerCase()]!);
+  const n = parseRamInBytes(value);
+  if (n === undefined) throw new UsageError(`invalid argument "${value}" for "--${flag}" flag: invalid size: '${value}'`);
+  return n;
 }
 
 function integer(value: string, flag: string): number {

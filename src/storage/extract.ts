@@ -4,6 +4,7 @@ import { writeBody } from './filewrite.js';
 import { LayerTree, lstatOrUndefined } from './layertree.js';
 import type { TarEntry } from './tarreader.js';
 import { depthOf, normalizeEntryPath, unsafe } from './tarpath.js';
+import { xattrFailureTolerated } from './xattr-policy.js';
 import { isOverlayXattr, makeWhiteout, markOpaque, type Whiteout, type WhiteoutFormat } from './whiteout.js';
 
 export interface ExtractOptions {
@@ -179,7 +180,7 @@ export class Extractor {
     fs.lchownSync(abs, uid, gid);
   }
 
-  /** `userAllowed`: the kernel accepts user.* xattrs here (regular files and directories only). */
+  /** `userAllowed`: the kernel accepts user.* xattrs here (regular files and directories only); failures: xattr-policy.ts. */
   private xattrs(abs: string, e: TarEntry, userAllowed: boolean): void {
     for (const [name, value] of e.xattrs) {
       if (isOverlayXattr(name)) {
@@ -189,20 +190,10 @@ export class Extractor {
       try {
         lsetxattr(abs, name, value);
       } catch (err) {
-        if (!(err instanceof SysError) || !tolerable(name, err.code, userAllowed)) throw err;
+        if (!xattrFailureTolerated(err, 'write', name, userAllowed)) throw err;
         this.counters.skippedXattrs++;
       }
     }
   }
 }
 
-/**
- * Which xattr failures are expected rather than errors: a filesystem without xattr support; trusted.*,
- * security.* and system.* (ACLs) refused to an unprivileged user or by an LSM; user.* on a symlink or
- * device, where the kernel never allows them. A user.* refused on a file or directory is an error.
- */
-function tolerable(name: string, code: string, userAllowed: boolean): boolean {
-  if (code === 'ENOTSUP' || code === 'EOPNOTSUPP') return true;
-  if (name.startsWith('user.')) return !userAllowed && (code === 'EPERM' || code === 'EACCES');
-  return code === 'EPERM' || code === 'EACCES' || code === 'EINVAL';
-}

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TsdockError } from '../errors.js';
+import { xattrFailureTolerated } from './xattr-policy.js';
 import { RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, lgetxattr, openat2, SysError } from '../sys/index.js';
 
 /**
@@ -105,7 +106,7 @@ export function isOpaqueFd(dirFd: number): boolean {
     try {
       if (lgetxattr(self(dirFd), name)?.toString() === 'y') return true;
     } catch (err) {
-      if (err instanceof SysError && ['ENOTSUP', 'EOPNOTSUPP', 'EPERM', 'EACCES'].includes(err.code)) continue;
+      if (xattrFailureTolerated(err, 'read')) continue;
       throw err;
     }
   }

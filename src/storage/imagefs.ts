@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TsdockError } from '../errors.js';
-import { SysError, lgetxattr } from '../sys/index.js';
+import { lgetxattr } from '../sys/index.js';
+import { xattrFailureTolerated } from './xattr-policy.js';
 
 /**
  * A read-only view of an image's merged file system, computed from its unpacked layers without mounting
@@ -181,7 +182,7 @@ export function isOpaqueDir(abs: string): boolean {
       value = lgetxattr(abs, name);
     } catch (err) {
       // no xattr support, or trusted.* refused to an unprivileged reader: not marked in that namespace
-      if (err instanceof SysError && ['ENOTSUP', 'EOPNOTSUPP', 'EPERM', 'EACCES'].includes(err.code)) continue;
+      if (xattrFailureTolerated(err, 'read')) continue;
       throw err;
     }
     if (value?.toString() === 'y') return true;

@@ -5,6 +5,7 @@ import { withLock } from '../state/lock.js';
 import { listEntryDir, lookupImagePath, type ImageEntry } from '../storage/imagefs.js';
 import { pidAlive, removeTree } from '../storage/tmp.js';
 import { isOverlayXattr } from '../storage/whiteout.js';
+import { xattrFailureTolerated } from '../storage/xattr-policy.js';
 import { RENAME_EXCHANGE, SysError, lgetxattr, llistxattr, lsetxattr, mknod, renameat2 } from '../sys/index.js';
 
 export interface SeedStats {
@@ -153,7 +154,7 @@ class Copier {
     try {
       names = llistxattr(from);
     } catch (err) {
-      if (err instanceof SysError && (err.code === 'ENOTSUP' || err.code === 'EOPNOTSUPP')) return;
+      if (xattrFailureTolerated(err, 'read')) return;
       throw err;
     }
     for (const name of names) {
@@ -163,19 +164,13 @@ class Copier {
       try {
         lsetxattr(to, name, value);
       } catch (err) {
-        if (!(err instanceof SysError) || !tolerable(name, err.code, userAllowed)) throw err;
+        if (!xattrFailureTolerated(err, 'write', name, userAllowed)) throw err;
         this.stats.skipped++;
       }
     }
   }
 }
 
-/** Same policy as unpacking (storage/extract.ts): refusals that are expected, not errors. */
-function tolerable(name: string, code: string, userAllowed: boolean): boolean {
-  if (code === 'ENOTSUP' || code === 'EOPNOTSUPP') return true;
-  if (name.startsWith('user.')) return !userAllowed && (code === 'EPERM' || code === 'EACCES');
-  return code === 'EPERM' || code === 'EACCES' || code === 'EINVAL';
-}
 
 /** glibc's gnu_dev_major / gnu_dev_minor for the dev_t Node reports as a number. */
 function major(dev: number): number {

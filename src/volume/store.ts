@@ -5,6 +5,7 @@ import { NotFoundError, TsdockError, UsageError } from '../errors.js';
 import { fsyncDir, readJson, writeJsonAtomic } from '../state/atomic.js';
 import { withLock, type LockMode } from '../state/lock.js';
 import { makeTmpDir, removeTree } from '../storage/tmp.js';
+import { treeSize } from '../storage/tree-size.js';
 import { RENAME_NOREPLACE, SysError, renameat2 } from '../sys/index.js';
 
 /** docker (>= 23) marks volumes that containers create for themselves with this label; `volume prune` removes only those unless -a. */
@@ -75,10 +76,6 @@ export function validateVolumeName(name: string): void {
   else if (!NAME_RE.test(name))
     why = `${JSON.stringify(name)} includes invalid characters for a local volume name, only ${JSON.stringify(VOLUME_NAME_CHARS)} are allowed. If you intended to pass a host directory, use absolute path`;
   if (why) throw new UsageError(`invalid volume name ${JSON.stringify(name)}: ${why}`);
-}
-
-export function isValidVolumeName(name: string): boolean {
-  return NAME_RE.test(name);
 }
 
 /** The local driver's checks on `-o` options (docker's validateOpts); size needs quota support, which tsdock lacks. */
@@ -206,9 +203,9 @@ export class VolumeStore {
     return true;
   }
 
-  /** Bytes used by the volume's data (regular files, symlinks; hardlinked files counted once), like docker's directory.Size. */
+  /** Bytes used by the volume's data (storage/tree-size.ts: docker's directory.Size). */
   volumeSize(name: string): number {
-    return diskUsage(this.dataDir(name));
+    return treeSize(this.dataDir(name));
   }
 
   private async create(name: string | undefined, opts: CreateVolumeOptions): Promise<{ volume: Volume; created: boolean }> {
@@ -283,38 +280,3 @@ export function rfc3339(d: Date): string {
   return d.toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
-/** Sum of the sizes of everything but directories under `dir`, each inode once. */
-export function diskUsage(dir: string): number {
-  const seen = new Set<string>();
-  let total = 0;
-  const walk = (d: string) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(d, { withFileTypes: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    for (const e of entries) {
-      const p = path.join(d, e.name);
-      let st: fs.Stats;
-      try {
-        st = fs.lstatSync(p);
-      } catch {
-        continue;
-      }
-      if (st.isDirectory()) {
-        walk(p);
-        continue;
-      }
-      const key = `${st.dev}:${st.ino}`;
-      if (st.nlink > 1) {
-        if (seen.has(key)) continue;
-        seen.add(key);
-      }
-      total += st.size;
-    }
-  };
-  walk(dir);
-  return total;
-}

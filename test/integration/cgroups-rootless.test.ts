@@ -71,7 +71,7 @@ describe(`rootless cgroups (${host.mode})`, { skip: !isRoot ? 'needs root to swi
     const ids = (await asUser(['ps', '-aq', '--no-trunc'])).stdout.trim().split('\n').filter(Boolean);
     if (ids.length) await asUser(['rm', '-f', ...ids]);
     try {
-      process.kill(Number(fs.readFileSync(path.join(runtime, 'tsdock', 'pause.pid'), 'utf8').split(' ')[0]), 'SIGKILL');
+      process.kill(Number(fs.readFileSync(path.join(runtime, 'tsdock', 'userns-holder.pid'), 'utf8').split(' ')[0]), 'SIGKILL');
     } catch {
       // no pause process
     }

@@ -59,3 +59,18 @@ test('info reports store paths, driver and cgroup version', async () => {
 test('man pages and shell completion are current and cover every command', () => {
   execFileSync(process.execPath, ['scripts/gen-docs.mjs', '--check'], { cwd: repoDir, stdio: 'pipe' });
 });
+
+test('a missing container: inspect, rm, start, logs, exec, stop exit 1 with one line, as docker', async () => {
+  const { root, cleanup } = tempRoot('nosuch');
+  try {
+    for (const args of [['container', 'inspect', 'nosuch'], ['rm', 'nosuch'], ['start', 'nosuch'], ['logs', 'nosuch'], ['exec', 'nosuch', 'true'], ['attach', 'nosuch'], ['stop', 'nosuch'], ['kill', 'nosuch']]) {
+      const r = await tsdock(args, { root });
+      assert.deepEqual([r.code, r.stderr], [1, 'Error: No such container: nosuch\n'], args.join(' '));
+    }
+    // docker's inspect without --type looks for any object: `[]` on stdout and "No such object"
+    const r = await tsdock(['inspect', 'nosuch'], { root });
+    assert.deepEqual([r.code, r.stdout, r.stderr], [1, '[]\n', 'Error: No such object: nosuch\n']);
+  } finally {
+    cleanup();
+  }
+});

@@ -32,7 +32,7 @@ function runtimeDir(): string {
     fs.chownSync(dir, user!.uid, 0);
     process.once('exit', () => {
       try {
-        process.kill(Number(fs.readFileSync(path.join(dir, 'tsdock', 'pause.pid'), 'utf8').split(' ')[0]), 'SIGKILL');
+        process.kill(Number(fs.readFileSync(path.join(dir, 'tsdock', 'userns-holder.pid'), 'utf8').split(' ')[0]), 'SIGKILL');
       } catch {
         // no pause process was started
       }

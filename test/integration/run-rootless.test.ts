@@ -47,7 +47,7 @@ describe('tsdock run, rootless (an unprivileged user with subordinate id ranges)
   after(async () => {
     const ids = (await asUser(['ps', '-aq', '--no-trunc'])).stdout.trim().split('\n').filter(Boolean);
     if (ids.length) await asUser(['rm', '-f', ...ids]);
-    const pause = fs.readFileSync(path.join(runtime, 'tsdock', 'pause.pid'), 'utf8').split(' ')[0];
+    const pause = fs.readFileSync(path.join(runtime, 'tsdock', 'userns-holder.pid'), 'utf8').split(' ')[0];
     process.kill(Number(pause), 'SIGKILL');
   });
 

@@ -34,8 +34,8 @@ function asNobody(cmd: string[]): Promise<RunResult> {
   });
 }
 
-/** A failed refusal (the old code) starts a pause process there: never leave it behind. */
-function killPause(file: string): void {
+/** A failed refusal (the old code) starts a user namespace holder there: never leave it behind. */
+function killHolder(file: string): void {
   try {
     process.kill(Number(fs.readFileSync(file, 'utf8').split(' ')[0]), 'SIGKILL');
   } catch {
@@ -206,7 +206,7 @@ describe('store and runtime dir permissions: other host users are kept out', { s
 });
 
 describe('rootless: the namespace holder\'s runtime dir must be the user\'s own', { skip: skip || (!has('id', ['-u', 'tsdock-test']) && 'no tsdock-test user (scripts/install-deps.sh creates it)') }, () => {
-  test('a pre-created tsdock dir in XDG_RUNTIME_DIR owned by root is refused before any pause process starts', async () => {
+  test('a pre-created tsdock dir in XDG_RUNTIME_DIR owned by root is refused before any user namespace holder starts', async () => {
     const xdg = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdock-test-perms-xdg-'));
     try {
       const uid = Number(execFileSync('id', ['-u', 'tsdock-test'], { encoding: 'utf8' }));
@@ -223,9 +223,9 @@ describe('rootless: the namespace holder\'s runtime dir must be the user\'s own'
       });
       assert.equal(r.code, 125, r.stderr);
       assert.match(r.stderr, new RegExp(`runtime directory ${xdg}/tsdock is owned by uid 0, not by uid ${uid}`));
-      assert.equal(fs.existsSync(path.join(xdg, 'tsdock', 'pause.pid')), false);
+      assert.equal(fs.existsSync(path.join(xdg, 'tsdock', 'userns-holder.pid')), false);
     } finally {
-      killPause(path.join(xdg, 'tsdock', 'pause.pid'));
+      killHolder(path.join(xdg, 'tsdock', 'userns-holder.pid'));
       fs.rmSync(xdg, { recursive: true, force: true });
     }
   });
@@ -248,7 +248,7 @@ describe('rootless: the namespace holder\'s runtime dir must be the user\'s own'
       assert.match(r.stderr, new RegExp(`runtime directory ${tmp}/tsdock-${uid} is owned by uid 0, not by uid ${uid}`));
       assert.deepEqual(fs.readdirSync(path.join(tmp, `tsdock-${uid}`)), [], 'nothing written into it');
     } finally {
-      killPause(path.join(tmp, `tsdock-${Number(execFileSync('id', ['-u', 'tsdock-test'], { encoding: 'utf8' }))}`, 'pause.pid'));
+      killHolder(path.join(tmp, `tsdock-${Number(execFileSync('id', ['-u', 'tsdock-test'], { encoding: 'utf8' }))}`, 'userns-holder.pid'));
       fs.rmSync(tmp, { recursive: true, force: true });
     }
   });

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { pull, pulledNames } from '../../api/pull.js';
 import { layerProgress } from '../render/progress.js';
+import { boolFlag } from '../flag-values.js';
 
 export function register(parent: Command, cli: CliContext, name = 'pull'): void {
   parent
@@ -10,7 +11,7 @@ export function register(parent: Command, cli: CliContext, name = 'pull'): void 
     .argument('<image>', 'NAME[:TAG|@DIGEST]')
     .option('--platform <platform>', 'Set platform if server is multi-platform capable (os/arch[/variant])')
     .option('-q, --quiet', 'Suppress verbose output; print only the pulled manifest digest')
-    .option('--tls-verify [bool]', 'Require HTTPS and verify certificates (default true)', parseBool)
+    .option('--tls-verify [bool]', 'Require HTTPS and verify certificates (default true)', boolFlag)
     .option('--cert-dir <dir>', 'Directory of CA certificates (certs.d layout: <host:port>/ca.crt)')
     .option('--creds <user:password>', 'Credentials for the registry')
     .option('--authfile <file>', 'Path of an auth file (docker config.json format)')
@@ -30,10 +31,4 @@ export function register(parent: Command, cli: CliContext, name = 'pull'): void 
       cli.out(result.status === 'up-to-date' ? `Status: Image is up to date for ${shown}` : `Status: Downloaded newer image for ${shown}`);
       cli.out(full);
     });
-}
-
-export function parseBool(v: string | undefined): boolean {
-  if (v === undefined || v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  throw new Error(`invalid boolean value "${v}"`);
 }

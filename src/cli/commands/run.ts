@@ -6,6 +6,7 @@ import type { CreateOptions } from '../../api/create.js';
 import type { AttachStream } from '../../api/run.js';
 import { TsdockError } from '../../errors.js';
 import type { ContainerRequest, HealthFlags } from '../../api/create.js';
+import { boolFlag } from '../flag-values.js';
 
 /** The cgroup limit flags `run`, `create` and `update` share (docker's names and short forms). */
 export function addResourceFlags(cmd: Command): Command {
@@ -52,7 +53,7 @@ export function addContainerFlags(cmd: Command): Command {
     .option('-q, --quiet', 'Suppress the pull output')
     .option('-i, --interactive', 'Keep STDIN open even if not attached')
     .option('-t, --tty', 'Allocate a pseudo-TTY')
-    .option('--tls-verify [bool]', 'Require HTTPS and verify certificates when pulling', (v: string | undefined) => v !== 'false')
+    .option('--tls-verify [bool]', 'Require HTTPS and verify certificates when pulling', boolFlag)
     .option('-l, --label <key=value>', 'Set meta data on a container', collect, [])
     .option('--restart <policy>', 'Restart policy to apply when a container exits (no, on-failure[:max-retries], always, unless-stopped)')
     .option('--log-opt <key=value>', 'Log driver options (max-size)', collect, [])

@@ -58,14 +58,3 @@ export function errorCodes(body: Buffer | string): string[] {
   return parseErrorBody(body)?.map((e) => e.code) ?? [];
 }
 
-/** Node/OpenSSL error codes that mean "TLS did not work" rather than "nothing is listening". */
-export function isTlsFailure(code: string): boolean {
-  return (
-    code === 'EPROTO' ||
-    code.startsWith('ERR_SSL_') ||
-    code.startsWith('ERR_TLS_') ||
-    code.includes('CERT') ||
-    code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' ||
-    code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'
-  );
-}

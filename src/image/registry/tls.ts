@@ -118,7 +118,3 @@ export function cachedScheme(host: string): Scheme | undefined {
   return schemeCache.get(host);
 }
 
-/** For tests. */
-export function clearSchemeCache(): void {
-  schemeCache.clear();
-}

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { NotFoundError, UsageError } from '../../../src/errors.js';
-import { ANONYMOUS_LABEL, VolumeInUseError, VolumeStore, diskUsage, validateVolumeName } from '../../../src/volume/store.js';
+import { ANONYMOUS_LABEL, VolumeInUseError, VolumeStore, validateVolumeName } from '../../../src/volume/store.js';
+import { treeSize as diskUsage } from '../../../src/storage/tree-size.js';
 
 const storeModule = new URL('../../../src/volume/store.js', import.meta.url).href;
 
