@@ -1,7 +1,9 @@
+import fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { Context, ProgressEvent } from '../context.js';
 import { ensureRuntimeDir, ensureStoreDir } from '../config/dirs.js';
 import { resolvePaths } from '../config/paths.js';
+import { TsdockError } from '../errors.js';
 
 export interface GlobalOptions {
   root?: string;
@@ -55,10 +57,15 @@ export class CliContext {
     if (this.debug) this.stderr.write(`DEBU: ${message}\n`);
   }
 
-  /** The api context built from the global flags; the first call opens the store and the runtime dir (0700). */
-  api(): Context {
+  /**
+   * The api context built from the global flags; the first call opens the store and the runtime dir (0700).
+   * `existing`: for the commands a container's monitor runs (cleanup, healthcheck), which must never create a
+   * store: one removed meanwhile (the container's with it) is an error, not a fresh empty store.
+   */
+  api(opts: { existing?: boolean } = {}): Context {
     const paths = resolvePaths(this.env, { root: this.global.root, runRoot: this.global.runroot });
-    if (!this.checkedDirs) {
+    if (opts.existing && !fs.existsSync(paths.root)) throw new TsdockError(`no store at ${paths.root}`);
+    if (!this.checkedDirs && !opts.existing) {
       ensureStoreDir(paths.root);
       ensureRuntimeDir(paths.runRoot);
       this.checkedDirs = true;

@@ -45,7 +45,7 @@ export async function register(program: Command, cli: CliContext): Promise<void>
     .argument('<id>')
     .action(async (id: string) => {
       const { cleanupContainer } = await import('../../api/cleanup.js');
-      await cleanupContainer(id, cli.api());
+      await cleanupContainer(id, cli.api({ existing: true }));
     });
   // run by a container's monitor every health interval
   container
@@ -53,7 +53,7 @@ export async function register(program: Command, cli: CliContext): Promise<void>
     .argument('<id>')
     .action(async (id: string) => {
       const { runHealthcheck } = await import('../../api/healthcheck.js');
-      const probe = await runHealthcheck(id, cli.api());
+      const probe = await runHealthcheck(id, cli.api({ existing: true }));
       if (probe && probe.ExitCode !== 0) process.exitCode = 1;
     });
   container
