@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { ImageStore } from '../image/store/images.js';
 import type { ImageRecord } from '../image/store/types.js';
@@ -11,7 +10,7 @@ import type { Spec } from '../ocispec/types.js';
 import { buildPlan, type CgroupFsPlan } from '../runtime/plan.js';
 import { detectCgroups, type CgroupLocation } from '../cgroups/index.js';
 import type { ExecPlan } from '../runtime/plan-types.js';
-import type { StorageDriver } from '../storage/driver.js';
+import { kernelAtLeast, type StorageDriver } from '../storage/driver.js';
 import type { ContainerPaths } from './store.js';
 
 /**
@@ -54,12 +53,6 @@ function readIfExists(file: string): string | undefined {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new TsdockError(`reading the container's seccomp profile ${file}: ${(err as Error).message}`, { cause: err });
   }
-}
-
-/** the running kernel is at least major.minor (mount_setattr: 5.12) */
-export function kernelAtLeast(major: number, minor: number, release = os.release()): boolean {
-  const [a = 0, b = 0] = release.split(/[.-]/).map((x) => Number.parseInt(x, 10));
-  return a > major || (a === major && b >= minor);
 }
 
 /** v2: one cgroup2 mount; v1: the host's hierarchies (controllers as mounted together), named ones left out */

@@ -10,9 +10,10 @@ export interface DriverChoice {
   reason: string;
 }
 
-function kernelAtLeast(major: number, minor: number): boolean {
-  const [ma, mi] = os.release().split('.').map((x) => parseInt(x, 10));
-  return ma! > major || (ma === major && mi! >= minor);
+/** the running kernel is at least major.minor (rootless overlayfs: 5.11; mount_setattr: 5.12) */
+export function kernelAtLeast(major: number, minor: number, release = os.release()): boolean {
+  const [a = 0, b = 0] = release.split(/[.-]/).map((x) => Number.parseInt(x, 10));
+  return a > major || (a === major && b >= minor);
 }
 
 /**

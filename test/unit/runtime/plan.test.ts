@@ -172,7 +172,7 @@ test('unsupported specs are refused clearly', () => {
 });
 
 test('kernelAtLeast: mount_setattr (recursive read-only binds) from 5.12', async () => {
-  const { kernelAtLeast } = await import('../../../src/container/exec-plan.js');
+  const { kernelAtLeast } = await import('../../../src/storage/driver.js');
   assert.equal(kernelAtLeast(5, 12, '5.12.0-1-amd64'), true);
   assert.equal(kernelAtLeast(5, 12, '6.1.0'), true);
   assert.equal(kernelAtLeast(5, 12, '5.11.22'), false);
