@@ -144,7 +144,8 @@ extern long long join_pid;
 extern int njoin, join_ns[MAX_JOIN], joined_user;
 /* monitor mode */
 extern int mon, keep_stdin, stdin_once, pty_master;
-extern int relay, relay_in, relay_merge; /* plan `relay`: foreground stdio through pipes (see relay_prepare) */
+extern int relay, relay_in, relay_merge, relay_log; /* relay_log: plan `relaylog`, the output logged too */
+extern int relay_unused_; /* plan `relay`: foreground stdio through pipes (see relay_prepare) */
 extern long long relay_drain_ms;
 extern long long mon_drain_ms, mon_client_stall_ms; /* monitor: drain bound, a stalled attach client dropped after */
 extern int mon_drain_idle_ms;                      /* monitor: the drain ends when the output is quiet this long */
@@ -194,6 +195,7 @@ void monitor(pid_t pid) __attribute__((noreturn));
 void monitor_give_up(void);
 int log_start(void);
 void log_end(void);
+int log_fd(void);
 void log_chunk(int stream, const char *p, size_t n);
 void write_exit_file(int st, const struct timespec *end);
 

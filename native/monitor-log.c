@@ -139,6 +139,8 @@ int log_start(void) {
   return 0;
 }
 
+int log_fd(void) { return logfd; }
+
 void log_end(void) {
   if (logfd >= 0) close(logfd);
   logfd = -1;

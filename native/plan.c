@@ -48,7 +48,7 @@ long long join_pid;
 int njoin, join_ns[MAX_JOIN], joined_user;
 /* monitor mode */
 int mon, keep_stdin, stdin_once, pty_master = -1;
-int relay, relay_in, relay_merge; /* plan `relay`: foreground stdio through pipes (see relay_prepare) */
+int relay, relay_in, relay_merge, relay_log; /* plan `relay`: foreground stdio through pipes (see relay_prepare) */
 long long relay_drain_ms;
 long long mon_drain_ms, mon_client_stall_ms;
 int mon_drain_idle_ms;
@@ -215,6 +215,7 @@ static int parse(void) {
     else if (!strcmp(k, "exitcmd")) cmd(exitcmd, &nexitcmd);
     else if (!strcmp(k, "healthcmd")) { health_ms = i64(); if (health_ms < 1) perr = EINVAL; cmd(healthcmd, &nhealthcmd); }
     else if (!strcmp(k, "ptymaster")) { long long fd = i64(); if (fd < 5 || fd > INT_MAX) perr = EINVAL; pty_master = (int)fd; }
+    else if (!strcmp(k, "relaylog")) { relay_log = 1; log_path = str(); log_max = u64(); }
     else if (!strcmp(k, "relay")) { relay = 1; relay_in = (int)i64(); relay_merge = (int)i64(); relay_drain_ms = i64(); if (relay_drain_ms < 0) perr = EINVAL; }
     else if (!strcmp(k, "step")) parse_step();
     else if (!strcmp(k, "arg")) { if (argc_ >= MAX_ARGV) return E2BIG; argv_[argc_++] = str(); }
@@ -247,6 +248,7 @@ static int parse(void) {
   if (hold && (njoin || mon)) return EINVAL;
   if (df_prog && !cg_dir) return EINVAL;
   if (relay && (mon || terminal)) return EINVAL;
+  if (relay_log && (!relay || njoin || log_path[0] != '/')) return EINVAL;
   if (!mon && (attach_path || nexitcmd || nhealthcmd || pty_master >= 0 || oom_file)) return EINVAL;
   if (mon && (log_path[0] != '/' || exit_file[0] != '/' || (attach_path && attach_path[0] != '/'))) return EINVAL;
   argv_[argc_] = NULL;

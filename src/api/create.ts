@@ -3,6 +3,7 @@ import { TsdockError, cleanupFailed } from '../errors.js';
 import { withLock } from '../state/lock.js';
 import { ImageStore } from '../image/store/images.js';
 import { loadConfig } from './image-inspect.js';
+import { parseLogSize } from './start.js';
 import { findOrPullImage, type PullPolicy } from '../image/find-or-pull.js';
 import { createContainerDirs, removeContainerDirs, type ContainerPaths } from '../container/store.js';
 import { prepareContainer, removeAnonymousVolumes, type ContainerRequest, type PreparedContainer } from '../container/prepare.js';
@@ -48,6 +49,7 @@ const RESTART = /^(no|always|unless-stopped|on-failure(:\d+)?)$/;
  */
 export async function createContainer(opts: CreateOptions, ctx: Context, extra: { consolePath?: string } = {}): Promise<Created> {
   if (opts.restart && !RESTART.test(opts.restart)) throw new TsdockError(`invalid restart policy format: ${opts.restart}`, { exitCode: 125 });
+  parseLogSize(opts.logOpts?.['max-size']); // refused before anything is made
   if (opts.restart && opts.restart !== 'no' && opts.rm) throw new TsdockError('conflicting options: cannot specify both --restart and --rm', { exitCode: 125 });
   const store = new ImageStore(ctx.root);
   // the image is found (or pulled) and pinned by the new directory under layers.lock shared: rmi and image prune

@@ -5,7 +5,8 @@ import type { openPty } from '../sys/pty.js';
 
 export type Pty = ReturnType<typeof openPty>;
 import { attachTty } from './tty.js';
-import type { ExecPlan } from './plan-types.js';
+import { K8sFileLog } from './k8s-log.js';
+import type { ExecPlan, RelayPlan } from './plan-types.js';
 import type { Tracer } from '../trace.js';
 
 export interface ExitStatus {
@@ -38,8 +39,8 @@ function sameFile(a: number | undefined, b: number | undefined): boolean {
 }
 
 /** The plan with the relay: foreground stdio without a tty goes through the executor's pipes. */
-export function withRelay(plan: ExecPlan, interactive: boolean, stdout: number | undefined, stderr: number | undefined): ExecPlan {
-  return { ...plan, relay: { stdin: interactive, merge: sameFile(stdout, stderr), drainMs: RELAY_DRAIN_MS } };
+export function withRelay(plan: ExecPlan, interactive: boolean, stdout: number | undefined, stderr: number | undefined, log?: RelayPlan['log']): ExecPlan {
+  return { ...plan, relay: { stdin: interactive, merge: sameFile(stdout, stderr), drainMs: RELAY_DRAIN_MS, ...(log ? { log } : {}) } };
 }
 
 /**
@@ -50,7 +51,7 @@ export function withRelay(plan: ExecPlan, interactive: boolean, stdout: number |
  */
 export async function launch(
   plan: ExecPlan,
-  opts: { pty?: Pty; interactive: boolean; ctx: Context; trace?: Tracer; onStarted?: (pid: number) => Promise<void> | void; timeoutMs?: number; attach?: Array<'stdin' | 'stdout' | 'stderr'> },
+  opts: { pty?: Pty; interactive: boolean; ctx: Context; trace?: Tracer; onStarted?: (pid: number) => Promise<void> | void; timeoutMs?: number; attach?: Array<'stdin' | 'stdout' | 'stderr'>; log?: RelayPlan['log'] },
 ): Promise<ExitStatus> {
   const { ctx, pty } = opts;
   // `run -a`: a stream not attached is relayed to /dev/null (output) or closed (stdin)
@@ -59,7 +60,7 @@ export async function launch(
   const out = attached('stdout') ? fdOf(ctx.stdout) ?? 'pipe' : 'ignore';
   const err = attached('stderr') ? fdOf(ctx.stderr) ?? 'pipe' : 'ignore';
   const stdio: [StdioSpec, StdioSpec, StdioSpec] = pty ? [pty.slave, pty.slave, pty.slave] : [interactive ? (fdOf(ctx.stdin) ?? 'pipe') : 'ignore', out, err];
-  const run = pty ? plan : withRelay(plan, interactive, typeof out === 'number' ? out : undefined, typeof err === 'number' ? err : undefined);
+  const run = pty ? plan : withRelay(plan, interactive, typeof out === 'number' ? out : undefined, typeof err === 'number' ? err : undefined, opts.log);
   let handle;
   try {
     handle = startExecutor(run, { stdio, detached: true });
@@ -71,7 +72,9 @@ export async function launch(
     if (stdio[1] === 'pipe') handle.stdout?.pipe(ctx.stdout, { end: false });
     if (stdio[2] === 'pipe') handle.stderr?.pipe(ctx.stderr, { end: false });
   }
-  const session = pty ? attachTty({ master: pty.master, stdin: ctx.stdin, stdout: ctx.stdout, interactive, exited: handle.exited }) : undefined;
+  // -t: the CLI copies the pty, so it writes the log too (without a tty the executor does)
+  const ttyLog = pty && opts.log ? new K8sFileLog(opts.log.path, opts.log.maxSize) : undefined;
+  const session = pty ? attachTty({ master: pty.master, stdin: ctx.stdin, stdout: ctx.stdout, interactive, exited: handle.exited, ...(ttyLog ? { onOutput: (c: Buffer) => ttyLog.write('stdout', c) } : {}) }) : undefined;
   const h = handle;
   // SIGHUP means the CLI's terminal is gone: forward it, and if the container outlives a grace period, kill it
   // (there is no daemon to keep a foreground container once its CLI has lost its terminal)
@@ -97,6 +100,7 @@ export async function launch(
     await handle.exited;
     throw err;
   } finally {
+    ttyLog?.close();
     if (hangupTimer) clearTimeout(hangupTimer);
     for (const [sig, fn] of forwarders) process.off(sig, fn);
   }

@@ -38,6 +38,7 @@
  *   healthcmd <interval-ms> <argc> <arg>...
  *   ptymaster <fd>
  *   relay <stdin 0|1> <merge 0|1> <drainMs>   foreground without a tty: stdio through the executor's pipes
+ *   relaylog <logPath> <logMaxSize>           with relay: the output also goes to the k8s-file log (a forked writer)
  *   end                                  always last: a truncated plan is rejected
  *
  * Numbers are decimal; 64-bit masks and limits are unsigned (RLIM_INFINITY = 18446744073709551615).
@@ -337,6 +338,18 @@ export function encodePlan(plan: ExecPlan): Buffer {
       (x) => x.int(r.merge ? 1 : 0, 'relay merge'),
       (x) => x.int(Math.round(r.drainMs), 'relay drainMs', 0),
     );
+    if (r.log) {
+      if (plan.join) throw new RangeError('plan-encode: an exec is not logged');
+      const log = r.log;
+      w.record(
+        'relaylog',
+        (x) => {
+          if (!log.path.startsWith('/')) throw new RangeError(`plan-encode: relay logPath must be absolute: ${log.path}`);
+          return x.field(log.path, 'relay logPath');
+        },
+        (x) => x.int(log.maxSize, 'relay logMaxSize', 0),
+      );
+    }
   }
 
   if (plan.monitor) {

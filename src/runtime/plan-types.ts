@@ -208,6 +208,8 @@ export interface RelayPlan {
   merge: boolean;
   /** after the init ended, copy remaining output for at most this long (a leftover process may hold the pipes) */
   drainMs: number;
+  /** the container's output is also written to its k8s-file log (run, not exec), rotated past `maxSize` bytes (0: never) */
+  log?: { path: string; maxSize: number };
 }
 
 /** a namespace of a running process that a join plan enters (/proc/<pid>/ns/<name>) */

@@ -47,6 +47,8 @@ export interface AttachTtyOptions {
   exited: Promise<unknown>;
   /** after the exit, give up draining when the master has been silent this long (default 300 ms) */
   drainIdleMs?: number;
+  /** each chunk of output, also (the container's log) */
+  onOutput?: (chunk: Buffer) => void;
 }
 
 export interface TtySession {
@@ -128,6 +130,7 @@ export function attachTty(opts: AttachTtyOptions): TtySession {
 
   // master → stdout, with back-pressure
   const onOutput = (chunk: Buffer) => {
+    opts.onOutput?.(chunk);
     if (!stdout.write(chunk)) {
       reader.pause();
       stdout.once('drain', () => reader.resume());

@@ -172,6 +172,14 @@ describe('runtime/plan-encode', () => {
     assert.throws(() => encodePlan({ ...base(), monitor: { logPath: '/l', logMaxSize: 0, exitFile: '/e', keepStdin: false }, relay: { stdin: false, merge: false, drainMs: 0 } }), /relay/);
   });
 
+  it('relaylog record: the log path and its rotation size after relay; an absolute path only, never for an exec', () => {
+    const f = strings(encodePlan({ ...base(), relay: { stdin: false, merge: true, drainMs: 0, log: { path: '/c/ctr.log', maxSize: 2048 } } }));
+    assert.deepEqual(record(f, 'relaylog', 2), ['/c/ctr.log', '2048']);
+    assert.ok(f.indexOf('relaylog') > f.indexOf('relay'));
+    assert.ok(!strings(encodePlan({ ...base(), relay: { stdin: false, merge: true, drainMs: 0 } })).includes('relaylog'));
+    assert.throws(() => encodePlan({ ...base(), relay: { stdin: false, merge: true, drainMs: 0, log: { path: 'ctr.log', maxSize: 0 } } }), /absolute/);
+  });
+
   it('splitFields rejects malformed input', () => {
     assert.throws(() => splitFields(Buffer.from('3:ab,')), /malformed/);
     assert.throws(() => splitFields(Buffer.from('x:ab,')), /malformed/);
