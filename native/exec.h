@@ -144,8 +144,8 @@ extern long long join_pid;
 extern int njoin, join_ns[MAX_JOIN], joined_user;
 /* monitor mode */
 extern int mon, keep_stdin, stdin_once, pty_master;
-extern int relay, relay_in, relay_merge, relay_log; /* relay_log: plan `relaylog`, the output logged too */
-extern int relay_unused_; /* plan `relay`: foreground stdio through pipes (see relay_prepare) */
+extern int relay, relay_in, relay_merge; /* plan `relay`: foreground stdio through pipes (see relay_prepare) */
+extern int relay_log;                    /* plan `relaylog`: the relayed output is logged too (log_path, log_max) */
 extern long long relay_drain_ms;
 extern long long mon_drain_ms, mon_client_stall_ms; /* monitor: drain bound, a stalled attach client dropped after */
 extern int mon_drain_idle_ms;                      /* monitor: the drain ends when the output is quiet this long */

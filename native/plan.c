@@ -48,7 +48,8 @@ long long join_pid;
 int njoin, join_ns[MAX_JOIN], joined_user;
 /* monitor mode */
 int mon, keep_stdin, stdin_once, pty_master = -1;
-int relay, relay_in, relay_merge, relay_log; /* plan `relay`: foreground stdio through pipes (see relay_prepare) */
+int relay, relay_in, relay_merge; /* plan `relay`: foreground stdio through pipes (see relay_prepare) */
+int relay_log;
 long long relay_drain_ms;
 long long mon_drain_ms, mon_client_stall_ms;
 int mon_drain_idle_ms;

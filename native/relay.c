@@ -38,15 +38,17 @@ static pid_t log_writer_pid = -1;
  * The writer ends at the EOF of its pipes; relay_run waits for it before the exit is reported, so `logs` right
  * after the run sees every record.
  */
-static void close_all_but(const int *keepfds, int n) {
-  int lo = 0;
-  for (int v = 0; v < 1 << 20; v++) { /* keepfds ascending */
-    int k = -1;
-    for (int i = 0; i < n; i++) if (keepfds[i] >= lo && (k < 0 || keepfds[i] < k)) k = keepfds[i];
-    if (k < 0) { syscall(SYS_close_range, (unsigned)lo, ~0U, 0); return; }
-    if (k > lo) syscall(SYS_close_range, (unsigned)lo, (unsigned)(k - 1), 0);
-    lo = k + 1;
+/* every fd but the given ones (-1 entries ignored): close_range(2) over the gaps between them, in ascending order */
+static void close_all_but(int *fds, int n) {
+  for (int i = 1; i < n; i++) /* insertion sort: n is 3 */
+    for (int j = i; j > 0 && fds[j - 1] > fds[j]; j--) { int t = fds[j]; fds[j] = fds[j - 1], fds[j - 1] = t; }
+  unsigned lo = 0;
+  for (int i = 0; i < n; i++) {
+    if (fds[i] < 0) continue;
+    if ((unsigned)fds[i] > lo) syscall(SYS_close_range, lo, (unsigned)fds[i] - 1, 0);
+    lo = (unsigned)fds[i] + 1;
   }
+  syscall(SYS_close_range, lo, ~0U, 0);
 }
 
 static void log_writer(int r1, int r2) {

@@ -1,7 +1,5 @@
-import path from 'node:path';
 import type { Context } from '../context.js';
-import { CONTAINER_FILES } from '../container/state.js';
-import { parseLogSize } from './start.js';
+import { logTarget } from './start.js';
 import { closeTerminal, openTerminal } from '../runtime/tty.js';
 import { TsdockError, withCleanup } from '../errors.js';
 import { removeContainerDirs } from '../container/store.js';
@@ -70,7 +68,7 @@ export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunR
       trace,
       ...(opts.attach ? { attach: opts.attach } : {}),
       // logged like a detached container (docker and podman log attached runs too)
-      log: { path: path.join(paths.dir, CONTAINER_FILES.log), maxSize: parseLogSize(record.HostConfig.LogConfig.Config['max-size']) },
+      log: logTarget(paths.dir, record),
       onStarted: async (pid) => {
         await runHooks('afterStart', { ...hooked, pid }, ctx);
         await recordStarted(paths, pid, process.pid);

@@ -4,7 +4,8 @@ import type { Context } from '../context.js';
 import { TsdockError } from '../errors.js';
 import { ImageStore } from '../image/store/images.js';
 import { resolveContainer } from '../container/lookup.js';
-import { loadRecord, loadState, withContainerLock } from '../container/state.js';
+import type { ContainerRecord } from '../container/record.js';
+import { CONTAINER_FILES, loadRecord, loadState, withContainerLock } from '../container/state.js';
 import { containerPaths } from '../container/store.js';
 import { containerPlan } from '../container/exec-plan.js';
 import { recordStarted } from '../container/lifecycle-files.js';
@@ -32,6 +33,11 @@ export function parseLogSize(v: string | undefined): number {
   const n = ramInBytes(v);
   if (n === undefined) throw new TsdockError(`invalid log-opt max-size: ${v}`, { exitCode: 125 });
   return n;
+}
+
+/** where a container's output is logged and when the log rotates: its monitor's (start) or its relay's (run) */
+export function logTarget(dir: string, record: Pick<ContainerRecord, 'HostConfig'>): { path: string; maxSize: number } {
+  return { path: path.join(dir, CONTAINER_FILES.log), maxSize: parseLogSize(record.HostConfig.LogConfig?.Config?.['max-size']) };
 }
 
 /** The attach socket lives under the run root with a short name: unix socket paths stop at 108 bytes. */
@@ -73,9 +79,10 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
       const plan = containerPlan({ spec, store, image, paths, rootless: !ctx.rootful, driver: record.Driver ?? 'overlay', consolePath: pty?.slavePath, cgroup: record.Cgroup, privileged: record.HostConfig.Privileged });
       const socket = attachSocketPath(ctx.runRoot, id);
       await fs.promises.mkdir(path.dirname(socket), { recursive: true, mode: 0o700 });
+      const log = logTarget(paths.dir, record);
       plan.monitor = {
-        logPath: path.join(paths.dir, 'ctr.log'),
-        logMaxSize: parseLogSize(record.HostConfig.LogConfig?.Config?.['max-size']),
+        logPath: log.path,
+        logMaxSize: log.maxSize,
         attachSocket: socket,
         exitFile: exitPath,
         exitCommand: tsdockCommand(ctx, 'cleanup', id),

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 
+const NEWLINE = Buffer.from('\n');
+
 /** RFC 3339 in UTC with nanoseconds, as the executor's monitor-log.c writes it (sub-millisecond digits from hrtime) */
 function timestamp(): string {
   const iso = new Date().toISOString(); // 2006-01-02T15:04:05.000Z
@@ -23,29 +25,42 @@ export class K8sFileLog {
     this.size = fs.fstatSync(this.fd).size;
   }
 
+  /** the chunk's records, written in one write (as monitor-log.c batches them), split only where the log rotates */
   write(stream: 'stdout' | 'stderr', chunk: Buffer): void {
     const ts = timestamp();
-    let start = 0;
-    while (start < chunk.length) {
+    const full = Buffer.from(`${ts} ${stream} F `);
+    const partial = Buffer.from(`${ts} ${stream} P `);
+    let batch: Buffer[] = [];
+    let pending = 0;
+    for (let start = 0; start < chunk.length;) {
       const nl = chunk.indexOf(10, start);
       const end = nl < 0 ? chunk.length : nl + 1;
-      const head = Buffer.from(`${ts} ${stream} ${nl < 0 ? 'P' : 'F'} `);
-      const body = chunk.subarray(start, end);
-      const record = nl < 0 ? Buffer.concat([head, body, Buffer.from('\n')]) : Buffer.concat([head, body]);
-      this.append(record);
+      const record = nl < 0 ? [partial, chunk.subarray(start, end), NEWLINE] : [full, chunk.subarray(start, end)];
+      const len = record.reduce((n, b) => n + b.length, 0);
+      if (this.maxSize && this.size + pending > 0 && this.size + pending + len > this.maxSize) {
+        this.flush(batch, pending);
+        batch = [];
+        pending = 0;
+        this.rotate();
+      }
+      batch.push(...record);
+      pending += len;
       start = end;
     }
+    this.flush(batch, pending);
   }
 
-  private append(record: Buffer): void {
-    if (this.maxSize && this.size > 0 && this.size + record.length > this.maxSize) {
-      fs.closeSync(this.fd);
-      fs.renameSync(this.file, `${this.file}.1`);
-      this.fd = fs.openSync(this.file, 'w', 0o640);
-      this.size = 0;
-    }
-    fs.writeSync(this.fd, record);
-    this.size += record.length;
+  private flush(batch: Buffer[], len: number): void {
+    if (!len) return;
+    fs.writeSync(this.fd, Buffer.concat(batch, len));
+    this.size += len;
+  }
+
+  private rotate(): void {
+    fs.closeSync(this.fd);
+    fs.renameSync(this.file, `${this.file}.1`);
+    this.fd = fs.openSync(this.file, 'w', 0o640);
+    this.size = 0;
   }
 
   close(): void {

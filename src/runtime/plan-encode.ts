@@ -204,6 +204,12 @@ function stepPairs(step: PlanStep): Array<[string, string | number]> {
 const UNSIGNED_KEYS = new Set(['flags', 'mode', 'major', 'minor']);
 
 /** The plan as the bytes native/tsdock-exec reads on fd 3. Throws RangeError on values C cannot carry. */
+/** the executor opens the log, exit file and socket paths as given: they must not depend on its cwd */
+function absolutePath(v: string, what: string): string {
+  if (!v.startsWith('/')) throw new RangeError(`plan-encode: ${what} must be an absolute path: ${v}`);
+  return v;
+}
+
 export function encodePlan(plan: ExecPlan): Buffer {
   const w = new Writer();
   w.record('tsdock-plan', (x) => x.field(String(PLAN_FORMAT_VERSION), 'version'));
@@ -215,19 +221,10 @@ export function encodePlan(plan: ExecPlan): Buffer {
   }
   if (plan.pidFile !== undefined) w.record('pidfile', (x) => x.field(plan.pidFile!, 'pidFile'));
   if ((plan.cgroupProcs?.length ?? 0) > 16) throw new RangeError('plan-encode: more than 16 cgroupProcs files');
-  for (const f of plan.cgroupProcs ?? []) {
-    if (!f.startsWith('/')) throw new RangeError(`plan-encode: cgroupProcs must be absolute paths: ${f}`);
-    w.record('cgroupprocs', (x) => x.field(f, 'cgroupProcs'));
-  }
+  for (const f of plan.cgroupProcs ?? []) w.record('cgroupprocs', (x) => x.field(absolutePath(f, 'cgroupProcs'), 'cgroupProcs'));
   if ((plan.cgroupTasks?.length ?? 0) > 16) throw new RangeError('plan-encode: more than 16 cgroupTasks files');
-  for (const f of plan.cgroupTasks ?? []) {
-    if (!f.startsWith('/')) throw new RangeError(`plan-encode: cgroupTasks must be absolute paths: ${f}`);
-    w.record('cgrouptasks', (x) => x.field(f, 'cgroupTasks'));
-  }
-  if (plan.cgroupDir !== undefined) {
-    if (!plan.cgroupDir.startsWith('/')) throw new RangeError(`plan-encode: cgroupDir must be absolute: ${plan.cgroupDir}`);
-    w.record('cgroupdir', (x) => x.field(plan.cgroupDir!, 'cgroupDir'));
-  }
+  for (const f of plan.cgroupTasks ?? []) w.record('cgrouptasks', (x) => x.field(absolutePath(f, 'cgroupTasks'), 'cgroupTasks'));
+  if (plan.cgroupDir !== undefined) w.record('cgroupdir', (x) => x.field(absolutePath(plan.cgroupDir!, 'cgroupDir'), 'cgroupDir'));
   if (plan.deviceFilter !== undefined) {
     if (plan.cgroupDir === undefined || plan.deviceFilter.length === 0 || plan.deviceFilter.length % 8) throw new RangeError('plan-encode: deviceFilter needs cgroupDir and whole bpf_insn records');
     w.record('devfilter', (x) => x.field(plan.deviceFilter!, 'deviceFilter'));
@@ -343,10 +340,7 @@ export function encodePlan(plan: ExecPlan): Buffer {
       const log = r.log;
       w.record(
         'relaylog',
-        (x) => {
-          if (!log.path.startsWith('/')) throw new RangeError(`plan-encode: relay logPath must be absolute: ${log.path}`);
-          return x.field(log.path, 'relay logPath');
-        },
+        (x) => x.field(absolutePath(log.path, 'relay logPath'), 'relay logPath'),
         (x) => x.int(log.maxSize, 'relay logMaxSize', 0),
       );
     }
@@ -356,22 +350,18 @@ export function encodePlan(plan: ExecPlan): Buffer {
     const m = plan.monitor;
     const t = m.timing;
     if (!t) throw new RangeError('plan-encode: monitor timing is missing (startMonitor sets MONITOR_TIMING)');
-    const abs = (v: string, what: string) => {
-      if (!v.startsWith('/')) throw new RangeError(`plan-encode: monitor ${what} must be an absolute path: ${v}`);
-      return v;
-    };
     w.record(
       'monitor',
-      (x) => x.field(abs(m.logPath, 'logPath'), 'logPath'),
+      (x) => x.field(absolutePath(m.logPath, 'monitor logPath'), 'logPath'),
       (x) => x.int(m.logMaxSize, 'logMaxSize', 0),
-      (x) => x.field(abs(m.exitFile, 'exitFile'), 'exitFile'),
+      (x) => x.field(absolutePath(m.exitFile, 'monitor exitFile'), 'exitFile'),
       (x) => x.int(m.keepStdin ? 1 : 0, 'keepStdin'),
       (x) => x.int(m.stdinOnce ? 1 : 0, 'stdinOnce'),
       (x) => x.int(Math.round(t.drainMs), 'monitor drainMs', 0),
       (x) => x.int(Math.round(t.drainIdleMs), 'monitor drainIdleMs', 0, 0x7fffffff),
       (x) => x.int(Math.round(t.clientStallMs), 'monitor clientStallMs', 0, 0x7fffffff),
     );
-    if (m.attachSocket !== undefined) w.record('attachsock', (x) => x.field(abs(m.attachSocket!, 'attachSocket'), 'attachSocket'));
+    if (m.attachSocket !== undefined) w.record('attachsock', (x) => x.field(absolutePath(m.attachSocket!, 'monitor attachSocket'), 'attachSocket'));
     if (m.exitCommand !== undefined) {
       if (m.exitCommand.length === 0) throw new RangeError('plan-encode: monitor exitCommand is empty');
       w.record('exitcmd', (x) => x.int(m.exitCommand!.length, 'exitcmd argc'));
@@ -387,7 +377,7 @@ export function encodePlan(plan: ExecPlan): Buffer {
       );
       for (const a of h.argv) w.field(a, 'healthcmd argument');
     }
-    if (m.oomFile !== undefined) w.record('oomfile', (x) => x.field(abs(m.oomFile!, 'oomFile'), 'oomFile'));
+    if (m.oomFile !== undefined) w.record('oomfile', (x) => x.field(absolutePath(m.oomFile!, 'monitor oomFile'), 'oomFile'));
     if (m.ptyMasterFd !== undefined) w.record('ptymaster', (x) => x.int(m.ptyMasterFd!, 'ptyMasterFd', 5, 0x7fffffff));
   }
   w.record('end');
