@@ -1,7 +1,7 @@
 import { goMap } from './go-map.js';
 import type { Context } from '../context.js';
 import { ImageStore } from '../image/store/images.js';
-import type { ContainerRecord, ContainerState } from '../container/record.js';
+import { requestOf, type ContainerRecord, type ContainerState } from '../container/record.js';
 import { containerDir, containerFile, loadRecordOrOrphan, rwSize } from '../container/state.js';
 import { ZERO_TIME, containerState } from '../container/status.js';
 import { noSuchContainer, resolveContainer } from '../container/lookup.js';
@@ -149,7 +149,9 @@ function hostConfig(r: ContainerRecord): Record<string, unknown> {
     OomKillDisable: false,
     OomScoreAdj: h.OomScoreAdj ?? 0,
     PidsLimit: h.PidsLimit ?? null,
-    Ulimits: null,
+    Ulimits: h.Ulimits?.length ? h.Ulimits : null,
+    Tmpfs: h.Tmpfs && Object.keys(h.Tmpfs).length ? goMap(h.Tmpfs) : null,
+    Mounts: h.Mounts?.length ? h.Mounts : null,
   };
 }
 
@@ -161,17 +163,17 @@ function mountOf(m: ContainerRecord['Mounts'][number]): Record<string, unknown> 
 
 function config(r: ContainerRecord): Record<string, unknown> {
   const c = r.Config;
-  const detached = Boolean((r.Request as { detach?: boolean } | null)?.detach);
+  const req = requestOf(r);
   return {
     Hostname: c.Hostname,
     Domainname: '',
     User: c.User,
-    AttachStdin: c.OpenStdin && !detached,
-    AttachStdout: !detached,
-    AttachStderr: !detached,
+    AttachStdin: Boolean(req.AttachStdin),
+    AttachStdout: Boolean(req.AttachStdout),
+    AttachStderr: Boolean(req.AttachStderr),
     Tty: c.Tty,
     OpenStdin: c.OpenStdin,
-    StdinOnce: c.OpenStdin && !detached,
+    StdinOnce: Boolean(req.StdinOnce),
     Env: c.Env,
     Cmd: c.Cmd,
     Image: r.ImageName,

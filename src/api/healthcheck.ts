@@ -30,7 +30,7 @@ export async function runHealthcheck(ref: string, ctx: Context): Promise<ProbeRe
   let exitCode: number;
   try {
     const t0 = Date.now();
-    exitCode = await execInContainer({ container: id, command: probeCommand(health), env: [], envFile: [], timeoutMs: timing.timeout }, { ...ctx, stdin: undefined, stdout: sink, stderr: sink });
+    exitCode = await execInContainer({ container: id, command: probeCommand(health), env: [], timeoutMs: timing.timeout }, { ...ctx, stdin: undefined, stdout: sink, stderr: sink });
     if (Date.now() - t0 >= timing.timeout) {
       exitCode = -1;
       output = `Health check exceeded timeout (${timing.timeout / 1000}s)`;

@@ -11,7 +11,7 @@ export async function runDetached(opts: CreateOptions, ctx: Context): Promise<st
     await startContainer(paths.id, ctx);
   } catch (err) {
     // docker keeps a container that failed to start (state "created"); with --rm it is removed
-    if (opts.rm) await removeContainer(paths.id, { force: true, volumes: true }, ctx).catch(cleanupFailed(ctx, `remove ${paths.id} (--rm)`));
+    if (opts.request.HostConfig.AutoRemove) await removeContainer(paths.id, { force: true, volumes: true }, ctx).catch(cleanupFailed(ctx, `remove ${paths.id} (--rm)`));
     throw err;
   }
   return paths.id;

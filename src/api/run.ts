@@ -36,7 +36,7 @@ export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunR
   const trace = tracer(ctx.env, ctx.stderr);
   trace.mark('node + cli loaded');
   // -t: the pty exists before the plan, whose /dev/console is a bind of its slave
-  const pty = opts.tty ? openTerminal() : undefined;
+  const pty = opts.request.Tty ? openTerminal() : undefined;
   let created: Created;
   try {
     created = await createContainer(opts, ctx, { consolePath: pty?.slavePath });
@@ -48,7 +48,7 @@ export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunR
   trace.mark('created: spec + plan + seccomp');
   const hooked: HookContainer = { id: paths.id, record, spec: prepared.spec };
   const cleanup = async () => {
-    if (!opts.rm) return;
+    if (!opts.request.HostConfig.AutoRemove) return;
     await runHooks('onRemove', hooked, ctx);
     await removeContainerDirs(ctx.root, paths);
     await removeAnonymousVolumes(ctx.root, prepared.anonymousVolumes);
@@ -63,7 +63,7 @@ export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunR
     }
     const exit = await launch(prepared.plan, {
       pty,
-      interactive: Boolean(opts.interactive),
+      interactive: Boolean(opts.request.OpenStdin),
       ctx,
       trace,
       ...(opts.attach ? { attach: opts.attach } : {}),
@@ -77,13 +77,13 @@ export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunR
     trace.mark('container exited');
     const ooms = cgroup?.oomKills();
     await runHooks('afterStop', hooked, ctx);
-    if (!opts.rm) await recordExited(paths, { ...exit, ooms });
+    if (!opts.request.HostConfig.AutoRemove) await recordExited(paths, { ...exit, ooms });
     return { containerId: paths.id, name: paths.name, exitCode: exit.exitCode };
   }, async () => {
     await cleanup();
     trace.mark('cleanup');
   }).catch((err: unknown) => {
     if (err instanceof TsdockError) throw err;
-    throw new TsdockError(`run ${opts.image}: ${(err as Error).message}`, { cause: err });
+    throw new TsdockError(`run ${opts.request.Image}: ${(err as Error).message}`, { cause: err });
   });
 }

@@ -5,26 +5,26 @@ import { resolveContainer } from '../container/lookup.js';
 import { containerFile, loadRecord, withContainerLock } from '../container/state.js';
 import { runningPid } from '../container/running.js';
 import { cgroupOf, checkLimits, hostFacts, placeContainerCgroup } from '../container/cgroup.js';
-import { EMPTY_RESOURCES, limitFlagsGiven, resolveResources, toLinuxResources, type ResourceFlags } from '../ocispec/resources.js';
+import { EMPTY_RESOURCES, limitsGiven, resolveResources, toLinuxResources } from '../ocispec/resources.js';
+import type { UpdateConfig } from '../container/request.js';
 import { writeJsonAtomic } from '../state/atomic.js';
 import type { Spec } from '../ocispec/types.js';
 
-export type { ResourceFlags };
+export type { UpdateConfig };
 
 /**
  * docker update: new limits for one container, kept in container.json and config.json (a later start uses them)
  * and written to its cgroup at once when it runs. Returns the container's name.
  */
-export async function updateContainer(ref: string, flags: ResourceFlags, ctx: Context): Promise<string> {
-  const given = limitFlagsGiven(flags);
-  if (!given.length && flags.oomScoreAdj === undefined) throw new UsageError('you must provide one or more flags when using this command');
-  if (flags.oomScoreAdj !== undefined) throw new UsageError('--oom-score-adj cannot be updated on an existing container');
+export async function updateContainer(ref: string, update: UpdateConfig, ctx: Context): Promise<string> {
+  const given = limitsGiven(update, { update: true });
+  if (!given.length) throw new UsageError('you must provide one or more flags when using this command');
   const id = resolveContainer(ctx.root, ref);
   return withContainerLock(ctx.root, id, async () => {
     const record = loadRecord(ctx.root, id);
     if (!record) throw new TsdockError(`container ${ref} is incomplete (no container.json)`);
     // containers recorded before the resource fields existed take docker's zero values
-    const next = resolveResources(flags, hostFacts(), { ...EMPTY_RESOURCES, ...record.HostConfig }, { update: true });
+    const next = resolveResources(update, hostFacts(), { ...EMPTY_RESOURCES, ...record.HostConfig }, { update: true });
     const linux = toLinuxResources(next);
     // the same checks as at create: no cgroup (rootless without delegation, refused with the reason), a
     // controller its cgroup cannot have

@@ -1,8 +1,7 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Context } from '../context.js';
 import { resolveCapabilities } from '../ocispec/security.js';
-import { resolveUser, userEnvironment } from '../ocispec/process.js';
+import { resolveUser } from '../ocispec/process.js';
 import { seccompPlanFor } from '../ocispec/seccomp/index.js';
 import type { Spec } from '../ocispec/types.js';
 import { planProcess } from '../runtime/plan.js';
@@ -18,10 +17,8 @@ import { containerFile } from './state.js';
 /** What `exec` asks of the process it adds to a running container. */
 export interface ExecRequest {
   command: string[];
-  /** `-e K=V` (`-e K` removes K) */
+  /** docker's ExecConfig.Env: `K=V`, or a bare `K` that removes K (the client read --env-file and resolved `-e K`) */
   env: string[];
-  /** `--env-file` paths, relative to ctx.cwd */
-  envFile: string[];
   workdir?: string;
   user?: string;
   tty?: boolean;
@@ -52,8 +49,7 @@ function overrideEnv(base: string[], extra: string[]): string[] {
 export function execJoinPlan(id: string, pid: number, record: ContainerRecord | undefined, req: ExecRequest, ctx: Context): ExecPlan {
   const spec = JSON.parse(fs.readFileSync(containerFile(ctx.root, id, 'spec'), 'utf8')) as Spec;
   const proc = structuredClone(spec.process!);
-  const envFiles = req.envFile.map((f) => ({ path: f, content: fs.readFileSync(path.resolve(ctx.cwd, f), 'utf8') }));
-  proc.env = overrideEnv(proc.env ?? [], userEnvironment({ env: req.env, envFiles, hostEnv: ctx.env }));
+  proc.env = overrideEnv(proc.env ?? [], req.env);
   if (req.user) {
     // as the container sees them: a symlink resolves inside it, a fifo or device fails fast (root-file.ts)
     const u = resolveUser(req.user, { passwd: readRootFile(pid, 'etc/passwd'), group: readRootFile(pid, 'etc/group') });

@@ -2,11 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ImageStore } from '../image/store/images.js';
 import type { ImageRecord } from '../image/store/types.js';
-import { TsdockError, UsageError } from '../errors.js';
+import { TsdockError } from '../errors.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { ANNOTATIONS } from '../ocispec/build.js';
 import { seccompPlanFor, type SeccompOption } from '../ocispec/seccomp/index.js';
 import type { Spec } from '../ocispec/types.js';
+import type { SeccompChoice } from '../ocispec/security.js';
 import { buildPlan, type CgroupFsPlan } from '../runtime/plan.js';
 import { detectCgroups, type CgroupLocation } from '../cgroups/index.js';
 import type { ExecPlan } from '../runtime/plan-types.js';
@@ -31,19 +32,12 @@ export function seccompChoice(spec: Spec, storedProfile?: string): SeccompOption
 }
 
 /**
- * At create: keep the content of a `seccomp=<file>` profile with the container (0600, beside config.json), so every
- * later start and exec compiles the same profile whatever happens to the host file.
+ * At create: keep the content of a `seccomp=` profile (the request carries it) with the container (0600, beside
+ * config.json), so every later start and exec compiles the same profile.
  */
-export async function storeSeccompProfile(spec: Spec, file: string): Promise<void> {
-  const choice = seccompChoice(spec);
+export async function storeSeccompProfile(choice: SeccompChoice, file: string): Promise<void> {
   if (typeof choice !== 'object') return;
-  let content: string;
-  try {
-    content = await fs.promises.readFile(choice.path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`opening seccomp profile (${choice.path}) failed: ${(err as Error).message}`, { cause: err });
-  }
-  await writeFileAtomic(file, content, { mode: 0o600 });
+  await writeFileAtomic(file, choice.content, { mode: 0o600 });
 }
 
 function readIfExists(file: string): string | undefined {

@@ -6,52 +6,23 @@ const NS = 1_000_000;
 /** docker's defaults (nanoseconds in the config) */
 export const HEALTH_DEFAULTS = { interval: 30_000, timeout: 30_000, startPeriod: 0, retries: 3 };
 
-export interface HealthFlags {
-  healthCmd?: string;
-  healthInterval?: string;
-  healthTimeout?: string;
-  healthRetries?: string;
-  healthStartPeriod?: string;
-  /** commander's negation: false for --no-healthcheck */
-  healthcheck?: boolean;
-}
-
-/** Go durations as docker's flags take them: 30s, 1m30s, 500ms, 1h */
-export function parseDuration(v: string, flag: string): number {
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
-  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  let m: RegExpExecArray | null;
-  let consumed = 0;
-  while ((m = re.exec(v))) {
-    total += Number(m[1]) * unit[m[2]!]!;
-    consumed = re.lastIndex;
+/**
+ * The container's healthcheck, as dockerd merges a request's over the image's HEALTHCHECK: no Healthcheck in the
+ * request takes the image's; otherwise an empty Test and each zero duration or retry count take the image's.
+ * Undefined when there is none, or its Test is NONE (`--no-healthcheck`).
+ */
+export function resolveHealth(image: HealthConfig | undefined, req: HealthConfig | undefined): HealthConfig | undefined {
+  const h: HealthConfig = { ...(image ?? {}) };
+  if (req) {
+    if (req.Test?.length) h.Test = req.Test;
+    for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'] as const) {
+      const v = req[k];
+      if (v !== undefined && v < 0) throw new UsageError(`healthcheck ${k} cannot be negative`);
+      if (v) h[k] = v;
+    }
   }
-  if (!v || consumed !== v.length) throw new UsageError(`invalid argument "${v}" for "${flag}" flag: time: invalid duration "${v}"`);
-  return total;
-}
-
-/** The container's healthcheck: flags over the image's HEALTHCHECK; undefined when there is none (or NONE). */
-export function resolveHealth(image: HealthConfig | undefined, f: HealthFlags): HealthConfig | undefined {
-  if (f.healthcheck === false) {
-    if (f.healthCmd) throw new UsageError('--no-healthcheck conflicts with --health-* options');
-    return undefined;
-  }
-  const base: HealthConfig = f.healthCmd ? { Test: ['CMD-SHELL', f.healthCmd] } : { ...(image ?? {}) };
-  if (!base.Test?.length || base.Test[0] === 'NONE') return undefined;
-  const ms = (v: string | undefined, flag: string) => (v === undefined ? undefined : parseDuration(v, flag));
-  const interval = ms(f.healthInterval, '--health-interval');
-  const timeout = ms(f.healthTimeout, '--health-timeout');
-  const start = ms(f.healthStartPeriod, '--health-start-period');
-  if (interval !== undefined) base.Interval = interval * NS;
-  if (timeout !== undefined) base.Timeout = timeout * NS;
-  if (start !== undefined) base.StartPeriod = start * NS;
-  if (f.healthRetries !== undefined) {
-    const r = Number(f.healthRetries);
-    if (!Number.isInteger(r) || r < 0) throw new UsageError(`invalid argument "${f.healthRetries}" for "--health-retries" flag`);
-    base.Retries = r;
-  }
-  return base;
+  if (!h.Test?.length || h.Test[0] === 'NONE') return undefined;
+  return h;
 }
 
 /** milliseconds of a config's durations, with docker's defaults for unset (0) ones */

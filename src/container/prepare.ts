@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { ImageConfig } from '../image/manifest.js';
@@ -9,43 +8,18 @@ import type { ImageRecord } from '../image/store/types.js';
 import { writeJsonAtomic } from '../state/atomic.js';
 import { readImageFile, registerOpaqueDirs } from '../storage/imagefs.js';
 import { buildSpec } from '../ocispec/build.js';
-import { imageVolumeRequests, parseMountFlags, type MountRequest, type ResolvedMount } from '../ocispec/mounts.js';
+import { imageVolumeRequests, requestMounts, type MountRequest, type ResolvedMount } from '../ocispec/mounts.js';
 import type { ExecPlan } from '../runtime/plan-types.js';
 import type { Spec } from '../ocispec/types.js';
 import { VolumeStore } from '../volume/store.js';
 import { seedVolume } from '../volume/seed.js';
 import { chooseDriver, type StorageDriver } from '../storage/driver.js';
 import { containerPlan, storeSeccompProfile } from './exec-plan.js';
-import { limitFlagsGiven, resolveResources, toLinuxResources, type HostResources, type ResourceFlags } from '../ocispec/resources.js';
+import { limitsGiven, resolveResources, toLinuxResources, type HostResources } from '../ocispec/resources.js';
+import { networkMode, type CreateRequest } from './request.js';
 import type { CgroupLocation } from '../cgroups/index.js';
 import { hostFacts, placeContainerCgroup } from './cgroup.js';
 import type { ContainerPaths } from './store.js';
-
-/** What the user asked for, as `run`/`create` flags (commander's names). */
-export interface ContainerRequest extends ResourceFlags {
-  command: string[];
-  entrypoint?: string;
-  env: string[];
-  envFile: string[];
-  workdir?: string;
-  user?: string;
-  hostname?: string;
-  tty?: boolean;
-  interactive?: boolean;
-  readOnly?: boolean;
-  volume: string[];
-  mount: string[];
-  tmpfs: string[];
-  capAdd: string[];
-  capDrop: string[];
-  privileged?: boolean;
-  securityOpt: string[];
-  ulimit: string[];
-  init?: boolean;
-  network: 'none' | 'host';
-  /** `--cgroup-parent` */
-  cgroupParent?: string;
-}
 
 export interface PreparedContainer {
   spec: Spec;
@@ -122,7 +96,7 @@ export async function prepareContainer(args: {
   image: ImageRecord;
   config: ImageConfig;
   paths: ContainerPaths;
-  request: ContainerRequest;
+  request: CreateRequest;
   ctx: Context;
   imageName: string;
   /** with -t: the pty slave's host path, bound on /dev/console so the container finds its terminal there */
@@ -136,55 +110,44 @@ export async function prepareContainer(args: {
     const dirs = (await store.layers.meta(c))?.opaqueDirs;
     if (dirs) registerOpaqueDirs(store.layers.diffDir(c), dirs);
   }));
-  const envFiles = r.envFile.map((f) => {
-    const file = path.resolve(ctx.cwd, f);
-    const content = readText(file);
-    if (content === undefined) throw new UsageError(`open ${f}: no such file or directory`);
-    return { path: f, content };
-  });
-  const requests = parseMountFlags({ volumes: r.volume, mounts: r.mount, cwd: ctx.cwd });
+  const h = r.HostConfig;
+  const requests = requestMounts({ mounts: h.Mounts, binds: h.Binds, volumes: r.Volumes, tmpfs: h.Tmpfs });
   const all = [...requests, ...imageVolumeRequests(config.config?.Volumes, requests)];
-  const resources = resolveResources(r, hostFacts());
+  const resources = resolveResources(h, hostFacts());
   const linuxResources = toLinuxResources(resources);
-  const cgroup = placeContainerCgroup(paths.id, linuxResources, limitFlagsGiven(r), ctx, r.cgroupParent, Boolean(r.privileged));
+  const cgroup = placeContainerCgroup(paths.id, linuxResources, limitsGiven(h), ctx, h.CgroupParent || undefined, Boolean(h.Privileged));
   const { mounts, anonymous } = await resolveMounts(all, layerDirs, ctx.root);
   const result = buildSpec({
     image: { config, ref: args.imageName },
     options: {
-      command: r.command,
-      entrypoint: r.entrypoint,
-      env: r.env,
-      envFiles,
-      workdir: r.workdir,
-      user: r.user,
-      hostname: r.hostname,
-      tty: r.tty,
-      interactive: r.interactive,
-      readOnly: r.readOnly,
+      command: r.Cmd ?? [],
+      entrypoint: r.Entrypoint,
+      env: r.Env,
+      workdir: r.WorkingDir || undefined,
+      user: r.User,
+      hostname: r.Hostname || undefined,
+      domainname: r.Domainname || undefined,
+      tty: r.Tty,
+      interactive: r.OpenStdin,
+      readOnly: h.ReadonlyRootfs,
       mounts,
-      tmpfs: r.tmpfs,
-      capAdd: r.capAdd,
-      capDrop: r.capDrop,
-      privileged: r.privileged,
-      // a relative seccomp profile path means the caller's directory (recorded absolute for later starts)
-      securityOpt: r.securityOpt.map((o) => {
-        const m = /^seccomp[=:](.+)$/.exec(o);
-        return m && m[1] !== 'unconfined' && !path.isAbsolute(m[1]!) ? `seccomp=${path.resolve(ctx.cwd, m[1]!)}` : o;
-      }),
-      init: r.init,
-      network: r.network,
-      ulimits: r.ulimit,
+      capAdd: h.CapAdd,
+      capDrop: h.CapDrop,
+      privileged: h.Privileged,
+      securityOpt: h.SecurityOpt,
+      init: h.Init,
+      network: networkMode(r),
+      ulimits: h.Ulimits,
       resources: linuxResources,
       cgroupsPath: cgroup?.path,
       oomScoreAdj: resources.OomScoreAdj,
     },
     passwd: readImageFile(layerDirs, '/etc/passwd', 4 << 20)?.toString('utf8'),
     group: readImageFile(layerDirs, '/etc/group', 4 << 20)?.toString('utf8'),
-    hostEnv: ctx.env,
     rootfs: paths.rootfs,
     containerId: paths.id,
     name: paths.name,
-    files: { hosts: paths.hosts, hostname: paths.hostname, resolvConf: paths.resolvConf },
+    files: { hosts: paths.hosts, hostname: paths.hostname, resolvConf: paths.resolvConf, seccompProfile: paths.seccompProfile },
     rootless: !ctx.rootful,
     hardNofile: hardLimit('Max open files'),
     hardNproc: hardLimit('Max processes'),
@@ -200,11 +163,11 @@ export async function prepareContainer(args: {
     fs.promises.writeFile(paths.hostname, result.etc.hostname),
     fs.promises.writeFile(paths.resolvConf, result.etc.resolvConf),
     writeJsonAtomic(paths.spec, result.spec, { fsync: false }),
-    storeSeccompProfile(result.spec, paths.seccompProfile),
+    storeSeccompProfile(result.seccomp, paths.seccompProfile),
   ]);
   const driver = chooseDriver(ctx.storageDriver, ctx.rootful).driver;
   if (driver === 'vfs') await seedVolume(paths.upper, layerDirs, '/');
-  const plan = containerPlan({ spec: result.spec, store, image, paths, rootless: !ctx.rootful, driver, consolePath: args.consolePath, cgroup, privileged: Boolean(r.privileged) });
+  const plan = containerPlan({ spec: result.spec, store, image, paths, rootless: !ctx.rootful, driver, consolePath: args.consolePath, cgroup, privileged: Boolean(h.Privileged) });
   return { spec: result.spec, plan, anonymousVolumes: anonymous, driver, resources, cgroup };
 }
 

@@ -1,11 +1,15 @@
 import type { ImageConfig } from '../image/manifest.js';
 import type { Spec } from '../ocispec/types.js';
 import type { ContainerPaths } from './store.js';
-import type { ContainerRequest, PreparedContainer } from './prepare.js';
+import type { PreparedContainer } from './prepare.js';
 import type { ContainerRecord } from './record.js';
-import { resolveHealth, type HealthFlags } from './health.js';
+import { resolveHealth } from './health.js';
+import { networkMode, type CreateRequest } from './request.js';
 
-/** container.json for a new container: the request, the image and the resolved process, docker's field names. */
+/**
+ * container.json for a new container: the request as it came (`Request`), and what inspect shows, rendered from
+ * it: Config merged with the image's as dockerd merges it, HostConfig with the resources dockerd adjusted.
+ */
 export function buildRecord(args: {
   paths: ContainerPaths;
   imageId: string;
@@ -13,13 +17,14 @@ export function buildRecord(args: {
   config: ImageConfig;
   spec: Spec;
   prepared: PreparedContainer;
-  request: ContainerRequest & HealthFlags & { rm?: boolean; labels?: Record<string, string>; restart?: string; logOpts?: Record<string, string> };
+  request: CreateRequest;
 }): ContainerRecord {
-  const health = resolveHealth(args.config.config?.Healthcheck, args.request);
   const { paths, spec, request: r, config } = args;
+  const h = r.HostConfig;
+  const health = resolveHealth(config.config?.Healthcheck, r.Healthcheck);
   const argv = spec.process?.args ?? [];
   const c = config.config ?? {};
-  const [restartName, retries] = (r.restart ?? 'no').split(':');
+  const userEntrypoint = r.Entrypoint?.length === 1 && r.Entrypoint[0] === '' ? null : r.Entrypoint;
   return {
     Id: paths.id,
     Name: paths.name,
@@ -31,32 +36,33 @@ export function buildRecord(args: {
     Args: argv.slice(1),
     Config: {
       Hostname: spec.hostname ?? '',
-      User: r.user ?? c.User ?? '',
+      User: r.User || c.User || '',
       Env: spec.process?.env ?? [],
-      Cmd: r.command.length ? r.command : (c.Cmd ?? null),
-      Entrypoint: r.entrypoint !== undefined ? (r.entrypoint ? [r.entrypoint] : null) : (c.Entrypoint ?? null),
+      Cmd: r.Cmd?.length ? r.Cmd : r.Entrypoint ? null : (c.Cmd ?? null),
+      Entrypoint: r.Entrypoint ? (userEntrypoint ?? null) : (c.Entrypoint ?? null),
       WorkingDir: spec.process?.cwd ?? '/',
-      Labels: { ...(c.Labels ?? {}), ...(r.labels ?? {}) },
-      Tty: Boolean(r.tty),
-      OpenStdin: Boolean(r.interactive),
-      ...(c.StopSignal ? { StopSignal: c.StopSignal } : {}),
-      Volumes: c.Volumes ?? null,
+      Labels: { ...(c.Labels ?? {}), ...(r.Labels ?? {}) },
+      Tty: Boolean(r.Tty),
+      OpenStdin: Boolean(r.OpenStdin),
+      ...(r.StopSignal || c.StopSignal ? { StopSignal: r.StopSignal || c.StopSignal } : {}),
+      Volumes: c.Volumes || r.Volumes ? { ...(c.Volumes ?? {}), ...(r.Volumes ?? {}) } : null,
       ...(health ? { Healthcheck: health } : {}),
     },
     HostConfig: {
-      AutoRemove: Boolean(r.rm),
-      NetworkMode: r.network,
-      RestartPolicy: { Name: restartName ?? 'no', MaximumRetryCount: Number(retries ?? 0) || 0 },
-      Binds: r.volume,
-      ReadonlyRootfs: Boolean(r.readOnly),
-      Privileged: Boolean(r.privileged),
-      CapAdd: r.capAdd,
-      CapDrop: r.capDrop,
-      SecurityOpt: r.securityOpt,
-      Init: Boolean(r.init),
-      LogConfig: { Type: 'k8s-file', Config: r.logOpts ?? {} },
+      ...h,
+      AutoRemove: Boolean(h.AutoRemove),
+      NetworkMode: networkMode(r),
+      RestartPolicy: { Name: h.RestartPolicy?.Name || 'no', MaximumRetryCount: h.RestartPolicy?.MaximumRetryCount ?? 0 },
+      Binds: h.Binds ?? [],
+      ReadonlyRootfs: Boolean(h.ReadonlyRootfs),
+      Privileged: Boolean(h.Privileged),
+      CapAdd: h.CapAdd ?? [],
+      CapDrop: h.CapDrop ?? [],
+      SecurityOpt: h.SecurityOpt ?? [],
+      Init: Boolean(h.Init),
+      LogConfig: { Type: 'k8s-file', Config: h.LogConfig?.Config ?? {} },
       ...args.prepared.resources,
-      CgroupParent: r.cgroupParent ?? '',
+      CgroupParent: h.CgroupParent ?? '',
     },
     Mounts: (spec.mounts ?? []).filter(isUserMount).map((m) => {
       const vol = /\/volumes\/([^/]+)\/_data$/.exec(m.source ?? '');

@@ -1,3 +1,12 @@
+import type { HostResources } from '../ocispec/resources.js';
+import type { CreateRequest, HostConfig } from './request.js';
+
+/** what records before the typed request kept as `Request`: run/create's flags (commander's names) */
+export interface LegacyRequest {
+  detach?: boolean;
+  [flag: string]: unknown;
+}
+
 /**
  * What tsdock keeps about a container (docs/lifecycle-design.md): `container.json` is what was asked for at
  * create time, `state.json` what happened since. Field names follow docker's inspect where they overlap.
@@ -30,24 +39,18 @@ export interface ContainerRecord {
     /** docker's Config.Healthcheck (durations in nanoseconds); absent: no healthcheck */
     Healthcheck?: import('../image/manifest.js').HealthConfig;
   };
-  HostConfig: {
-    AutoRemove: boolean;
-    NetworkMode: string;
-    RestartPolicy: { Name: string; MaximumRetryCount: number };
-    Binds: string[];
-    ReadonlyRootfs: boolean;
-    Privileged: boolean;
-    CapAdd: string[];
-    CapDrop: string[];
-    SecurityOpt: string[];
-    Init: boolean;
-    LogConfig: { Type: string; Config: Record<string, string> };
-  } & Partial<import('../ocispec/resources.js').HostResources> & { CgroupParent?: string; Ulimits?: Array<{ Name: string; Soft: number; Hard: number }> };
+  /** the request's HostConfig with the resources as dockerd adjusted them (and `update` changed them) */
+  HostConfig: HostConfig &
+    Required<Pick<HostConfig, 'AutoRemove' | 'NetworkMode' | 'RestartPolicy' | 'Binds' | 'ReadonlyRootfs' | 'Privileged' | 'CapAdd' | 'CapDrop' | 'SecurityOpt' | 'Init' | 'LogConfig'>> &
+    Partial<HostResources>;
   Mounts: Array<{ Type: string; Name?: string; Source: string; Destination: string; RW: boolean }>;
   /** anonymous volumes created for this container (removed with `rm -v` / `--rm`) */
   AnonymousVolumes: string[];
-  /** the run/create request, kept so `start` can rebuild the plan */
-  Request: unknown;
+  /**
+   * The create request as it came (container/request.ts). Records written before it was typed hold the CLI's
+   * flags here instead: read it with requestOf().
+   */
+  Request: CreateRequest | LegacyRequest;
   /** where the container's cgroup lives (absent: none, e.g. rootless on cgroup v1) */
   Cgroup?: import('../cgroups/types.js').CgroupLocation;
 }
@@ -81,4 +84,33 @@ export interface ExitFile {
   FinishedAt: string;
   /** processes the OOM killer took in the container's cgroup during this run (from the monitor or the CLI) */
   OOMKills?: number;
+}
+
+/**
+ * The create request of a record, also of one written before the request was typed: that one is rebuilt from the
+ * record's Config and HostConfig (docker-shaped already), and its `detach` flag.
+ */
+export function requestOf(r: ContainerRecord): CreateRequest {
+  const req = r.Request as Partial<CreateRequest> | null | undefined;
+  if (req && typeof req === 'object' && req.HostConfig && typeof req.HostConfig === 'object') return req as CreateRequest;
+  const detached = Boolean((r.Request as LegacyRequest | null)?.detach);
+  const c = r.Config;
+  return {
+    Image: r.ImageName,
+    Hostname: c.Hostname,
+    User: c.User,
+    AttachStdin: c.OpenStdin && !detached,
+    AttachStdout: !detached,
+    AttachStderr: !detached,
+    Tty: c.Tty,
+    OpenStdin: c.OpenStdin,
+    StdinOnce: c.OpenStdin && !detached,
+    Env: c.Env,
+    Cmd: c.Cmd,
+    Entrypoint: c.Entrypoint,
+    WorkingDir: c.WorkingDir,
+    Labels: c.Labels,
+    ...(c.Healthcheck ? { Healthcheck: c.Healthcheck } : {}),
+    HostConfig: r.HostConfig,
+  };
 }

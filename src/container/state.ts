@@ -284,7 +284,7 @@ export function loadRecordOrOrphan(root: string, id: string): { record: Containe
       },
       Mounts: [],
       AnonymousVolumes: [],
-      Request: null,
+      Request: {},
     },
   };
 }

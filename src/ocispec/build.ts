@@ -1,5 +1,5 @@
 /**
- * buildSpec: image config + `run` options → an OCI runtime spec (config.json), docker's defaults and rules.
+ * buildSpec: image config + the create request's values → an OCI runtime spec (config.json), docker's defaults and rules.
  * Pure: everything it needs from the host (env, passwd/group contents, rlimits, hostname, resolved mounts) is in
  * SpecInput, so the output is golden-tested.
  *
@@ -22,8 +22,8 @@ import type { ImageConfig } from '../image/manifest.js';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, DEFAULT_UMASK, defaultMounts } from './defaults.js';
 import { etcFiles, type NetworkMode } from './etc-files.js';
 import { deviceRules } from './devices.js';
-import { mergeTmpfsOptions, parseTmpfsFlag, type ResolvedMount } from './mounts.js';
-import { mergeEnv, resolveArgs, resolveRlimits, resolveUser, resolveWorkdir, userEnvironment, type EnvFileContent, type ExecUser } from './process.js';
+import { mergeTmpfsOptions, type ResolvedMount } from './mounts.js';
+import { mergeEnv, resolveArgs, resolveRlimits, resolveUser, resolveWorkdir, type ExecUser, type Ulimit } from './process.js';
 import { parseSecurityOpts, resolveCapabilities, type SeccompChoice } from './security.js';
 import { OCI_VERSION, type LinuxNamespace, type Mount, type Spec } from './types.js';
 
@@ -41,12 +41,10 @@ export const ANNOTATIONS = {
 export interface RunSpecOptions {
   /** the arguments after the image name */
   command: string[];
-  /** `--entrypoint`; '' clears the image's entrypoint (and its Cmd) */
-  entrypoint?: string;
-  /** `-e` values in order: `K=V` or `K` (taken from hostEnv, unset when absent there) */
+  /** Config.Entrypoint; `[""]` clears the image's entrypoint (and its Cmd) */
+  entrypoint?: string[] | null;
+  /** Config.Env: `K=V`, or a bare `K` that unsets K (the client already resolved `-e K` from its environment) */
   env?: string[];
-  /** `--env-file` contents in order (read by the caller), with their paths for messages */
-  envFiles?: (string | EnvFileContent)[];
   /** `-w` */
   workdir?: string;
   /** `-u` (else, also when empty, the image's User) */
@@ -62,19 +60,18 @@ export interface RunSpecOptions {
   interactive?: boolean;
   /** `--read-only` */
   readOnly?: boolean;
-  /** -v / --mount / image volumes after the caller resolved them (mounts.ts), in flag order */
+  /** HostConfig.Mounts, Binds, Volumes and Tmpfs, and the image's volumes, after the caller resolved them (mounts.ts) */
   mounts?: ResolvedMount[];
-  /** raw `--tmpfs` values (parsed here; --mount type=tmpfs comes through `mounts`) */
-  tmpfs?: string[];
   capAdd?: string[];
   capDrop?: string[];
   privileged?: boolean;
+  /** HostConfig.SecurityOpt (`seccomp=` with the profile's JSON content) */
   securityOpt?: string[];
   /** `--init` */
   init?: boolean;
   network: NetworkMode;
-  /** raw `--ulimit` values */
-  ulimits?: string[];
+  /** HostConfig.Ulimits */
+  ulimits?: Ulimit[];
   /** raw `--sysctl` values, `KEY=VALUE` */
   sysctls?: string[];
   /** `--shm-size` in bytes; default 64 MiB */
@@ -92,14 +89,12 @@ export interface SpecInput {
   /** the image's /etc/passwd and /etc/group contents; undefined when the image has none */
   passwd?: string;
   group?: string;
-  /** the caller's environment, for `-e K` and bare names in env files */
-  hostEnv: Record<string, string | undefined>;
   /** absolute path of the container's rootfs mount point (root.path) */
   rootfs: string;
   containerId: string;
   name: string;
   /** host paths of the generated files, bind-mounted read-write (read-only with --read-only) */
-  files: { hosts: string; hostname: string; resolvConf: string };
+  files: { hosts: string; hostname: string; resolvConf: string; seccompProfile?: string };
   rootless: boolean;
   /** current RLIMIT_NOFILE / RLIMIT_NPROC hard limits: the defaults are capped to them, --ulimit checked */
   hardNofile?: number;
@@ -193,6 +188,8 @@ export function buildSpec(input: SpecInput): SpecResult {
 
   // security first: its errors are about flags, cheapest to report
   const security = parseSecurityOpts(o.securityOpt ?? [], o.privileged ?? false);
+  // a profile's content is kept with the container: the annotation names that copy
+  const seccompFile = input.files.seccompProfile ?? `${path.posix.dirname(input.files.hosts)}/seccomp.json`;
   warnings.push(...security.warnings);
   const caps = resolveCapabilities({ capAdd: o.capAdd, capDrop: o.capDrop, privileged: o.privileged, lastCap: input.lastCap, bounding: input.hostBounding });
   if (o.privileged) warnings.push('--privileged: host devices are not added to the container, only the default ones');
@@ -203,7 +200,7 @@ export function buildSpec(input: SpecInput): SpecResult {
   const user = resolveUser(o.user || imageConfig?.User || '', { passwd: input.passwd, group: input.group }, o.groupAdd ?? []);
   const env = mergeEnv({
     imageEnv: imageConfig?.Env,
-    userEnv: userEnvironment({ env: o.env, envFiles: o.envFiles, hostEnv: input.hostEnv }),
+    userEnv: o.env ?? [],
     hostname,
     tty: o.tty ?? false,
     home: user.home,
@@ -213,7 +210,7 @@ export function buildSpec(input: SpecInput): SpecResult {
 
   // --- mounts
   const newNetns = o.network === 'none';
-  const userMounts: ResolvedMount[] = [...(o.mounts ?? []), ...(o.tmpfs ?? []).map((t) => parseTmpfsFlag(t))];
+  const userMounts: ResolvedMount[] = o.mounts ?? [];
   const userTargets = new Set<string>();
   for (const m of userMounts) {
     if (userTargets.has(m.target)) throw new UsageError(`duplicate mount point: ${m.target}`);
@@ -278,7 +275,7 @@ export function buildSpec(input: SpecInput): SpecResult {
     [ANNOTATIONS.manager]: 'tsdock',
     [ANNOTATIONS.image]: input.image.ref,
     [ANNOTATIONS.name]: input.name,
-    [ANNOTATIONS.seccomp]: typeof security.seccomp === 'string' ? security.seccomp : `profile:${security.seccomp.path}`,
+    [ANNOTATIONS.seccomp]: typeof security.seccomp === 'string' ? security.seccomp : `profile:${seccompFile}`,
   };
   if (o.init) annotations[ANNOTATIONS.init] = 'true';
 
@@ -316,5 +313,6 @@ export function buildSpec(input: SpecInput): SpecResult {
   };
 
   const etc = etcFiles({ hostname, name: input.name, network: o.network, hostHosts: input.hostHosts, hostResolvConf: input.hostResolvConf });
-  return { spec, warnings, seccomp: security.seccomp, user, etc };
+  const seccomp = typeof security.seccomp === 'string' ? security.seccomp : { path: seccompFile, content: security.seccomp.content };
+  return { spec, warnings, seccomp, user, etc };
 }

@@ -1,12 +1,12 @@
 /**
- * `-v/--volume`, `--mount` and `--tmpfs` parsing with docker's rules and error wording (docker/cli opts/mount.go,
- * moby volume/mounts/linux_parser.go). The result is a list of MountRequests that the caller resolves (named
- * and anonymous volumes → host directories, bind sources checked or created) into ResolvedMounts for
- * buildSpec. Pure: nothing here looks at the host.
+ * A request's mounts with dockerd's rules and error wording (moby volume/mounts/linux_parser.go,
+ * validateMountConfig): HostConfig.Binds (`SRC:DST[:OPTS]`, parsed here as dockerd parses them), the typed
+ * HostConfig.Mounts, the anonymous Volumes and the Tmpfs map. The result is a list of MountRequests that the caller
+ * resolves (named and anonymous volumes → host directories, bind sources checked or created) into ResolvedMounts
+ * for buildSpec. Pure: nothing here looks at the host. (`--mount`'s CSV is the CLI's: src/cli/opts/mount.ts.)
  */
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import { parseGoBool as parseBool, ramInBytes } from './units.js';
 
 export type MountType = 'bind' | 'volume' | 'tmpfs';
 
@@ -100,18 +100,12 @@ function validateRequest(m: MountRequest, flags: { nonRecursive?: boolean; volum
   }
 }
 
-/** docker CLI: a bind source starting with "." is made absolute against the caller's working directory. */
-function absolutize(source: string, cwd: string | undefined): string {
-  if (cwd !== undefined && !source.startsWith('/') && source.startsWith('.')) return path.posix.resolve(cwd, source);
-  return source;
-}
-
 /**
  * `-v SRC:DST[:OPTS]`, `-v DST` (anonymous volume). SRC absolute (or starting with "." when `cwd` is given) is
  * a bind mount, anything else a named volume. OPTS: at most one each of ro/rw, z/Z, a propagation mode, nocopy,
  * and a consistency mode (accepted, ignored).
  */
-export function parseVolumeFlag(raw: string, opts: { cwd?: string } = {}): MountRequest {
+export function parseVolumeFlag(raw: string): MountRequest {
   const invalidSpec = () => new UsageError(`invalid volume specification: '${raw}'`);
   const arr = splitN(raw, ':', 4);
   if (arr[0] === '') throw invalidSpec();
@@ -137,7 +131,6 @@ export function parseVolumeFlag(raw: string, opts: { cwd?: string } = {}): Mount
       throw invalidSpec();
   }
   if (!validMountMode(mode)) throw new UsageError(`invalid mode: ${mode}`);
-  source = absolutize(source, opts.cwd);
   const modes = mode === '' ? [] : mode.split(',');
   const type: MountType = source.startsWith('/') ? 'bind' : 'volume';
   const propagation = modes.find((m) => PROPAGATION_MODES.includes(m));
@@ -172,41 +165,6 @@ function splitN(s: string, sep: string, n: number): string[] {
   return out;
 }
 
-/** One CSV record (Go encoding/csv rules: fields may be double-quoted, "" is a literal quote). */
-function csvFields(value: string): string[] {
-  const fields: string[] = [];
-  let i = 0;
-  for (;;) {
-    let field = '';
-    if (value[i] === '"') {
-      i++;
-      for (;;) {
-        if (i >= value.length) throw new UsageError(`invalid --mount value ${JSON.stringify(value)}: extraneous or missing " in quoted-field`);
-        if (value[i] === '"') {
-          if (value[i + 1] === '"') {
-            field += '"';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        field += value[i++];
-      }
-      if (i < value.length && value[i] !== ',') throw new UsageError(`invalid --mount value ${JSON.stringify(value)}: extraneous or missing " in quoted-field`);
-    } else {
-      const j = value.indexOf(',', i);
-      field = j < 0 ? value.slice(i) : value.slice(i, j);
-      i = j < 0 ? value.length : j;
-    }
-    fields.push(field);
-    if (i >= value.length) break;
-    i++; // the comma
-  }
-  return fields;
-}
-
-export { ramInBytes };
 
 /** moby ConvertTmpfsOptions: bytes → the largest exact binary suffix */
 function sizeOption(bytes: number): string {
@@ -216,131 +174,46 @@ function sizeOption(bytes: number): string {
   return `size=${bytes}`;
 }
 
-/**
- * `--mount type=bind|volume|tmpfs,source=,target=,readonly,...` (docker/cli opts/mount.go then the daemon's
- * checks). The default type is volume. Keys: type, source|src, target|dst|destination, readonly|ro[=bool],
- * consistency (ignored), bind-propagation, bind-nonrecursive[=bool], volume-nocopy[=bool], volume-driver
- * (only "local"), tmpfs-size, tmpfs-mode.
- */
-export function parseMountFlag(value: string, opts: { cwd?: string } = {}): MountRequest {
-  let type = 'volume';
-  let source = '';
-  let target = '';
-  let readonly = false;
-  let propagation: string | undefined;
-  let nonRecursive = false;
-  let nocopy = false;
-  let sizeBytes: number | undefined;
-  let mode: number | undefined;
-  const touched = { volume: false, bind: false, tmpfs: false };
-  for (const field of csvFields(value)) {
-    const eq = field.indexOf('=');
-    const key = eq < 0 ? field : field.slice(0, eq);
-    const val = eq < 0 ? '' : field.slice(eq + 1);
-    if (eq < 0) {
-      switch (key) {
-        case 'readonly':
-        case 'ro':
-          readonly = true;
-          continue;
-        case 'volume-nocopy':
-          nocopy = true;
-          touched.volume = true;
-          continue;
-        case 'bind-nonrecursive':
-          nonRecursive = true;
-          touched.bind = true;
-          continue;
-        default:
-          throw new UsageError(`invalid field '${field}' must be a key=value pair`);
-      }
-    }
-    const bool = () => {
-      const b = parseBool(val);
-      if (b === undefined) throw new UsageError(`invalid value for ${key}: ${val}`);
-      return b;
-    };
-    switch (key) {
-      case 'type':
-        type = val.toLowerCase();
-        break;
-      case 'source':
-      case 'src':
-        source = val === '.' || val.startsWith('./') ? absolutize(val, opts.cwd) : val;
-        break;
-      case 'target':
-      case 'dst':
-      case 'destination':
-        target = val;
-        break;
-      case 'readonly':
-      case 'ro':
-        readonly = bool();
-        break;
-      case 'consistency':
-        break;
-      case 'bind-propagation':
-        propagation = val.toLowerCase();
-        touched.bind = true;
-        break;
-      case 'bind-nonrecursive':
-        nonRecursive = bool();
-        touched.bind = true;
-        break;
-      case 'volume-nocopy': {
-        const b = parseBool(val);
-        if (b === undefined) throw new UsageError(`invalid value for volume-nocopy: ${val}`);
-        nocopy = b;
-        touched.volume = true;
-        break;
-      }
-      case 'volume-driver':
-        touched.volume = true;
-        if (val !== 'local' && val !== '') throw new UsageError(`volume driver "${val}" is not supported: only "local" is`);
-        break;
-      case 'volume-label':
-      case 'volume-opt':
-      case 'volume-subpath':
-        throw new UsageError(`--mount ${key} is not supported`);
-      case 'tmpfs-size': {
-        const n = ramInBytes(val);
-        if (n === undefined) throw new UsageError(`invalid value for ${key}: ${val}`);
-        sizeBytes = n;
-        touched.tmpfs = true;
-        break;
-      }
-      case 'tmpfs-mode': {
-        if (!/^[0-7]+$/.test(val) || parseInt(val, 8) > 0xffffffff) throw new UsageError(`invalid value for ${key}: ${val}`);
-        mode = parseInt(val, 8);
-        touched.tmpfs = true;
-        break;
-      }
-      default:
-        throw new UsageError(`unexpected key '${key}' in '${field}'`);
-    }
-  }
-  if (type === '') throw new UsageError('type is required');
-  if (target === '') throw new UsageError('target is required');
-  if (touched.volume && type !== 'volume') throw new UsageError(`cannot mix 'volume-*' options with mount type '${type}'`);
-  if (touched.bind && type !== 'bind') throw new UsageError(`cannot mix 'bind-*' options with mount type '${type}'`);
-  if (touched.tmpfs && type !== 'tmpfs') throw new UsageError(`cannot mix 'tmpfs-*' options with mount type '${type}'`);
-  if (type !== 'bind' && type !== 'volume' && type !== 'tmpfs') throw new MountConfigError(type, 'mount type unknown');
-  if (propagation !== undefined && !PROPAGATION_MODES.includes(propagation)) throw new MountConfigError(type, `invalid propagation mode: ${propagation}`);
+/** docker's mount.Mount (HostConfig.Mounts, what `--mount` becomes in the CLI); container/request.ts re-exports it */
+export interface EngineMount {
+  Type: 'bind' | 'volume' | 'tmpfs';
+  /** bind: an absolute host path; volume: the volume's name, empty for an anonymous one */
+  Source?: string;
+  Target: string;
+  ReadOnly?: boolean;
+  Consistency?: string;
+  BindOptions?: { Propagation?: string; NonRecursive?: boolean };
+  VolumeOptions?: { NoCopy?: boolean; DriverConfig?: { Name: string } };
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number };
+}
 
+/** A HostConfig.Mounts entry checked as dockerd checks it (validateMountConfig), as a MountRequest. */
+export function fromEngineMount(m: EngineMount): MountRequest {
+  const type = m.Type;
+  if (type !== 'bind' && type !== 'volume' && type !== 'tmpfs') throw new MountConfigError(String(type), 'mount type unknown');
+  const propagation = m.BindOptions?.Propagation?.toLowerCase();
+  if (propagation && !PROPAGATION_MODES.includes(propagation)) throw new MountConfigError(type, `invalid propagation mode: ${propagation}`);
+  const driver = m.VolumeOptions?.DriverConfig?.Name;
+  if (driver !== undefined && driver !== '' && driver !== 'local') throw new UsageError(`volume driver "${driver}" is not supported: only "local" is`);
   const options: string[] = [];
   if (type === 'bind') {
-    if (nonRecursive) options.push('bind');
+    if (m.BindOptions?.NonRecursive) options.push('bind');
     if (propagation) options.push(propagation);
   } else if (type === 'volume') {
-    if (nocopy) options.push('nocopy');
+    if (m.VolumeOptions?.NoCopy) options.push('nocopy');
   } else {
-    if (mode !== undefined) options.push(`mode=${mode.toString(8)}`);
-    if (sizeBytes !== undefined && sizeBytes !== 0) options.push(sizeOption(sizeBytes));
+    const t = m.TmpfsOptions ?? {};
+    if (t.Mode !== undefined) options.push(`mode=${t.Mode.toString(8)}`);
+    if (t.SizeBytes !== undefined && t.SizeBytes !== 0) options.push(sizeOption(t.SizeBytes));
   }
-  const req: MountRequest = { type, target, readonly, options };
+  const source = m.Source ?? '';
+  const req: MountRequest = { type, target: m.Target, readonly: Boolean(m.ReadOnly), options };
   if (source !== '') req.source = type === 'bind' && source.startsWith('/') ? cleanTarget(source) : source;
-  validateRequest(req, {});
-  req.target = cleanTarget(target);
+  validateRequest(req, {
+    bindOptions: type !== 'bind' && m.BindOptions !== undefined,
+    volumeOptions: type !== 'volume' && m.VolumeOptions !== undefined,
+  });
+  req.target = cleanTarget(m.Target);
   return req;
 }
 
@@ -432,19 +305,20 @@ export function mergeTmpfsOptions(options: readonly string[]): string[] {
 }
 
 /**
- * All of a `run`'s mount flags in docker's order of precedence (`--mount`, `-v`, `--tmpfs`: a later flag kind
+ * A request's mounts in docker's order of precedence (Mounts, Binds, the anonymous Volumes, Tmpfs: a later kind
  * does not override an earlier one), refusing two mounts on one target ("duplicate mount point").
  */
-export function parseMountFlags(flags: { volumes?: readonly string[]; mounts?: readonly string[]; tmpfs?: readonly string[]; cwd?: string }): MountRequest[] {
+export function requestMounts(r: { mounts?: readonly EngineMount[]; binds?: readonly string[]; volumes?: Readonly<Record<string, unknown>> | null; tmpfs?: Readonly<Record<string, string>> }): MountRequest[] {
   const reqs: MountRequest[] = [
-    ...(flags.mounts ?? []).map((m) => parseMountFlag(m, { cwd: flags.cwd })),
-    ...(flags.volumes ?? []).map((v) => parseVolumeFlag(v, { cwd: flags.cwd })),
-    ...(flags.tmpfs ?? []).map((t) => parseTmpfsFlag(t)),
+    ...(r.mounts ?? []).map(fromEngineMount),
+    ...(r.binds ?? []).map((v) => parseVolumeFlag(v)),
+    ...Object.keys(r.volumes ?? {}).map((v) => parseVolumeFlag(v)),
+    ...Object.entries(r.tmpfs ?? {}).map(([target, opts]) => parseTmpfsFlag(opts ? `${target}:${opts}` : target)),
   ];
   const seen = new Set<string>();
-  for (const r of reqs) {
-    if (seen.has(r.target)) throw new UsageError(`duplicate mount point: ${r.target}`);
-    seen.add(r.target);
+  for (const m of reqs) {
+    if (seen.has(m.target)) throw new UsageError(`duplicate mount point: ${m.target}`);
+    seen.add(m.target);
   }
   return reqs;
 }

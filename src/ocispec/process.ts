@@ -13,8 +13,8 @@ import { RLIM_INFINITY, type POSIXRlimit, type RlimitType } from './types.js';
 // argv
 
 export interface ArgsOptions {
-  /** `--entrypoint`: undefined = not given; '' = cleared (docker's `--entrypoint ''`) */
-  entrypoint?: string;
+  /** Config.Entrypoint: undefined/null = the image's; `[""]` = cleared (docker's `--entrypoint ''`) */
+  entrypoint?: readonly string[] | null;
   /** the arguments after the image name */
   command: readonly string[];
 }
@@ -27,7 +27,7 @@ export interface ArgsOptions {
  * - nothing left: "no command specified".
  */
 export function resolveArgs(image: ContainerConfig | undefined, opts: ArgsOptions): string[] {
-  const userEntrypoint = opts.entrypoint === undefined ? undefined : [opts.entrypoint];
+  const userEntrypoint = opts.entrypoint ?? undefined;
   let cmd: readonly string[] = opts.command;
   let entrypoint: readonly string[] | null | undefined = userEntrypoint;
   if (entrypoint === undefined) {
@@ -41,69 +41,6 @@ export function resolveArgs(image: ContainerConfig | undefined, opts: ArgsOption
 
 // ---------------------------------------------------------------------------------------------------------
 // environment
-
-export type HostEnv = Readonly<Record<string, string | undefined>>;
-
-/** An `--env-file`'s content, with the file's path for error messages. */
-export interface EnvFileContent {
-  path: string;
-  content: string;
-}
-
-/**
- * `-e VALUE` as the docker CLI reads it: `K=V` as is; a bare `K` takes the caller's `K` when set, else stays a
- * bare `K`, which mergeEnv reads as "unset K" (docker's rule: it also removes an image-defined K).
- */
-export function parseEnvFlag(value: string, hostEnv: HostEnv): string {
-  const eq = value.indexOf('=');
-  const key = eq < 0 ? value : value.slice(0, eq);
-  if (key === '') throw new UsageError(`invalid environment variable: ${value}`);
-  if (eq >= 0) return value;
-  const host = hostEnv[key];
-  return host === undefined ? key : `${key}=${host}`;
-}
-
-/**
- * An env file as docker reads it (docker/cli opts/file.go): a leading BOM dropped; each line's leading blanks
- * trimmed; empty lines and lines starting with `#` skipped; `K=V` kept verbatim (no quote handling, the value
- * is not trimmed); a bare `K` takes the caller's value or stays bare (= unset, see parseEnvFlag).
- * A name with a blank in it, or an empty name, is an error.
- */
-export function parseEnvFile(content: string, hostEnv: HostEnv, source?: string): string[] {
-  const out: string[] = [];
-  const lines = content.replace(/^\uFEFF/, '').split('\n');
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  for (const raw of lines) {
-    const line = raw.replace(/\r$/, '').trimStart();
-    if (line === '' || line.startsWith('#')) continue;
-    const eq = line.indexOf('=');
-    const variable = (eq < 0 ? line : line.slice(0, eq)).replace(/^[ \t]+/, '');
-    const where = source ? `${source}: ` : '';
-    if (/[ \t]/.test(variable)) throw new UsageError(`${where}poorly formatted environment: variable '${variable}' contains whitespaces`);
-    if (variable === '') throw new UsageError(`${where}poorly formatted environment: no variable name on line '${line}'`);
-    if (eq >= 0) {
-      out.push(`${variable}=${line.slice(eq + 1)}`);
-    } else {
-      const host = hostEnv[variable];
-      out.push(host === undefined ? variable : `${variable}=${host}`);
-    }
-  }
-  return out;
-}
-
-/**
- * The user-given environment in docker's precedence: every `--env-file` in order, then every `-e` (so `-e`
- * wins, as `ReadKVEnvStrings(files, flags)` in the docker CLI). Entries keep bare `K` markers.
- */
-export function userEnvironment(opts: { env?: readonly string[]; envFiles?: readonly (string | EnvFileContent)[]; hostEnv: HostEnv }): string[] {
-  const out: string[] = [];
-  for (const file of opts.envFiles ?? []) {
-    if (typeof file === 'string') out.push(...parseEnvFile(file, opts.hostEnv));
-    else out.push(...parseEnvFile(file.content, opts.hostEnv, file.path));
-  }
-  for (const value of opts.env ?? []) out.push(parseEnvFlag(value, opts.hostEnv));
-  return out;
-}
 
 const keyOf = (entry: string): string => {
   const eq = entry.indexOf('=');
@@ -339,24 +276,20 @@ const ULIMIT_NAMES: Readonly<Record<string, RlimitType>> = {
   stack: 'RLIMIT_STACK',
 };
 
-/**
- * `--ulimit name=soft[:hard]` (docker's go-units ParseUlimit): hard defaults to soft; -1 is unlimited
- * (RLIM_INFINITY); soft must not exceed hard.
- */
-export function parseUlimit(value: string): POSIXRlimit {
-  const eq = value.indexOf('=');
-  if (eq < 0) throw new UsageError(`invalid ulimit argument: ${value}`);
-  const name = value.slice(0, eq);
+/** docker's units.Ulimit (HostConfig.Ulimits); -1 is unlimited. container/request.ts re-exports it. */
+export interface Ulimit {
+  Name: string;
+  Soft: number;
+  Hard: number;
+}
+
+/** One of HostConfig.Ulimits as a spec rlimit, with go-units' checks: a known name, soft not above hard. */
+export function rlimitOf(u: Ulimit): POSIXRlimit {
+  const name = u.Name;
   const type = Object.prototype.hasOwnProperty.call(ULIMIT_NAMES, name) ? ULIMIT_NAMES[name] : undefined;
   if (type === undefined) throw new UsageError(`invalid ulimit type: ${name}`);
-  const parts = value.slice(eq + 1).split(':');
-  if (parts.length > 2) throw new UsageError(`too many limit value arguments - ${value.slice(eq + 1)}, can only have up to two, \`soft[:hard]\``);
-  const num = (s: string): number => {
-    if (!/^[+-]?\d+$/.test(s) || !Number.isSafeInteger(Number(s))) throw new UsageError(`invalid ulimit value ${JSON.stringify(s)} for ${name}`);
-    return Number(s);
-  };
-  const soft = num(parts[0]!);
-  const hard = parts.length === 2 ? num(parts[1]!) : soft;
+  const { Soft: soft, Hard: hard } = u;
+  if (!Number.isSafeInteger(soft) || !Number.isSafeInteger(hard)) throw new UsageError(`invalid ulimit value for ${name}: ${soft}:${hard}`);
   if (hard !== -1) {
     if (soft === -1) throw new UsageError(`ulimit soft limit must be less than or equal to hard limit: soft: -1 (unlimited), hard: ${hard}`);
     if (soft > hard) throw new UsageError(`ulimit soft limit must be less than or equal to hard limit: ${soft} > ${hard}`);
@@ -379,18 +312,18 @@ export interface RlimitContext {
  * type in place, later flags winning). A `--ulimit` above a known current hard limit is refused: raising a hard
  * limit needs CAP_SYS_RESOURCE, which tsdock does not have.
  */
-export function resolveRlimits(ulimits: readonly string[], ctx: RlimitContext): POSIXRlimit[] {
+export function resolveRlimits(ulimits: readonly Ulimit[], ctx: RlimitContext): POSIXRlimit[] {
   const capped = (n: number | undefined) => (n === undefined ? DEFAULT_RLIMIT : Math.min(DEFAULT_RLIMIT, n));
   const out: POSIXRlimit[] = [
     { type: 'RLIMIT_NOFILE', hard: capped(ctx.hardNofile), soft: capped(ctx.hardNofile) },
     { type: 'RLIMIT_NPROC', hard: capped(ctx.hardNproc), soft: capped(ctx.hardNproc) },
   ];
-  for (const value of ulimits) {
-    const r = parseUlimit(value);
+  for (const u of ulimits) {
+    const r = rlimitOf(u);
     const known = r.type === 'RLIMIT_NOFILE' ? ctx.hardNofile : r.type === 'RLIMIT_NPROC' ? ctx.hardNproc : undefined;
     if (known !== undefined && r.hard > known) {
       const shown = r.hard === RLIM_INFINITY ? 'unlimited' : String(r.hard);
-      throw new UsageError(`--ulimit ${value}: hard limit ${shown} is above the current hard limit ${known} (raising it needs CAP_SYS_RESOURCE)`);
+      throw new UsageError(`--ulimit ${u.Name}=${u.Soft}${u.Hard === u.Soft ? '' : `:${u.Hard}`}: hard limit ${shown} is above the current hard limit ${known} (raising it needs CAP_SYS_RESOURCE)`);
     }
     const i = out.findIndex((o) => o.type === r.type);
     if (i >= 0) out[i] = r;

@@ -1,28 +1,11 @@
 /**
- * Resource flags (`--memory`, `--cpus`, `--pids-limit`, ...) → docker's HostConfig resource fields → the OCI
- * spec's `linux.resources`. Pure: host facts (CPU count, online CPUs and memory nodes) come in as arguments.
- * Validation follows moby's daemon (verifyPlatformContainerResources) and its messages.
+ * docker's HostConfig resource fields as a request gives them (bytes, NanoCpus, ...) → the values a container
+ * gets (docker's adjustments and defaults) → the OCI spec's `linux.resources`. Pure: host facts (CPU count,
+ * online CPUs and memory nodes) come in as arguments. Validation follows moby's daemon
+ * (verifyPlatformContainerResources) and its messages; the flags' own parse errors are the CLI's.
  */
 import { UsageError } from '../errors.js';
-import { ramInBytes as parseRamInBytes } from './units.js';
 import type { LinuxResources } from './types.js';
-
-/** The raw flag values (commander's names), strings as typed. */
-export interface ResourceFlags {
-  memory?: string;
-  memorySwap?: string;
-  memoryReservation?: string;
-  memorySwappiness?: string;
-  cpus?: string;
-  cpuShares?: string;
-  cpuPeriod?: string;
-  cpuQuota?: string;
-  cpusetCpus?: string;
-  cpusetMems?: string;
-  pidsLimit?: string;
-  blkioWeight?: string;
-  oomScoreAdj?: string;
-}
 
 /** docker's HostConfig resource fields (inspect shows them; `update` changes them). 0 / "" = not set. */
 export interface HostResources {
@@ -68,18 +51,6 @@ export const EMPTY_RESOURCES: Readonly<HostResources> = Object.freeze({
 /** moby's linuxMinMemory */
 export const MIN_MEMORY = 6 * 1024 * 1024;
 
-/** docker's units.RAMInBytes ("32m", "1.5g", "64MiB", "100" bytes) with pflag's error for `--<flag>` */
-export function ramInBytes(value: string, flag: string): number {
-  const n = parseRamInBytes(value);
-  if (n === undefined) throw new UsageError(`invalid argument "${value}" for "--${flag}" flag: invalid size: '${value}'`);
-  return n;
-}
-
-function integer(value: string, flag: string): number {
-  if (!/^-?\d+$/.test(value.trim())) throw new UsageError(`invalid argument "${value}" for "--${flag}" flag: strconv.ParseInt: parsing "${value}": invalid syntax`);
-  return Number(value.trim());
-}
-
 /** A cpuset list ("0-2,4") → the set of numbers, or undefined when malformed. */
 export function parseCpuList(list: string): Set<number> | undefined {
   const out = new Set<number>();
@@ -95,9 +66,12 @@ export function parseCpuList(list: string): Set<number> | undefined {
   return out;
 }
 
-function checkCpuset(value: string, online: string, what: 'CPUs' | 'memory nodes', flag: string): string {
+/** The resource fields a request sets (docker's units); undefined and null are "not given". */
+export type ResourceRequest = Partial<HostResources>;
+
+function checkCpuset(value: string, online: string, what: 'CPUs' | 'memory nodes', field: string): string {
   const want = parseCpuList(value);
-  if (!want) throw new UsageError(`invalid value ${value} for --${flag}: use a list such as 0-2,4`);
+  if (!want) throw new UsageError(`invalid value ${value} for ${field}: use a list such as 0-2,4`);
   const have = parseCpuList(online) ?? new Set<number>();
   const missing = [...want].filter((n) => !have.has(n));
   if (missing.length) throw new UsageError(`requested ${what} are not available - requested ${value}, available: ${online.trim()}`);
@@ -105,23 +79,23 @@ function checkCpuset(value: string, online: string, what: 'CPUs' | 'memory nodes
 }
 
 /**
- * Apply resource flags on top of `base` (EMPTY_RESOURCES for create; the container's current values for
- * `update`), validating the combination as docker does.
+ * Apply a request's resource fields on top of `base` (EMPTY_RESOURCES for create; the container's current values
+ * for `update`), validating the combination as dockerd does.
  */
-export function resolveResources(flags: ResourceFlags, host: HostFacts, base: HostResources = EMPTY_RESOURCES, opts: { update?: boolean } = {}): HostResources {
+export function resolveResources(req: ResourceRequest, host: HostFacts, base: HostResources = EMPTY_RESOURCES, opts: { update?: boolean } = {}): HostResources {
   const r: HostResources = { ...base };
-  if (flags.memory !== undefined) r.Memory = ramInBytes(flags.memory, 'memory');
-  if (flags.memoryReservation !== undefined) r.MemoryReservation = ramInBytes(flags.memoryReservation, 'memory-reservation');
-  if (flags.memorySwap !== undefined) r.MemorySwap = flags.memorySwap.trim() === '-1' ? -1 : ramInBytes(flags.memorySwap, 'memory-swap');
-  if (flags.memorySwappiness !== undefined) {
-    const s = integer(flags.memorySwappiness, 'memory-swappiness');
+  if (req.Memory !== undefined) r.Memory = req.Memory;
+  if (req.MemoryReservation !== undefined) r.MemoryReservation = req.MemoryReservation;
+  if (req.MemorySwap !== undefined) r.MemorySwap = req.MemorySwap;
+  if (req.MemorySwappiness !== undefined && req.MemorySwappiness !== null) {
+    const s = req.MemorySwappiness;
     if (s < -1 || s > 100) throw new UsageError(`invalid value: ${s}, valid memory swappiness range is 0-100`);
     r.MemorySwappiness = s === -1 ? null : s;
   }
   if (r.Memory < 0) r.Memory = 0;
   if (r.Memory > 0 && r.Memory < MIN_MEMORY) throw new UsageError('minimum memory limit allowed is 6MB');
   if (r.MemoryReservation > 0 && r.MemoryReservation < MIN_MEMORY) throw new UsageError('minimum memory reservation allowed is 6MB');
-  if (flags.memory !== undefined && flags.memorySwap === undefined && opts.update && base.MemorySwap > 0 && r.Memory > base.MemorySwap) {
+  if (req.Memory !== undefined && req.MemorySwap === undefined && opts.update && base.MemorySwap > 0 && r.Memory > base.MemorySwap) {
     throw new UsageError('memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
   }
   // docker's default: swap as large as the memory limit (memory + swap = 2 × memory)
@@ -132,53 +106,59 @@ export function resolveResources(flags: ResourceFlags, host: HostFacts, base: Ho
     throw new UsageError('minimum memory limit can not be less than memory reservation limit, see usage');
   }
 
-  if (flags.cpus !== undefined) {
-    const n = Number(flags.cpus.trim());
-    if (!/^\d*\.?\d+$/.test(flags.cpus.trim()) || !Number.isFinite(n)) throw new UsageError(`invalid argument "${flags.cpus}" for "--cpus" flag: failed to parse ${flags.cpus} as a rational number`);
-    r.NanoCpus = Math.round(n * 1e9);
+  if (req.NanoCpus !== undefined) {
+    r.NanoCpus = req.NanoCpus;
     if (r.NanoCpus !== 0 && (r.NanoCpus < 1e7 || r.NanoCpus > host.ncpu * 1e9)) {
       throw new UsageError(`range of CPUs is from 0.01 to ${host.ncpu}.00, as there are only ${host.ncpu} CPUs available`);
     }
   }
-  if (flags.cpuShares !== undefined) {
-    r.CpuShares = integer(flags.cpuShares, 'cpu-shares');
+  if (req.CpuShares !== undefined) {
+    r.CpuShares = req.CpuShares;
     if (r.CpuShares < 0) throw new UsageError(`invalid CPU shares ${r.CpuShares}: must be positive`);
     if (r.CpuShares > 0 && r.CpuShares < 2) r.CpuShares = 2;
     if (r.CpuShares > 262144) r.CpuShares = 262144;
   }
-  if (flags.cpuPeriod !== undefined) r.CpuPeriod = integer(flags.cpuPeriod, 'cpu-period');
-  if (flags.cpuQuota !== undefined) r.CpuQuota = integer(flags.cpuQuota, 'cpu-quota');
-  if (r.NanoCpus > 0 && (flags.cpuPeriod !== undefined || flags.cpus !== undefined) && r.CpuPeriod > 0) throw new UsageError('conflicting options: Nano CPUs and CPU Period cannot both be set');
+  if (req.CpuPeriod !== undefined) r.CpuPeriod = req.CpuPeriod;
+  if (req.CpuQuota !== undefined) r.CpuQuota = req.CpuQuota;
+  if (r.NanoCpus > 0 && (req.CpuPeriod !== undefined || req.NanoCpus !== undefined) && r.CpuPeriod > 0) throw new UsageError('conflicting options: Nano CPUs and CPU Period cannot both be set');
   if (r.NanoCpus > 0 && r.CpuQuota > 0) throw new UsageError('conflicting options: Nano CPUs and CPU Quota cannot both be set');
   if (r.CpuPeriod !== 0 && (r.CpuPeriod < 1000 || r.CpuPeriod > 1_000_000)) throw new UsageError('CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)');
   if (r.CpuQuota > 0 && r.CpuQuota < 1000) throw new UsageError('CPU cfs quota can not be less than 1ms (i.e. 1000)');
   if (r.CpuQuota < -1) throw new UsageError(`invalid CPU quota ${r.CpuQuota}`);
 
-  if (flags.cpusetCpus !== undefined) r.CpusetCpus = checkCpuset(flags.cpusetCpus, host.cpusOnline, 'CPUs', 'cpuset-cpus');
-  if (flags.cpusetMems !== undefined) r.CpusetMems = checkCpuset(flags.cpusetMems, host.memsOnline, 'memory nodes', 'cpuset-mems');
-  if (flags.pidsLimit !== undefined) {
-    const n = integer(flags.pidsLimit, 'pids-limit');
+  if (req.CpusetCpus) r.CpusetCpus = checkCpuset(req.CpusetCpus, host.cpusOnline, 'CPUs', '--cpuset-cpus');
+  if (req.CpusetMems) r.CpusetMems = checkCpuset(req.CpusetMems, host.memsOnline, 'memory nodes', '--cpuset-mems');
+  if (req.PidsLimit !== undefined && req.PidsLimit !== null) {
+    const n = req.PidsLimit;
     r.PidsLimit = n <= 0 ? (opts.update ? -1 : null) : n;
   }
-  if (flags.blkioWeight !== undefined) {
-    r.BlkioWeight = integer(flags.blkioWeight, 'blkio-weight');
+  if (req.BlkioWeight !== undefined) {
+    r.BlkioWeight = req.BlkioWeight;
     if (r.BlkioWeight !== 0 && (r.BlkioWeight < 10 || r.BlkioWeight > 1000)) throw new UsageError('range of blkio weight is from 10 to 1000');
   }
-  if (flags.oomScoreAdj !== undefined) {
-    r.OomScoreAdj = integer(flags.oomScoreAdj, 'oom-score-adj');
+  if (req.OomScoreAdj !== undefined) {
+    r.OomScoreAdj = req.OomScoreAdj;
     if (r.OomScoreAdj < -1000 || r.OomScoreAdj > 1000) throw new UsageError(`invalid value ${r.OomScoreAdj}, range for oom score adj is [-1000, 1000]`);
   }
   return r;
 }
 
-/** The flags that need a cgroup controller (all but --oom-score-adj, which is per process). */
-export function limitFlagsGiven(flags: ResourceFlags): string[] {
-  const names: Array<[keyof ResourceFlags, string]> = [
-    ['memory', 'memory'], ['memorySwap', 'memory-swap'], ['memoryReservation', 'memory-reservation'], ['memorySwappiness', 'memory-swappiness'],
-    ['cpus', 'cpus'], ['cpuShares', 'cpu-shares'], ['cpuPeriod', 'cpu-period'], ['cpuQuota', 'cpu-quota'],
-    ['cpusetCpus', 'cpuset-cpus'], ['cpusetMems', 'cpuset-mems'], ['pidsLimit', 'pids-limit'], ['blkioWeight', 'blkio-weight'],
+/**
+ * The limits a request sets that need a cgroup controller (all but OomScoreAdj, which is per process), named as
+ * users know them (docker's flags) for the messages that refuse them.
+ */
+export function limitsGiven(req: ResourceRequest, opts: { update?: boolean } = {}): string[] {
+  const names: Array<[keyof HostResources, string]> = [
+    ['Memory', 'memory'], ['MemorySwap', 'memory-swap'], ['MemoryReservation', 'memory-reservation'], ['MemorySwappiness', 'memory-swappiness'],
+    ['NanoCpus', 'cpus'], ['CpuShares', 'cpu-shares'], ['CpuPeriod', 'cpu-period'], ['CpuQuota', 'cpu-quota'],
+    ['CpusetCpus', 'cpuset-cpus'], ['CpusetMems', 'cpuset-mems'], ['PidsLimit', 'pids-limit'], ['BlkioWeight', 'blkio-weight'],
   ];
-  return names.filter(([k]) => flags[k] !== undefined).map(([, n]) => `--${n}`);
+  const set = (k: keyof HostResources): boolean => {
+    const v = req[k];
+    // an update's zero is a change (back to no limit); a create's is docker's "not set"
+    return v !== undefined && v !== null && (opts.update || (v !== '' && (v !== 0 || k === 'PidsLimit')));
+  };
+  return names.filter(([k]) => set(k)).map(([, n]) => `--${n}`);
 }
 
 /** docker's conversion of --cpus to a CFS quota over the default 100 ms period */

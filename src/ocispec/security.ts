@@ -5,8 +5,11 @@
 import { UsageError } from '../errors.js';
 import { allCapabilities, capabilityNumber, DEFAULT_CAPABILITIES, LAST_CAP } from './defaults.js';
 
-/** The seccomp profile to apply: the compiled default, none, or a JSON profile file (compiled by src/ocispec/seccomp/). */
-export type SeccompChoice = 'default' | 'unconfined' | { path: string };
+/**
+ * The seccomp profile to apply: the compiled default, none, or a docker-format JSON profile (compiled by
+ * src/ocispec/seccomp/): its content as the request carries it, and where the container keeps its copy.
+ */
+export type SeccompChoice = 'default' | 'unconfined' | { path: string; content: string };
 
 /** Upper-case, trim, add CAP_ unless it is the magic ALL (docker's NormalizeCapability). */
 export function normalizeCapability(name: string): string {
@@ -72,7 +75,8 @@ export function resolveCapabilities(opts: CapabilityOptions): string[] {
 
 export interface SecurityOptions {
   noNewPrivileges: boolean;
-  seccomp: SeccompChoice;
+  /** a profile's content, placed by buildSpec where the container keeps it */
+  seccomp: 'default' | 'unconfined' | { content: string };
   /** `systempaths=unconfined`: no masked or read-only paths */
   unconfinedSystemPaths: boolean;
   /** podman's `mask=` (extra masked paths) and `unmask=` (paths, or ALL, left unmasked) */
@@ -90,7 +94,8 @@ function parseGoBool(v: string): boolean | undefined {
 /**
  * `--security-opt` values (moby parseSecurityOpt and the docker CLI):
  * - `no-new-privileges`, `no-new-privileges=true|false` (also with `:`);
- * - `seccomp=unconfined`, `seccomp=builtin` (the default profile), `seccomp=<profile.json>`;
+ * - `seccomp=unconfined`, `seccomp=builtin` (the default profile), `seccomp=<the profile's JSON>` (as in the
+ *   Engine API: the client reads the file, docker's CLI and tsdock's alike);
  * - `systempaths=unconfined`; podman's `mask=/a:/b` and `unmask=ALL|/a:/b`;
  * - `label=…`, `label:…`, `disable`, `apparmor=…`: accepted and ignored, with a warning (no SELinux/AppArmor);
  * - anything else: `invalid --security-opt 2: "<opt>"` (docker's words), or `invalid --security-opt 1` when the
@@ -125,7 +130,8 @@ export function parseSecurityOpts(opts: readonly string[], privileged = false): 
         if (value === 'unconfined') out.seccomp = 'unconfined';
         else if (value === 'builtin') out.seccomp = 'default';
         else if (value === '') throw new UsageError(`invalid --security-opt 2: ${JSON.stringify(opt)}: empty seccomp profile path`);
-        else out.seccomp = { path: value };
+        else if (value.trimStart().startsWith('{')) out.seccomp = { content: value };
+        else throw new UsageError(`invalid --security-opt seccomp: want the profile's JSON content, not a path (${value}): the client reads the file`);
         break;
       case 'systempaths':
         if (value !== 'unconfined') throw new UsageError(`invalid --security-opt 2: ${JSON.stringify(opt)}`);

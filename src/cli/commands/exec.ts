@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { requestEnv } from '../opts/env.js';
 import { collect } from './images.js';
 
 export function register(program: Command, cli: CliContext): void {
@@ -19,7 +20,9 @@ export function register(program: Command, cli: CliContext): void {
     .helpOption('--help', 'Print usage')
     .passThroughOptions()
     .action(async (container: string, command: string[], o: { interactive?: boolean; tty?: boolean; detach?: boolean; env: string[]; envFile: string[]; workdir?: string; user?: string; privileged?: boolean }) => {
+      const { envFile, ...rest } = o;
+      const env = requestEnv({ env: o.env, envFile }, { cwd: process.cwd(), env: cli.env });
       const { execInContainer } = await import('../../api/exec.js');
-      process.exitCode = await execInContainer({ container, command, ...o }, cli.api());
+      process.exitCode = await execInContainer({ container, command, ...rest, env }, cli.api());
     });
 }

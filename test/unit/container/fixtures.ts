@@ -37,7 +37,7 @@ export function record(id: string, name: string, over: Partial<ContainerRecord> 
     },
     Mounts: [],
     AnonymousVolumes: [],
-    Request: null,
+    Request: {},
     ...over,
   };
 }

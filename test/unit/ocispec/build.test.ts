@@ -142,13 +142,17 @@ test('--init is an annotation; the command is unchanged', () => {
   assert.deepEqual(spec.process!.args, ['sleep', '10']);
 });
 
+const PROFILE = '{"defaultAction":"SCMP_ACT_ALLOW"}';
+
 test('security options reach the spec', () => {
   const { spec, seccomp, warnings } = buildSpec(
-    specInput({ securityOpt: ['no-new-privileges', 'seccomp=/etc/p.json', 'label=type:x', 'apparmor=unconfined', 'unmask=/proc/kcore', 'mask=/proc/cpuinfo'] }),
+    specInput({ securityOpt: ['no-new-privileges', `seccomp=${PROFILE}`, 'label=type:x', 'apparmor=unconfined', 'unmask=/proc/kcore', 'mask=/proc/cpuinfo'] }),
   );
   assert.equal(spec.process!.noNewPrivileges, true);
-  assert.deepEqual(seccomp, { path: '/etc/p.json' });
-  assert.equal(spec.annotations!['io.tsdock.seccomp'], 'profile:/etc/p.json');
+  // the request carries the profile's content; the container keeps it in its directory, which the annotation names
+  const kept = '/var/lib/tsdock/containers/3f4e5d6c7b8a91827364556473829101a2b3c4d5e6f708192a3b4c5d6e7f8091/seccomp.json';
+  assert.deepEqual(seccomp, { path: kept, content: PROFILE });
+  assert.equal(spec.annotations!['io.tsdock.seccomp'], `profile:${kept}`);
   assert.equal(warnings.length, 2);
   assert.ok(!spec.linux!.maskedPaths!.includes('/proc/kcore'));
   assert.ok(spec.linux!.maskedPaths!.includes('/proc/cpuinfo'));

@@ -4,6 +4,9 @@
  */
 import type { ImageConfig } from '../../../src/image/manifest.js';
 import type { RunSpecOptions, SpecInput } from '../../../src/ocispec/build.js';
+import { parseTmpfsFlag } from '../../../src/ocispec/mounts.js';
+import { userEnvironment, type EnvFileContent } from '../../../src/cli/opts/env.js';
+import { ulimitFlag } from '../../../src/cli/opts/values.js';
 import type { PlanContext } from '../../../src/runtime/plan.js';
 
 export const BUSYBOX: ImageConfig = {
@@ -46,13 +49,34 @@ nogroup:x:65534:
 export const CONTAINER_ID = '3f4e5d6c7b8a91827364556473829101a2b3c4d5e6f708192a3b4c5d6e7f8091';
 const DIR = `/var/lib/tsdock/containers/${CONTAINER_ID}`;
 
-export function specInput(options: Partial<RunSpecOptions> = {}, extra: Partial<SpecInput> = {}): SpecInput {
+/** the caller's environment, for `-e K` and bare names in env files */
+const HOST_ENV = { HOME: '/home/me', SECRET: 's3cret', EMPTY: '' };
+
+/** a run's flags as given (-e, --env-file, --tmpfs, --ulimit, --entrypoint strings), before the CLI turns them into the request */
+export interface RunFlagsGiven extends Omit<Partial<RunSpecOptions>, 'ulimits' | 'entrypoint'> {
+  envFiles?: EnvFileContent[];
+  tmpfs?: string[];
+  ulimits?: string[];
+  entrypoint?: string;
+}
+
+/** the flags as the request carries them (the CLI's parsing, src/cli/opts/), then as buildSpec's options */
+function requestOptions(f: RunFlagsGiven): Partial<RunSpecOptions> {
+  const { envFiles, tmpfs, ulimits, entrypoint, env, mounts, ...rest } = f;
+  const out: Partial<RunSpecOptions> = { ...rest };
+  if (env || envFiles) out.env = userEnvironment({ env, envFiles, hostEnv: HOST_ENV });
+  if (mounts || tmpfs) out.mounts = [...(mounts ?? []), ...(tmpfs ?? []).map((t) => parseTmpfsFlag(t))];
+  if (ulimits) out.ulimits = ulimits.map(ulimitFlag);
+  if (entrypoint !== undefined) out.entrypoint = [entrypoint];
+  return out;
+}
+
+export function specInput(options: RunFlagsGiven = {}, extra: Partial<SpecInput> = {}): SpecInput {
   return {
     image: { config: BUSYBOX, ref: 'docker.io/library/busybox:latest' },
-    options: { command: [], network: 'none', ...options },
+    options: { command: [], network: 'none', ...requestOptions(options) },
     passwd: PASSWD,
     group: GROUP,
-    hostEnv: { HOME: '/home/me', SECRET: 's3cret', EMPTY: '' },
     rootfs: `${DIR}/rootfs`,
     containerId: CONTAINER_ID,
     name: 'happy_turing',

@@ -1,7 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UsageError } from '../../../src/errors.js';
-import { imageVolumeRequests, mergeTmpfsOptions, parseMountFlag, parseMountFlags, parseTmpfsFlag, parseVolumeFlag, ramInBytes } from '../../../src/ocispec/mounts.js';
+import { fromEngineMount, imageVolumeRequests, mergeTmpfsOptions, parseTmpfsFlag, parseVolumeFlag, requestMounts, type MountRequest } from '../../../src/ocispec/mounts.js';
+import { ramInBytes } from '../../../src/ocispec/units.js';
+import { mountFlag } from '../../../src/cli/opts/mount.js';
+import { volumeFlags } from '../../../src/cli/opts/container.js';
+
+/** `--mount` as the CLI reads it, then as dockerd checks it */
+const parseMountFlag = (value: string, opts: { cwd?: string } = {}): MountRequest => fromEngineMount(mountFlag(value, opts.cwd ?? '/'));
+/** run's mount flags as the CLI puts them in the request, then the request's mounts */
+function parseMountFlags(f: { volumes?: string[]; mounts?: string[]; tmpfs?: string[] }): MountRequest[] {
+  const tmpfs = Object.fromEntries((f.tmpfs ?? []).map((t) => [t.split(':')[0]!, t.split(':').slice(1).join(':')]));
+  return requestMounts({ mounts: (f.mounts ?? []).map((m) => mountFlag(m, '/')), binds: f.volumes, tmpfs });
+}
 
 test('-v: bind, named volume, anonymous volume', () => {
   assert.deepEqual(parseVolumeFlag('/host/dir/:/ctr'), { type: 'bind', source: '/host/dir', target: '/ctr', readonly: false, options: [], createSource: true });
@@ -14,8 +25,10 @@ test('-v: bind, named volume, anonymous volume', () => {
 });
 
 test('-v: relative sources starting with "." are made absolute against cwd', () => {
-  assert.equal(parseVolumeFlag('./conf:/etc/app', { cwd: '/home/me/proj' }).source, '/home/me/proj/conf');
-  assert.equal(parseVolumeFlag('..:/up', { cwd: '/home/me/proj' }).source, '/home/me');
+  // the CLI makes them absolute (docker's CLI does), then the Bind is parsed as dockerd parses it
+  const bind = (v: string) => parseVolumeFlag(volumeFlags([v], '/home/me/proj').binds[0]!);
+  assert.equal(bind('./conf:/etc/app').source, '/home/me/proj/conf');
+  assert.equal(bind('..:/up').source, '/home/me');
   assert.throws(() => parseVolumeFlag('./conf:/etc/app'), /includes invalid characters for a local volume name/);
 });
 

@@ -3,18 +3,22 @@ import assert from 'node:assert/strict';
 import {
   envValue,
   mergeEnv,
-  parseEnvFile,
-  parseEnvFlag,
   parseGroup,
   parsePasswd,
-  parseUlimit,
   resolveArgs,
   resolveRlimits,
   resolveUser,
   resolveWorkdir,
-  userEnvironment,
+  rlimitOf,
+  type Ulimit,
 } from '../../../src/ocispec/process.js';
 import { RLIM_INFINITY } from '../../../src/ocispec/types.js';
+import { parseEnvFile, parseEnvFlag, userEnvironment } from '../../../src/cli/opts/env.js';
+import { ulimitFlag } from '../../../src/cli/opts/values.js';
+
+/** `--ulimit` as the CLI reads it, then as the spec's rlimit */
+const parseUlimit = (v: string) => rlimitOf(ulimitFlag(v));
+const ulimits = (vs: string[]): Ulimit[] => vs.map(ulimitFlag);
 import { GROUP, PASSWD } from './fixtures.js';
 
 const img = (Entrypoint: string[] | null, Cmd: string[] | null) => ({ Entrypoint, Cmd });
@@ -27,10 +31,10 @@ test('args: Entrypoint + Cmd, command replaces Cmd', () => {
 });
 
 test("args: --entrypoint drops the image's Cmd; --entrypoint '' clears both", () => {
-  assert.deepEqual(resolveArgs(img(['/entry.sh'], ['serve']), { entrypoint: 'ls', command: [] }), ['ls']);
-  assert.deepEqual(resolveArgs(img(['/entry.sh'], ['serve']), { entrypoint: 'ls', command: ['-l'] }), ['ls', '-l']);
-  assert.deepEqual(resolveArgs(img(['/entry.sh'], ['serve']), { entrypoint: '', command: ['id'] }), ['id']);
-  assert.throws(() => resolveArgs(img(['/entry.sh'], ['serve']), { entrypoint: '', command: [] }), { message: 'no command specified' });
+  assert.deepEqual(resolveArgs(img(['/entry.sh'], ['serve']), { entrypoint: ['ls'], command: [] }), ['ls']);
+  assert.deepEqual(resolveArgs(img(['/entry.sh'], ['serve']), { entrypoint: ['ls'], command: ['-l'] }), ['ls', '-l']);
+  assert.deepEqual(resolveArgs(img(['/entry.sh'], ['serve']), { entrypoint: [''], command: ['id'] }), ['id']);
+  assert.throws(() => resolveArgs(img(['/entry.sh'], ['serve']), { entrypoint: [''], command: [] }), { message: 'no command specified' });
   assert.throws(() => resolveArgs(img(null, null), { command: [] }), { message: 'no command specified' });
 });
 
@@ -131,6 +135,6 @@ test('rlimits: defaults capped to the hard limits, never raised', () => {
     { type: 'RLIMIT_NOFILE', hard: 20000, soft: 20000 },
     { type: 'RLIMIT_NPROC', hard: 1048576, soft: 1048576 },
   ]);
-  assert.throws(() => resolveRlimits(['nofile=-1'], { hardNofile: 20000 }), /hard limit unlimited is above the current hard limit 20000/);
-  assert.deepEqual(resolveRlimits(['nofile=100:20000', 'stack=8192'], { hardNofile: 20000 })[0], { type: 'RLIMIT_NOFILE', soft: 100, hard: 20000 });
+  assert.throws(() => resolveRlimits(ulimits(['nofile=-1']), { hardNofile: 20000 }), /hard limit unlimited is above the current hard limit 20000/);
+  assert.deepEqual(resolveRlimits(ulimits(['nofile=100:20000', 'stack=8192']), { hardNofile: 20000 })[0], { type: 'RLIMIT_NOFILE', soft: 100, hard: 20000 });
 });

@@ -46,8 +46,10 @@ test('--security-opt', () => {
   assert.equal(parseSecurityOpts(['no-new-privileges', 'no-new-privileges:false']).noNewPrivileges, false);
   assert.equal(parseSecurityOpts(['seccomp=unconfined']).seccomp, 'unconfined');
   assert.equal(parseSecurityOpts(['seccomp:builtin']).seccomp, 'default');
-  assert.deepEqual(parseSecurityOpts(['seccomp=./profile.json']).seccomp, { path: './profile.json' });
-  assert.equal(parseSecurityOpts(['seccomp=/p.json'], true).seccomp, 'unconfined');
+  assert.deepEqual(parseSecurityOpts(['seccomp={"defaultAction":"SCMP_ACT_ERRNO"}']).seccomp, { content: '{"defaultAction":"SCMP_ACT_ERRNO"}' });
+  // the Engine API carries a profile's content: a path is the client's to read
+  assert.throws(() => parseSecurityOpts(['seccomp=./profile.json']), /want the profile's JSON content, not a path \(\.\/profile\.json\)/);
+  assert.equal(parseSecurityOpts(['seccomp={}'], true).seccomp, 'unconfined');
   assert.equal(parseSecurityOpts(['systempaths=unconfined']).unconfinedSystemPaths, true);
   assert.deepEqual(parseSecurityOpts(['unmask=ALL', 'mask=/proc/a:/proc/b']), { ...base, unmask: ['ALL'], mask: ['/proc/a', '/proc/b'] });
   assert.deepEqual(parseSecurityOpts(['label=disable', 'label:user:u', 'disable', 'apparmor=docker-default']).warnings, [

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseGoBool, ramInBytes } from '../../../src/ocispec/units.js';
-import { ramInBytes as memoryFlag } from '../../../src/ocispec/resources.js';
+import { bytesFlag } from '../../../src/cli/opts/values.js';
+
+const memoryFlag = (v: string, flag: string) => bytesFlag(v, `--${flag}`);
 import { parseLogSize } from '../../../src/api/start.js';
 
 const MiB = 1024 * 1024;
