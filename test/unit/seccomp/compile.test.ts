@@ -194,15 +194,11 @@ describe('seccomp: default profile compiled (BPF interpreter)', () => {
     }
   });
 
-  it('is small, and compiles within the time budget', () => {
+  // its compile time is measured by bench/seccomp.mjs (a timed test flakes on a loaded machine)
+  it('is small, and cached compiles are private copies of the same bytes', () => {
     const n = compileSeccomp(defaultProfile, { arch: 'x86_64', capabilities: DOCKER_CAPS }).length / 8;
     assert.ok(n < 600, `${n} instructions`);
-    // a fresh copy of the profile defeats the per-process cache
     const copy = structuredClone(defaultProfile) as SeccompProfile;
-    const t0 = performance.now();
-    compileSeccomp(copy, { arch: 'x86_64', capabilities: DOCKER_CAPS });
-    const ms = performance.now() - t0;
-    assert.ok(ms < 20, `compile took ${ms.toFixed(1)} ms`);
     // cached: same bytes, a private copy
     const a = compileSeccomp(copy, { arch: 'x86_64', capabilities: DOCKER_CAPS });
     const b = compileSeccomp(copy, { arch: 'x86_64', capabilities: new Set([...DOCKER_CAPS].reverse()) });
