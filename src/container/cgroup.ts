@@ -106,8 +106,10 @@ export async function prepareCgroup(loc: CgroupLocation, spec: Spec | undefined)
       cg.create();
       break;
     } catch (err) {
-      // another container's removal may have taken the empty parent away between our mkdirs: once more
-      if ((err as CgroupError).code !== 'ENOENT' || attempt >= 3) throw err;
+      // another container's removal may have taken the empty parent away between our mkdirs (ENOENT), or between
+      // our mkdir and its cpuset write (ENODEV: the cgroup is dead): once more, from the top
+      const code = (err as CgroupError).code;
+      if ((code !== 'ENOENT' && code !== 'ENODEV') || attempt >= 10) throw err;
     }
   }
   try {
