@@ -139,6 +139,7 @@ void child(void) {
     if (syscall(SYS_setresgid, 0, 0, 0) < 0) fail(E_USERNS, errno);
     if (syscall(SYS_setresuid, 0, 0, 0) < 0) fail(E_USERNS, errno);
   }
+  if (netns_fd >= 0 && (setns(netns_fd, CLONE_NEWNET) < 0 || close(netns_fd) < 0)) fail(E_NETNS, errno);
   umask(0);
   for (int i = 0; i < nsteps; i++) {
     int e = run_step(&steps[i]);

@@ -32,5 +32,8 @@ enum {
   E_CGROUPNS = -27,
   E_DEVFILTER = -28,
   E_SEALED_EXE = -29,
+  E_PORT = -30,
+  E_VETH = -31,
+  E_NETNS = -32,
 };
 #endif

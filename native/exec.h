@@ -82,7 +82,7 @@ struct open_how_ { uint64_t flags, mode, resolve; };
 #define MAP_TXT 16384
 
 enum { OP_MOUNT = 1, OP_MKDIR, OP_SYMLINK, OP_MKNOD, OP_CHDIR, OP_PIVOT, OP_HOSTNAME, OP_DOMAINNAME, OP_WRITE,
-       OP_MASK, OP_READONLY, OP_PROPAGATION };
+       OP_MASK, OP_READONLY, OP_PROPAGATION, OP_NETUP, OP_NETADDR, OP_NETROUTE };
 enum { CREATE_NONE = 0, CREATE_DIR, CREATE_FILE };
 
 struct step {
@@ -182,6 +182,21 @@ int wait_sigs(siginfo_t *si);
 int code_of(int st);
 void close_fds(unsigned from, unsigned to);
 long long now_ms(void);
+
+/* ---- netlink.c: veth pairs (parent, after the clone), published ports (before it), the child's net steps */
+#define MAX_VETH 16
+#define MAX_PORTS 256
+struct veth { const char *host, *peer, *mac, *master; long long mtu; };
+struct port { int proto; const char *ip; long long port; };
+extern struct veth veths[MAX_VETH];
+extern int nveths;
+extern struct port ports[MAX_PORTS];
+extern int nports;
+extern const char *netns_path; /* plan `netns`: the child joins this network namespace (--network container:X) */
+extern int netns_fd;
+int net_links(pid_t pid);
+int net_reserve_ports(void);
+int net_step(const struct step *s);
 
 /* ---- steps.c, child.c */
 int step_write(const char *path, const char *data, size_t len);

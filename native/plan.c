@@ -3,6 +3,7 @@
  * fields declared in exec.h. Runs before anything else is done; no field is used before parse() accepted all.
  */
 #include "exec.h"
+#include <netinet/in.h>
 
 static char plan[PLAN_MAX + 1];
 static size_t plan_len, ppos;
@@ -140,7 +141,7 @@ static void parse_join(void) {
 }
 
 static const char *const OPS[] = { "", "mount", "mkdir", "symlink", "mknod", "chdir", "pivot_root", "sethostname",
-                                   "setdomainname", "write", "mask", "readonly", "propagation" };
+                                   "setdomainname", "write", "mask", "readonly", "propagation", "netup", "netaddr", "netroute" };
 
 static void parse_step(void) {
   if (nsteps >= MAX_STEPS) { perr = E2BIG; return; }
@@ -178,7 +179,8 @@ static void parse_step(void) {
   case OP_MOUNT: if (!s->target) perr = EINVAL; break;
   case OP_SYMLINK: if (!s->target || !s->path) perr = EINVAL; break;
   case OP_PIVOT: if (!s->root) perr = EINVAL; break;
-  case OP_HOSTNAME: case OP_DOMAINNAME: if (!s->name) perr = EINVAL; break;
+  case OP_HOSTNAME: case OP_DOMAINNAME: case OP_NETUP: if (!s->name) perr = EINVAL; break;
+  case OP_NETADDR: if (!s->name || !s->path) perr = EINVAL; break;
   case OP_WRITE: if (!s->path || !s->data) perr = EINVAL; break;
   default: if (!s->path) perr = EINVAL; break;
   }
@@ -219,6 +221,19 @@ static int parse(void) {
     else if (!strcmp(k, "relaylog")) { relay_log = 1; log_path = str(); log_max = u64(); }
     else if (!strcmp(k, "relay")) { relay = 1; relay_in = (int)i64(); relay_merge = (int)i64(); relay_drain_ms = i64(); if (relay_drain_ms < 0) perr = EINVAL; }
     else if (!strcmp(k, "step")) parse_step();
+    else if (!strcmp(k, "veth")) {
+      if (nveths >= MAX_VETH) return E2BIG;
+      struct veth *v = &veths[nveths++];
+      v->host = str(); v->peer = str(); v->mac = str(); v->master = str(); v->mtu = i64();
+      if (v->mtu < 0 || v->mtu > 65535 || !v->host[0] || !v->peer[0] || !v->master[0]) perr = EINVAL;
+    } else if (!strcmp(k, "port")) {
+      if (nports >= MAX_PORTS) return E2BIG;
+      struct port *pt = &ports[nports++];
+      const char *proto = str();
+      pt->proto = !strcmp(proto, "tcp") ? IPPROTO_TCP : !strcmp(proto, "udp") ? IPPROTO_UDP : !strcmp(proto, "sctp") ? IPPROTO_SCTP : (perr = EINVAL, 0);
+      pt->ip = str(); pt->port = i64();
+      if (pt->port < 1 || pt->port > 65535) perr = EINVAL;
+    } else if (!strcmp(k, "netns")) netns_path = str();
     else if (!strcmp(k, "arg")) { if (argc_ >= MAX_ARGV) return E2BIG; argv_[argc_++] = str(); }
     else if (!strcmp(k, "env")) { if (nenv >= MAX_ENV) return E2BIG; envp_[nenv++] = str(); }
     else if (!strcmp(k, "candidate")) { if (ncands >= MAX_CAND) return E2BIG; cands[ncands++] = str(); }
@@ -247,6 +262,9 @@ static int parse(void) {
   if ((clone_flags & CLONE_NEWUSER) && (map_kind == 0 || (map_kind == 2 && (!nuidcmd || !ngidcmd)))) return EINVAL;
   if (njoin && (clone_flags || map_kind || mon)) return EINVAL;
   if (hold && (njoin || mon)) return EINVAL;
+  if ((nveths || nports || netns_path) && (njoin || hold)) return EINVAL;
+  if (netns_path && ((clone_flags & CLONE_NEWNET) || nveths || netns_path[0] != '/')) return EINVAL;
+  if (nveths && !(clone_flags & CLONE_NEWNET)) return EINVAL;
   if (df_prog && !cg_dir) return EINVAL;
   if (relay && (mon || terminal)) return EINVAL;
   if (relay_log && (!relay || njoin || log_path[0] != '/')) return EINVAL;

@@ -208,6 +208,7 @@ int run_step(const struct step *s) {
     if (mount(s->path, s->path, NULL, MS_BIND | MS_REC, NULL) < 0) return errno == ENOENT ? 0 : errno;
     return mount(NULL, s->path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | (kept_flags(s->path) & ~(unsigned long)MS_RDONLY), NULL) < 0 ? errno : 0;
   case OP_PROPAGATION: return mount(NULL, s->path, NULL, s->flags, NULL) < 0 ? errno : 0;
+  case OP_NETUP: case OP_NETADDR: case OP_NETROUTE: return net_step(s);
   }
   return EINVAL;
 }

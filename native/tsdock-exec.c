@@ -11,6 +11,7 @@
  *   relay.c        foreground stdio without a tty, copied through the executor's pipes
  *   monitor.c      detached containers: the monitor's loop (attach clients, stdin, drain, health, exit command)
  *   monitor-log.c  what the monitor writes: the k8s-file log and the exit file
+ *   netlink.c      network: veth pairs into the child's netns, published ports held, the child's net steps
  *   util.c         helpers safe before and after clone; the run-time state several files share
  *   codes.h        the negative step codes, generated from ExecStep (scripts/gen-native-codes.mjs)
  *   sealed-exe.h   re-executing from a sealed memfd copy at start-up (CVE-2019-5736)
@@ -51,6 +52,12 @@
  *                             array, compiled in TypeScript) loaded and attached to the cgroup before the clone
  *   relay <stdin 0|1> <merge 0|1> <drainms>   foreground without a tty: the container's 0-2 are pipes the executor
  *                             copies to and from its own 0-2 (the caller's), see "relay" below; not with monitor
+ *   port <tcp|udp|sctp> <ip> <port>   a published host port, bound (never listened on) before the clone and held
+ *                             while the executor lives: taken is "error -30 EADDRINUSE" before anything runs
+ *   veth <host> <peer> <mac|""> <bridge> <mtu|0>   after the clone (needs CLONE_NEWNET): a veth pair, the host
+ *                             end on <bridge> and up, the peer made inside the child's netns as <peer>
+ *   netns <path>              the child joins this network namespace first (--network container:X; no NEWNET)
+ *   step netup|netaddr|netroute   the container side (name = link, path = address or gateway, mode = prefix)
  *   oomfile <path>            monitor mode: when the init ends, the `oom_kill N` line of this file (memory.events
  *                             or memory.oom_control) goes into the exit file as "OOMKills":N
  * Numbers are decimal (64-bit masks and limits unsigned, others may carry a leading '-').
@@ -239,6 +246,8 @@ int main(int argc, char **argv) {
     if ((cgt_fds[i] = open(cgt_paths[i], O_WRONLY | O_CLOEXEC)) < 0) return give_up(0, E_CGROUP, errno);
   if (cg_dir && (cg_dirfd = keep(open(cg_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC))) < 0) return give_up(0, E_CGROUP, errno);
   if (df_prog && (err = attach_devfilter())) return give_up(0, E_DEVFILTER, err);
+  if (nports && (err = net_reserve_ports())) return give_up(0, E_PORT, err);
+  if (netns_path && (netns_fd = open(netns_path, O_RDONLY | O_CLOEXEC)) < 0) return give_up(0, E_NETNS, errno);
   if (relay && (step = relay_prepare(&err))) return give_up(0, step, err); /* /dev/null: the host's, before a join */
   if (njoin && (step = join_namespaces(&err))) return give_up(0, step, err);
   if (mon && (step = monitor_prepare(&err))) return give_up(0, step, err);
@@ -266,10 +275,12 @@ int main(int argc, char **argv) {
   if (pid == 0) child();
   if (cg_dirfd >= 0) close(cg_dirfd);
   if (cgns_fd >= 0) close(cgns_fd);
+  if (netns_fd >= 0) close(netns_fd);
   close(sync_r);
   close(err_w);
 
   if ((clone_flags & CLONE_NEWUSER) && (step = id_maps(pid, &err))) return give_up(pid, step, err);
+  if (nveths && (err = net_links(pid))) return give_up(pid, E_VETH, err);
   for (int i = 0; i < ncg && !placed; i++) {
     char num[24];
     size_t len = fmt_ll(num, pid);

@@ -1,3 +1,4 @@
+import '../container/network.js'; // registers the network's release hooks
 import type { Context } from '../context.js';
 import { loadExit, loadRecord, loadState, saveState, withContainerLock } from '../container/state.js';
 import { removeContainer } from './rm.js';

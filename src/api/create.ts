@@ -7,7 +7,8 @@ import { parseLogSize } from './start.js';
 import { findOrPullImage, type PullPolicy } from '../image/find-or-pull.js';
 import { createContainerDirs, removeContainerDirs, type ContainerPaths } from '../container/store.js';
 import { prepareContainer, removeAnonymousVolumes, type PreparedContainer } from '../container/prepare.js';
-import { validateRequest, type CreateRequest } from '../container/request.js';
+import { validateRequest, withDefaultNetwork, type CreateRequest } from '../container/request.js';
+import { checkNetworks } from '../container/network.js';
 import { buildRecord } from '../container/record-build.js';
 import { recordCreated } from '../container/lifecycle-files.js';
 import type { ImageRecord } from '../image/store/types.js';
@@ -15,7 +16,7 @@ import type { ImageConfig } from '../image/manifest.js';
 import type { ContainerRecord } from '../container/record.js';
 
 /** the request's types, for the CLI's flags (it imports api only) */
-export type { CreateRequest, ContainerConfig, HostConfig, NetworkingConfig, Mount, RestartPolicy, Ulimit, LogConfig, Resources, UpdateConfig } from '../container/request.js';
+export type { CreateRequest, ContainerConfig, HostConfig, NetworkingConfig, Mount, RestartPolicy, Ulimit, LogConfig, Resources, UpdateConfig, PortBinding, EndpointSettings } from '../container/request.js';
 
 /** `create`'s request body, with what the Engine API passes beside it (query parameters) and the client's pull */
 export interface CreateOptions {
@@ -42,9 +43,10 @@ export interface Created {
  * volumes, generated /etc files, container.json and state.json. A failure removes what it made.
  */
 export async function createContainer(opts: CreateOptions, ctx: Context, extra: { consolePath?: string } = {}): Promise<Created> {
-  const body = opts.request;
+  const body = withDefaultNetwork(opts.request, ctx.rootful);
   // refused before anything is made
   validateRequest(body);
+  await checkNetworks(body, ctx);
   parseLogSize(body.HostConfig.LogConfig?.Config?.['max-size']);
   const store = new ImageStore(ctx.root);
   // the image is found (or pulled) and pinned by the new directory under layers.lock shared: rmi and image prune

@@ -1,3 +1,4 @@
+import '../container/network.js'; // registers the network's release hooks
 import { runHooks } from '../container/hooks.js';
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';

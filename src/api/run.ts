@@ -9,6 +9,7 @@ import { recordExited, recordStarted } from '../container/lifecycle-files.js';
 import { createContainer, type CreateOptions, type Created } from './create.js';
 import { tracer } from '../trace.js';
 import { runHooks, type HookContainer } from '../container/hooks.js';
+import { networkForStart, networkStarted } from '../container/network.js';
 import { cgroupPlanFields, prepareCgroup } from '../container/cgroup.js';
 import type { Cgroup } from '../cgroups/index.js';
 
@@ -56,6 +57,8 @@ export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunR
   let cgroup: Cgroup | undefined;
   return withCleanup(async () => {
     await runHooks('beforeStart', hooked, ctx);
+    await networkForStart(paths.id, record, paths, prepared.plan, ctx);
+    trace.mark('network');
     if (record.Cgroup) {
       cgroup = await prepareCgroup(record.Cgroup, prepared.spec);
       Object.assign(prepared.plan, cgroupPlanFields(cgroup, prepared.spec));
@@ -70,6 +73,7 @@ export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunR
       // logged like a detached container (docker and podman log attached runs too)
       log: logTarget(paths.dir, record),
       onStarted: async (pid) => {
+        await networkStarted(paths.id, record, pid, ctx);
         await runHooks('afterStart', { ...hooked, pid }, ctx);
         await recordStarted(paths, pid, process.pid);
       },

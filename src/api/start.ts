@@ -17,6 +17,7 @@ import type { Spec } from '../ocispec/types.js';
 import { ramInBytes } from '../ocispec/units.js';
 import { healthTiming } from '../container/health.js';
 import { runHooks } from '../container/hooks.js';
+import { networkForStart, networkStarted, releaseNetwork } from '../container/network.js';
 import { cgroupPlanFields, prepareCgroup, releaseCgroup, requireDeviceControl } from '../container/cgroup.js';
 
 export interface StartResult {
@@ -77,6 +78,7 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
     try {
       if (record.Config.Tty) pty = openTerminal({ rows: 24, cols: 80 });
       const plan = containerPlan({ spec, store, image, paths, rootless: !ctx.rootful, driver: record.Driver ?? 'overlay', consolePath: pty?.slavePath, cgroup: record.Cgroup, privileged: record.HostConfig.Privileged });
+      await networkForStart(id, record, paths, plan, ctx);
       const socket = attachSocketPath(ctx.runRoot, id);
       await fs.promises.mkdir(path.dirname(socket), { recursive: true, mode: 0o700 });
       const log = logTarget(paths.dir, record);
@@ -95,11 +97,13 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
       if (health) plan.monitor.healthCommand = { intervalMs: healthTiming(health).interval, argv: tsdockCommand(ctx, 'healthcheck', id) };
       const { pid, monitorPid } = await startMonitor(plan, pty ? { ptyMaster: pty.master } : {});
       started = true;
+      await networkStarted(id, record, pid, ctx);
       await runHooks('afterStart', { id, record, spec, pid }, ctx);
       await recordStarted(paths, pid, monitorPid, restartCount(ctx.root, id, opts.restarting), health ? { Status: 'starting', FailingStreak: 0, Log: [] } : undefined);
       return { id, name: record.Name, pid, started: true };
     } finally {
       if (pty) closeTerminal(pty);
+      if (!started) await releaseNetwork(id, record, ctx);
       if (!started) await releaseCgroup(record.Cgroup, ctx);
     }
   });

@@ -4,7 +4,7 @@ import type { ContainerPaths } from './store.js';
 import type { PreparedContainer } from './prepare.js';
 import type { ContainerRecord } from './record.js';
 import { resolveHealth } from './health.js';
-import { networkMode, type CreateRequest } from './request.js';
+import type { CreateRequest } from './request.js';
 
 /**
  * container.json for a new container: the request as it came (`Request`), and what inspect shows, rendered from
@@ -47,11 +47,12 @@ export function buildRecord(args: {
       ...(r.StopSignal || c.StopSignal ? { StopSignal: r.StopSignal || c.StopSignal } : {}),
       Volumes: c.Volumes || r.Volumes ? { ...(c.Volumes ?? {}), ...(r.Volumes ?? {}) } : null,
       ...(health ? { Healthcheck: health } : {}),
+      ...(c.ExposedPorts || r.ExposedPorts ? { ExposedPorts: { ...(c.ExposedPorts ?? {}), ...(r.ExposedPorts ?? {}) } as Record<string, Record<string, never>> } : {}),
     },
     HostConfig: {
       ...h,
       AutoRemove: Boolean(h.AutoRemove),
-      NetworkMode: networkMode(r),
+      NetworkMode: h.NetworkMode ?? 'none',
       RestartPolicy: { Name: h.RestartPolicy?.Name || 'no', MaximumRetryCount: h.RestartPolicy?.MaximumRetryCount ?? 0 },
       Binds: h.Binds ?? [],
       ReadonlyRootfs: Boolean(h.ReadonlyRootfs),

@@ -38,6 +38,7 @@ export interface ContainerRecord {
     Volumes?: Record<string, object> | null;
     /** docker's Config.Healthcheck (durations in nanoseconds); absent: no healthcheck */
     Healthcheck?: import('../image/manifest.js').HealthConfig;
+    ExposedPorts?: Record<string, Record<string, never>>;
   };
   /** the request's HostConfig with the resources as dockerd adjusted them (and `update` changed them) */
   HostConfig: HostConfig &

@@ -44,6 +44,14 @@ export interface ContainerConfig {
   Entrypoint?: string[] | null;
   Labels?: Record<string, string>;
   StopSignal?: string;
+  /** `--expose` (and the image's EXPOSE, merged at create): "80/tcp" → {} */
+  ExposedPorts?: Record<string, Record<string, never>>;
+}
+
+/** docker's nat.PortBinding: HostPort "" = a free port chosen at start; HostIp "" = every address */
+export interface PortBinding {
+  HostIp: string;
+  HostPort: string;
 }
 
 /** docker's container.RestartPolicy */
@@ -69,8 +77,17 @@ export interface HostConfig extends Resources {
   /** `-v`: `SRC:DST[:OPTS]` with an absolute host path or a volume name as SRC */
   Binds?: string[];
   LogConfig?: LogConfig;
-  /** none | host */
+  /** none | host | bridge | default | container:<name|id> | <network name> */
   NetworkMode?: string;
+  /** `-p`: "80/tcp" → the host side(s) */
+  PortBindings?: Record<string, PortBinding[]>;
+  /** `-P`: every exposed port gets a free host port */
+  PublishAllPorts?: boolean;
+  /** `--add-host name:ip` (ip may be `host-gateway`) */
+  ExtraHosts?: string[];
+  Dns?: string[];
+  DnsSearch?: string[];
+  DnsOptions?: string[];
   RestartPolicy?: RestartPolicy;
   AutoRemove?: boolean;
   CapAdd?: string[];
@@ -85,9 +102,16 @@ export interface HostConfig extends Resources {
   Init?: boolean;
 }
 
-/** docker's network.NetworkingConfig; no endpoint settings yet (networking is issue 11) */
+/** docker's network.EndpointSettings: what a container asks of one network */
+export interface EndpointSettings {
+  IPAMConfig?: { IPv4Address?: string };
+  Aliases?: string[];
+  MacAddress?: string;
+}
+
+/** docker's network.NetworkingConfig: network name → endpoint settings (`--ip`, `--network-alias`, `--mac-address`) */
 export interface NetworkingConfig {
-  EndpointsConfig?: Record<string, Record<string, never>>;
+  EndpointsConfig?: Record<string, EndpointSettings>;
 }
 
 /** The create body: Config at the top level, HostConfig and NetworkingConfig beside it. */
@@ -116,10 +140,47 @@ export function validateRequest(r: CreateRequest): void {
     if (key !== 'max-size') throw new UsageError(`unknown log opt '${key}' for k8s-file log driver`);
   }
   const mode = h.NetworkMode ?? 'none';
-  if (mode !== 'none' && mode !== 'host' && mode !== 'default') throw new UsageError(`network mode "${mode}" is not supported yet: none or host`);
+  if (mode.startsWith('container:') && mode.length === 'container:'.length) throw new UsageError('--network container: needs a container name or id');
+  if (!/^(none|host|bridge|default|container:.+|[a-zA-Z0-9][a-zA-Z0-9_.-]*)$/.test(mode)) throw new UsageError(`invalid network mode "${mode}"`);
+  const own = networkMode(r) === 'bridge';
+  if (!own && Object.keys(h.PortBindings ?? {}).length) throw new UsageError(`conflicting options: port publishing and the network mode ${mode}`);
+  if (!own && (r.NetworkingConfig?.EndpointsConfig && Object.values(r.NetworkingConfig.EndpointsConfig).some((e) => e.IPAMConfig?.IPv4Address || e.Aliases?.length || e.MacAddress))) {
+    throw new UsageError(`conflicting options: --ip, --mac-address and --network-alias need a bridge network, not ${mode}`);
+  }
+  if (mode.startsWith('container:') && (r.Hostname || h.Dns?.length || h.ExtraHosts?.length)) throw new UsageError('conflicting options: hostname, --dns and --add-host cannot be used with --network container:');
+  for (const [port, bindings] of Object.entries(h.PortBindings ?? {})) {
+    if (!/^\d{1,5}\/(tcp|udp|sctp)$/.test(port)) throw new UsageError(`invalid port ${port}`);
+    for (const b of bindings) if (b.HostIp.includes(':')) throw new UsageError(`publishing on ${b.HostIp}: IPv6 host addresses are not supported yet`);
+  }
 }
 
-/** the network mode a request asks for ('default' and absent mean tsdock's default, none) */
-export function networkMode(r: Pick<CreateRequest, 'HostConfig'>): 'none' | 'host' {
-  return r.HostConfig.NetworkMode === 'host' ? 'host' : 'none';
+/** What kind of network a request asks for: its own namespace on bridge networks, none, the host's, or another container's. */
+export function networkMode(r: Pick<CreateRequest, 'HostConfig'>): 'none' | 'host' | 'bridge' | 'container' {
+  const m = r.HostConfig.NetworkMode ?? 'none';
+  if (m === 'none' || m === 'host') return m;
+  return m.startsWith('container:') ? 'container' : 'bridge';
+}
+
+/** The networks a bridge-mode request joins, in order: the mode's (`default` = bridge), then the other endpoints. */
+export function requestedNetworks(r: Pick<CreateRequest, 'HostConfig' | 'NetworkingConfig'>): string[] {
+  if (networkMode(r) !== 'bridge') return [];
+  const m = r.HostConfig.NetworkMode!;
+  const first = m === 'default' ? 'bridge' : m;
+  return [first, ...Object.keys(r.NetworkingConfig?.EndpointsConfig ?? {}).filter((n) => n !== first && !(first === 'bridge' && n === 'default'))];
+}
+
+/**
+ * The request with tsdock's default network filled in (docker's `default`): the `bridge` network rootful; none
+ * rootless, until rootless networking (pasta) exists. Endpoint settings given for `default` move to that name.
+ */
+export function withDefaultNetwork(r: CreateRequest, rootful: boolean): CreateRequest {
+  const mode = r.HostConfig.NetworkMode;
+  if (mode && mode !== 'default') return r;
+  const name = rootful ? 'bridge' : 'none';
+  const eps = { ...(r.NetworkingConfig?.EndpointsConfig ?? {}) };
+  if (eps.default) {
+    eps[name] = eps.default;
+    delete eps.default;
+  }
+  return { ...r, HostConfig: { ...r.HostConfig, NetworkMode: name }, NetworkingConfig: { EndpointsConfig: eps } };
 }

@@ -13,7 +13,8 @@
  * - `extraHosts` (`--add-host name:ip`) come first, as podman writes them.
  */
 
-export type NetworkMode = 'none' | 'host';
+/** none: only lo; host: the host's stack; bridge: its own namespace on bridge networks; container: another's */
+export type NetworkMode = 'none' | 'host' | 'bridge' | 'container';
 
 export interface EtcFilesInput {
   hostname: string;
@@ -28,6 +29,10 @@ export interface EtcFilesInput {
   containerIp?: string;
   /** `--add-host` entries, already parsed */
   extraHosts?: readonly { host: string; ip: string }[];
+  /** on user networks: the other containers there (docker answers them by DNS; the lines serve libc without it) */
+  peers?: readonly { ip: string; names: string[] }[];
+  /** `--dns`, `--dns-search`, `--dns-option`, or the network's resolver: replace the host's */
+  dns?: { servers?: string[]; search?: string[]; options?: string[] };
 }
 
 export const DEFAULT_HOSTS_ENTRIES: readonly (readonly [string, string])[] = Object.freeze([
@@ -68,6 +73,7 @@ export function hostsFile(input: EtcFilesInput): string {
   }
   for (const [ip, names] of DEFAULT_HOSTS_ENTRIES) out += line(ip, names);
   out += line(input.containerIp ?? '127.0.0.1', namesOf(input));
+  for (const p of input.peers ?? []) out += line(p.ip, p.names.join(' '));
   return out;
 }
 
@@ -80,13 +86,25 @@ export function hostnameFile(hostname: string): string {
  * loopback resolver such as systemd-resolved's 127.0.0.53 works); with --network none a comment only (there is
  * no network to reach a resolver through). A bridge network will filter the host's loopback nameservers.
  */
-export function resolvConfFile(input: Pick<EtcFilesInput, 'network' | 'hostResolvConf'>): string {
-  if (input.network === 'host') {
+export function resolvConfFile(input: Pick<EtcFilesInput, 'network' | 'hostResolvConf' | 'dns'>): string {
+  if (input.network === 'host' && !input.dns) {
     const c = input.hostResolvConf ?? '';
     if (c === '') return '# tsdock: the host has no /etc/resolv.conf\n';
     return c.endsWith('\n') ? c : `${c}\n`;
   }
-  return '# tsdock: --network none, no DNS\n';
+  if (input.network === 'none' && !input.dns) return '# tsdock: --network none, no DNS\n';
+  // docker: the host's file without its loopback nameservers (they do not answer in another namespace); what
+  // --dns/--dns-search/--dns-option (or the network's resolver) give replaces the matching lines
+  const host = (input.hostResolvConf ?? '').split('\n');
+  const pick = (kw: string) => host.filter((l) => l.trim().split(/\s+/)[0] === kw).flatMap((l) => l.trim().split(/\s+/).slice(1));
+  const servers = input.dns?.servers ?? pick('nameserver').filter((a) => !/^127\./.test(a) && a !== '::1');
+  const search = input.dns?.search ?? pick('search');
+  const options = input.dns?.options ?? pick('options');
+  let out = '';
+  if (search.length) out += `search ${search.join(' ')}\n`;
+  for (const sv of servers) out += `nameserver ${sv}\n`;
+  if (options.length) out += `options ${options.join(' ')}\n`;
+  return out || '# tsdock: no nameserver\n';
 }
 
 export function etcFiles(input: EtcFilesInput): { hosts: string; hostname: string; resolvConf: string } {

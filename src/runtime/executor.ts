@@ -163,6 +163,12 @@ export function describeStep(step: PlanStep): string {
       return `remount ${step.path} read-only`;
     case 'propagation':
       return `set mount propagation of ${step.path}`;
+    case 'netup':
+      return `ip link set ${step.name} up`;
+    case 'netaddr':
+      return `ip addr add ${step.address}/${step.prefix} dev ${step.name}`;
+    case 'netroute':
+      return `ip route add default via ${step.gateway}`;
   }
 }
 
@@ -213,6 +219,9 @@ export function startError(plan: ExecPlan, step: number, errno: number): Contain
       [ExecStep.cgroup]: `moving the process into its cgroup (${path.dirname(plan.cgroupDir ? `${plan.cgroupDir}/x` : (plan.cgroupTasks ?? plan.cgroupProcs ?? ['?'])[0]!)})`,
       [ExecStep.cgroupns]: 'creating the cgroup namespace',
       [ExecStep.devfilter]: `attaching the device filter to ${plan.cgroupDir ?? 'the cgroup'}`,
+      [ExecStep.port]: `publishing ports (${(plan.ports ?? []).map((x) => `${x.hostIp}:${x.hostPort}/${x.protocol}`).join(', ')})`,
+      [ExecStep.veth]: `connecting to ${(plan.veths ?? []).map((v) => v.bridge).join(', ')} (veth pair)`,
+      [ExecStep.netns]: `joining the network namespace ${plan.netns ?? ''}`,
     };
     what = names[step] ?? `executor phase ${step}`;
   }

@@ -39,6 +39,9 @@
  *   ptymaster <fd>
  *   relay <stdin 0|1> <merge 0|1> <drainMs>   foreground without a tty: stdio through the executor's pipes
  *   relaylog <logPath> <logMaxSize>           with relay: the output also goes to the k8s-file log (a forked writer)
+ *   port <tcp|udp|sctp> <hostIp> <hostPort>   a published port, bound and held by the executor (never listened on)
+ *   veth <host> <peer> <mac|''> <bridge> <mtu> a veth pair into the child's new netns, host end on the bridge
+ *   netns <path>                         join this network namespace (container:X) instead of a new one
  *   end                                  always last: a truncated plan is rejected
  *
  * Numbers are decimal; 64-bit masks and limits are unsigned (RLIM_INFINITY = 18446744073709551615).
@@ -91,6 +94,12 @@ export const ExecStep = {
   devfilter: -28,
   /** start-up: copying the executor into a sealed memfd and re-executing from it (native/sealed-exe.h) */
   sealedExe: -29,
+  /** binding a published host port (EADDRINUSE: taken) */
+  port: -30,
+  /** creating a veth pair into the child's network namespace, on its bridge */
+  veth: -31,
+  /** opening or joining the network namespace of another container (--network container:X) */
+  netns: -32,
 } as const;
 
 /** the order namespaces are entered in: user first (it grants the rights for the others), mount last */
@@ -196,6 +205,16 @@ function stepPairs(step: PlanStep): Array<[string, string | number]> {
         ['path', step.path],
         ['flags', step.flags],
       ];
+    case 'netup':
+      return [['name', step.name]];
+    case 'netaddr':
+      return [
+        ['name', step.name],
+        ['path', step.address],
+        ['mode', step.prefix],
+      ];
+    case 'netroute':
+      return [['path', step.gateway]];
     default:
       throw new RangeError(`plan-encode: unknown step op ${(step as { op: unknown }).op as string}`);
   }
@@ -254,6 +273,33 @@ export function encodePlan(plan: ExecPlan): Buffer {
       w.record(kw, (x) => x.int(argv.length, `${kw} argc`));
       for (const a of argv) w.field(a, `${kw} argument`);
     }
+  }
+
+  if ((plan.ports?.length ?? 0) > 256) throw new RangeError('plan-encode: more than 256 published ports');
+  for (const p of plan.ports ?? [])
+    w.record(
+      'port',
+      (x) => x.field(p.protocol, 'port protocol'),
+      (x) => x.field(p.hostIp, 'port host ip'),
+      (x) => x.int(p.hostPort, 'host port', 1, 65535),
+    );
+  if ((plan.veths?.length ?? 0) > 16) throw new RangeError('plan-encode: more than 16 veth pairs');
+  if (plan.veths?.length && !(plan.cloneFlags & 0x40000000)) throw new RangeError('plan-encode: veths need a new network namespace');
+  for (const v of plan.veths ?? []) {
+    for (const n of [v.host, v.peer, v.bridge]) if (!/^[A-Za-z0-9_.-]{1,15}$/.test(n)) throw new RangeError(`plan-encode: bad interface name ${JSON.stringify(n)}`);
+    if (v.mac && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(v.mac)) throw new RangeError(`plan-encode: bad MAC address ${v.mac}`);
+    w.record(
+      'veth',
+      (x) => x.field(v.host, 'veth host'),
+      (x) => x.field(v.peer, 'veth peer'),
+      (x) => x.field(v.mac, 'veth mac'),
+      (x) => x.field(v.bridge, 'veth bridge'),
+      (x) => x.int(v.mtu, 'mtu', 0, 65535),
+    );
+  }
+  if (plan.netns !== undefined) {
+    if (plan.cloneFlags & 0x40000000) throw new RangeError('plan-encode: netns cannot be combined with a new network namespace');
+    w.record('netns', (x) => x.field(absolutePath(plan.netns!, 'netns'), 'netns'));
   }
 
   plan.steps.forEach((step, i) => {

@@ -105,7 +105,32 @@ export type PlanStep =
   /** bind-mount path onto itself and remount it read-only (nosuid,nodev,noexec kept); ENOENT ignored */
   | { op: 'readonly'; path: string }
   /** mount --make-r{private,slave,shared} of a path */
-  | { op: 'propagation'; path: string; flags: number };
+  | { op: 'propagation'; path: string; flags: number }
+  /** the container side of its network (own netns, before pivot_root): ip link set <name> up */
+  | { op: 'netup'; name: string }
+  /** ip addr add <address>/<prefix> dev <name> (IPv4 or IPv6; IPv6 without duplicate address detection) */
+  | { op: 'netaddr'; name: string; address: string; prefix: number }
+  /** ip route add default via <gateway> */
+  | { op: 'netroute'; gateway: string };
+
+/** A published host port the executor binds (never listens on) before the clone and holds while it lives. */
+export interface PortReservation {
+  protocol: 'tcp' | 'udp' | 'sctp';
+  /** IPv4 address to bind: 0.0.0.0 for every address */
+  hostIp: string;
+  hostPort: number;
+}
+
+/** A veth pair the executor makes after the clone: `host` on `bridge` (up), `peer` inside the child's netns. */
+export interface VethPlan {
+  host: string;
+  peer: string;
+  /** the peer's MAC (aa:bb:...), or '' for the kernel's random one */
+  mac: string;
+  bridge: string;
+  /** 0: the kernel's default */
+  mtu: number;
+}
 
 export interface Rlimit {
   /** RLIMIT_* number (e.g. RLIMIT_NOFILE = 7) */
@@ -252,6 +277,12 @@ export interface ExecPlan {
   cgroupDir?: string;
   /** v2 (with cgroupDir): an eBPF device filter (struct bpf_insn[]) the executor attaches to the cgroup first */
   deviceFilter?: Buffer;
+  /** published host ports, bound before the clone (a port in use fails the start) and held for the container's life */
+  ports?: PortReservation[];
+  /** veth pairs into the child's new network namespace (cloneFlags has CLONE_NEWNET) */
+  veths?: VethPlan[];
+  /** --network container:X: the child joins this network namespace (absolute path, no CLONE_NEWNET) */
+  netns?: string;
   /** detached: the executor becomes the container's monitor (not with `join`) */
   monitor?: MonitorPlan;
   /** foreground without a tty: the container's stdio are pipes relayed by the executor (not with `monitor`) */

@@ -8,12 +8,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../../errors.js';
-import type { CreateOptions, CreateRequest, HostConfig, Resources, UpdateConfig } from '../../api/create.js';
+import type { CreateOptions, CreateRequest, EndpointSettings, HostConfig, Resources, UpdateConfig } from '../../api/create.js';
 import type { AttachStream } from '../../api/run.js';
 import type { ContainerFlagValues, ResourceFlagValues } from './flags.js';
 import { requestEnv } from './env.js';
 import { mountFlag } from './mount.js';
 import { bytesFlag, durationFlag, intFlag, keyValues, nanoCpusFlag, restartFlag, swapFlag, ulimitFlag } from './values.js';
+import { addHostFlag, exposeFlags, ipFlag, macFlag, portBindings } from './ports.js';
 
 export interface Caller {
   cwd: string;
@@ -121,6 +122,17 @@ function healthcheck(f: ContainerFlagValues): CreateRequest['Healthcheck'] {
   return h;
 }
 
+/** `--ip`, `--mac-address`, `--network-alias` belong to the endpoint on the --network given (docker) */
+function endpointFlags(f: ContainerFlagValues): Record<string, EndpointSettings> {
+  const mode = f.net ?? f.network ?? 'default';
+  const ep: EndpointSettings = {
+    ...(f.ip !== undefined ? { IPAMConfig: { IPv4Address: ipFlag(f.ip) } } : {}),
+    ...(f.networkAlias.length ? { Aliases: f.networkAlias } : {}),
+    ...(f.macAddress !== undefined ? { MacAddress: macFlag(f.macAddress) } : {}),
+  };
+  return Object.keys(ep).length ? { [mode]: ep } : {};
+}
+
 /** run's and create's flags and arguments → the create request and what goes beside it. */
 export function createOptions(image: string, command: string[], f: ContainerFlagValues, caller: Caller): CreateOptions & { attach?: AttachStream[] } {
   const attach = attachStreams(f.attach ?? [], f.detach);
@@ -130,10 +142,18 @@ export function createOptions(image: string, command: string[], f: ContainerFlag
   if (f.memorySwappiness !== undefined) resources.MemorySwappiness = intFlag(f.memorySwappiness, '--memory-swappiness');
   if (f.ulimit.length) resources.Ulimits = f.ulimit.map(ulimitFlag);
   if (f.cgroupParent !== undefined) resources.CgroupParent = f.cgroupParent;
+  const published = portBindings(f.publish);
+  const exposed = exposeFlags(f.expose, published);
   const host: HostConfig = {
     ...resources,
     ...(binds.length ? { Binds: binds } : {}),
-    NetworkMode: f.net ?? f.network,
+    NetworkMode: f.net ?? f.network ?? 'default',
+    ...(published ? { PortBindings: published } : {}),
+    ...(f.publishAll ? { PublishAllPorts: true } : {}),
+    ...(f.addHost.length ? { ExtraHosts: f.addHost.map(addHostFlag) } : {}),
+    ...(f.dns.length ? { Dns: f.dns.map(ipFlag) } : {}),
+    ...(f.dnsSearch.length ? { DnsSearch: f.dnsSearch } : {}),
+    ...(f.dnsOption.length ? { DnsOptions: f.dnsOption } : {}),
     ...(f.restart !== undefined ? { RestartPolicy: restartFlag(f.restart) } : {}),
     AutoRemove: Boolean(f.rm),
     ...(f.capAdd.length ? { CapAdd: f.capAdd } : {}),
@@ -166,7 +186,8 @@ export function createOptions(image: string, command: string[], f: ContainerFlag
     ...(f.entrypoint !== undefined ? { Entrypoint: [f.entrypoint] } : {}),
     Labels: keyValues(f.label),
     HostConfig: host,
-    NetworkingConfig: { EndpointsConfig: {} },
+    ...(exposed ? { ExposedPorts: exposed } : {}),
+    NetworkingConfig: { EndpointsConfig: endpointFlags(f) },
   };
   return { request, name: f.name, platform: f.platform, pull: f.pull, tlsVerify: f.tlsVerify, ...(attach ? { attach } : {}) };
 }

@@ -37,8 +37,18 @@ export function addContainerFlags(cmd: Command): Command {
     .option('--entrypoint <cmd>', 'Overwrite the default ENTRYPOINT of the image')
     .option('--name <name>', 'Assign a name to the container')
     .option('-h, --hostname <name>', 'Container host name')
-    .addOption(new Option('--network <mode>', 'Connect a container to a network').choices(['none', 'host']).default('none'))
-    .addOption(new Option('--net <mode>', 'Alias of --network').choices(['none', 'host']).hideHelp())
+    .option('--network <mode>', 'Connect a container to a network (bridge, none, host, container:<name|id>, <network>)')
+    .addOption(new Option('--net <mode>', 'Alias of --network').hideHelp())
+    .option('-p, --publish <[ip:][hostPort:]containerPort[/proto]>', "Publish a container's port(s) to the host", collect, [])
+    .option('-P, --publish-all', 'Publish all exposed ports to random ports')
+    .option('--expose <port[/proto]>', 'Expose a port or a range of ports', collect, [])
+    .option('--ip <address>', 'IPv4 address (e.g., 172.30.100.104)')
+    .option('--mac-address <mac>', 'Container MAC address (e.g., 92:d0:c6:0a:29:33)')
+    .option('--network-alias <alias>', 'Add network-scoped alias for the container', collect, [])
+    .option('--add-host <host:ip>', 'Add a custom host-to-IP mapping (host:ip)', collect, [])
+    .option('--dns <ip>', 'Set custom DNS servers', collect, [])
+    .option('--dns-search <domain>', 'Set custom DNS search domains', collect, [])
+    .option('--dns-option <option>', 'Set DNS options', collect, [])
     .option('--cap-add <cap>', 'Add Linux capabilities', collect, [])
     .option('--cap-drop <cap>', 'Drop Linux capabilities', collect, [])
     .option('--privileged', 'Give extended privileges to this container')
@@ -94,8 +104,18 @@ export interface ContainerFlagValues extends ResourceFlagValues {
   entrypoint?: string;
   name?: string;
   hostname?: string;
-  network: 'none' | 'host';
-  net?: 'none' | 'host';
+  network?: string;
+  net?: string;
+  publish: string[];
+  publishAll?: boolean;
+  expose: string[];
+  ip?: string;
+  macAddress?: string;
+  networkAlias: string[];
+  addHost: string[];
+  dns: string[];
+  dnsSearch: string[];
+  dnsOption: string[];
   capAdd: string[];
   capDrop: string[];
   privileged?: boolean;

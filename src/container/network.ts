@@ -1,0 +1,126 @@
+/**
+ * A container's network through its life, between the record and the network module: checked at create, set up
+ * at each start (the executor plan's veths, ports and steps; this run's /etc/hosts and /etc/resolv.conf), and
+ * released when it stops or is removed (hooks), or collected when a crash skipped that (the next allocation).
+ */
+import fs from 'node:fs';
+import type { Context } from '../context.js';
+import { TsdockError } from '../errors.js';
+import { connectForStart, claimLease, disconnect } from '../network/attach.js';
+import { findNetwork } from '../network/store.js';
+import { hostsFile, resolvConfFile } from '../ocispec/etc-files.js';
+import type { ExecPlan } from '../runtime/plan-types.js';
+import { registerHooks } from './hooks.js';
+import { resolveContainer } from './lookup.js';
+import { requestOf, type ContainerRecord } from './record.js';
+import { networkMode, requestedNetworks, type CreateRequest } from './request.js';
+import { runningPid } from './running.js';
+import type { ContainerPaths } from './store.js';
+
+/** create: the networks named must exist (docker: "network x not found"), a container: target too */
+export async function checkNetworks(r: CreateRequest, ctx: Context): Promise<void> {
+  const mode = networkMode(r);
+  if (mode === 'container') resolveContainer(ctx.root, r.HostConfig.NetworkMode!.slice('container:'.length));
+  if (mode !== 'bridge') return;
+  if (!ctx.rootful) throw new TsdockError('bridge networks need root: rootless containers have --network none or host (rootless networking with pasta is not there yet)', { exitCode: 125 });
+  for (const n of requestedNetworks(r)) await findNetwork(ctx.root, n, ctx.env);
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** rewrite a bind-mounted file in place (a rename would leave the container's bind on the old inode) */
+function rewrite(file: string, content: string): void {
+  fs.writeFileSync(file, content);
+}
+
+function extraHosts(list: string[] | undefined, gateway: string | undefined): Array<{ host: string; ip: string }> {
+  return (list ?? []).map((e) => {
+    const i = e.indexOf(':');
+    const ip = e.slice(i + 1);
+    return { host: e.slice(0, i), ip: ip === 'host-gateway' ? (gateway ?? '127.0.0.1') : ip };
+  });
+}
+
+/**
+ * Before a start: the container's network into the plan (a lease for bridge networks, the joined namespace for
+ * container:X, lo for none) and this run's /etc/hosts and /etc/resolv.conf. Returns a release for a failed start.
+ */
+export async function networkForStart(id: string, record: ContainerRecord, paths: ContainerPaths, plan: ExecPlan, ctx: Context): Promise<void> {
+  const r = requestOf(record);
+  const mode = networkMode(r);
+  const h = r.HostConfig;
+  if (mode === 'host') return;
+  if (mode === 'container') {
+    const ref = h.NetworkMode!.slice('container:'.length);
+    const other = resolveContainer(ctx.root, ref);
+    const pid = runningPid(ctx.root, other);
+    if (pid === undefined) throw new TsdockError(`cannot join the network of container ${ref}: it is not running`, { exitCode: 125 });
+    plan.netns = `/proc/${pid}/ns/net`;
+    return;
+  }
+  if (mode === 'none') {
+    plan.steps.unshift({ op: 'netup', name: 'lo' });
+    return;
+  }
+  const start = await connectForStart(
+    {
+      id,
+      name: record.Name,
+      hostname: record.Config.Hostname,
+      root: ctx.root,
+      networks: requestedNetworks(r),
+      endpoints: r.NetworkingConfig?.EndpointsConfig ?? {},
+      portBindings: h.PortBindings ?? {},
+      publishAll: Boolean(h.PublishAllPorts),
+      exposed: Object.keys(record.Config.ExposedPorts ?? {}),
+    },
+    ctx.env,
+  );
+  plan.steps.unshift(...start.steps);
+  plan.veths = start.veths;
+  if (start.ports.length) plan.ports = start.ports;
+  const first = start.lease.endpoints[0];
+  rewrite(
+    paths.hosts,
+    hostsFile({
+      hostname: record.Config.Hostname,
+      name: record.Name,
+      network: 'bridge',
+      containerIp: first?.ip,
+      extraHosts: [...extraHosts(h.ExtraHosts, first?.gateway), ...(first ? [{ host: 'host.docker.internal', ip: first.gateway }, { host: 'host.containers.internal', ip: first.gateway }] : [])],
+      peers: start.peers,
+    }),
+  );
+  const dns = h.Dns?.length || h.DnsSearch?.length || h.DnsOptions?.length ? { ...(h.Dns?.length ? { servers: h.Dns } : {}), ...(h.DnsSearch?.length ? { search: h.DnsSearch } : {}), ...(h.DnsOptions?.length ? { options: h.DnsOptions } : {}) } : undefined;
+  rewrite(paths.resolvConf, resolvConfFile({ network: 'bridge', hostResolvConf: readText('/etc/resolv.conf'), dns }));
+}
+
+/** After the init runs: it holds the lease from now on. */
+export async function networkStarted(id: string, record: ContainerRecord, pid: number, ctx: Context): Promise<void> {
+  if (networkMode(requestOf(record)) === 'bridge') await claimLease(id, pid, ctx.env);
+}
+
+export async function releaseNetwork(id: string, record: ContainerRecord | undefined, ctx: Context): Promise<void> {
+  if (record && networkMode(requestOf(record)) !== 'bridge') return;
+  try {
+    await disconnect(id, ctx.env);
+  } catch (err) {
+    ctx.warn?.(`releasing the network of ${id.slice(0, 12)}: ${(err as Error).message}`);
+  }
+}
+
+registerHooks({
+  name: 'network',
+  async afterStop(c, ctx) {
+    await releaseNetwork(c.id, c.record, ctx);
+  },
+  async onRemove(c, ctx) {
+    await releaseNetwork(c.id, c.record, ctx);
+  },
+});

@@ -1,0 +1,95 @@
+/**
+ * tsdock's firewall: one nftables table, `ip tsdock`, rendered whole from the bridges and the live leases
+ * (renderRuleset, pure) and applied atomically with `nft -j -f -` (add, delete and re-add the table in one
+ * transaction). No other table is touched, so a host firewall and tsdock's rules do not edit each other; after
+ * a flush of the whole ruleset, `tsdock network reload` renders it again.
+ *
+ *   prerouting  (nat, dstnat)  packets to one of the host's addresses → the `ports` chain (DNAT to containers)
+ *   output      (nat, -100)    the same for the host's own connections (127.0.0.1:PORT and the host's addresses)
+ *   ports                      one rule per published port: [ip daddr HOSTIP] PROTO dport HOSTPORT dnat to IP:PORT
+ *   postrouting (nat, srcnat)  egress masquerade per non-internal subnet; loopback clients of a published port
+ *                              masqueraded onto the bridge (route_localnet is set on tsdock's bridges only)
+ *   forward     (filter)       internal networks reach nothing else; networks do not reach each other
+ *   raw         (filter, raw)  anything arriving on a bridge for 127.0.0.0/8 is dropped (route_localnet's hole)
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BridgeRecord } from './leases.js';
+import type { NetworkLease } from './types.js';
+
+export const NFT_TABLE = 'tsdock';
+const T = { family: 'ip', table: NFT_TABLE } as const;
+const TABLE = { table: { family: 'ip', name: NFT_TABLE } };
+
+type Expr = Record<string, unknown>;
+const field = (protocol: string, f: string) => ({ payload: { protocol, field: f } });
+const prefix = (cidr: string) => {
+  const [addr, len] = cidr.split('/');
+  return { prefix: { addr, len: Number(len) } };
+};
+const match = (left: unknown, right: unknown, op = '=='): Expr => ({ match: { op, left, right } });
+const rule = (chain: string, expr: Expr[], comment?: string) => ({ add: { rule: { ...T, chain, expr, ...(comment ? { comment } : {}) } } });
+const chain = (name: string, base?: { type: string; hook: string; prio: number }) => ({ add: { chain: { ...T, name, ...(base ? { ...base, policy: 'accept' } : {}) } } });
+
+export function renderRuleset(bridges: BridgeRecord[], leases: NetworkLease[]): { nftables: unknown[] } {
+  const out: unknown[] = [
+    { add: TABLE },
+    { delete: TABLE },
+    { add: TABLE },
+    chain('raw', { type: 'filter', hook: 'prerouting', prio: -300 }),
+    chain('prerouting', { type: 'nat', hook: 'prerouting', prio: -100 }),
+    chain('output', { type: 'nat', hook: 'output', prio: -100 }),
+    chain('postrouting', { type: 'nat', hook: 'postrouting', prio: 100 }),
+    chain('forward', { type: 'filter', hook: 'forward', prio: 0 }),
+    chain('ports'),
+  ];
+  const local = match({ fib: { result: 'type', flags: ['daddr'] } }, 'local');
+  out.push(rule('prerouting', [local, { jump: { target: 'ports' } }]));
+  out.push(rule('output', [local, { jump: { target: 'ports' } }]));
+  const names = bridges.map((b) => b.bridge).sort();
+  for (const b of [...bridges].sort((x, y) => x.bridge.localeCompare(y.bridge))) {
+    out.push(rule('raw', [match({ meta: { key: 'iifname' } }, b.bridge), match(field('ip', 'daddr'), prefix('127.0.0.0/8')), { drop: null }]));
+    out.push(rule('postrouting', [match({ meta: { key: 'oifname' } }, b.bridge), match(field('ip', 'saddr'), prefix('127.0.0.0/8')), { masquerade: null }], `${b.network}: loopback clients`));
+    if (b.internal) {
+      out.push(rule('forward', [match({ meta: { key: 'iifname' } }, b.bridge), match({ meta: { key: 'oifname' } }, b.bridge, '!='), { drop: null }], `${b.network}: internal`));
+      out.push(rule('forward', [match({ meta: { key: 'oifname' } }, b.bridge), match({ meta: { key: 'iifname' } }, b.bridge, '!='), { drop: null }], `${b.network}: internal`));
+      continue;
+    }
+    out.push(rule('postrouting', [match(field('ip', 'saddr'), prefix(b.subnet)), match(field('ip', 'daddr'), prefix(b.subnet), '!='), { masquerade: null }], `${b.network}: egress`));
+    const others = names.filter((n) => n !== b.bridge);
+    if (others.length) out.push(rule('forward', [match({ meta: { key: 'iifname' } }, b.bridge), match({ meta: { key: 'oifname' } }, { set: others }), { drop: null }], `${b.network}: isolated from other networks`));
+  }
+  const internal = new Set(bridges.filter((b) => b.internal).map((b) => b.bridge));
+  for (const l of [...leases].sort((a, b) => a.containerId.localeCompare(b.containerId))) {
+    const ep = l.endpoints.find((e) => !internal.has(e.bridge));
+    if (!ep) continue;
+    for (const p of l.ports) {
+      const expr: Expr[] = [];
+      if (p.hostIp !== '0.0.0.0' && p.hostIp !== '') expr.push(match(field('ip', 'daddr'), p.hostIp));
+      expr.push(match(field(p.protocol, 'dport'), p.hostPort));
+      expr.push({ dnat: { addr: ep.ip, port: p.containerPort } });
+      out.push(rule('ports', expr, l.containerId.slice(0, 12)));
+    }
+  }
+  return { nftables: out };
+}
+
+/**
+ * Apply a ruleset with `nft -j -f FILE` (one atomic transaction). A file, not `-f -`: nft opens /dev/stdin,
+ * which fails (ENXIO) on the socket pair a spawned child's stdin is.
+ */
+export async function applyRuleset(ruleset: { nftables: unknown[] }, dir: string): Promise<void> {
+  const { runHelper } = await import('./helpers.js');
+  const file = path.join(dir, `nft-${process.pid}.json`);
+  fs.writeFileSync(file, JSON.stringify(ruleset), { mode: 0o600 });
+  try {
+    await runHelper('nft', ['-j', '-f', file], undefined, 'apply the tsdock nftables table (Debian: apt-get install nftables)');
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+
+/** Remove tsdock's table (no bridges left); a missing table is fine. */
+export async function deleteRuleset(dir: string): Promise<void> {
+  await applyRuleset({ nftables: [{ add: TABLE }, { delete: TABLE }] }, dir);
+}
