@@ -1,3 +1,5 @@
+import { liveLease } from '../network/leases.js';
+import type { NetworkLease } from '../network/types.js';
 import { goMap } from './go-map.js';
 import type { Context } from '../context.js';
 import { ImageStore } from '../image/store/images.js';
@@ -93,7 +95,7 @@ export async function inspectContainer(ref: string, ctx: Context, opts: { size?:
     GraphDriver: { Name: r.Driver, Data: { MergedDir: `${dir}/rootfs`, UpperDir: `${dir}/upper`, WorkDir: `${dir}/work` } },
     Mounts: (r.Mounts ?? []).map(mountOf),
     Config: config(r),
-    NetworkSettings: networkSettings(r.HostConfig.NetworkMode),
+    NetworkSettings: networkSettings(r.HostConfig.NetworkMode, state.Status === 'running' ? liveLease(ctx.env, id) : undefined, r.Config.ExposedPorts),
   };
   if (opts.size) {
     out.SizeRw = rwSize(ctx.root, id);
@@ -186,8 +188,19 @@ function config(r: ContainerRecord): Record<string, unknown> {
   };
 }
 
-/** Minimal: one endpoint named after the network mode (none, host), with no addresses. */
-function networkSettings(mode: string): Record<string, unknown> {
+/** docker's NetworkSettings: the running container's endpoints (its lease), else the mode's with no addresses. */
+function networkSettings(mode: string, lease: NetworkLease | undefined, exposed: Record<string, object> | undefined): Record<string, unknown> {
+  const ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null> = {};
+  for (const k of Object.keys(exposed ?? {})) ports[k] = null;
+  for (const p of lease?.ports ?? []) (ports[`${p.containerPort}/${p.protocol}`] ??= []).push({ HostIp: p.hostIp, HostPort: String(p.hostPort) });
+  if (lease?.endpoints.length) {
+    const nets: Record<string, unknown> = {};
+    for (const e of lease.endpoints) {
+      nets[e.network] = { IPAMConfig: null, Links: null, Aliases: e.aliases.length ? e.aliases : null, MacAddress: e.mac, DriverOpts: null, NetworkID: e.networkId, EndpointID: e.hostIf, Gateway: e.gateway, IPAddress: e.ip, IPPrefixLen: e.prefix, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: e.names.length ? e.names : null };
+    }
+    const first = lease.endpoints[0]!;
+    return { Bridge: '', SandboxID: '', SandboxKey: `/proc/${lease.owner.pid}/ns/net`, Ports: goMap(ports), Gateway: first.gateway, IPAddress: first.ip, IPPrefixLen: first.prefix, MacAddress: first.mac, Networks: goMap(nets) };
+  }
   const name = mode || 'none';
   const endpoint = {
     IPAMConfig: null,
@@ -205,5 +218,5 @@ function networkSettings(mode: string): Record<string, unknown> {
     GlobalIPv6PrefixLen: 0,
     DNSNames: null,
   };
-  return { Bridge: '', SandboxID: '', SandboxKey: '', Ports: goMap({}), Networks: goMap({ [name]: endpoint }) };
+  return { Bridge: '', SandboxID: '', SandboxKey: '', Ports: goMap(ports), Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '', Networks: goMap({ [name]: endpoint }) };
 }

@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js';
 import { ImageStore, findImage } from '../image/store/images.js';
 import type { ImageIndexFile } from '../image/store/types.js';
 import { familiarName, parseReference } from '../image/reference.js';
+import { liveLease } from '../network/leases.js';
 import type { ContainerRecord, ContainerState } from '../container/record.js';
 import { listContainerIds, loadRecordOrOrphan, rwSize } from '../container/state.js';
 import { containerState, currentState, isActive } from '../container/status.js';
@@ -34,6 +35,8 @@ export interface ContainerSummary {
   Labels: Record<string, string>;
   Mounts: ContainerRecord['Mounts'];
   NetworkMode: string;
+  /** docker's Ports: the published ports of a running container */
+  Ports: Array<{ IP: string; PrivatePort: number; PublicPort: number; Type: string }>;
   SizeRw?: number;
   SizeRootFs?: number;
   /** a half-created container (no container.json): shown `dead`, removable */
@@ -102,6 +105,7 @@ export async function listContainers(opts: PsOptions, ctx: Context): Promise<Con
       Labels: r.Config.Labels ?? {},
       Mounts: r.Mounts ?? [],
       NetworkMode: r.HostConfig.NetworkMode,
+      Ports: state.Status === 'running' ? (liveLease(ctx.env, id)?.ports ?? []).map((p) => ({ IP: p.hostIp, PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.protocol })) : [],
       Orphan: orphan,
     });
   }

@@ -103,3 +103,11 @@ export async function writeBridgeRecord(dir: string, b: BridgeRecord): Promise<v
 export function dropBridgeRecord(dir: string, bridge: string): void {
   fs.rmSync(path.join(dir, 'bridges', `${bridge}.json`), { force: true });
 }
+
+/** A running container's lease as a reader sees it (a dead owner's lease is left for the next writer). */
+export function liveLease(env: NodeJS.ProcessEnv, id: string): NetworkLease | undefined {
+  const dir = netRunDir(env);
+  if (!fs.existsSync(leaseFile(dir, id))) return undefined;
+  const l = readLease(dir, id);
+  return l && ownerAlive(l.owner) ? l : undefined;
+}

@@ -57,6 +57,8 @@ export const commands: CommandEntry[] = [
   { name: 'container', summary: 'Manage containers', load: () => import('./container.js') },
   { name: 'image', summary: 'Manage images', load: () => import('./image.js') },
   { name: 'volume', summary: 'Manage volumes', load: () => import('./volume.js') },
+  { name: 'network', summary: 'Manage networks', load: () => import('./network.js') },
+  { name: 'port', summary: 'List port mappings or a specific mapping for the container', load: () => import('./port.js') },
   { name: 'info', summary: 'Display system-wide information', load: () => import('./info.js') },
   { name: 'version', summary: 'Show the tsdock version information', load: () => import('./version.js') },
 ];

@@ -1,0 +1,105 @@
+import { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { confirm } from '../render/confirm.js';
+import { renderInspect, renderList } from '../render/format.js';
+import { TsdockError } from '../../errors.js';
+import { createNetwork, inspectNetwork, listNetworks, pruneNetworks, reloadNetworks, removeNetworks } from '../../api/network.js';
+
+const collect = (v: string, p: string[]) => [...p, v];
+const toMap = (list: string[]) => Object.fromEntries(list.map((kv) => (kv.includes('=') ? [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] : [kv, ''])));
+const HEADERS = { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED' };
+
+/** `tsdock network create|ls|inspect|rm|prune|reload`. */
+export function register(program: Command, cli: CliContext): void {
+  const network = program.command('network').description('Manage networks');
+
+  network
+    .command('create')
+    .description('Create a network')
+    .argument('<name>', 'network name')
+    .option('-d, --driver <driver>', 'Driver to manage the Network', 'bridge')
+    .option('--subnet <cidr>', 'Subnet in CIDR format that represents a network segment')
+    .option('--gateway <ip>', 'IPv4 Gateway for the master subnet')
+    .option('--ip-range <cidr>', 'Allocate container ip from a sub-range')
+    .option('--internal', 'Restrict external access to the network')
+    .option('--ipv6', 'Enable IPv6 networking')
+    .option('--label <label>', 'Set metadata on a network', collect, [])
+    .option('-o, --opt <opt>', 'Set driver specific options', collect, [])
+    .action(async (name: string, o: { driver: string; subnet?: string; gateway?: string; ipRange?: string; internal?: boolean; ipv6?: boolean; label: string[]; opt: string[] }) => {
+      const n = await createNetwork({ name, driver: o.driver, subnet: o.subnet, gateway: o.gateway, ipRange: o.ipRange, internal: o.internal, ipv6: o.ipv6, labels: toMap(o.label), options: toMap(o.opt) }, cli.api());
+      cli.out(n.Id);
+    });
+
+  network
+    .command('ls')
+    .alias('list')
+    .description('List networks')
+    .option('-q, --quiet', 'Only display network IDs')
+    .option('--no-trunc', 'Do not truncate the output')
+    .option('--format <format>', "Format output using a custom template: 'table', 'table TEMPLATE', 'json', 'TEMPLATE'")
+    .action(async (o: { quiet?: boolean; trunc: boolean; format?: string }) => {
+      const nets = await listNetworks(cli.api());
+      const id = (x: string) => (o.trunc ? x.slice(0, 12) : x);
+      if (o.quiet && !o.format) {
+        for (const n of nets) cli.out(id(n.Id));
+        return;
+      }
+      const rows = nets.map((n) => ({ ID: id(n.Id), Name: n.Name, Driver: n.Driver, Scope: n.Scope, IPv6: String(n.EnableIPv6), Internal: String(n.Internal), Labels: Object.entries(n.Labels).map(([k, v]) => `${k}=${v}`).join(','), CreatedAt: n.Created }));
+      renderList(cli, rows, o.format?.trim(), { table: 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}', headers: HEADERS });
+    });
+
+  network
+    .command('inspect')
+    .description('Display detailed information on one or more networks')
+    .argument('<network...>', 'network names or ids')
+    .option('-f, --format <format>', "Format output using a custom template ('json' or a Go template)")
+    .action(async (refs: string[], o: { format?: string }) => {
+      const found: object[] = [];
+      let failed = false;
+      for (const r of refs) {
+        try {
+          found.push(await inspectNetwork(r, cli.api()));
+        } catch (err) {
+          failed = true;
+          cli.stderr.write(`Error: ${(err as Error).message}\n`);
+        }
+      }
+      renderInspect(cli, found, o.format);
+      if (failed) throw new TsdockError('', { exitCode: 1 }).silent();
+    });
+
+  network
+    .command('rm')
+    .alias('remove')
+    .description('Remove one or more networks')
+    .argument('<network...>', 'network names or ids')
+    .option('-f, --force', 'Remove even when containers are configured for it (they cannot start then)')
+    .action(async (refs: string[], o: { force?: boolean }) => {
+      const r = await removeNetworks(refs, cli.api(), { force: o.force });
+      for (const n of r.removed) cli.out(n);
+      if (r.errors.length) {
+        for (const e of r.errors) cli.stderr.write(`Error: ${e.message}\n`);
+        throw new TsdockError('', { exitCode: 1 }).silent();
+      }
+    });
+
+  network
+    .command('prune')
+    .description('Remove all unused networks')
+    .option('-f, --force', 'Do not prompt for confirmation')
+    .action(async (o: { force?: boolean }) => {
+      if (!o.force && !(await confirm(cli, 'WARNING! This will remove all custom networks not used by at least one container.'))) return;
+      const removed = await pruneNetworks(cli.api());
+      if (removed.length) {
+        cli.out('Deleted Networks:');
+        for (const n of removed) cli.out(n);
+      }
+    });
+
+  network
+    .command('reload')
+    .description("Restore tsdock's firewall rules (after a flush of the ruleset)")
+    .action(async () => {
+      for (const id of await reloadNetworks(cli.api())) cli.out(id);
+    });
+}
