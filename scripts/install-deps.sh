@@ -6,7 +6,7 @@
 #   scripts/install-deps.sh --check       # just report; exit 1 if something is missing
 set -euo pipefail
 
-PACKAGES=(docker-registry busybox-static skopeo umoci zstd openssl apache2-utils uidmap gcc libc6-dev util-linux)
+PACKAGES=(docker-registry busybox-static skopeo umoci zstd openssl apache2-utils uidmap gcc libc6-dev util-linux nftables iproute2)
 # A binary (or an absolute file path) per package, to tell "installed and usable" apart from "dpkg knows about it".
 declare -A PROBE=(
   [docker-registry]=docker-registry
@@ -20,6 +20,8 @@ declare -A PROBE=(
   [gcc]=gcc
   [libc6-dev]=/usr/include/stdio.h
   [util-linux]=script
+  [nftables]=nft
+  [iproute2]=ip
 )
 
 check_only=0

@@ -71,6 +71,7 @@ async function resolvePorts(r: NetworkRequest, held: Set<string>): Promise<PortM
     const hostIp = b.HostIp || '0.0.0.0';
     const [lo, hi] = b.HostPort ? b.HostPort.split('-').map(Number) as [number, number?] : [32768, 60999];
     const last = hi ?? lo;
+    if (b.HostPort && hi === undefined && held.has(`${proto}/${lo}`)) throw new TsdockError(`Bind for ${hostIp}:${lo} failed: port is already allocated`);
     let chosen: number | undefined;
     const start = b.HostPort ? lo : lo + Math.floor(Math.random() * (last - lo + 1));
     for (let i = 0; i <= last - lo && chosen === undefined; i++) {
@@ -81,7 +82,6 @@ async function resolvePorts(r: NetworkRequest, held: Set<string>): Promise<PortM
       } else chosen = p;
     }
     if (chosen === undefined) throw new TsdockError(`publishing ${key}: no free host port${b.HostPort ? ` in ${b.HostPort}` : ''}`);
-    if (b.HostPort && hi === undefined && held.has(`${proto}/${chosen}`)) throw new TsdockError(`Bind for ${hostIp}:${chosen} failed: port is already allocated`);
     held.add(`${proto}/${chosen}`);
     out.push({ protocol: proto, hostIp, hostPort: chosen, containerPort: Number(cport) });
   }

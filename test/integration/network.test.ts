@@ -1,0 +1,214 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { getHarness, isRoot } from './shared-harness.js';
+import { tempRoot, tsdock } from './helpers.js';
+
+// Only loopback and the bridges/namespaces tsdock makes here: no traffic to any other address. Name lookups
+// that must fail go to --dns 127.0.0.1 (nothing answers inside the container), never to the host's resolver.
+
+const has = (bin: string) => ['/usr/sbin', '/sbin', '/usr/bin'].some((d) => fs.existsSync(`${d}/${bin}`));
+const skip = !isRoot ? 'needs root (bridges, veths, nftables)' : !has('nft') ? 'nft is not installed (apt-get install nftables)' : false;
+const NET_RUN = '/run/tsdock/net';
+
+function leases(): string[] {
+  try {
+    return fs.readdirSync(`${NET_RUN}/leases`);
+  } catch {
+    return [];
+  }
+}
+const links = () => execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' });
+const portsChain = () => execFileSync('nft', ['list', 'chain', 'ip', 'tsdock', 'ports'], { encoding: 'utf8' });
+
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: 3000 }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`timeout: ${url}`)));
+    req.on('error', reject);
+  });
+}
+
+async function retry<T>(fn: () => Promise<T>, ms = 3000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > end) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** an address of this host that is not loopback and not one of tsdock's bridges */
+function hostAddress(): string | undefined {
+  const out = execFileSync('ip', ['-4', '-o', 'addr', 'show', 'scope', 'global'], { encoding: 'utf8' });
+  for (const line of out.split('\n')) {
+    const m = /^\d+:\s+(\S+)\s+inet\s+([\d.]+)\//.exec(line);
+    if (m && !m[1]!.startsWith('tsd')) return m[2];
+  }
+  return undefined;
+}
+
+const HTTPD = (text: string) => ['sh', '-c', `mkdir -p /w && echo ${text} > /w/index.html && exec httpd -f -vv -p 80 -h /w`];
+
+describe('networking: bridge, published ports, user networks', { skip }, () => {
+  let image: string;
+  let root: string;
+  let cleanupRoot: () => void;
+  const ok = async (args: string[]) => {
+    const r = await tsdock(args, { root });
+    assert.equal(r.code, 0, `tsdock ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  before(async () => {
+    image = (await getHarness()).fixtures.busyboxV2s2.ref;
+    ({ root, cleanup: cleanupRoot } = tempRoot('network'));
+    await ok(['pull', '-q', image]);
+  });
+  after(async () => {
+    const ids = (await tsdock(['ps', '-aq'], { root })).stdout.trim().split('\n').filter(Boolean);
+    if (ids.length) await tsdock(['rm', '-f', ...ids], { root });
+    await tsdock(['network', 'prune', '-f'], { root });
+    cleanupRoot();
+  });
+
+  test('-p publishes on loopback and the host address, keeps the source address; port, ps, inspect; stop frees it', async () => {
+    const port = await freePort();
+    const id = (await ok(['run', '-d', '--name', 'net-web', '-p', `${port}:80`, image, ...HTTPD('hello')])).trim();
+    const r = await retry(() => get(`http://127.0.0.1:${port}/index.html`));
+    assert.equal(r.body, 'hello\n');
+    const host = hostAddress();
+    if (host) {
+      assert.equal((await get(`http://${host}:${port}/index.html`)).body, 'hello\n');
+      // the server saw the client's real address (the host's own), not the bridge's gateway
+      await retry(async () => assert.match((await tsdock(['logs', 'net-web'], { root })).stderr, new RegExp(`${host.replace(/\./g, '\\.')}\\]?:\\d+: url:/index.html`)));
+    }
+    assert.equal(await ok(['port', 'net-web']), `80/tcp -> 0.0.0.0:${port}\n`);
+    assert.equal(await ok(['port', 'net-web', '80']), `0.0.0.0:${port}\n`);
+    assert.match(await ok(['ps']), new RegExp(`0\\.0\\.0\\.0:${port}->80/tcp\\s+net-web`));
+    const settings = JSON.parse(await ok(['inspect', '-f', '{{json .NetworkSettings}}', 'net-web'])) as { IPAddress: string; Gateway: string; MacAddress: string; Ports: Record<string, Array<{ HostPort: string }>>; Networks: Record<string, { IPAddress: string }> };
+    assert.match(settings.IPAddress, /^10\.90\.\d+\.\d+$/);
+    assert.equal(settings.Gateway, '10.90.0.1');
+    assert.equal(settings.Ports['80/tcp']?.[0]?.HostPort, String(port));
+    assert.equal(settings.Networks.bridge?.IPAddress, settings.IPAddress);
+    // a second container cannot take the port: an error at start, exit 125
+    const clash = await tsdock(['run', '--rm', '-p', `${port}:80`, image, 'true'], { root });
+    assert.equal(clash.code, 125, clash.stderr);
+    assert.match(clash.stderr, /^Error: .*(address already in use|already allocated)/m);
+    await ok(['rm', '-f', id]);
+    assert.ok(!leases().includes(`${id}.json`), 'lease released');
+    assert.doesNotMatch(portsChain(), new RegExp(`dport ${port} `));
+    await assert.rejects(get(`http://127.0.0.1:${port}/`));
+    await new Promise<void>((resolve, reject) => {
+      const s = net.createServer().once('error', reject);
+      s.listen(port, '0.0.0.0', () => s.close(() => resolve()));
+    });
+  });
+
+  test('-p 127.0.0.1:PORT answers on loopback only; -P picks a free port for --expose', async () => {
+    const port = await freePort();
+    await ok(['run', '-d', '--name', 'net-lo', '-p', `127.0.0.1:${port}:80`, image, ...HTTPD('lo')]);
+    assert.equal((await retry(() => get(`http://127.0.0.1:${port}/index.html`))).body, 'lo\n');
+    const host = hostAddress();
+    if (host) await assert.rejects(get(`http://${host}:${port}/index.html`));
+    await ok(['run', '-d', '--name', 'net-all', '--expose', '80', '-P', image, ...HTTPD('all')]);
+    const line = (await ok(['port', 'net-all', '80/tcp'])).trim();
+    const picked = Number(line.split(':')[1]);
+    assert.ok(picked > 0, line);
+    assert.equal((await retry(() => get(`http://127.0.0.1:${picked}/index.html`))).body, 'all\n');
+    await ok(['rm', '-f', 'net-lo', 'net-all']);
+  });
+
+  test('a user network resolves names and aliases; the default bridge does not; none has only lo; container: shares', async () => {
+    await ok(['network', 'create', '--subnet', '10.97.5.0/24', 'net-app']);
+    assert.match(await ok(['network', 'ls']), /net-app\s+bridge\s+local/);
+    await ok(['run', '-d', '--name', 'net-b', '--network', 'net-app', '--network-alias', 'bee', '--ip', '10.97.5.50', image, ...HTTPD('from-b')]);
+    const out = await ok(['run', '--rm', '--network', 'net-app', image, 'sh', '-c', 'wget -qO- http://net-b/index.html; wget -qO- http://bee/index.html; ip -4 -o addr show eth0']);
+    assert.match(out, /^from-b\nfrom-b\n.*inet 10\.97\.5\.\d+\/24/);
+    const dflt = await tsdock(['run', '--rm', '--dns', '127.0.0.1', image, 'sh', '-c', 'wget -T 2 -qO- http://net-b/index.html'], { root });
+    assert.notEqual(dflt.code, 0, 'names do not resolve on the default bridge');
+    const none = await ok(['run', '--rm', '--network', 'none', image, 'ip', '-o', 'link']);
+    assert.deepEqual(none.trim().split('\n').map((l) => l.split(':')[1]!.trim()), ['lo']);
+    assert.match(none, /UP/);
+    const shared = await ok(['run', '--rm', '--network', 'container:net-b', image, 'ip', '-4', '-o', 'addr', 'show', 'eth0']);
+    assert.match(shared, /10\.97\.5\.50\/24/);
+    const info = JSON.parse(await ok(['network', 'inspect', 'net-app'])) as Array<{ IPAM: { Config: Array<{ Subnet: string; Gateway: string }> }; Containers: Record<string, { Name: string }> }>;
+    assert.equal(info[0]!.IPAM.Config[0]!.Gateway, '10.97.5.1');
+    assert.deepEqual(Object.values(info[0]!.Containers).map((c) => c.Name), ['net-b']);
+    const busy = await tsdock(['network', 'rm', 'net-app'], { root });
+    assert.equal(busy.code, 1);
+    assert.match(busy.stderr, /active endpoints/);
+    await ok(['rm', '-f', 'net-b']);
+    await ok(['network', 'rm', 'net-app']);
+    assert.doesNotMatch(links(), /tsd-/);
+  });
+
+  test('egress: a server on the host, bound to the gateway, is reachable', async () => {
+    await ok(['run', '--rm', image, 'true']); // the default bridge exists from here on
+    const server = http.createServer((_, res) => res.end('egress-ok'));
+    await new Promise<void>((r) => server.listen(0, '10.90.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      assert.equal(await ok(['run', '--rm', image, 'wget', '-qO-', `http://10.90.0.1:${port}/`]), 'egress-ok');
+    } finally {
+      server.close();
+    }
+  });
+
+  test('20 concurrent run -d get 20 distinct addresses; rm -f and kill -9 leave no veth, lease or rule', async () => {
+    const before = leases().length;
+    const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => tsdock(['run', '-d', '--name', `net-many-${i}`, image, 'sleep', '60'], { root })));
+    for (const r of runs) assert.equal(r.code, 0, r.stderr);
+    const ips = await Promise.all(runs.map((_, i) => ok(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', `net-many-${i}`])));
+    assert.equal(new Set(ips.map((s) => s.trim())).size, 20, ips.join(','));
+    const hostIfs = (await Promise.all(runs.map((_, i) => ok(['inspect', '-f', '{{(index .NetworkSettings.Networks "bridge").EndpointID}}', `net-many-${i}`])))).map((s) => s.trim());
+    await ok(['rm', '-f', ...runs.map((_, i) => `net-many-${i}`)]);
+    assert.equal(leases().length, before);
+    const l = links();
+    for (const v of hostIfs) assert.ok(!l.includes(`${v}@`), `${v} is gone`);
+
+    // kill -9 of the container's init and its monitor: the next rm collects what it held
+    const port = await freePort();
+    const id = (await ok(['run', '-d', '--name', 'net-killed', '-p', `${port}:80`, image, 'sleep', '60'])).trim();
+    const state = JSON.parse(fs.readFileSync(`${root}/containers/${id}/state.json`, 'utf8')) as { Pid: number; MonitorPid?: number };
+    if (state.MonitorPid) process.kill(state.MonitorPid, 'SIGKILL');
+    process.kill(state.Pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 300));
+    await ok(['rm', '-f', id]);
+    assert.ok(!leases().includes(`${id}.json`));
+    assert.doesNotMatch(portsChain(), new RegExp(`dport ${port} `));
+  });
+
+  test('network create refuses what docker refuses', async () => {
+    const bad = async (args: string[], re: RegExp) => {
+      const r = await tsdock(['network', 'create', ...args], { root });
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, re);
+    };
+    await bad(['--subnet', '10.97.6.1/24', 'x1'], /invalid subnet 10\.97\.6\.1\/24: it should be 10\.97\.6\.0\/24/);
+    await bad(['--subnet', '10.97.6.0/24', '--gateway', '10.97.7.1', 'x2'], /not in subnet/);
+    await bad(['--driver', 'macvlan', 'x3'], /unsupported network driver/);
+    await bad(['bridge'], /already exists/);
+    const rm = await tsdock(['network', 'rm', 'bridge'], { root });
+    assert.match(rm.stderr, /pre-defined network and cannot be removed/);
+  });
+});
