@@ -72,6 +72,28 @@ const TABLE: Record<string, [string[], Record<string, unknown>]> = {
   '--hostname': [['-h', 'box'], { 'request.Hostname': 'box' }],
   '--network': [['--network', 'host'], { 'request.HostConfig.NetworkMode': 'host' }],
   '--net': [['--net', 'host'], { 'request.HostConfig.NetworkMode': 'host' }],
+  '--publish': [
+    ['-p', '8080:80', '-p', '127.0.0.1::53/udp', '--publish', '9000-9001:90-91', '-p', '443'],
+    {
+      'request.HostConfig.PortBindings': {
+        '80/tcp': [{ HostIp: '', HostPort: '8080' }],
+        '53/udp': [{ HostIp: '127.0.0.1', HostPort: '' }],
+        '90/tcp': [{ HostIp: '', HostPort: '9000' }],
+        '91/tcp': [{ HostIp: '', HostPort: '9001' }],
+        '443/tcp': [{ HostIp: '', HostPort: '' }],
+      },
+      'request.ExposedPorts': { '80/tcp': {}, '53/udp': {}, '90/tcp': {}, '91/tcp': {}, '443/tcp': {} },
+    },
+  ],
+  '--publish-all': [['-P'], { 'request.HostConfig.PublishAllPorts': true }],
+  '--expose': [['--expose', '7000-7001/udp', '--expose', '80'], { 'request.ExposedPorts': { '7000/udp': {}, '7001/udp': {}, '80/tcp': {} } }],
+  '--ip': [['--network', 'appnet', '--ip', '10.91.0.9'], { 'request.NetworkingConfig.EndpointsConfig': { appnet: { IPAMConfig: { IPv4Address: '10.91.0.9' } } } }],
+  '--mac-address': [['--mac-address', '92:D0:C6:0A:29:33'], { 'request.NetworkingConfig.EndpointsConfig': { default: { MacAddress: '92:d0:c6:0a:29:33' } } }],
+  '--network-alias': [['--network', 'appnet', '--network-alias', 'db', '--network-alias', 'pg'], { 'request.NetworkingConfig.EndpointsConfig': { appnet: { Aliases: ['db', 'pg'] } }, 'request.HostConfig.NetworkMode': 'appnet' }],
+  '--add-host': [['--add-host', 'db:10.0.0.5', '--add-host', 'gw=host-gateway'], { 'request.HostConfig.ExtraHosts': ['db:10.0.0.5', 'gw:host-gateway'] }],
+  '--dns': [['--dns', '10.0.0.53'], { 'request.HostConfig.Dns': ['10.0.0.53'] }],
+  '--dns-search': [['--dns-search', 'corp.example'], { 'request.HostConfig.DnsSearch': ['corp.example'] }],
+  '--dns-option': [['--dns-option', 'ndots:2'], { 'request.HostConfig.DnsOptions': ['ndots:2'] }],
   '--cap-add': [['--cap-add', 'SYS_ADMIN'], { 'request.HostConfig.CapAdd': ['SYS_ADMIN'] }],
   '--cap-drop': [['--cap-drop', 'NET_RAW'], { 'request.HostConfig.CapDrop': ['NET_RAW'] }],
   '--privileged': [['--privileged'], { 'request.HostConfig.Privileged': true }],
@@ -177,6 +199,12 @@ test("flag values get docker's CLI errors", () => {
     [['--security-opt', 'seccomp=missing.json'], /^opening seccomp profile \(missing.json\) failed: /],
     [['--mount', 'type=bind,target=/c,foo'], /^invalid field 'foo' must be a key=value pair$/],
     [['-d', '-a', 'stdout'], /^Conflicting options: -a and -d$/],
+    [['-p', '80/icmp'], /^invalid proto: icmp$/],
+    [['-p', '1-3:80-81'], /^invalid ranges specified for container and host Ports: 80-81 and 1-3$/],
+    [['-p', 'x:80'], /^invalid hostPort: x$/],
+    [['--add-host', 'nocolon'], /^bad format for add-host: "nocolon"$/],
+    [['--ip', '300.1.1.1'], /^invalid IPv4 address: 300\.1\.1\.1$/],
+    [['--mac-address', 'zz'], /^invalid MAC address: zz$/],
   ];
   for (const [argv, re] of cases) assert.throws(() => parse('run', argv), (err: unknown) => err instanceof Error && re.test(err.message), argv.join(' '));
 });
@@ -185,7 +213,11 @@ test('accepted but not honoured is refused: unknown log opts, log drivers, netwo
   const body = (h: CreateRequest['HostConfig']): CreateRequest => ({ Image: 'busybox', HostConfig: h });
   assert.throws(() => validateRequest(parse('run', ['--log-opt', 'max-file=3']).request), /^UsageError: unknown log opt 'max-file' for k8s-file log driver$/);
   assert.throws(() => validateRequest(body({ LogConfig: { Type: 'json-file', Config: {} } })), /log driver "json-file" is not supported/);
-  assert.throws(() => validateRequest(body({ NetworkMode: 'bridge' })), /network mode "bridge" is not supported yet/);
+  assert.throws(() => validateRequest(body({ NetworkMode: 'bad/mode' })), /invalid network mode "bad\/mode"/);
+  assert.throws(() => validateRequest(parse('run', ['--network', 'host', '-p', '80']).request), /conflicting options: port publishing and the network mode host/);
+  assert.throws(() => validateRequest(parse('run', ['--network', 'none', '--ip', '10.0.0.2']).request), /--ip, --mac-address and --network-alias need a bridge network/);
+  assert.throws(() => validateRequest(parse('run', ['--network', 'container:db', '-h', 'x']).request), /cannot be used with --network container:/);
+  validateRequest(body({ NetworkMode: 'bridge' }));
   assert.throws(() => validateRequest(parse('run', ['--rm', '--restart', 'always']).request), /conflicting options: cannot specify both --restart and --rm/);
   validateRequest(parse('run', ['--rm', '--restart', 'no']).request);
 });
