@@ -41,6 +41,9 @@
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
 #define NFLIGHT 256 /* the slot is the low byte of the rewritten id */
 #define NCONN 16
 #define QMAX 1024 /* largest query accepted */
@@ -116,7 +119,7 @@ static void hosts_load(void) {
     if (fd < 0) continue;
     while (hlen < sizeof hbuf - 1 && (n = read(fd, hbuf + hlen, sizeof hbuf - 1 - hlen)) > 0) hlen += n;
     close(fd);
-    hbuf[hlen++] = '\n';
+    if (hlen < sizeof hbuf) hbuf[hlen++] = '\n';
   }
 }
 
@@ -309,71 +312,59 @@ static void send_up(struct flight *s) {
 static void query(const unsigned char *q, int len, const struct sockaddr_storage *from, socklen_t fromlen, int c) {
   static int next;
   int r = answer(q, len, out + 2), i = 0;
-  if (r < 0) return;
-  if (r > 0) {
-    reply(r, from, fromlen, c);
-    return;
-  }
-  while (i < NFLIGHT && fl[(next + i) % NFLIGHT].used) i++;
-  if (!nup || len > QMAX || i == NFLIGHT) {
-    reply(servfail(q, len, out + 2), from, fromlen, c);
+  while (!r && i < NFLIGHT && fl[(next + i) % NFLIGHT].used) i++;
+  if (r || !nup || len > QMAX || i == NFLIGHT) {
+    if (r >= 0) reply(r ? r : servfail(q, len, out + 2), from, fromlen, c);
     return;
   }
   struct flight *s = &fl[(next + i) % NFLIGHT];
   next = (next + i + 1) % NFLIGHT;
-  seed = seed * 1103515245 + 12345;
-  s->used = 1, s->up = 0, s->conn = c, s->cgen = c >= 0 ? tc[c].gen : 0, s->len = len;
-  s->id = (s - fl) | ((seed >> 16) & 0xff00), s->oid = q[0] << 8 | q[1];
+  seed ^= seed << 13, seed ^= seed >> 17, seed ^= seed << 5;
+  s->used = 1, s->up = 0, s->conn = c, s->cgen = c >= 0 ? tc[c].gen : 0, s->len = len, s->fromlen = fromlen;
+  s->id = (s - fl) | (seed & 0xff00), s->oid = q[0] << 8 | q[1];
   if (from) memcpy(&s->from, from, fromlen);
-  s->fromlen = fromlen;
   memcpy(s->q, q, len);
   send_up(s);
 }
 
+/* TCP: the queries (2-byte length, then the message) read so far on connection c */
 static void conn_read(int c) {
   struct conn *k = &tc[c];
   ssize_t n = recv(k->fd, k->buf + k->have, sizeof k->buf - k->have, MSG_DONTWAIT);
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-  if (n <= 0) {
-    conn_close(c);
-    return;
-  }
-  k->have += n, k->idle = ms() + IDLE_MS;
+  if (n <= 0) conn_close(c);
+  else k->have += n, k->idle = ms() + IDLE_MS;
   while (k->fd >= 0 && k->have >= 2) {
     int l = k->buf[0] << 8 | k->buf[1];
-    if (l > QMAX) {
-      conn_close(c);
-      return;
-    }
-    if (k->have < 2 + l) return;
+    if (l > QMAX) conn_close(c);
+    if (l > QMAX || k->have < 2 + l) return;
     query(k->buf + 2, l, NULL, 0, c);
     memmove(k->buf, k->buf + 2 + l, k->have -= 2 + l);
   }
 }
 
 static void serve(int pidfd) {
-  struct pollfd p[3 + 8 + NCONN];
-  for (;;) {
-    long long now = ms(), wake = -1;
-    for (int i = 0; i < NFLIGHT; i++)
+  struct pollfd p[3 + 8 + NCONN] = { { .fd = pidfd }, { .fd = ufd }, { .fd = lfd } };
+  for (int i = 0; i < nup; i++) p[3 + i].fd = upfd[i];
+  for (int n = 3 + nup + NCONN;;) {
+    long long now = ms(), wake = now + IDLE_MS;
+    for (int i = 0; i < NFLIGHT; i++) {
       if (fl[i].used && fl[i].deadline <= now) fl[i].up++, send_up(&fl[i]);
-    for (int i = 0; i < NCONN; i++)
+      if (fl[i].used && fl[i].deadline < wake) wake = fl[i].deadline;
+    }
+    for (int i = 0; i < NCONN; i++) {
       if (tc[i].fd >= 0 && tc[i].idle <= now) conn_close(i);
-    for (int i = 0; i < NFLIGHT; i++)
-      if (fl[i].used && (wake < 0 || fl[i].deadline < wake)) wake = fl[i].deadline;
-    for (int i = 0; i < NCONN; i++)
-      if (tc[i].fd >= 0 && (wake < 0 || tc[i].idle < wake)) wake = tc[i].idle;
-    p[0].fd = pidfd, p[1].fd = ufd, p[2].fd = lfd;
-    for (int i = 0; i < nup; i++) p[3 + i].fd = upfd[i];
-    for (int i = 0; i < NCONN; i++) p[3 + nup + i].fd = tc[i].fd;
-    for (int i = 0; i < 3 + nup + NCONN; i++) p[i].events = POLLIN, p[i].revents = 0;
-    if (poll(p, 3 + nup + NCONN, wake < 0 ? -1 : wake - now + 1) < 0) continue;
+      if (tc[i].fd >= 0 && tc[i].idle < wake) wake = tc[i].idle;
+      p[3 + nup + i].fd = tc[i].fd;
+    }
+    for (int i = 0; i < n; i++) p[i].events = POLLIN, p[i].revents = 0;
+    if (poll(p, n, wake - now + 1) <= 0) continue;
     if (p[0].revents) _exit(0);
     if (p[1].revents & POLLIN) {
       struct sockaddr_storage from;
       socklen_t fromlen = sizeof from;
-      ssize_t n = recvfrom(ufd, ubuf, sizeof ubuf, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&from, &fromlen);
-      if (n > 0 && n <= QMAX) query(ubuf, n, &from, fromlen, -1);
+      ssize_t len = recvfrom(ufd, ubuf, sizeof ubuf, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&from, &fromlen);
+      if (len > 0 && len <= QMAX) query(ubuf, len, &from, fromlen, -1);
     }
     if (p[2].revents & POLLIN) {
       int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), c = 0;
@@ -382,10 +373,9 @@ static void serve(int pidfd) {
       else if (fd >= 0) tc[c].fd = fd, tc[c].have = 0, tc[c].gen++, tc[c].idle = ms() + IDLE_MS;
     }
     for (int i = 0; i < nup; i++) {
-      ssize_t n;
-      if (!(p[3 + i].revents & POLLIN) || (n = recv(upfd[i], out + 2, 65535, MSG_DONTWAIT)) < 12) continue;
+      ssize_t len = p[3 + i].revents & POLLIN ? recv(upfd[i], out + 2, 65535, MSG_DONTWAIT) : 0;
       struct flight *s = &fl[out[3]];
-      if (s->used && s->id == (out[2] << 8 | out[3]) && i <= s->up) reply_to(s, n);
+      if (len >= 12 && s->used && s->id == (out[2] << 8 | out[3]) && i <= s->up) reply_to(s, len);
     }
     for (int i = 0; i < NCONN; i++)
       if (tc[i].fd >= 0 && p[3 + nup + i].revents) conn_read(i);
@@ -414,6 +404,7 @@ int dns_serve(pid_t init_pid, const struct dns_plan *p, int ready_fd) {
   plan = p, nup = 0;
   for (int i = 0; i < NCONN; i++) tc[i].fd = -1;
   if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != sizeof seed) seed = getpid() ^ ms();
+  seed |= 1;
   if ((pidfd = syscall(SYS_pidfd_open, init_pid, 0)) < 0) return errno;
   fcntl(pidfd, F_SETFD, FD_CLOEXEC);
   for (; nup < p->nupstream; nup++) {
@@ -447,9 +438,13 @@ pid_t dns_start(pid_t init_pid, const struct dns_plan *p, int *err) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    close(fds[0]);
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent) _exit(1);
-    dprintf(fds[1], "error %d\n", dns_serve(init_pid, p, fds[1]));
+    /* keep none of the caller's fds (its stdio, status pipes): 0-2 on /dev/null, the ready pipe on 3 */
+    if (dup2(fds[1], 3) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent) _exit(1);
+    int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int i = 0; i < 3; i++) dup2(nul, i);
+    if (syscall(SYS_close_range, 4, ~0U, 0) < 0)
+      for (int i = 4; i < 4096; i++) close(i);
+    dprintf(3, "error %d\n", dns_serve(init_pid, p, 3));
     _exit(1);
   }
   close(fds[1]);
