@@ -51,15 +51,8 @@
 #define TIMEOUT_MS 2000
 #define IDLE_MS 10000
 
-struct flight {
-  int used, up, conn, len;
-  unsigned cgen;
-  uint16_t id, oid;
-  long long deadline;
-  struct sockaddr_storage from;
-  socklen_t fromlen;
-  unsigned char q[QMAX];
-};
+/* a forwarded query: its client (UDP `from`, or TCP connection `conn` while its generation is `cgen`) */
+struct flight { int used, up, conn, len; unsigned cgen; uint16_t id, oid; long long deadline; struct sockaddr_storage from; socklen_t fromlen; unsigned char q[QMAX]; };
 struct conn { int fd, have; unsigned gen; long long idle; unsigned char buf[2 + QMAX]; };
 
 static const struct dns_plan *plan;
@@ -74,19 +67,17 @@ static uint32_t seed;
 
 static long long ms(void) {
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+  return clock_gettime(CLOCK_MONOTONIC, &t), t.tv_sec * 1000LL + t.tv_nsec / 1000000;
 }
 
+/* "1.2.3.4:53", "[::1]:53" (the port optional) */
 static int parse_addr(const char *s, struct sockaddr_storage *a, socklen_t *len) {
   char h[64], *end;
-  const char *port = NULL, *c = strrchr(s, ':');
+  const char *port = NULL, *c = strrchr(s, ':'), *e = *s == '[' ? strchr(s, ']') : NULL;
   size_t n = strlen(s);
-  if (*s == '[') {
-    const char *e = strchr(s, ']');
-    if (!e || (e[1] && e[1] != ':')) return EINVAL;
-    port = e[1] ? e + 2 : NULL, n = e - ++s;
-  } else if (c && strchr(s, ':') == c) port = c + 1, n = c - s;
+  if (*s == '[' && (!e || (e[1] && e[1] != ':'))) return EINVAL;
+  if (e) port = e[1] ? e + 2 : NULL, n = e - ++s;
+  else if (c && strchr(s, ':') == c) port = c + 1, n = c - s; /* one ':' is a port; more is a bare IPv6 address */
   if (n >= sizeof h) return EINVAL;
   memcpy(h, s, n), h[n] = 0;
   long p = port ? strtol(port, &end, 10) : 53;
@@ -94,14 +85,12 @@ static int parse_addr(const char *s, struct sockaddr_storage *a, socklen_t *len)
   struct sockaddr_in *a4 = (void *)a;
   struct sockaddr_in6 *a6 = (void *)a;
   memset(a, 0, sizeof *a);
-  if (inet_pton(AF_INET, h, &a4->sin_addr) == 1) a4->sin_family = AF_INET, a4->sin_port = htons(p), *len = sizeof *a4;
-  else if (inet_pton(AF_INET6, h, &a6->sin6_addr) == 1) a6->sin6_family = AF_INET6, a6->sin6_port = htons(p), *len = sizeof *a6;
-  else return EINVAL;
-  return 0;
+  if (inet_pton(AF_INET, h, &a4->sin_addr) == 1) return a4->sin_family = AF_INET, a4->sin_port = htons(p), *len = sizeof *a4, 0;
+  if (inet_pton(AF_INET6, h, &a6->sin6_addr) == 1) return a6->sin6_family = AF_INET6, a6->sin6_port = htons(p), *len = sizeof *a6, 0;
+  return EINVAL;
 }
 
-/* ------------------------------------------------------------ hosts files */
-
+/* re-reads every hosts file when one changed (or appeared, or went) */
 static void hosts_load(void) {
   int changed = 0;
   for (int i = 0; i < plan->nhosts; i++) {
@@ -115,11 +104,9 @@ static void hosts_load(void) {
   hlen = 0;
   for (int i = 0; i < plan->nhosts; i++) {
     int fd = open(plan->hosts[i], O_RDONLY | O_CLOEXEC);
-    ssize_t n;
-    if (fd < 0) continue;
-    while (hlen < sizeof hbuf - 1 && (n = read(fd, hbuf + hlen, sizeof hbuf - 1 - hlen)) > 0) hlen += n;
-    close(fd);
-    if (hlen < sizeof hbuf) hbuf[hlen++] = '\n';
+    for (ssize_t n; fd >= 0 && hlen < sizeof hbuf - 1 && (n = read(fd, hbuf + hlen, sizeof hbuf - 1 - hlen)) > 0;) hlen += n;
+    if (fd >= 0 && hlen < sizeof hbuf) hbuf[hlen++] = '\n';
+    if (fd >= 0) close(fd);
   }
 }
 
@@ -149,29 +136,24 @@ static int name_is(const char *t, int n, const char *name) {
   return name && (int)strlen(name) == n && !strncasecmp(t, name, n);
 }
 
-/* ------------------------------------------------------------ messages */
-
 /* the question name at offset 12 into name (lowercase, dotted): the offset after it in m, or -1 */
 static int qname(const unsigned char *m, int len, char *name) {
   int p = 12, seg = 12, end = -1, n = 0, hops = 0;
   for (;;) {
     if (p >= len) return -1;
     unsigned l = m[p];
-    if ((l & 0xc0) == 0xc0) {
+    if ((l & 0xc0) == 0xc0) { /* a pointer: only to before the current segment, so no loops */
       int t = p + 1 < len ? (int)((l & 0x3f) << 8 | m[p + 1]) : len;
       if (t >= seg || ++hops > 16) return -1;
-      if (end < 0) end = p + 2;
-      p = seg = t;
+      end = end < 0 ? p + 2 : end, p = seg = t;
       continue;
     }
     if (l & 0xc0 || p + 1 + (int)l > len || n + l + 1 > 254) return -1;
     if (!l) break;
     if (n) name[n++] = '.';
-    for (unsigned i = 0; i < l; i++) {
-      unsigned char c = m[p + 1 + i];
-      if (!c || c == '.') return -1;
-      name[n++] = c >= 'A' && c <= 'Z' ? c + 32 : c;
-    }
+    for (unsigned i = 0, c; i < l; i++)
+      if (!(c = m[p + 1 + i]) || c == '.') return -1;
+      else name[n++] = c >= 'A' && c <= 'Z' ? c + 32 : c;
     p += 1 + l;
   }
   name[n] = 0;
@@ -185,28 +167,21 @@ static int reverse(const char *name, unsigned char *a) {
   int k = -1;
   if (n > 13 && !strcmp(name + n - 13, ".in-addr.arpa")) {
     if (sscanf(name, "%3u.%3u.%3u.%3u%n", &b[3], &b[2], &b[1], &b[0], &k) != 4 || k != (int)n - 13) return 0;
-    for (int i = 0; i < 4; i++)
-      if (b[i] > 255) return 0;
-      else a[i] = b[i];
-    return 4;
+    for (int i = 0; i < 4; i++) a[i] = b[i];
+    return b[0] < 256 && b[1] < 256 && b[2] < 256 && b[3] < 256 ? 4 : 0;
   }
   if (n != 72 || strcmp(name + 64, "ip6.arpa")) return 0;
   memset(a, 0, 16);
-  for (int i = 0; i < 32; i++) {
-    char c = name[2 * i];
-    int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    if (v < 0 || name[2 * i + 1] != '.') return 0;
-    a[15 - i / 2] |= i % 2 ? v << 4 : v;
-  }
+  for (int i = 0, c, v; i < 32; a[15 - i / 2] |= i % 2 ? v << 4 : v, i++)
+    if ((v = (c = name[2 * i]) >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1) < 0 || name[2 * i + 1] != '.') return 0;
   return 6;
 }
 
-/* a record pointing at the question name; rdata copied unless NULL (then rdlen is left to the caller) */
+/* a record (class IN, TTL 0) named by a pointer to the question; rdata copied unless NULL (written by the caller) */
 static int put_rr(unsigned char *r, unsigned type, const void *rdata, int rdlen) {
   unsigned char h[12] = { 0xc0, 12, type >> 8, type, 0, 1, 0, 0, 0, 0, rdlen >> 8, rdlen };
   memcpy(r, h, 12);
-  if (rdata) memcpy(r + 12, rdata, rdlen);
-  return 12 + rdlen;
+  return rdata ? memcpy(r + 12, rdata, rdlen), 12 + rdlen : 12 + rdlen;
 }
 
 /* a hosts name [t, t+n) as labels into o: their length, or -1 */
@@ -252,11 +227,8 @@ static int answer(const unsigned char *q, int len, unsigned char *r) {
       else if (bare) *bare = 0, match = name_is(t, n, name), *bare = '.';
     if (!match) continue;
     found = 1;
-    if ((type == 1 && fam == 4) || (type == 28 && fam == 6) || type == 255) {
-      int rl = fam == 4 ? 4 : 16;
-      if (off + 12 + rl > UDPMAX) break;
-      off += put_rr(r + off, fam == 4 ? 1 : 28, la, rl), an++;
-    }
+    if (((type == 1 && fam == 4) || (type == 28 && fam == 6) || type == 255) && off + 12 + (fam == 4 ? 4 : 16) <= UDPMAX)
+      off += put_rr(r + off, fam == 4 ? 1 : 28, la, fam == 4 ? 4 : 16), an++;
   }
   if (!found) return 0;
   memcpy(r, q, qe + 4);
@@ -275,21 +247,13 @@ static int servfail(const unsigned char *q, int len, unsigned char *r) {
   return n;
 }
 
-/* ------------------------------------------------------------ serving */
-
-static void conn_close(int c) {
-  close(tc[c].fd);
-  tc[c].fd = -1;
-}
+static void conn_close(int c) { close(tc[c].fd), tc[c].fd = -1; }
 
 /* send out + 2 (len bytes) to a UDP client (c < 0) or TCP connection c */
 static void reply(int len, const struct sockaddr_storage *to, socklen_t tolen, int c) {
-  if (c < 0) {
-    sendto(ufd, out + 2, len, MSG_DONTWAIT, (const struct sockaddr *)to, tolen);
-    return;
-  }
   out[0] = len >> 8, out[1] = len;
-  if (send(tc[c].fd, out, len + 2, MSG_DONTWAIT | MSG_NOSIGNAL) != len + 2) conn_close(c);
+  if (c < 0) sendto(ufd, out + 2, len, MSG_DONTWAIT, (const struct sockaddr *)to, tolen);
+  else if (send(tc[c].fd, out, len + 2, MSG_DONTWAIT | MSG_NOSIGNAL) != len + 2) conn_close(c);
 }
 
 /* out + 2 (len bytes, an upstream's reply or a SERVFAIL) back to s's client with its id; frees s */
@@ -386,13 +350,7 @@ static int bound(int type, const struct sockaddr_storage *a, socklen_t len) {
   int fd = socket(a->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
   if (fd < 0) return -1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind(fd, (const struct sockaddr *)a, len) < 0 || (type == SOCK_STREAM && listen(fd, 16) < 0)) {
-    int e = errno;
-    close(fd);
-    errno = e;
-    return -1;
-  }
-  return fd;
+  return bind(fd, (const struct sockaddr *)a, len) < 0 || (type == SOCK_STREAM && listen(fd, 16) < 0) ? -1 : fd;
 }
 
 int dns_serve(pid_t init_pid, const struct dns_plan *p, int ready_fd) {
@@ -419,8 +377,7 @@ int dns_serve(pid_t init_pid, const struct dns_plan *p, int ready_fd) {
   if ((ufd = bound(SOCK_DGRAM, &a, len)) < 0 || (lfd = bound(SOCK_STREAM, &a, len)) < 0) return errno;
   if (ready_fd >= 0 && write(ready_fd, "ready\n", 6) != 6) return errno ? errno : EPIPE;
   if (ready_fd > 2) close(ready_fd);
-  serve(pidfd);
-  return 0;
+  return serve(pidfd), 0;
 }
 
 pid_t dns_start(pid_t init_pid, const struct dns_plan *p, int *err) {
@@ -429,15 +386,10 @@ pid_t dns_start(pid_t init_pid, const struct dns_plan *p, int *err) {
   ssize_t n, got = 0;
   pid_t parent = getpid(), pid;
   if (pipe2(fds, O_CLOEXEC) < 0) return *err = errno, -1;
-  if ((pid = fork()) < 0) {
-    *err = errno;
-    close(fds[0]), close(fds[1]);
-    return -1;
-  }
+  if ((pid = fork()) < 0) return *err = errno, close(fds[0]), close(fds[1]), -1;
   if (!pid) {
     sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    sigemptyset(&none), sigprocmask(SIG_SETMASK, &none, NULL);
     /* keep none of the caller's fds (its stdio, status pipes): 0-2 on /dev/null, the ready pipe on 3 */
     if (dup2(fds[1], 3) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent) _exit(1);
     int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -451,8 +403,7 @@ pid_t dns_start(pid_t init_pid, const struct dns_plan *p, int *err) {
   while (got < (ssize_t)sizeof b - 1 && !memchr(b, '\n', got) && (n = read(fds[0], b + got, sizeof b - 1 - got)))
     if (n > 0) got += n;
     else if (errno != EINTR) break;
-  close(fds[0]);
-  b[got] = 0;
+  close(fds[0]), b[got] = 0;
   if (!strcmp(b, "ready\n")) return pid;
   if (sscanf(b, "error %d", err) != 1 || *err <= 0) *err = EPIPE;
   waitpid(pid, NULL, 0);
@@ -472,8 +423,7 @@ int dns_test_main(int argc, char **argv) {
     else return fprintf(stderr, "tsdock-exec --dns-test: bad argument %s\n", k), 125;
   }
   if (pid <= 0 || !p.listen) return fprintf(stderr, "tsdock-exec --dns-test: needs --pid and --listen\n"), 125;
-  signal(SIGPIPE, SIG_IGN);
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  signal(SIGPIPE, SIG_IGN), prctl(PR_SET_PDEATHSIG, SIGKILL);
   fprintf(stderr, "tsdock-exec --dns-test: %s\n", strerror(dns_serve(pid, &p, 1)));
   return 1;
 }

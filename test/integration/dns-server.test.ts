@@ -31,7 +31,8 @@ const run = promisify(execFile);
 interface Answer { name: string; type: number; ttl: number; data: string }
 interface Reply { id: number; aa: boolean; rcode: number; answers: Answer[]; timeout?: boolean; ms: number }
 
-// The client: argv[2] is a JSON request {name, type, tcp, id, garbage (hex packets sent first)}; prints the reply.
+// The client: argv[2] is a JSON request {name, type, tcp, id, garbage (hex packets sent first), fuzz (that many mutated
+// copies of the query sent first)}; prints the reply with that id.
 const client = String.raw`
 const dgram = require('dgram'), net = require('net');
 const req = JSON.parse(process.argv[2]);
@@ -59,7 +60,7 @@ function parse(m) {
   }
   return r;
 }
-const done = (m) => { console.log(JSON.stringify(parse(m))); process.exit(0); };
+const done = (m) => { if (m.length >= 2 && m.readUInt16BE(0) === req.id) console.log(JSON.stringify(parse(m))), process.exit(0); };
 setTimeout(() => { console.log(JSON.stringify({ timeout: true, ms: Date.now() - t0 })); process.exit(0); }, 9000);
 if (req.tcp) {
   const s = net.connect(53, '127.0.0.11', () => { const l = Buffer.alloc(2); l.writeUInt16BE(q.length); s.write(Buffer.concat([l, q])); });
@@ -68,8 +69,17 @@ if (req.tcp) {
 } else {
   const s = dgram.createSocket('udp4');
   s.on('message', done);
-  for (const g of req.garbage ?? []) s.send(Buffer.from(g, 'hex'), 53, '127.0.0.11');
-  setTimeout(() => s.send(q, 53, '127.0.0.11'), (req.garbage ?? []).length ? 200 : 0);
+  const bad = (req.garbage ?? []).map((g) => Buffer.from(g, 'hex'));
+  for (let i = 0; i < (req.fuzz ?? 0); i++) { // the query with 1-4 random bytes changed, maybe cut short; another id
+    const m = Buffer.from(q.subarray(0, Math.random() < 0.3 ? Math.floor(Math.random() * q.length) : q.length));
+    for (let k = 1 + Math.floor(Math.random() * 4); k > 0; k--) m[Math.floor(Math.random() * m.length)] = Math.floor(Math.random() * 256);
+    if (m.length >= 2) m.writeUInt16BE(req.id ^ 0x8000, 0);
+    bad.push(m);
+  }
+  (async () => {
+    for (const m of bad) await new Promise((r) => s.send(m, 53, '127.0.0.11', r));
+    setTimeout(() => s.send(q, 53, '127.0.0.11'), bad.length ? 200 : 0);
+  })();
 }
 `;
 
@@ -107,7 +117,7 @@ describe('embedded DNS server (native/dns.c)', { skip: (!isRoot && 'needs root')
   let up2: Awaited<ReturnType<typeof fakeUpstream>>;
   let nextId = 0x1000;
 
-  const query = async (name: string, type = 'A', opts: { tcp?: boolean; garbage?: string[] } = {}): Promise<Reply> => {
+  const query = async (name: string, type = 'A', opts: { tcp?: boolean; garbage?: string[]; fuzz?: number } = {}): Promise<Reply> => {
     const id = nextId++;
     const { stdout } = await run('ip', ['netns', 'exec', ns, process.execPath, path.join(dir, 'client.cjs'), JSON.stringify({ name, type, id, ...opts })]);
     const r = JSON.parse(stdout) as Reply;
@@ -241,8 +251,9 @@ describe('embedded DNS server (native/dns.c)', { skip: (!isRoot && 'needs root')
       'ff'.repeat(600),
       '123401000001000000000000' + '3f' + '61'.repeat(63) + '3f' + '61'.repeat(63) + '3f' + '61'.repeat(63) + '3f' + '61'.repeat(63) + '0000010001', // name > 255
     ];
-    const r = await query('web', 'A', { garbage });
-    assert.deepEqual(data(r), ['10.99.1.2']);
+    assert.deepEqual(data(await query('web', 'A', { garbage })), ['10.99.1.2']);
+    assert.deepEqual(data(await query('web', 'A', { fuzz: 3000 })), ['10.99.1.2'], 'after 3000 mutated copies of a query');
+    assert.deepEqual(data(await query('2.1.99.10.in-addr.arpa', 'PTR', { fuzz: 3000 })), ['web']);
     assert.equal(server!.exitCode, null, 'the server runs');
   });
 
