@@ -86,6 +86,7 @@
  * After clone() the child calls only async-signal-safe functions and raw syscalls, and allocates nothing.
  */
 #include "exec.h"
+#include "dns.h"
 #include "sealed-exe.h"
 
 /* ---------------------------------------------------------------- parent */
@@ -217,8 +218,8 @@ static int report_exit(int st) {
 static const int fwd_sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 
 int main(int argc, char **argv) {
+  if (argc > 2 && !strcmp(argv[1], "--dns-test")) return dns_test_main(argc - 1, argv + 1);
   int p[2], err = 0, step;
-  (void)argc;
   if ((err = sealed_exe_ensure(argv, environ))) return give_up(0, E_SEALED_EXE, err); /* first: see sealed-exe.h */
   signal(SIGPIPE, SIG_IGN);
   if ((err = read_plan())) return give_up(0, E_PLAN, err);
