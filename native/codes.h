@@ -35,5 +35,6 @@ enum {
   E_PORT = -30,
   E_VETH = -31,
   E_NETNS = -32,
+  E_DNS = -33,
 };
 #endif

@@ -350,6 +350,8 @@ static int bound(int type, const struct sockaddr_storage *a, socklen_t len) {
   int fd = socket(a->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
   if (fd < 0) return -1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  /* the container's lo may not be up yet (the server starts before the init's steps): bind the address anyway */
+  setsockopt(fd, a->ss_family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP, a->ss_family == AF_INET6 ? IPV6_FREEBIND : IP_FREEBIND, &one, sizeof one);
   return bind(fd, (const struct sockaddr *)a, len) < 0 || (type == SOCK_STREAM && listen(fd, 16) < 0) ? -1 : fd;
 }
 

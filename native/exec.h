@@ -197,6 +197,10 @@ extern int netns_fd;
 int net_links(pid_t pid);
 int net_reserve_ports(void);
 int net_step(const struct step *s);
+/* plan `dns`/`dnsup`/`dnshosts`: the container's resolver (dns.c), started after the veths, before the release */
+extern int has_dns;
+extern const char *dns_listen, *dns_search, *dns_up[8], *dns_hosts[16];
+extern int ndns_up, ndns_hosts;
 
 /* ---- steps.c, child.c */
 int step_write(const char *path, const char *data, size_t len);

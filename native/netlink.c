@@ -24,6 +24,9 @@ struct port ports[MAX_PORTS];
 int nports;
 const char *netns_path;
 int netns_fd = -1;
+int has_dns;
+const char *dns_listen, *dns_search, *dns_up[8], *dns_hosts[16];
+int ndns_up, ndns_hosts;
 
 #define NLBUF 1024
 /* one request: the header at the start of `buf` (a union, so the compiler sees the whole buffer behind it) */

@@ -234,6 +234,9 @@ static int parse(void) {
       pt->ip = str(); pt->port = i64();
       if (pt->port < 1 || pt->port > 65535) perr = EINVAL;
     } else if (!strcmp(k, "netns")) netns_path = str();
+    else if (!strcmp(k, "dns")) { has_dns = 1; dns_listen = str(); dns_search = str(); }
+    else if (!strcmp(k, "dnsup")) { if (ndns_up >= 8) return E2BIG; dns_up[ndns_up++] = str(); }
+    else if (!strcmp(k, "dnshosts")) { if (ndns_hosts >= 16) return E2BIG; dns_hosts[ndns_hosts++] = str(); }
     else if (!strcmp(k, "arg")) { if (argc_ >= MAX_ARGV) return E2BIG; argv_[argc_++] = str(); }
     else if (!strcmp(k, "env")) { if (nenv >= MAX_ENV) return E2BIG; envp_[nenv++] = str(); }
     else if (!strcmp(k, "candidate")) { if (ncands >= MAX_CAND) return E2BIG; cands[ncands++] = str(); }
@@ -265,6 +268,7 @@ static int parse(void) {
   if ((nveths || nports || netns_path) && (njoin || hold)) return EINVAL;
   if (netns_path && ((clone_flags & CLONE_NEWNET) || nveths || netns_path[0] != '/')) return EINVAL;
   if (nveths && !(clone_flags & CLONE_NEWNET)) return EINVAL;
+  if (has_dns && (!(clone_flags & CLONE_NEWNET) || njoin || hold)) return EINVAL;
   if (df_prog && !cg_dir) return EINVAL;
   if (relay && (mon || terminal)) return EINVAL;
   if (relay_log && (!relay || njoin || log_path[0] != '/')) return EINVAL;

@@ -11,6 +11,7 @@
  *   relay.c        foreground stdio without a tty, copied through the executor's pipes
  *   monitor.c      detached containers: the monitor's loop (attach clients, stdin, drain, health, exit command)
  *   monitor-log.c  what the monitor writes: the k8s-file log and the exit file
+ *   dns.c          the container's resolver on user networks (a forked server in its network namespace)
  *   netlink.c      network: veth pairs into the child's netns, published ports held, the child's net steps
  *   util.c         helpers safe before and after clone; the run-time state several files share
  *   codes.h        the negative step codes, generated from ExecStep (scripts/gen-native-codes.mjs)
@@ -56,6 +57,9 @@
  *                             while the executor lives: taken is "error -30 EADDRINUSE" before anything runs
  *   veth <host> <peer> <mac|""> <bridge> <mtu|0>   after the clone (needs CLONE_NEWNET): a veth pair, the host
  *                             end on <bridge> and up, the peer made inside the child's netns as <peer>
+ *   dns <listen> <search|"">  dnsup <addr>  dnshosts <file>   the container's resolver (dns.c, docker's
+ *                             127.0.0.11): forked after the veths, in the child's netns, answering the names in the
+ *                             hosts files and forwarding the rest to the upstreams from the host's namespace
  *   netns <path>              the child joins this network namespace first (--network container:X; no NEWNET)
  *   step netup|netaddr|netroute   the container side (name = link, path = address or gateway, mode = prefix)
  *   oomfile <path>            monitor mode: when the init ends, the `oom_kill N` line of this file (memory.events
@@ -282,6 +286,15 @@ int main(int argc, char **argv) {
 
   if ((clone_flags & CLONE_NEWUSER) && (step = id_maps(pid, &err))) return give_up(pid, step, err);
   if (nveths && (err = net_links(pid))) return give_up(pid, E_VETH, err);
+  if (has_dns) {
+    struct dns_plan dp;
+    memset(&dp, 0, sizeof dp);
+    dp.listen = dns_listen;
+    dp.search = dns_search[0] ? dns_search : NULL;
+    for (int i = 0; i < ndns_up; i++) dp.upstream[dp.nupstream++] = dns_up[i];
+    for (int i = 0; i < ndns_hosts; i++) dp.hosts[dp.nhosts++] = dns_hosts[i];
+    if (dns_start(pid, &dp, &err) < 0) return give_up(pid, E_DNS, err);
+  }
   for (int i = 0; i < ncg && !placed; i++) {
     char num[24];
     size_t len = fmt_ll(num, pid);

@@ -26,6 +26,16 @@ export async function checkNetworks(r: CreateRequest, ctx: Context): Promise<voi
   for (const n of requestedNetworks(r)) await findNetwork(ctx.root, n, ctx.env);
 }
 
+/** docker's embedded resolver address, inside the container */
+const EMBEDDED_DNS = '127.0.0.11';
+
+function nameservers(resolvConf: string | undefined): string[] {
+  return (resolvConf ?? '').split('\n').flatMap((l) => {
+    const f = l.trim().split(/\s+/);
+    return f[0] === 'nameserver' && f[1] ? [f[1]] : [];
+  });
+}
+
 function readText(file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8');
@@ -97,8 +107,20 @@ export async function networkForStart(id: string, record: ContainerRecord, paths
       peers: start.peers,
     }),
   );
-  const dns = h.Dns?.length || h.DnsSearch?.length || h.DnsOptions?.length ? { ...(h.Dns?.length ? { servers: h.Dns } : {}), ...(h.DnsSearch?.length ? { search: h.DnsSearch } : {}), ...(h.DnsOptions?.length ? { options: h.DnsOptions } : {}) } : undefined;
-  rewrite(paths.resolvConf, resolvConfFile({ network: 'bridge', hostResolvConf: readText('/etc/resolv.conf'), dns }));
+  const hostResolv = readText('/etc/resolv.conf');
+  // on user networks the container's own resolver (docker's 127.0.0.11) answers the network's names and
+  // forwards the rest to --dns or the host's nameservers (from the host's namespace: loopback ones work too)
+  // not yet: the executor starts the resolver (plan.dns) and it listens in the container, but queries from the
+  // container time out there (the standalone test of native/dns.c passes); until that is found, names on user
+  // networks come from /etc/hosts (peers at start), which serves libc lookups but not nslookup
+  const embedded = process.env.TSDOCK_EMBEDDED_DNS === '1' && start.dnsHosts.length > 0;
+  if (embedded) {
+    const upstream = h.Dns?.length ? h.Dns : nameservers(hostResolv);
+    plan.dns = { listen: `${EMBEDDED_DNS}:53`, upstream: upstream.slice(0, 8).map((a) => (a.includes(':') ? `[${a}]:53` : `${a}:53`)), hosts: start.dnsHosts };
+  }
+  const servers = embedded ? [EMBEDDED_DNS] : h.Dns;
+  const dns = servers?.length || h.DnsSearch?.length || h.DnsOptions?.length ? { ...(servers?.length ? { servers } : {}), ...(h.DnsSearch?.length ? { search: h.DnsSearch } : {}), ...(h.DnsOptions?.length ? { options: h.DnsOptions } : {}) } : undefined;
+  rewrite(paths.resolvConf, resolvConfFile({ network: 'bridge', hostResolvConf: hostResolv, dns }));
 }
 
 /** After the init runs: it holds the lease from now on. */

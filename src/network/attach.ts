@@ -38,8 +38,8 @@ export interface NetworkStart {
   steps: PlanStep[];
   /** on user networks: the other containers there, for /etc/hosts */
   peers: Array<{ ip: string; names: string[] }>;
-  /** true when a user network is joined: its names are answered by the container's resolver */
-  userNetwork: boolean;
+  /** the user networks' name files (dnsRecordsFile): the container's resolver answers from them; empty: none */
+  dnsHosts: string[];
 }
 
 const randomHex = (n: number) => crypto.randomBytes(Math.ceil(n / 2)).toString('hex').slice(0, n);
@@ -149,18 +149,19 @@ export async function connectForStart(r: NetworkRequest, env: NodeJS.ProcessEnv)
       ports: ports.map((p) => ({ protocol: p.protocol, hostIp: p.hostIp, hostPort: p.hostPort })),
       steps: containerSteps(endpoints),
       peers,
-      userNetwork: userIds.size > 0,
+      dnsHosts: [...userIds].map((nid) => dnsRecordsFile(dir, nid)),
     };
   });
 }
 
-/** The started container's init now holds its lease (the allocating tsdock may exit). */
+/**
+ * The started container's init now holds its lease (the allocating tsdock may exit). Without the lock: only
+ * this process writes this lease while its owner (this process) lives, and others only read or drop it.
+ */
 export async function claimLease(id: string, pid: number, env: NodeJS.ProcessEnv): Promise<void> {
   const dir = netRunDir(env);
-  await withNetLock(dir, async () => {
-    const lease = readLease(dir, id);
-    if (lease) await writeLease(dir, { ...lease, owner: selfOwner(pid) });
-  });
+  const lease = readLease(dir, id);
+  if (lease) await writeLease(dir, { ...lease, owner: selfOwner(pid) });
 }
 
 /** Release a container's lease (stop, rm, a failed start); re-renders the firewall when it held ports. */

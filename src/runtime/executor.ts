@@ -222,6 +222,7 @@ export function startError(plan: ExecPlan, step: number, errno: number): Contain
       [ExecStep.port]: `publishing ports (${(plan.ports ?? []).map((x) => `${x.hostIp}:${x.hostPort}/${x.protocol}`).join(', ')})`,
       [ExecStep.veth]: `connecting to ${(plan.veths ?? []).map((v) => v.bridge).join(', ')} (veth pair)`,
       [ExecStep.netns]: `joining the network namespace ${plan.netns ?? ''}`,
+      [ExecStep.dns]: `starting the container's resolver on ${plan.dns?.listen ?? ''}`,
     };
     what = names[step] ?? `executor phase ${step}`;
   }

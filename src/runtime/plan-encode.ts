@@ -41,6 +41,7 @@
  *   relaylog <logPath> <logMaxSize>           with relay: the output also goes to the k8s-file log (a forked writer)
  *   port <tcp|udp|sctp> <hostIp> <hostPort>   a published port, bound and held by the executor (never listened on)
  *   veth <host> <peer> <mac|''> <bridge> <mtu> a veth pair into the child's new netns, host end on the bridge
+ *   dns <listen> <search|''>  dnsup <addr>  dnshosts <path>   the container's resolver (native/dns.c)
  *   netns <path>                         join this network namespace (container:X) instead of a new one
  *   end                                  always last: a truncated plan is rejected
  *
@@ -100,6 +101,8 @@ export const ExecStep = {
   veth: -31,
   /** opening or joining the network namespace of another container (--network container:X) */
   netns: -32,
+  /** starting the container's resolver (native/dns.c) in its network namespace */
+  dns: -33,
 } as const;
 
 /** the order namespaces are entered in: user first (it grants the rights for the others), mount last */
@@ -296,6 +299,14 @@ export function encodePlan(plan: ExecPlan): Buffer {
       (x) => x.field(v.bridge, 'veth bridge'),
       (x) => x.int(v.mtu, 'mtu', 0, 65535),
     );
+  }
+  if (plan.dns) {
+    const d = plan.dns;
+    if (!(plan.cloneFlags & 0x40000000)) throw new RangeError('plan-encode: dns needs a new network namespace');
+    if (d.upstream.length > 8 || d.hosts.length > 16) throw new RangeError('plan-encode: at most 8 dns upstreams and 16 hosts files');
+    w.record('dns', (x) => x.field(d.listen, 'dns listen'), (x) => x.field(d.search ?? '', 'dns search'));
+    for (const u of d.upstream) w.record('dnsup', (x) => x.field(u, 'dns upstream'));
+    for (const f of d.hosts) w.record('dnshosts', (x) => x.field(absolutePath(f, 'dns hosts'), 'dns hosts'));
   }
   if (plan.netns !== undefined) {
     if (plan.cloneFlags & 0x40000000) throw new RangeError('plan-encode: netns cannot be combined with a new network namespace');

@@ -281,6 +281,12 @@ export interface ExecPlan {
   ports?: PortReservation[];
   /** veth pairs into the child's new network namespace (cloneFlags has CLONE_NEWNET) */
   veths?: VethPlan[];
+  /**
+   * on user networks: the container's resolver (docker's 127.0.0.11), forked by the executor into the child's
+   * network namespace after the veths: names from `hosts` (hosts-format files, re-read when they change), the rest
+   * forwarded to `upstream` (host:port, reached from the host's namespace); it ends with the init
+   */
+  dns?: { listen: string; upstream: string[]; hosts: string[]; search?: string };
   /** --network container:X: the child joins this network namespace (absolute path, no CLONE_NEWNET) */
   netns?: string;
   /** detached: the executor becomes the container's monitor (not with `join`) */
