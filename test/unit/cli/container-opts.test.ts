@@ -180,7 +180,7 @@ test('no flags: docker defaults, attached output, the image named, k8s-file logs
     Env: [],
     Cmd: ['true'],
     Labels: {},
-    HostConfig: { NetworkMode: 'none', AutoRemove: false, Privileged: false, ReadonlyRootfs: false, LogConfig: { Type: 'k8s-file', Config: {} } },
+    HostConfig: { NetworkMode: 'default', AutoRemove: false, Privileged: false, ReadonlyRootfs: false, LogConfig: { Type: 'k8s-file', Config: {} } },
     NetworkingConfig: { EndpointsConfig: {} },
   });
 });

@@ -46,7 +46,7 @@ describe('npm run lint:layers (scripts/check-layers.mjs)', () => {
     ['sys-state', 'sys/bad.ts', "import { x } from '../state/lock.js';\n", /src\/sys\/bad\.ts: imports \.\.\/state\/lock\.js \(sys → state is not in sys's row of docs\/architecture\.md: nothing\)/],
     ['shared-up', 'context2.ts', '', /src\/context2\.ts: a file at the top of src\/ is shared by every layer/],
     ['shared-imports', 'errors.ts', "import { x } from './image/digest.js';\n", /src\/errors\.ts: imports \.\/image\/digest\.js \(the shared files import only each other/],
-    ['no-row', 'network/bad.ts', '', /src\/network\/bad\.ts: src\/network\/ has no row/],
+    ['no-row', 'gadget/bad.ts', '', /src\/gadget\/bad\.ts: src\/gadget\/ has no row/],
     ['koffi', 'storage/bad.ts', "import koffi from 'koffi';\n", /src\/storage\/bad\.ts: imports koffi \(koffi only in src\/sys\)/],
   ];
   for (const [name, file, text, message] of refused) {
