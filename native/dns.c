@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -346,12 +348,23 @@ static void serve(int pidfd) {
   }
 }
 
+/* The server starts before the init's own network steps: bring lo up here first. An address bound while lo is
+ * down (IP_FREEBIND) answers from 127.0.0.1 instead of 127.0.0.11, and resolvers drop such replies. */
+static int lo_up(void) {
+  struct ifreq r = { 0 };
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), e = 0;
+  if (fd < 0) return errno;
+  strcpy(r.ifr_name, "lo");
+  if (ioctl(fd, SIOCGIFFLAGS, &r) < 0) e = errno;
+  else if (!(r.ifr_flags & IFF_UP) && (r.ifr_flags |= IFF_UP, ioctl(fd, SIOCSIFFLAGS, &r) < 0)) e = errno;
+  close(fd);
+  return e;
+}
+
 static int bound(int type, const struct sockaddr_storage *a, socklen_t len) {
   int fd = socket(a->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
   if (fd < 0) return -1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  /* the container's lo may not be up yet (the server starts before the init's steps): bind the address anyway */
-  setsockopt(fd, a->ss_family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP, a->ss_family == AF_INET6 ? IPV6_FREEBIND : IP_FREEBIND, &one, sizeof one);
   return bind(fd, (const struct sockaddr *)a, len) < 0 || (type == SOCK_STREAM && listen(fd, 16) < 0) ? -1 : fd;
 }
 
@@ -375,7 +388,7 @@ int dns_serve(pid_t init_pid, const struct dns_plan *p, int ready_fd) {
   snprintf(path, sizeof path, "/proc/%d/ns/net", (int)init_pid);
   if ((nsfd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || setns(nsfd, CLONE_NEWNET) < 0) return errno;
   close(nsfd);
-  if ((e = parse_addr(p->listen, &a, &len))) return e;
+  if ((e = lo_up()) || (e = parse_addr(p->listen, &a, &len))) return e;
   if ((ufd = bound(SOCK_DGRAM, &a, len)) < 0 || (lfd = bound(SOCK_STREAM, &a, len)) < 0) return errno;
   if (ready_fd >= 0 && write(ready_fd, "ready\n", 6) != 6) return errno ? errno : EPIPE;
   if (ready_fd > 2) close(ready_fd);

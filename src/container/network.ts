@@ -110,10 +110,9 @@ export async function networkForStart(id: string, record: ContainerRecord, paths
   const hostResolv = readText('/etc/resolv.conf');
   // on user networks the container's own resolver (docker's 127.0.0.11) answers the network's names and
   // forwards the rest to --dns or the host's nameservers (from the host's namespace: loopback ones work too)
-  // not yet: the executor starts the resolver (plan.dns) and it listens in the container, but queries from the
-  // container time out there (the standalone test of native/dns.c passes); until that is found, names on user
-  // networks come from /etc/hosts (peers at start), which serves libc lookups but not nslookup
-  const embedded = process.env.TSDOCK_EMBEDDED_DNS === '1' && start.dnsHosts.length > 0;
+  // (the executor starts it: plan.dns); /etc/hosts also lists the peers known at start, for programs that
+  // never ask DNS
+  const embedded = start.dnsHosts.length > 0;
   if (embedded) {
     const upstream = h.Dns?.length ? h.Dns : nameservers(hostResolv);
     plan.dns = { listen: `${EMBEDDED_DNS}:53`, upstream: upstream.slice(0, 8).map((a) => (a.includes(':') ? `[${a}]:53` : `${a}:53`)), hosts: start.dnsHosts };

@@ -186,7 +186,8 @@ export async function reloadFirewall(env: NodeJS.ProcessEnv): Promise<string[]> 
   });
 }
 
-/** The names each user network's resolver answers: `<netrun>/dns/<network id>.hosts`, rewritten in place. */
+/** The names each user network's resolver answers: `<netrun>/dns/<network id>.hosts`, replaced whole
+ * (rename) so a resolver never reads half a file. */
 export function dnsRecordsFile(dir: string, networkId: string): string {
   return path.join(dir, 'dns', `${networkId}.hosts`);
 }
@@ -196,6 +197,13 @@ async function writeDnsRecords(dir: string, leases: NetworkLease[]): Promise<voi
   for (const l of leases) for (const e of l.endpoints) if (e.names.length) byNet.set(e.networkId, [...(byNet.get(e.networkId) ?? []), `${e.ip} ${e.names.join(' ')}`]);
   fs.mkdirSync(path.join(dir, 'dns'), { recursive: true, mode: 0o700 });
   const existing = fs.readdirSync(path.join(dir, 'dns')).filter((f) => f.endsWith('.hosts'));
-  for (const f of existing) if (!byNet.has(f.slice(0, -'.hosts'.length))) fs.writeFileSync(path.join(dir, 'dns', f), '');
-  for (const [id, lines] of byNet) fs.writeFileSync(dnsRecordsFile(dir, id), `${lines.sort().join('\n')}\n`);
+  // a network no live container is on answers nothing (a resolver treats a missing file as empty)
+  for (const f of existing) if (!byNet.has(f.slice(0, -'.hosts'.length))) fs.rmSync(path.join(dir, 'dns', f), { force: true });
+  for (const [id, lines] of byNet) replaceFile(dnsRecordsFile(dir, id), `${lines.sort().join('\n')}\n`);
+}
+
+function replaceFile(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text, { mode: 0o644 });
+  fs.renameSync(tmp, file);
 }

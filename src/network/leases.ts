@@ -66,10 +66,17 @@ export function liveLeases(dir: string): { live: NetworkLease[]; collected: Netw
   const live: NetworkLease[] = [];
   const collected: NetworkLease[] = [];
   for (const { file, value } of readDir<NetworkLease>(path.join(dir, 'leases'))) {
-    if (ownerAlive(value.owner)) live.push(value);
+    if (ownerAlive(value.owner)) {
+      live.push(value);
+      continue;
+    }
+    // the owner may have handed the lease to the container's init (claimLease, lock-free) and exited since we
+    // read it: its last write happened before its death, so a read from now on sees it
+    const now = readJsonSync<NetworkLease>(file);
+    if (now && ownerAlive(now.owner)) live.push(now);
     else {
       fs.rmSync(file, { force: true });
-      collected.push(value);
+      collected.push(now ?? value);
     }
   }
   return { live, collected };
@@ -109,5 +116,7 @@ export function liveLease(env: NodeJS.ProcessEnv, id: string): NetworkLease | un
   const dir = netRunDir(env);
   if (!fs.existsSync(leaseFile(dir, id))) return undefined;
   const l = readLease(dir, id);
-  return l && ownerAlive(l.owner) ? l : undefined;
+  if (l && ownerAlive(l.owner)) return l;
+  const now = readLease(dir, id); // handed over since (see liveLeases)
+  return now && ownerAlive(now.owner) ? now : undefined;
 }

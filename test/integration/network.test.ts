@@ -144,6 +144,22 @@ describe('networking: bridge, published ports, user networks', { skip }, () => {
     await ok(['run', '-d', '--name', 'net-b', '--network', 'net-app', '--network-alias', 'bee', '--ip', '10.97.5.50', image, ...HTTPD('from-b')]);
     const out = await ok(['run', '--rm', '--network', 'net-app', image, 'sh', '-c', 'wget -qO- http://net-b/index.html; wget -qO- http://bee/index.html; ip -4 -o addr show eth0']);
     assert.match(out, /^from-b\nfrom-b\n.*inet 10\.97\.5\.\d+\/24/);
+    // the resolver at 127.0.0.11: a container started first resolves a peer (and its alias) started after it
+    await ok(['run', '-d', '--name', 'net-q', '--network', 'net-app', image, 'sleep', '60']);
+    assert.match(await ok(['exec', 'net-q', 'cat', '/etc/resolv.conf']), /^nameserver 127\.0\.0\.11$/m);
+    await ok(['run', '-d', '--name', 'net-c', '--network', 'net-app', '--network-alias', 'sea', image, 'sleep', '60']);
+    const cip = (await ok(['inspect', '-f', '{{(index .NetworkSettings.Networks "net-app").IPAddress}}', 'net-c'])).trim();
+    for (const name of ['net-c', 'sea', 'net-b', 'bee']) {
+      const want = name === 'net-c' || name === 'sea' ? cip : '10.97.5.50';
+      const ns = await ok(['exec', 'net-q', 'nslookup', '-type=a', name]);
+      assert.match(ns, new RegExp(`Name:\\s+${name}(\\.\\S*)?\\nAddress:\\s+${want.replaceAll('.', '\\.')}\\n`), ns);
+    }
+    const nx = await tsdock(['exec', 'net-q', 'nslookup', '-type=a', 'no-such-peer'], { root });
+    assert.notEqual(nx.code, 0, nx.stdout);
+    await ok(['rm', '-f', 'net-c']);
+    const gone = await tsdock(['exec', 'net-q', 'nslookup', '-type=a', 'net-c'], { root });
+    assert.notEqual(gone.code, 0, `a removed peer no longer resolves: ${gone.stdout}`);
+    await ok(['rm', '-f', 'net-q']);
     const dflt = await tsdock(['run', '--rm', '--dns', '127.0.0.1', image, 'sh', '-c', 'wget -T 2 -qO- http://net-b/index.html'], { root });
     assert.notEqual(dflt.code, 0, 'names do not resolve on the default bridge');
     const none = await ok(['run', '--rm', '--network', 'none', image, 'ip', '-o', 'link']);
@@ -157,9 +173,11 @@ describe('networking: bridge, published ports, user networks', { skip }, () => {
     const busy = await tsdock(['network', 'rm', 'net-app'], { root });
     assert.equal(busy.code, 1);
     assert.match(busy.stderr, /active endpoints/);
+    const bridge = (await ok(['network', 'inspect', '-f', '{{index .Options "com.docker.network.bridge.name"}}', 'net-app'])).trim();
+    assert.match(bridge, /^tsd-/);
     await ok(['rm', '-f', 'net-b']);
     await ok(['network', 'rm', 'net-app']);
-    assert.doesNotMatch(links(), /tsd-/);
+    assert.ok(!links().includes(`${bridge}:`), `${bridge} is gone`);
   });
 
   test('egress: a server on the host, bound to the gateway, is reachable', async () => {
@@ -180,6 +198,7 @@ describe('networking: bridge, published ports, user networks', { skip }, () => {
     const ips = await Promise.all(runs.map((_, i) => ok(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', `net-many-${i}`])));
     assert.equal(new Set(ips.map((s) => s.trim())).size, 20, ips.join(','));
     const hostIfs = (await Promise.all(runs.map((_, i) => ok(['inspect', '-f', '{{(index .NetworkSettings.Networks "bridge").EndpointID}}', `net-many-${i}`])))).map((s) => s.trim());
+    for (const v of hostIfs) assert.match(v, /^veth[0-9a-f]{8}$/, 'every container holds its lease and veth');
     const ids = runs.map((r) => `${r.stdout.trim()}.json`);
     await ok(['rm', '-f', ...runs.map((_, i) => `net-many-${i}`)]);
     // the lease directory is the host's (other tests' containers may be there): none of these is left
