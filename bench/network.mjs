@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// Networking benchmark, tsdock against podman (where installed) in one run, rootful:
+//  1. start-up: `run --rm IMG true` on the default bridge, on a user network, and with --network none (medians);
+//  2. a published port: the host fetches a 256 MiB file from the container's httpd through `-p` (MB/s, best of N).
+//   npm run build && node bench/network.mjs [--runs 15]
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const i = process.argv.indexOf('--runs');
+const runs = i > 0 ? Number(process.argv[i + 1]) : 15;
+const image = execFileSync('bash', [path.join(repo, 'scripts/local-registry.sh'), 'start'], { encoding: 'utf8' }).trim().split('\n').pop();
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdock-bench-net-'));
+fs.chmodSync(work, 0o755);
+const tsdock = [path.join(repo, 'bin/tsdock'), '--root', path.join(work, 'tsdock')];
+const podmanConf = path.join(work, 'containers.conf');
+const hard = (name) => fs.readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith(name)).slice(name.length).trim().split(/\s+/)[1];
+fs.writeFileSync(podmanConf, `[containers]\ndefault_ulimits = ["nofile=${hard('Max open files')}:${hard('Max open files')}", "nproc=${hard('Max processes')}:${hard('Max processes')}"]\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n`);
+const penv = { env: { ...process.env, CONTAINERS_CONF: podmanConf } };
+const podman = ['--root', path.join(work, 'podman'), '--runroot', path.join(work, 'podman-run')];
+const limits = ['--ulimit', `nofile=${hard('Max open files')}:${hard('Max open files')}`, '--ulimit', 'nproc=1000:1000'];
+const hasPodman = spawnSync('podman', ['--version']).status === 0;
+
+const must = (cmd, args, opts = {}) => {
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.toString();
+};
+const ms = (cmd, args, opts) => {
+  const t = process.hrtime.bigint();
+  must(cmd, args, opts);
+  return Number(process.hrtime.bigint() - t) / 1e6;
+};
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const freePort = () => new Promise((r) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => r(p)); }); });
+const T = (args) => ms(process.execPath, [...tsdock, ...args]);
+const P = (args) => ms('podman', [...podman, ...args], penv);
+const net_ = `bench-net-${process.pid}`;
+
+must(process.execPath, [...tsdock, 'pull', '-q', image]);
+must(process.execPath, [...tsdock, 'network', 'create', net_]);
+const start = {
+  'tsdock bridge': () => T(['run', '--rm', image, 'true']),
+  'tsdock user-net': () => T(['run', '--rm', '--network', net_, image, 'true']),
+  'tsdock none': () => T(['run', '--rm', '--network', 'none', image, 'true']),
+};
+if (hasPodman) {
+  must('podman', [...podman, 'pull', '-q', '--tls-verify=false', image], penv);
+  must('podman', [...podman, 'network', 'create', net_], penv);
+  start['podman bridge'] = () => P(['run', '--rm', ...limits, image, 'true']);
+  start['podman user-net'] = () => P(['run', '--rm', ...limits, '--network', net_, image, 'true']);
+  start['podman none'] = () => P(['run', '--rm', ...limits, '--network', 'none', image, 'true']);
+}
+const SERVE = ['sh', '-c', 'mkdir -p /w && dd if=/dev/zero of=/w/f bs=1M count=256 2>/dev/null && exec httpd -f -p 80 -h /w'];
+async function throughput(engine) {
+  const port = await freePort();
+  const name = `bench-srv-${process.pid}`;
+  const run = (args) => (engine === 'tsdock' ? must(process.execPath, [...tsdock, ...args]) : must('podman', [...podman, ...args], penv));
+  run(['run', '-d', '--name', name, ...(engine === 'podman' ? limits : []), '-p', `127.0.0.1:${port}:80`, image, ...SERVE]);
+  try {
+    const url = `http://127.0.0.1:${port}/f`;
+    for (let n = 0; n < 100 && spawnSync('curl', ['-sf', '-o', '/dev/null', '-r', '0-0', url]).status !== 0; n++) await new Promise((r) => setTimeout(r, 100));
+    let best = 0;
+    for (let n = 0; n < 5; n++) best = Math.max(best, Number(must('curl', ['-sf', '-o', '/dev/null', '-w', '%{speed_download}', url])) / 1e6);
+    return best;
+  } finally {
+    run(['rm', '-f', name]);
+  }
+}
+const results = {};
+const mbps = {};
+try {
+  for (let n = 0; n < runs; n++) for (const [k, fn] of Object.entries(start)) (results[k] ??= []).push(fn());
+  mbps.tsdock = await throughput('tsdock');
+  if (hasPodman) mbps.podman = await throughput('podman');
+} finally {
+  spawnSync(process.execPath, [...tsdock, 'network', 'rm', net_], { stdio: 'ignore' });
+  if (hasPodman) spawnSync('podman', [...podman, 'system', 'reset', '-f'], { stdio: 'ignore', ...penv });
+  spawnSync('rm', ['-rf', work]);
+}
+console.log(`run --rm ${image} true, ${runs} runs each (median ms)`);
+const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)]));
+for (const [k, v] of Object.entries(m)) console.log(`${k.padEnd(18)} ${v.toFixed(1).padStart(7)} ms`);
+for (const mode of ['bridge', 'user-net', 'none']) if (m[`podman ${mode}`]) console.log(`${mode.padEnd(9)} tsdock/podman = ${(m[`tsdock ${mode}`] / m[`podman ${mode}`]).toFixed(3)}`);
+console.log(`tsdock bridge/none = ${(m['tsdock bridge'] / m['tsdock none']).toFixed(3)}`);
+console.log(`-p 127.0.0.1: 256 MiB over http, best of 5: tsdock ${mbps.tsdock.toFixed(0)} MB/s${mbps.podman ? `, podman ${mbps.podman.toFixed(0)} MB/s, tsdock/podman = ${(mbps.tsdock / mbps.podman).toFixed(2)}` : ''}`);
