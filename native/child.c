@@ -121,8 +121,10 @@ void child(void) {
   close(sync_w);
   close(err_r);
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  /* with a new user namespace the parent (maybe unprivileged, or newuidmap) must open our /proc files first */
-  if (!(clone_flags & CLONE_NEWUSER)) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  /* with a new user namespace the parent (maybe unprivileged, or newuidmap) must open our /proc files first, and
+     a network helper (pasta, without privileges) our namespaces: until the release, only our own user can */
+  int open_until_release = (clone_flags & CLONE_NEWUSER) || nhelper_argv;
+  if (!open_until_release) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   do r = read(sync_r, &c, 1); while (r < 0 && errno == EINTR);
   if (r != 1) _exit(1); /* the executor went away or gave up */
   close(sync_r);
@@ -134,8 +136,8 @@ void child(void) {
   }
   if ((clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) fail(E_CGROUPNS, errno);
   if (cgns_fd >= 0 && (setns(cgns_fd, CLONE_NEWCGROUP) < 0 || close(cgns_fd) < 0)) fail(E_CGROUPNS, errno);
+  if (open_until_release || joined_user) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if ((clone_flags & CLONE_NEWUSER) || joined_user) {
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (syscall(SYS_setresgid, 0, 0, 0) < 0) fail(E_USERNS, errno);
     if (syscall(SYS_setresuid, 0, 0, 0) < 0) fail(E_USERNS, errno);
   }

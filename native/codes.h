@@ -36,5 +36,6 @@ enum {
   E_VETH = -31,
   E_NETNS = -32,
   E_DNS = -33,
+  E_HELPER = -34,
 };
 #endif

@@ -201,6 +201,11 @@ int net_step(const struct step *s);
 extern int has_dns;
 extern const char *dns_listen, *dns_search, *dns_up[8], *dns_hosts[16];
 extern int ndns_up, ndns_hosts;
+/* plan `helper` (helper.c): a network helper (pasta) started with the child's pid, waited for until ready */
+extern const char *helper_ready, *helper_log, *helper_argv[MAX_CMD + 1];
+extern int nhelper_argv;
+extern long long helper_timeout_ms;
+int helper_start(pid_t pid);
 
 /* ---- steps.c, child.c */
 int step_write(const char *path, const char *data, size_t len);

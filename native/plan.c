@@ -236,7 +236,10 @@ static int parse(void) {
     } else if (!strcmp(k, "netns")) netns_path = str();
     else if (!strcmp(k, "dns")) { has_dns = 1; dns_listen = str(); dns_search = str(); }
     else if (!strcmp(k, "dnsup")) { if (ndns_up >= 8) return E2BIG; dns_up[ndns_up++] = str(); }
-    else if (!strcmp(k, "dnshosts")) { if (ndns_hosts >= 16) return E2BIG; dns_hosts[ndns_hosts++] = str(); }
+    else if (!strcmp(k, "helper")) {
+      helper_ready = str(), helper_log = str(), helper_timeout_ms = i64();
+      cmd(helper_argv, &nhelper_argv);
+    } else if (!strcmp(k, "dnshosts")) { if (ndns_hosts >= 16) return E2BIG; dns_hosts[ndns_hosts++] = str(); }
     else if (!strcmp(k, "arg")) { if (argc_ >= MAX_ARGV) return E2BIG; argv_[argc_++] = str(); }
     else if (!strcmp(k, "env")) { if (nenv >= MAX_ENV) return E2BIG; envp_[nenv++] = str(); }
     else if (!strcmp(k, "candidate")) { if (ncands >= MAX_CAND) return E2BIG; cands[ncands++] = str(); }
@@ -269,6 +272,7 @@ static int parse(void) {
   if (netns_path && ((clone_flags & CLONE_NEWNET) || nveths || netns_path[0] != '/')) return EINVAL;
   if (nveths && !(clone_flags & CLONE_NEWNET)) return EINVAL;
   if (has_dns && (!(clone_flags & CLONE_NEWNET) || njoin || hold)) return EINVAL;
+  if (nhelper_argv && (!(clone_flags & CLONE_NEWNET) || njoin || hold || nports || helper_ready[0] != '/' || helper_log[0] != '/' || helper_timeout_ms <= 0)) return EINVAL;
   if (df_prog && !cg_dir) return EINVAL;
   if (relay && (mon || terminal)) return EINVAL;
   if (relay_log && (!relay || njoin || log_path[0] != '/')) return EINVAL;

@@ -11,6 +11,7 @@
  *   relay.c        foreground stdio without a tty, copied through the executor's pipes
  *   monitor.c      detached containers: the monitor's loop (attach clients, stdin, drain, health, exit command)
  *   monitor-log.c  what the monitor writes: the k8s-file log and the exit file
+ *   helper.c       a network helper program (pasta) started for the child and waited for until ready
  *   dns.c          the container's resolver on user networks (a forked server in its network namespace)
  *   netlink.c      network: veth pairs into the child's netns, published ports held, the child's net steps
  *   util.c         helpers safe before and after clone; the run-time state several files share
@@ -60,6 +61,9 @@
  *   dns <listen> <search|"">  dnsup <addr>  dnshosts <file>   the container's resolver (dns.c, docker's
  *                             127.0.0.11): forked after the veths, in the child's netns, answering the names in the
  *                             hosts files and forwarding the rest to the upstreams from the host's namespace
+ *   helper <ready> <log> <timeout-ms> <argc> <arg>...   after the clone (needs CLONE_NEWNET, no `port`): a network
+ *                             helper (rootless: pasta), "{pid}" = the child's pid, ready when it writes into the
+ *                             FIFO <ready>, output into <log>; it dies with the executor (helper.c)
  *   netns <path>              the child joins this network namespace first (--network container:X; no NEWNET)
  *   step netup|netaddr|netroute   the container side (name = link, path = address or gateway, mode = prefix)
  *   oomfile <path>            monitor mode: when the init ends, the `oom_kill N` line of this file (memory.events
@@ -286,6 +290,7 @@ int main(int argc, char **argv) {
 
   if ((clone_flags & CLONE_NEWUSER) && (step = id_maps(pid, &err))) return give_up(pid, step, err);
   if (nveths && (err = net_links(pid))) return give_up(pid, E_VETH, err);
+  if (nhelper_argv && (err = helper_start(pid))) return give_up(pid, E_HELPER, err);
   if (has_dns) {
     struct dns_plan dp;
     memset(&dp, 0, sizeof dp);

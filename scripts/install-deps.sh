@@ -6,7 +6,7 @@
 #   scripts/install-deps.sh --check       # just report; exit 1 if something is missing
 set -euo pipefail
 
-PACKAGES=(docker-registry busybox-static skopeo umoci zstd openssl apache2-utils uidmap gcc libc6-dev util-linux nftables iproute2)
+PACKAGES=(docker-registry busybox-static skopeo umoci zstd openssl apache2-utils uidmap gcc libc6-dev util-linux nftables iproute2 passt)
 # A binary (or an absolute file path) per package, to tell "installed and usable" apart from "dpkg knows about it".
 declare -A PROBE=(
   [docker-registry]=docker-registry
@@ -22,6 +22,7 @@ declare -A PROBE=(
   [util-linux]=script
   [nftables]=nft
   [iproute2]=ip
+  [passt]=pasta
 )
 
 check_only=0
@@ -55,6 +56,11 @@ ensure_test_user() {
   fi
   grep -q "^$TEST_USER:" /etc/subuid 2>/dev/null || { echo "$TEST_USER:400000:65536" >>/etc/subuid; echo "install-deps: subuid range for $TEST_USER"; }
   grep -q "^$TEST_USER:" /etc/subgid 2>/dev/null || { echo "$TEST_USER:400000:65536" >>/etc/subgid; echo "install-deps: subgid range for $TEST_USER"; }
+  # Rootless networking (pasta) opens /dev/net/tun as the user: Debian's udev makes it 0666, some machines leave it 0600.
+  if [[ -c /dev/net/tun && $(stat -c %a /dev/net/tun) != 666 ]]; then
+    chmod 0666 /dev/net/tun
+    echo "install-deps: /dev/net/tun made 0666 (rootless pasta)"
+  fi
 }
 
 # The cgroup tests also run on a pure cgroup v2 kernel in a QEMU VM (scripts/vm/): QEMU and a Debian kernel.

@@ -7,8 +7,8 @@ import { parseLogSize } from './start.js';
 import { findOrPullImage, type PullPolicy } from '../image/find-or-pull.js';
 import { createContainerDirs, removeContainerDirs, type ContainerPaths } from '../container/store.js';
 import { prepareContainer, removeAnonymousVolumes, type PreparedContainer } from '../container/prepare.js';
-import { validateRequest, withDefaultNetwork, type CreateRequest } from '../container/request.js';
-import { checkNetworks } from '../container/network.js';
+import { validateRequest, type CreateRequest } from '../container/request.js';
+import { checkNetworks, defaultNetwork } from '../container/network.js';
 import { buildRecord } from '../container/record-build.js';
 import { recordCreated } from '../container/lifecycle-files.js';
 import type { ImageRecord } from '../image/store/types.js';
@@ -43,7 +43,7 @@ export interface Created {
  * volumes, generated /etc files, container.json and state.json. A failure removes what it made.
  */
 export async function createContainer(opts: CreateOptions, ctx: Context, extra: { consolePath?: string } = {}): Promise<Created> {
-  const body = withDefaultNetwork(opts.request, ctx.rootful);
+  const body = defaultNetwork(opts.request, ctx);
   // refused before anything is made
   validateRequest(body);
   await checkNetworks(body, ctx);

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readSubIds } from '../config/subids.js';
 import { ensureHolder, holderFile } from './userns-holder.js';
+import { helpAsked } from './verb.js';
 /** the little of the CLI context this needs (bin/tsdock calls it before the CLI is even loaded) */
 export interface UsernsIo {
   env: NodeJS.ProcessEnv;
@@ -23,7 +24,7 @@ const NO_USERNS = new Set(['version', 'info', 'help']);
 /** a rootless command that touches the store, not yet inside tsdock's user namespace */
 export function needsUserNamespace(verb: string | undefined, argv: string[], env: NodeJS.ProcessEnv): boolean {
   const uid = process.getuid?.() ?? 0;
-  return !(uid === 0 || env.TSDOCK_USERNS || !verb || NO_USERNS.has(verb) || argv.includes('--help') || argv.includes('-h'));
+  return !(uid === 0 || env.TSDOCK_USERNS || !verb || NO_USERNS.has(verb) || helpAsked(argv));
 }
 
 export async function maybeReexecInUserNamespace(verb: string | undefined, argv: string[], cli: UsernsIo): Promise<number | undefined> {

@@ -4,16 +4,18 @@
  * released when it stops or is removed (hooks), or collected when a crash skipped that (the next allocation).
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Context } from '../context.js';
 import { TsdockError } from '../errors.js';
 import { connectForStart, claimLease, disconnect } from '../network/attach.js';
+import { connectPasta, pastaProblem, releasePasta } from '../network/pasta.js';
 import { findNetwork } from '../network/store.js';
 import { hostsFile, resolvConfFile } from '../ocispec/etc-files.js';
 import type { ExecPlan } from '../runtime/plan-types.js';
 import { registerHooks } from './hooks.js';
 import { resolveContainer } from './lookup.js';
 import { requestOf, type ContainerRecord } from './record.js';
-import { networkMode, requestedNetworks, type CreateRequest } from './request.js';
+import { networkMode, requestedNetworks, withDefaultNetwork, type CreateRequest } from './request.js';
 import { runningPid } from './running.js';
 import type { ContainerPaths } from './store.js';
 
@@ -21,9 +23,23 @@ import type { ContainerPaths } from './store.js';
 export async function checkNetworks(r: CreateRequest, ctx: Context): Promise<void> {
   const mode = networkMode(r);
   if (mode === 'container') resolveContainer(ctx.root, r.HostConfig.NetworkMode!.slice('container:'.length));
+  if (mode === 'pasta') {
+    if (ctx.rootful) throw new TsdockError('--network pasta is rootless networking: rootful containers use bridge networks', { exitCode: 125 });
+    const problem = pastaProblem(ctx.env);
+    if (problem) throw new TsdockError(problem, { exitCode: 125 });
+  }
   if (mode !== 'bridge') return;
-  if (!ctx.rootful) throw new TsdockError('bridge networks need root: rootless containers have --network none or host (rootless networking with pasta is not there yet)', { exitCode: 125 });
+  if (!ctx.rootful) throw new TsdockError('bridge networks need root: rootless containers have pasta (the default), none or host', { exitCode: 125 });
   for (const n of requestedNetworks(r)) await findNetwork(ctx.root, n, ctx.env);
+}
+
+/** create: docker's `default` network for this user (rootless: pasta, or none with a warning saying why). */
+export function defaultNetwork(r: CreateRequest, ctx: Context): CreateRequest {
+  const mode = r.HostConfig.NetworkMode;
+  if (ctx.rootful || (mode && mode !== 'default')) return withDefaultNetwork(r, ctx.rootful);
+  const problem = pastaProblem(ctx.env);
+  if (problem) ctx.warn?.(`${problem}; the container has --network none`);
+  return withDefaultNetwork(r, false, !problem);
 }
 
 /** docker's embedded resolver address, inside the container */
@@ -78,6 +94,11 @@ export async function networkForStart(id: string, record: ContainerRecord, paths
     plan.steps.unshift({ op: 'netup', name: 'lo' });
     return;
   }
+  const hostResolv = readText('/etc/resolv.conf');
+  if (mode === 'pasta') {
+    await pastaForStart(id, record, paths, plan, hostResolv, ctx);
+    return;
+  }
   const start = await connectForStart(
     {
       id,
@@ -107,7 +128,6 @@ export async function networkForStart(id: string, record: ContainerRecord, paths
       peers: start.peers,
     }),
   );
-  const hostResolv = readText('/etc/resolv.conf');
   // on user networks the container's own resolver (docker's 127.0.0.11) answers the network's names and
   // forwards the rest to --dns or the host's nameservers (from the host's namespace: loopback ones work too)
   // (the executor starts it: plan.dns); /etc/hosts also lists the peers known at start, for programs that
@@ -122,15 +142,52 @@ export async function networkForStart(id: string, record: ContainerRecord, paths
   rewrite(paths.resolvConf, resolvConfFile({ network: 'bridge', hostResolvConf: hostResolv, dns }));
 }
 
+/**
+ * Rootless: pasta (started by the executor, plan.helper) gives the container the host's addresses and forwards
+ * the published ports; /etc/resolv.conf has the host's nameservers, or the gateway forwarded by pasta when the
+ * host has only loopback ones; host.containers.internal is the gateway (pasta maps it to the host's loopback).
+ */
+async function pastaForStart(id: string, record: ContainerRecord, paths: ContainerPaths, plan: ExecPlan, hostResolv: string | undefined, ctx: Context): Promise<void> {
+  const h = requestOf(record).HostConfig;
+  const usable = nameservers(hostResolv).filter((a) => !/^127\./.test(a) && a !== '::1');
+  const ready = path.join(paths.dir, 'pasta.ready');
+  const start = await connectPasta(
+    { id, root: ctx.root, portBindings: h.PortBindings ?? {}, publishAll: Boolean(h.PublishAllPorts), exposed: Object.keys(record.Config.ExposedPorts ?? {}), forwardDns: !h.Dns?.length && usable.length === 0 },
+    ready,
+    ctx.env,
+  );
+  plan.steps.unshift({ op: 'netup', name: 'lo' });
+  plan.helper = { argv: start.argv, ready, log: path.join(paths.dir, 'pasta.log'), timeoutMs: PASTA_TIMEOUT_MS };
+  const gw = start.gateway;
+  rewrite(
+    paths.hosts,
+    hostsFile({
+      hostname: record.Config.Hostname,
+      name: record.Name,
+      network: 'pasta',
+      extraHosts: [...extraHosts(h.ExtraHosts, gw), ...(gw ? [{ host: 'host.docker.internal', ip: gw }, { host: 'host.containers.internal', ip: gw }] : [])],
+    }),
+  );
+  const servers = h.Dns?.length ? h.Dns : usable.length === 0 && gw ? [gw] : undefined;
+  const dns = servers || h.DnsSearch?.length || h.DnsOptions?.length ? { ...(servers ? { servers } : {}), ...(h.DnsSearch?.length ? { search: h.DnsSearch } : {}), ...(h.DnsOptions?.length ? { options: h.DnsOptions } : {}) } : undefined;
+  rewrite(paths.resolvConf, resolvConfFile({ network: 'pasta', hostResolvConf: hostResolv, dns }));
+}
+
+/** how long pasta may take to set the namespace up (it takes ~0.1 s) */
+const PASTA_TIMEOUT_MS = 10_000;
+
 /** After the init runs: it holds the lease from now on. */
 export async function networkStarted(id: string, record: ContainerRecord, pid: number, ctx: Context): Promise<void> {
-  if (networkMode(requestOf(record)) === 'bridge') await claimLease(id, pid, ctx.env);
+  const mode = networkMode(requestOf(record));
+  if (mode === 'bridge' || mode === 'pasta') await claimLease(id, pid, ctx.env);
 }
 
 export async function releaseNetwork(id: string, record: ContainerRecord | undefined, ctx: Context): Promise<void> {
-  if (record && networkMode(requestOf(record)) !== 'bridge') return;
+  const mode = record ? networkMode(requestOf(record)) : undefined;
+  if (mode && mode !== 'bridge' && mode !== 'pasta') return;
   try {
-    await disconnect(id, ctx.env);
+    if (mode === 'pasta' || (!mode && !ctx.rootful)) await releasePasta(id, ctx.env);
+    else await disconnect(id, ctx.env);
   } catch (err) {
     ctx.warn?.(`releasing the network of ${id.slice(0, 12)}: ${(err as Error).message}`);
   }

@@ -142,8 +142,9 @@ export function validateRequest(r: CreateRequest): void {
   const mode = h.NetworkMode ?? 'none';
   if (mode.startsWith('container:') && mode.length === 'container:'.length) throw new UsageError('--network container: needs a container name or id');
   if (!/^(none|host|bridge|default|container:.+|[a-zA-Z0-9][a-zA-Z0-9_.-]*)$/.test(mode)) throw new UsageError(`invalid network mode "${mode}"`);
+  if (mode === 'slirp4netns' || mode.startsWith('slirp4netns:') || mode.startsWith('pasta:')) throw new UsageError(`network mode "${mode}" is not supported: rootless containers use pasta (--network pasta, without options)`);
   const own = networkMode(r) === 'bridge';
-  if (!own && Object.keys(h.PortBindings ?? {}).length) throw new UsageError(`conflicting options: port publishing and the network mode ${mode}`);
+  if (!own && networkMode(r) !== 'pasta' && Object.keys(h.PortBindings ?? {}).length) throw new UsageError(`conflicting options: port publishing and the network mode ${mode}`);
   if (!own && (r.NetworkingConfig?.EndpointsConfig && Object.values(r.NetworkingConfig.EndpointsConfig).some((e) => e.IPAMConfig?.IPv4Address || e.Aliases?.length || e.MacAddress))) {
     throw new UsageError(`conflicting options: --ip, --mac-address and --network-alias need a bridge network, not ${mode}`);
   }
@@ -155,9 +156,9 @@ export function validateRequest(r: CreateRequest): void {
 }
 
 /** What kind of network a request asks for: its own namespace on bridge networks, none, the host's, or another container's. */
-export function networkMode(r: Pick<CreateRequest, 'HostConfig'>): 'none' | 'host' | 'bridge' | 'container' {
+export function networkMode(r: Pick<CreateRequest, 'HostConfig'>): 'none' | 'host' | 'bridge' | 'container' | 'pasta' {
   const m = r.HostConfig.NetworkMode ?? 'none';
-  if (m === 'none' || m === 'host') return m;
+  if (m === 'none' || m === 'host' || m === 'pasta') return m;
   return m.startsWith('container:') ? 'container' : 'bridge';
 }
 
@@ -170,13 +171,14 @@ export function requestedNetworks(r: Pick<CreateRequest, 'HostConfig' | 'Network
 }
 
 /**
- * The request with tsdock's default network filled in (docker's `default`): the `bridge` network rootful; none
- * rootless, until rootless networking (pasta) exists. Endpoint settings given for `default` move to that name.
+ * The request with tsdock's default network filled in (docker's `default`): the `bridge` network rootful; pasta
+ * rootless (podman's default), or `none` where pasta cannot run (`pastaUsable` false: the caller warns).
+ * Endpoint settings given for `default` move to that name.
  */
-export function withDefaultNetwork(r: CreateRequest, rootful: boolean): CreateRequest {
+export function withDefaultNetwork(r: CreateRequest, rootful: boolean, pastaUsable = true): CreateRequest {
   const mode = r.HostConfig.NetworkMode;
   if (mode && mode !== 'default') return r;
-  const name = rootful ? 'bridge' : 'none';
+  const name = rootful ? 'bridge' : pastaUsable ? 'pasta' : 'none';
   const eps = { ...(r.NetworkingConfig?.EndpointsConfig ?? {}) };
   if (eps.default) {
     eps[name] = eps.default;

@@ -61,7 +61,8 @@ function canBind(protocol: string, hostIp: string, port: number): Promise<boolea
   });
 }
 
-async function resolvePorts(r: NetworkRequest, held: Set<string>): Promise<PortMapping[]> {
+/** The host ports a start publishes: the bindings given, -P's for the exposed ports; `held` are other containers'. */
+export async function resolvePorts(r: Pick<NetworkRequest, 'portBindings' | 'publishAll' | 'exposed'>, held: Set<string>): Promise<PortMapping[]> {
   const wanted: Array<[string, { HostIp: string; HostPort: string }]> = [];
   for (const [k, list] of Object.entries(r.portBindings)) for (const b of list) wanted.push([k, b]);
   if (r.publishAll) for (const k of r.exposed) if (!r.portBindings[k]) wanted.push([k, { HostIp: '', HostPort: '' }]);

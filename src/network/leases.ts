@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { readJsonSync, writeJsonAtomic } from '../state/atomic.js';
+import { hostUid, tmpRuntimeDir } from '../config/paths.js';
 import { withLock } from '../state/lock.js';
 import { procStat } from '../sys/proc.js';
 import type { NetworkLease } from './types.js';
@@ -24,8 +25,10 @@ export interface BridgeRecord {
   internal: boolean;
 }
 
+/** Rootful: the host's (`/run/tsdock/net`); rootless: the user's own (pasta's published ports), in its runtime dir. */
 export function netRunDir(env: NodeJS.ProcessEnv): string {
   if (env.TSDOCK_NET_RUNDIR) return env.TSDOCK_NET_RUNDIR;
+  if (env.TSDOCK_USERNS || process.getuid?.() !== 0) return path.join(env.XDG_RUNTIME_DIR ? path.join(env.XDG_RUNTIME_DIR, 'tsdock') : tmpRuntimeDir(hostUid(env)), 'net');
   return '/run/tsdock/net';
 }
 

@@ -172,6 +172,18 @@ export function describeStep(step: PlanStep): string {
   }
 }
 
+/** what the network helper said before it failed (its last lines, without syslog noise) */
+function helperOutput(log: string | undefined): string {
+  let text = '';
+  try {
+    text = log ? fs.readFileSync(log, 'utf8') : '';
+  } catch {
+    return '';
+  }
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !/to syslog$/.test(l));
+  return lines.length ? ` (${lines.slice(-2).join('; ')})` : '';
+}
+
 /** The error for `error <step> <errno>`, with docker's wording for exec failures. */
 export function startError(plan: ExecPlan, step: number, errno: number): ContainerStartError {
   const p = plan.process;
@@ -223,6 +235,7 @@ export function startError(plan: ExecPlan, step: number, errno: number): Contain
       [ExecStep.veth]: `connecting to ${(plan.veths ?? []).map((v) => v.bridge).join(', ')} (veth pair)`,
       [ExecStep.netns]: `joining the network namespace ${plan.netns ?? ''}`,
       [ExecStep.dns]: `starting the container's resolver on ${plan.dns?.listen ?? ''}`,
+      [ExecStep.helper]: `starting ${path.basename(plan.helper?.argv[0] ?? 'the network helper')}${helperOutput(plan.helper?.log)}`,
     };
     what = names[step] ?? `executor phase ${step}`;
   }

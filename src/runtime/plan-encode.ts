@@ -35,6 +35,7 @@
  *           <clientStallMs>              detached: the executor stays as the monitor (timing: MonitorTiming)
  *   attachsock <path>                    these three only with `monitor`
  *   exitcmd <argc> <arg>...
+ *   helper <ready> <log> <timeoutMs> <argc> <arg>...   rootless networking (pasta), after the clone ({pid}, {netns})
  *   healthcmd <interval-ms> <argc> <arg>...
  *   ptymaster <fd>
  *   relay <stdin 0|1> <merge 0|1> <drainMs>   foreground without a tty: stdio through the executor's pipes
@@ -103,6 +104,8 @@ export const ExecStep = {
   netns: -32,
   /** starting the container's resolver (native/dns.c) in its network namespace */
   dns: -33,
+  /** starting the network helper (rootless: pasta) and waiting until it is ready */
+  helper: -34,
 } as const;
 
 /** the order namespaces are entered in: user first (it grants the rights for the others), mount last */
@@ -307,6 +310,19 @@ export function encodePlan(plan: ExecPlan): Buffer {
     w.record('dns', (x) => x.field(d.listen, 'dns listen'), (x) => x.field(d.search ?? '', 'dns search'));
     for (const u of d.upstream) w.record('dnsup', (x) => x.field(u, 'dns upstream'));
     for (const f of d.hosts) w.record('dnshosts', (x) => x.field(absolutePath(f, 'dns hosts'), 'dns hosts'));
+  }
+  if (plan.helper) {
+    const h = plan.helper;
+    if (!(plan.cloneFlags & 0x40000000)) throw new RangeError('plan-encode: a network helper needs a new network namespace');
+    if (h.argv.length < 1 || h.argv.length > 1024) throw new RangeError('plan-encode: a network helper needs 1 to 1024 arguments');
+    w.record(
+      'helper',
+      (x) => x.field(absolutePath(h.ready, 'helper ready'), 'helper ready'),
+      (x) => x.field(absolutePath(h.log, 'helper log'), 'helper log'),
+      (x) => x.int(h.timeoutMs, 'helper timeout', 1, 600_000),
+      (x) => x.int(h.argv.length, 'helper argc'),
+    );
+    for (const a of h.argv) w.field(a, 'helper argument');
   }
   if (plan.netns !== undefined) {
     if (plan.cloneFlags & 0x40000000) throw new RangeError('plan-encode: netns cannot be combined with a new network namespace');

@@ -287,6 +287,12 @@ export interface ExecPlan {
    * forwarded to `upstream` (host:port, reached from the host's namespace); it ends with the init
    */
   dns?: { listen: string; upstream: string[]; hosts: string[]; search?: string };
+  /**
+   * rootless networking: a helper program (pasta) the executor starts after the clone, `{pid}` in argv being the
+   * child's pid and `{netns}` a path to its network namespace (an inherited descriptor); ready when it writes into the FIFO `ready` (the executor makes it), output into `log`; it dies
+   * with the executor. Not with `ports` (the helper binds the published ports itself).
+   */
+  helper?: { argv: string[]; ready: string; log: string; timeoutMs: number };
   /** --network container:X: the child joins this network namespace (absolute path, no CLONE_NEWNET) */
   netns?: string;
   /** detached: the executor becomes the container's monitor (not with `join`) */

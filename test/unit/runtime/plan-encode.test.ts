@@ -180,6 +180,15 @@ describe('runtime/plan-encode', () => {
     assert.throws(() => encodePlan({ ...base(), relay: { stdin: false, merge: true, drainMs: 0, log: { path: 'ctr.log', maxSize: 0 } } }), /absolute/);
   });
 
+  it('helper record: ready FIFO, log, timeout and argv; only with a new network namespace', () => {
+    const helper = { argv: ['pasta', '--netns', '{netns}'], ready: '/c/pasta.ready', log: '/c/pasta.log', timeoutMs: 10_000 };
+    const f = strings(encodePlan({ ...base(), cloneFlags: CLONE.NEWNS | CLONE.NEWNET, helper }));
+    assert.deepEqual(record(f, 'helper', 7), ['/c/pasta.ready', '/c/pasta.log', '10000', '3', 'pasta', '--netns', '{netns}']);
+    assert.throws(() => encodePlan({ ...base(), helper }), /needs a new network namespace/);
+    assert.throws(() => encodePlan({ ...base(), cloneFlags: CLONE.NEWNET, helper: { ...helper, ready: 'pasta.ready' } }), /absolute/);
+    assert.throws(() => encodePlan({ ...base(), cloneFlags: CLONE.NEWNET, helper: { ...helper, argv: [] } }), /1 to 1024 arguments/);
+  });
+
   it('splitFields rejects malformed input', () => {
     assert.throws(() => splitFields(Buffer.from('3:ab,')), /malformed/);
     assert.throws(() => splitFields(Buffer.from('x:ab,')), /malformed/);

@@ -1,0 +1,219 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { getHarness, isRoot, type HarnessData } from './shared-harness.js';
+import { bin, tempRoot, type RunResult } from './helpers.js';
+
+const USER = 'tsdock-test';
+function uidOf(): number | undefined {
+  try {
+    return Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim());
+  } catch {
+    return undefined;
+  }
+}
+const uid = isRoot ? uidOf() : undefined;
+function onPath(file: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((d) => fs.existsSync(path.join(d, file)));
+}
+const tunOpen = (() => {
+  try {
+    return (fs.statSync('/dev/net/tun').mode & 0o006) === 0o006;
+  } catch {
+    return false;
+  }
+})();
+const skip = !isRoot
+  ? 'needs root to switch to the unprivileged test user'
+  : uid === undefined
+    ? `no ${USER} user (scripts/install-deps.sh creates it)`
+    : !onPath('pasta')
+      ? 'no pasta (scripts/install-deps.sh installs passt)'
+      : !tunOpen
+        ? '/dev/net/tun is not 0666 (scripts/install-deps.sh makes it so)'
+        : false;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function get(port: number, p = '/'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: p, timeout: 3000 }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve(body));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+async function eventually<T>(fn: () => Promise<T>, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > end) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** the pasta processes serving a container of this store (their --pid file is in its container dir) */
+function pastaOf(root: string): number[] {
+  const out: number[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const argv = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      if (/pasta/.test(argv[0] ?? '') && argv.some((a) => a.startsWith(`${root}/`))) out.push(Number(d));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+const HTTPD = (text: string) => ['sh', '-c', `mkdir -p /w && echo ${text} > /w/index.html && exec httpd -f -p 80 -h /w`];
+
+describe('rootless networking: pasta by default, published ports, the host through the gateway', { skip }, () => {
+  let h: HarnessData;
+  let root: string;
+  let runtime: string;
+  let image: string;
+  const asUser = (args: string[]): Promise<RunResult> =>
+    new Promise((resolve) => {
+      const child = spawn('runuser', ['-u', USER, '--', 'env', `HOME=/home/${USER}`, `XDG_RUNTIME_DIR=${runtime}`, 'NO_COLOR=1', process.execPath, bin, '--root', root, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    });
+
+  before(async () => {
+    h = await getHarness();
+    image = h.fixtures.busyboxV2s2.ref;
+    root = tempRoot('net-rootless').root;
+    runtime = tempRoot('net-rootless-xdg').root;
+    fs.chownSync(runtime, uid!, 0);
+    fs.chownSync(root, uid!, uid!);
+    const r = await asUser(['pull', '-q', image]);
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  after(async () => {
+    const ids = (await asUser(['ps', '-aq', '--no-trunc'])).stdout.trim().split('\n').filter(Boolean);
+    if (ids.length) await asUser(['rm', '-f', ...ids]);
+    try {
+      process.kill(Number(fs.readFileSync(path.join(runtime, 'tsdock', 'userns-holder.pid'), 'utf8').split(' ')[0]), 'SIGKILL');
+    } catch {
+      // no holder
+    }
+    assert.deepEqual(pastaOf(root), [], 'no pasta left behind');
+  });
+
+  test('the default network is pasta: eth0 with the host address and routes, the gateway names the host', async () => {
+    const r = await asUser(['run', '--rm', image, 'sh', '-c', 'ip -o -4 addr show eth0; ip route; grep host.containers.internal /etc/hosts']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.match(r.stdout, /eth0\s+inet \d+\.\d+\.\d+\.\d+\//);
+    const gw = /default via (\S+)/.exec(r.stdout)?.[1];
+    assert.ok(gw, r.stdout);
+    assert.match(r.stdout, new RegExp(`^${gw.replaceAll('.', '\\.')}\\s+host\\.containers\\.internal$`, 'm'));
+    const c = await asUser(['create', image, 'true']);
+    assert.equal(c.code, 0, c.stderr);
+    const mode = await asUser(['inspect', '--format', '{{.HostConfig.NetworkMode}} {{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}', c.stdout.trim()]);
+    assert.equal(mode.stdout.trim(), 'pasta pasta');
+    assert.equal((await asUser(['rm', c.stdout.trim()])).code, 0);
+  });
+
+  test("a server on the host's loopback is reached at host.containers.internal, as the user", async () => {
+    let peer = '';
+    const server = http.createServer((req, res) => {
+      peer = req.socket.remoteAddress ?? '';
+      res.end('from-host\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const r = await asUser(['run', '--rm', image, 'wget', '-qO-', `http://host.containers.internal:${port}/`]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'from-host\n');
+      assert.equal(peer, '127.0.0.1', "pasta's sockets connect from the host's loopback");
+    } finally {
+      server.close();
+    }
+  });
+
+  test('-p: published on the host by pasta, port/ps/inspect show it, stop closes it, start opens it again', async () => {
+    const port = await freePort();
+    const name = `rl-web-${process.pid}`;
+    let r = await asUser(['run', '-d', '--name', name, '-p', `127.0.0.1:${port}:80`, image, ...HTTPD('rootless-web')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await eventually(() => get(port)), 'rootless-web\n');
+    r = await asUser(['port', name]);
+    assert.equal(r.stdout, `80/tcp -> 127.0.0.1:${port}\n`);
+    r = await asUser(['ps', '--filter', `name=${name}`, '--format', '{{.Ports}} {{.Networks}}']);
+    assert.equal(r.stdout, `127.0.0.1:${port}->80/tcp pasta\n`);
+    r = await asUser(['inspect', '--format', '{{json .NetworkSettings.Ports}}', name]);
+    assert.deepEqual(JSON.parse(r.stdout), { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] });
+    assert.equal(pastaOf(root).length, 1);
+
+    r = await asUser(['run', '--rm', '-p', `127.0.0.1:${port}:80`, image, 'true']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, new RegExp(`^Error: Bind for 127\\.0\\.0\\.1:${port} failed: port is already allocated\\n$`));
+
+    assert.equal((await asUser(['stop', '-t', '1', name])).code, 0);
+    assert.deepEqual(pastaOf(root), [], 'pasta ends with the container');
+    await assert.rejects(get(port), 'the port is closed when the container stops');
+    r = await asUser(['port', name]);
+    assert.equal(r.stdout, '');
+    assert.equal((await asUser(['start', name])).code, 0);
+    assert.equal(await eventually(() => get(port)), 'rootless-web\n');
+    assert.equal((await asUser(['rm', '-f', name])).code, 0);
+    assert.deepEqual(pastaOf(root), []);
+    await assert.rejects(get(port));
+  });
+
+  test('kill -9 of the monitor takes pasta with it, and its port is free for the next container', async () => {
+    const port = await freePort();
+    let r = await asUser(['run', '-d', '-p', `${port}:80`, image, ...HTTPD('first')]);
+    assert.equal(r.code, 0, r.stderr);
+    const first = r.stdout.trim();
+    assert.equal(await eventually(() => get(port)), 'first\n');
+    const [pasta] = pastaOf(root);
+    assert.ok(pasta);
+    const monitor = Number(/^\d+\s+\(.*\)\s+\S\s+(\d+)/.exec(fs.readFileSync(`/proc/${pasta}/stat`, 'utf8'))![1]);
+    process.kill(monitor, 'SIGKILL');
+    await eventually(async () => assert.deepEqual(pastaOf(root), []));
+    r = await asUser(['run', '-d', '-p', `${port}:80`, image, ...HTTPD('second')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await eventually(() => get(port)), 'second\n');
+    assert.equal((await asUser(['rm', '-f', first, r.stdout.trim()])).code, 0);
+  });
+
+  test('--network none has only lo; bridge networks are refused rootless with the reason', async () => {
+    let r = await asUser(['run', '--rm', '--network', 'none', image, 'sh', '-c', 'ls /sys/class/net']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'lo\n');
+    r = await asUser(['run', '--rm', '--network', 'bridge', image, 'true']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /^Error: bridge networks need root: rootless containers have pasta \(the default\), none or host\n$/);
+    r = await asUser(['run', '--rm', '-p', '80/sctp', image, 'true']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /sctp: rootless networking \(pasta\) forwards tcp and udp only/);
+  });
+});
