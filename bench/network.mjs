@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Networking benchmark, tsdock against podman (where installed) in one run, rootful:
 //  1. start-up: `run --rm IMG true` on the default bridge, on a user network, and with --network none (medians);
-//  2. a published port: the host fetches a 256 MiB file from the container's httpd through `-p` (MB/s, best of N).
+//  2. a published port: the host fetches a 256 MiB file from the container's httpd through `-p` (MB/s, best of N);
+//  3. container → host TCP: the container sends 1 GiB with busybox nc to a sink on the host, reached at
+//     host.containers.internal: over the bridge (rootful), and over the rootless path as the unprivileged test user
+//     (tsdock: pasta; podman: its rootless default), MB/s best of 3.
 //   npm run build && node bench/network.mjs [--runs 15]
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -71,13 +74,84 @@ async function throughput(engine) {
     run(['rm', '-f', name]);
   }
 }
+const EGRESS_BYTES = 1 << 30;
+/** a TCP sink on every host address: MB/s of the first connection that sends EGRESS_BYTES (closed when they are in) */
+function sink() {
+  return new Promise((resolve) => {
+    const done = [];
+    const server = net.createServer((sock) => {
+      let got = 0;
+      let t0;
+      sock.on('data', (d) => {
+        t0 ??= process.hrtime.bigint();
+        got += d.length;
+        if (got >= EGRESS_BYTES) {
+          const mb = got / 1e6 / (Number(process.hrtime.bigint() - t0) / 1e9);
+          sock.destroy();
+          done.shift()?.(mb);
+        }
+      });
+      sock.on('error', () => {});
+    });
+    server.listen(0, '0.0.0.0', () => resolve({ port: server.address().port, next: () => new Promise((r) => done.push(r)), close: () => server.close() }));
+  });
+}
+const USER = 'tsdock-test';
+const userUid = (() => { try { return Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' })); } catch { return undefined; } })();
+let userWork;
+function asUser(engine) {
+  if (!userWork) {
+    userWork = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdock-bench-net-user-'));
+    fs.chmodSync(userWork, 0o755);
+    for (const d of ['xdg', 'tsdock', 'podman', 'podman-run']) fs.mkdirSync(path.join(userWork, d), { mode: 0o700 });
+    for (const d of ['', 'xdg', 'tsdock', 'podman', 'podman-run']) fs.chownSync(path.join(userWork, d), userUid, userUid);
+  }
+  const env = ['env', `HOME=/home/${USER}`, `XDG_RUNTIME_DIR=${path.join(userWork, 'xdg')}`, 'NO_COLOR=1'];
+  return engine === 'tsdock'
+    ? ['runuser', ['-u', USER, '--', ...env, process.execPath, path.join(repo, 'bin/tsdock'), '--root', path.join(userWork, 'tsdock')]]
+    : ['runuser', ['-u', USER, '--', ...env, 'podman', '--root', path.join(userWork, 'podman'), '--runroot', path.join(userWork, 'podman-run')]];
+}
+async function egress(engine, rootless) {
+  const [cmd, pre] = rootless ? asUser(engine) : engine === 'tsdock' ? [process.execPath, tsdock] : ['podman', podman];
+  const run = (args) => must(cmd, [...pre, ...args], engine === 'podman' ? penv : {});
+  if (rootless) run(['pull', '-q', ...(engine === 'podman' ? ['--tls-verify=false'] : []), image]);
+  const s = await sink();
+  try {
+    let best = 0;
+    for (let n = 0; n < 3; n++) {
+      const mb = s.next();
+      run(['run', '--rm', ...(engine === 'podman' && !rootless ? limits : []), image, 'sh', '-c', `dd if=/dev/zero bs=1M count=${EGRESS_BYTES >> 20} 2>/dev/null | nc host.containers.internal ${s.port} || true`]);
+      best = Math.max(best, await mb);
+    }
+    return best;
+  } finally {
+    s.close();
+  }
+}
 const results = {};
 const mbps = {};
+const egressMbps = {};
 try {
   for (let n = 0; n < runs; n++) for (const [k, fn] of Object.entries(start)) (results[k] ??= []).push(fn());
   mbps.tsdock = await throughput('tsdock');
   if (hasPodman) mbps.podman = await throughput('podman');
+  egressMbps['tsdock bridge'] = await egress('tsdock', false);
+  if (hasPodman) egressMbps['podman bridge'] = await egress('podman', false);
+  if (userUid !== undefined) {
+    egressMbps['tsdock rootless'] = await egress('tsdock', true);
+    if (hasPodman) egressMbps['podman rootless'] = await egress('podman', true);
+  }
 } finally {
+  if (userWork) {
+    for (const engine of ['tsdock', ...(hasPodman ? ['podman'] : [])]) {
+      const [cmd, pre] = asUser(engine);
+      if (engine === 'podman') spawnSync(cmd, [...pre, 'system', 'reset', '-f'], { stdio: 'ignore' });
+      const ids = spawnSync(cmd, [...pre, 'ps', '-aq'], { encoding: 'utf8' }).stdout?.trim().split('\n').filter(Boolean) ?? [];
+      if (engine === 'tsdock' && ids.length) spawnSync(cmd, [...pre, 'rm', '-f', ...ids], { stdio: 'ignore' });
+    }
+    spawnSync('pkill', ['-u', USER], { stdio: 'ignore' });
+    spawnSync('rm', ['-rf', userWork]);
+  }
   spawnSync(process.execPath, [...tsdock, 'network', 'rm', net_], { stdio: 'ignore' });
   if (hasPodman) spawnSync('podman', [...podman, 'system', 'reset', '-f'], { stdio: 'ignore', ...penv });
   spawnSync('rm', ['-rf', work]);
@@ -88,3 +162,8 @@ for (const [k, v] of Object.entries(m)) console.log(`${k.padEnd(18)} ${v.toFixed
 for (const mode of ['bridge', 'user-net', 'none']) if (m[`podman ${mode}`]) console.log(`${mode.padEnd(9)} tsdock/podman = ${(m[`tsdock ${mode}`] / m[`podman ${mode}`]).toFixed(3)}`);
 console.log(`tsdock bridge/none = ${(m['tsdock bridge'] / m['tsdock none']).toFixed(3)}`);
 console.log(`-p 127.0.0.1: 256 MiB over http, best of 5: tsdock ${mbps.tsdock.toFixed(0)} MB/s${mbps.podman ? `, podman ${mbps.podman.toFixed(0)} MB/s, tsdock/podman = ${(mbps.tsdock / mbps.podman).toFixed(2)}` : ''}`);
+for (const path_ of ['bridge', 'rootless']) {
+  const t = egressMbps[`tsdock ${path_}`];
+  const p = egressMbps[`podman ${path_}`];
+  if (t !== undefined) console.log(`container -> host TCP, ${path_}, 1 GiB, best of 3: tsdock ${t.toFixed(0)} MB/s${p ? `, podman ${p.toFixed(0)} MB/s, tsdock/podman = ${(t / p).toFixed(2)}` : ''}`);
+}

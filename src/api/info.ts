@@ -5,6 +5,7 @@ import { ImageStore } from '../image/store/images.js';
 import { loadRegistriesConf } from '../config/registries.js';
 import { VERSION } from '../version.js';
 import { chooseDriver } from '../storage/driver.js';
+import { pastaProblem } from '../network/pasta.js';
 
 export interface SystemInfo {
   ServerVersion: string;
@@ -26,6 +27,10 @@ export interface SystemInfo {
   MemTotal: number;
   Name: string;
   RegistrySearch: string[];
+  /** what `run` gives a container without --network: bridge (rootful), pasta (rootless), or none when pasta cannot work */
+  DefaultNetwork: 'bridge' | 'pasta' | 'none';
+  /** how that network is made, or what to install or change for rootless networking */
+  NetworkStatus: string;
 }
 
 const CGROUP2_SUPER_MAGIC = 0x63677270;
@@ -61,6 +66,12 @@ function searchRegistries(env: NodeJS.ProcessEnv): string[] {
   return configured.length ? configured.slice(0, 1) : ['docker.io'];
 }
 
+function networkInfo(ctx: Context): Pick<SystemInfo, 'DefaultNetwork' | 'NetworkStatus'> {
+  if (ctx.rootful) return { DefaultNetwork: 'bridge', NetworkStatus: 'bridge networks: veth pairs, nftables (table tsdock)' };
+  const problem = pastaProblem(ctx.env);
+  return problem ? { DefaultNetwork: 'none', NetworkStatus: problem } : { DefaultNetwork: 'pasta', NetworkStatus: 'rootless networking with pasta' };
+}
+
 export async function systemInfo(ctx: Context): Promise<SystemInfo> {
   const mode = cgroupMode();
   const driver = chooseDriver(ctx.storageDriver, ctx.rootful);
@@ -84,5 +95,6 @@ export async function systemInfo(ctx: Context): Promise<SystemInfo> {
     MemTotal: os.totalmem(),
     Name: os.hostname(),
     RegistrySearch: searchRegistries(ctx.env),
+    ...networkInfo(ctx),
   };
 }

@@ -45,12 +45,13 @@ test('images on an empty store prints only the header', async () => {
   }
 });
 
-test('info reports store paths, driver and cgroup version', async () => {
+test('info reports store paths, driver, cgroup version and the default network', async () => {
   const { root, cleanup } = tempRoot('info');
   try {
-    const r = await tsdock(['info', '--format', '{{.RootDir}} {{.Driver}} {{.CgroupVersion}} {{.Rootless}}'], { root });
+    const r = await tsdock(['info', '--format', '{{.RootDir}} {{.Driver}} {{.CgroupVersion}} {{.Rootless}} {{.DefaultNetwork}}'], { root });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, new RegExp(`^${root} overlay [12] (true|false)\\n$`));
+    const network = process.getuid?.() === 0 ? 'false bridge' : 'true (pasta|none)';
+    assert.match(r.stdout, new RegExp(`^${root} overlay [12] ${network}\\n$`));
   } finally {
     cleanup();
   }

@@ -86,7 +86,7 @@ function pastaOf(root: string): number[] {
   return out;
 }
 
-const HTTPD = (text: string) => ['sh', '-c', `mkdir -p /w && echo ${text} > /w/index.html && exec httpd -f -p 80 -h /w`];
+const HTTPD = (text: string) => ['sh', '-c', `mkdir -p /w && echo ${text} > /w/index.html && exec httpd -f -vv -p 80 -h /w`];
 
 describe('rootless networking: pasta by default, published ports, the host through the gateway', { skip }, () => {
   let h: HarnessData;
@@ -138,6 +138,8 @@ describe('rootless networking: pasta by default, published ports, the host throu
     const mode = await asUser(['inspect', '--format', '{{.HostConfig.NetworkMode}} {{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}', c.stdout.trim()]);
     assert.equal(mode.stdout.trim(), 'pasta pasta');
     assert.equal((await asUser(['rm', c.stdout.trim()])).code, 0);
+    const info = await asUser(['info', '--format', '{{.DefaultNetwork}}']);
+    assert.equal(info.stdout, 'pasta\n');
   });
 
   test("a server on the host's loopback is reached at host.containers.internal, as the user", async () => {
@@ -158,12 +160,14 @@ describe('rootless networking: pasta by default, published ports, the host throu
     }
   });
 
-  test('-p: published on the host by pasta, port/ps/inspect show it, stop closes it, start opens it again', async () => {
+  test('-p: published on the host by pasta, the client address kept, port/ps/inspect show it, stop closes it, start opens it again', async () => {
     const port = await freePort();
     const name = `rl-web-${process.pid}`;
     let r = await asUser(['run', '-d', '--name', name, '-p', `127.0.0.1:${port}:80`, image, ...HTTPD('rootless-web')]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await eventually(() => get(port)), 'rootless-web\n');
+    // the client's own address reaches the server (pasta splices a loopback client's connection)
+    await eventually(async () => assert.match((await asUser(['logs', name])).stderr, /127\.0\.0\.1\]?:\d+: url:\//));
     r = await asUser(['port', name]);
     assert.equal(r.stdout, `80/tcp -> 127.0.0.1:${port}\n`);
     r = await asUser(['ps', '--filter', `name=${name}`, '--format', '{{.Ports}} {{.Networks}}']);

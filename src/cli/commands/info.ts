@@ -28,6 +28,7 @@ export function register(parent: Command, cli: CliContext): void {
         ` Cgroup Driver: cgroupfs`,
         ` Cgroup Version: ${info.CgroupVersion}${info.CgroupMode === 'hybrid' ? ' (hybrid: v1 controllers, cgroup2 at /sys/fs/cgroup/unified)' : ''}`,
         ` Rootless: ${info.Rootless}`,
+        ` Default Network: ${info.DefaultNetwork}${info.DefaultNetwork === 'none' ? ` (${info.NetworkStatus})` : ''}`,
         ` Kernel Version: ${info.KernelVersion}`,
         ` Operating System: ${info.OperatingSystem}`,
         ` OSType: ${info.OSType}`,
