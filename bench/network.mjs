@@ -6,7 +6,7 @@
 //     host.containers.internal: over the bridge (rootful), and over the rootless path as the unprivileged test user
 //     (tsdock: pasta; podman: its rootless default), MB/s best of 3.
 //   npm run build && node bench/network.mjs [--runs 15]
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -21,8 +21,10 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdock-bench-net-'));
 fs.chmodSync(work, 0o755);
 const tsdock = [path.join(repo, 'bin/tsdock'), '--root', path.join(work, 'tsdock')];
 const podmanConf = path.join(work, 'containers.conf');
+// crun (podman's first choice) refuses hybrid cgroups ("drop all controllers from cgroupv2"): runc where installed
+const runc = spawnSync('runc', ['--version']).status === 0;
 const hard = (name) => fs.readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith(name)).slice(name.length).trim().split(/\s+/)[1];
-fs.writeFileSync(podmanConf, `[containers]\ndefault_ulimits = ["nofile=${hard('Max open files')}:${hard('Max open files')}", "nproc=${hard('Max processes')}:${hard('Max processes')}"]\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n`);
+fs.writeFileSync(podmanConf, `[containers]\ndefault_ulimits = ["nofile=${hard('Max open files')}:${hard('Max open files')}", "nproc=${hard('Max processes')}:${hard('Max processes')}"]\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n${runc ? 'runtime = "runc"\n' : ''}`);
 const penv = { env: { ...process.env, CONTAINERS_CONF: podmanConf } };
 const podman = ['--root', path.join(work, 'podman'), '--runroot', path.join(work, 'podman-run')];
 const limits = ['--ulimit', `nofile=${hard('Max open files')}:${hard('Max open files')}`, '--ulimit', 'nproc=1000:1000'];
@@ -106,22 +108,33 @@ function asUser(engine) {
     for (const d of ['xdg', 'tsdock', 'podman', 'podman-run']) fs.mkdirSync(path.join(userWork, d), { mode: 0o700 });
     for (const d of ['', 'xdg', 'tsdock', 'podman', 'podman-run']) fs.chownSync(path.join(userWork, d), userUid, userUid);
   }
-  const env = ['env', `HOME=/home/${USER}`, `XDG_RUNTIME_DIR=${path.join(userWork, 'xdg')}`, 'NO_COLOR=1'];
+  // podman rootless: no ulimits above the user's own hard limits (the rootful conf raises them), runc as rootful
+  const conf = path.join(userWork, 'containers.conf');
+  if (!fs.existsSync(conf)) fs.writeFileSync(conf, `[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n${runc ? 'runtime = "runc"\n' : ''}`, { mode: 0o644 });
+  const env = ['env', `HOME=/home/${USER}`, `XDG_RUNTIME_DIR=${path.join(userWork, 'xdg')}`, 'NO_COLOR=1', `CONTAINERS_CONF=${conf}`];
   return engine === 'tsdock'
     ? ['runuser', ['-u', USER, '--', ...env, process.execPath, path.join(repo, 'bin/tsdock'), '--root', path.join(userWork, 'tsdock')]]
     : ['runuser', ['-u', USER, '--', ...env, 'podman', '--root', path.join(userWork, 'podman'), '--runroot', path.join(userWork, 'podman-run')]];
 }
 async function egress(engine, rootless) {
   const [cmd, pre] = rootless ? asUser(engine) : engine === 'tsdock' ? [process.execPath, tsdock] : ['podman', podman];
-  const run = (args) => must(cmd, [...pre, ...args], engine === 'podman' ? penv : {});
+  const envOf = engine === 'podman' && !rootless ? penv : {};
+  const run = (args) => must(cmd, [...pre, ...args], envOf);
   if (rootless) run(['pull', '-q', ...(engine === 'podman' ? ['--tls-verify=false'] : []), image]);
   const s = await sink();
   try {
     let best = 0;
     for (let n = 0; n < 3; n++) {
       const mb = s.next();
-      run(['run', '--rm', ...(engine === 'podman' && !rootless ? limits : []), image, 'sh', '-c', `dd if=/dev/zero bs=1M count=${EGRESS_BYTES >> 20} 2>/dev/null | nc host.containers.internal ${s.port} || true`]);
-      best = Math.max(best, await mb);
+      // not spawnSync: the sink in this process must read while the container sends
+      const args = [...pre, 'run', '--rm', ...(engine === 'podman' && !rootless ? limits : []), image, 'sh', '-c', `dd if=/dev/zero bs=1M count=${EGRESS_BYTES >> 20} 2>/dev/null | nc host.containers.internal ${s.port} || true`];
+      const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], ...envOf });
+      let err = '';
+      child.stderr.on('data', (d) => (err += d));
+      const exited = new Promise((r) => child.on('close', r));
+      const first = await Promise.race([mb, exited.then((code) => { throw new Error(`${cmd} ${args.join(' ')}: exit ${code}: ${err}`); })]);
+      await exited;
+      best = Math.max(best, first);
     }
     return best;
   } finally {
