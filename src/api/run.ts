@@ -1,7 +1,8 @@
 import type { Context } from '../context.js';
 import { logTarget } from './start.js';
 import { closeTerminal, openTerminal } from '../runtime/tty.js';
-import { TsdockError, withCleanup } from '../errors.js';
+import { NotFoundError, TsdockError, withCleanup } from '../errors.js';
+import { withContainerLock } from '../container/state.js';
 import { removeContainerDirs } from '../container/store.js';
 import { removeAnonymousVolumes } from '../container/prepare.js';
 import { launch } from '../runtime/launch.js';
@@ -50,8 +51,13 @@ export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunR
   const hooked: HookContainer = { id: paths.id, record, spec: prepared.spec };
   const cleanup = async () => {
     if (!opts.request.HostConfig.AutoRemove) return;
-    await runHooks('onRemove', hooked, ctx);
-    await removeContainerDirs(ctx.root, paths);
+    // under the container's lock: an `rm -f` from another CLI may be removing it (or have removed it) already
+    await withContainerLock(ctx.root, paths.id, async () => {
+      await runHooks('onRemove', hooked, ctx);
+      await removeContainerDirs(ctx.root, paths);
+    }).catch((err: unknown) => {
+      if (!(err instanceof NotFoundError)) throw err;
+    });
     await removeAnonymousVolumes(ctx.root, prepared.anonymousVolumes);
   };
   let cgroup: Cgroup | undefined;
@@ -81,7 +87,8 @@ export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunR
     trace.mark('container exited');
     const ooms = cgroup?.oomKills();
     await runHooks('afterStop', hooked, ctx);
-    if (!opts.request.HostConfig.AutoRemove) await recordExited(paths, { ...exit, ooms });
+    // also before --rm's removal: a concurrent `rm -f` waits for exit.json (this CLI is the container's monitor)
+    await recordExited(paths, { ...exit, ooms });
     return { containerId: paths.id, name: paths.name, exitCode: exit.exitCode };
   }, async () => {
     await cleanup();

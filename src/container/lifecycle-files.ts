@@ -2,6 +2,7 @@ import { writeJsonAtomic } from '../state/atomic.js';
 import type { ContainerPaths } from './store.js';
 import type { ContainerRecord, ContainerState, ExitFile } from './record.js';
 import { procStat } from './status.js';
+import fs from 'node:fs';
 import path from 'node:path';
 
 /** The files a container's life leaves behind (docs/lifecycle-design.md), written atomically. */
@@ -33,5 +34,11 @@ export async function recordStarted(paths: ContainerPaths, pid: number, monitorP
 /** A foreground run knows how its container ended: it writes exit.json itself (a detached one's monitor does). */
 export async function recordExited(paths: ContainerPaths, exit: { exitCode: number; signal: number; ooms?: number }): Promise<void> {
   const file: ExitFile = { ExitCode: exit.exitCode, Signal: exit.signal, FinishedAt: new Date().toISOString(), ...(exit.ooms !== undefined ? { OOMKills: exit.ooms } : {}) };
-  await writeJsonAtomic(path.join(paths.dir, 'exit.json'), file, { fsync: false });
+  try {
+    await writeJsonAtomic(path.join(paths.dir, 'exit.json'), file, { fsync: false });
+  } catch (err) {
+    // removed meanwhile (`rm -f` from another CLI): nothing is left to record the exit in
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(paths.dir)) return;
+    throw err;
+  }
 }

@@ -132,6 +132,24 @@ describe('detached containers: run -d, ps, logs, exec, stop, kill, restart, rm',
     assert.equal((await t(['rm', 'follow'])).code, 0);
   });
 
+  test('rm -f of a foreground run --rm from another CLI: both succeed, the run exits 137, nothing is left', async () => {
+    const names = ['fg-rm-1', 'fg-rm-2', 'fg-rm-3'];
+    const runs = names.map((n) => t(['run', '--rm', '--name', n, img, 'sleep', '100']));
+    for (const n of names) {
+      for (let i = 0; i < 100 && (await t(['ps', '-q', '--filter', `name=${n}`])).stdout === ''; i++) await new Promise((r) => setTimeout(r, 50));
+    }
+    const started = Date.now();
+    const rm = await t(['rm', '-f', ...names]);
+    assert.equal(rm.code, 0, rm.stderr);
+    assert.equal(rm.stdout, names.map((n) => `${n}\n`).join(''));
+    assert.ok(Date.now() - started < 4000, 'rm -f does not wait out its kill timeout for the run CLI');
+    for (const r of await Promise.all(runs)) {
+      assert.equal(r.code, 137, r.stderr);
+      assert.equal(r.stderr, '');
+    }
+    assert.equal((await t(['ps', '-aq', '--filter', 'name=fg-rm'])).stdout, '');
+  });
+
   test('kill -9 of stop and of rm at several points: ps -a still works and rm -f cleans up', async () => {
     for (const verb of ['stop', 'rm'] as const) {
       for (const delay of [40, 100, 200, 350]) {
