@@ -6,7 +6,7 @@ import { requestOf } from '../container/record.js';
 import { requestedNetworks } from '../container/request.js';
 import { resolveContainer } from '../container/lookup.js';
 import { createNetwork as storeCreate, deleteNetworkRecord, findNetwork, listNetworks as storeList, withNetworksLock } from '../network/store.js';
-import { liveLeases, netRunDir, ownerAlive, dropBridgeRecord, bridgeRecords, withNetLock, readLease } from '../network/leases.js';
+import { dropCollected, liveLeases, netRunDir, ownerAlive, dropBridgeRecord, bridgeRecords, withNetLock, readLease } from '../network/leases.js';
 import { applyRuleset, renderRuleset } from '../network/nft.js';
 import { reloadFirewall } from '../network/attach.js';
 import { removeBridge } from '../network/bridge.js';
@@ -83,9 +83,10 @@ async function removeOne(n: NetworkRecord, ctx: Context, force?: boolean): Promi
     await withNetLock(dir, async () => {
       await removeBridge(bridgeOf(n));
       dropBridgeRecord(dir, bridgeOf(n));
-      const { live } = liveLeases(dir);
+      const { live, collected } = liveLeases(dir);
       const bridges = bridgeRecords(dir);
       await applyRuleset(renderRuleset(bridges, live), dir);
+      dropCollected(dir, collected);
     });
     await deleteNetworkRecord(ctx.root, n.Name);
   });

@@ -12,7 +12,7 @@ import { TsdockError } from '../errors.js';
 import type { PlanStep, PortReservation, VethPlan } from '../runtime/plan-types.js';
 import { contains, firstFree, formatIPv4, macFor, parseIPv4, parseSubnet } from './cidr.js';
 import { ensureBridge } from './bridge.js';
-import { bridgeRecords, dropLease, liveLeases, netRunDir, readLease, selfOwner, withNetLock, writeLease } from './leases.js';
+import { bridgeRecords, dropCollected, dropLease, liveLeases, netRunDir, readLease, selfOwner, withNetLock, writeLease } from './leases.js';
 import { applyRuleset, renderRuleset } from './nft.js';
 import { findNetwork } from './store.js';
 import { bridgeOf, DEFAULT_NETWORK, type Endpoint, type NetworkLease, type NetworkRecord, type PortMapping } from './types.js';
@@ -141,6 +141,7 @@ export async function connectForStart(r: NetworkRequest, env: NodeJS.ProcessEnv)
     await writeLease(dir, lease);
     if (ports.length) render = true;
     if (render) await applyRuleset(renderRuleset(bridgeRecords(dir), [...others, lease]), dir);
+    dropCollected(dir, collected);
     await writeDnsRecords(dir, [...others, lease]);
     const userIds = new Set(endpoints.filter((e) => e.network !== DEFAULT_NETWORK).map((e) => e.networkId));
     const peers = others.flatMap((l) => l.endpoints.filter((e) => userIds.has(e.networkId) && e.names.length).map((e) => ({ ip: e.ip, names: e.names })));
@@ -173,6 +174,7 @@ export async function disconnect(id: string, env: NodeJS.ProcessEnv): Promise<vo
     const gone = dropLease(dir, id);
     const { live, collected } = liveLeases(dir);
     if (gone?.ports.length || collected.some((l) => l.ports.length)) await applyRuleset(renderRuleset(bridgeRecords(dir), live), dir);
+    dropCollected(dir, collected);
     await writeDnsRecords(dir, live);
   });
 }
@@ -181,8 +183,9 @@ export async function disconnect(id: string, env: NodeJS.ProcessEnv): Promise<vo
 export async function reloadFirewall(env: NodeJS.ProcessEnv): Promise<string[]> {
   const dir = netRunDir(env);
   return withNetLock(dir, async () => {
-    const { live } = liveLeases(dir);
+    const { live, collected } = liveLeases(dir);
     await applyRuleset(renderRuleset(bridgeRecords(dir), live), dir);
+    dropCollected(dir, collected);
     return live.map((l) => l.containerId);
   });
 }

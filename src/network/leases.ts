@@ -77,12 +77,17 @@ export function liveLeases(dir: string): { live: NetworkLease[]; collected: Netw
     // read it: its last write happened before its death, so a read from now on sees it
     const now = readJsonSync<NetworkLease>(file);
     if (now && ownerAlive(now.owner)) live.push(now);
-    else {
-      fs.rmSync(file, { force: true });
-      collected.push(now ?? value);
-    }
+    else collected.push(now ?? value);
   }
   return { live, collected };
+}
+
+/**
+ * Remove the collected leases' files, after the firewall no longer has their rules (under the lock): a release
+ * that finds no lease file returns without the lock, so the file must outlive the rules it stands for.
+ */
+export function dropCollected(dir: string, collected: NetworkLease[]): void {
+  for (const l of collected) fs.rmSync(leaseFile(dir, l.containerId), { force: true });
 }
 
 export function readLease(dir: string, id: string): NetworkLease | undefined {

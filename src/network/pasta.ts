@@ -15,7 +15,7 @@ import path from 'node:path';
 import { TsdockError } from '../errors.js';
 import { formatIPv4 } from './cidr.js';
 import { resolvePorts } from './attach.js';
-import { dropLease, liveLeases, netRunDir, selfOwner, withNetLock, writeLease } from './leases.js';
+import { dropCollected, dropLease, liveLeases, netRunDir, selfOwner, withNetLock, writeLease } from './leases.js';
 import type { NetworkLease, PortMapping } from './types.js';
 
 /** what a rootless start asks of pasta */
@@ -123,7 +123,8 @@ export async function connectPasta(r: PastaRequest, ready: string, env: NodeJS.P
   const dir = netRunDir(env);
   const gateway = defaultGateway(readRoutes());
   return withNetLock(dir, async () => {
-    const { live } = liveLeases(dir);
+    const { live, collected } = liveLeases(dir);
+    dropCollected(dir, collected); // no firewall rules here: pasta's sockets died with their executor
     const held = new Set(live.filter((l) => l.containerId !== r.id).flatMap((l) => l.ports.map((p) => `${p.protocol}/${p.hostPort}`)));
     const ports = await resolvePorts({ portBindings: r.portBindings, publishAll: r.publishAll, exposed: r.exposed }, held);
     const lease: NetworkLease = { containerId: r.id, root: r.root, owner: selfOwner(), endpoints: [], ports };
