@@ -15,6 +15,7 @@ import path from 'node:path';
 import { TsdockError } from '../errors.js';
 import { formatIPv4 } from './cidr.js';
 import { resolvePorts } from './attach.js';
+import { readRoutes } from './store.js';
 import { dropCollected, dropLease, liveLeases, netRunDir, selfOwner, withNetLock, writeLease } from './leases.js';
 import type { NetworkLease, PortMapping } from './types.js';
 
@@ -106,14 +107,6 @@ export function pastaArgv(ports: PortMapping[], ready: string, o: { forwardDns?:
     '{netns}',
     '--no-netns-quit',
   ];
-}
-
-function readRoutes(): string {
-  try {
-    return fs.readFileSync('/proc/net/route', 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 /** A rootless start: its published ports chosen and recorded (under the user's net lock), pasta's command line. */

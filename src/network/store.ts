@@ -117,7 +117,8 @@ export function hostRoutes(text = readRoutes()): Subnet[] {
   }
   return out;
 }
-function readRoutes(): string {
+/** /proc/net/route's text ('' when unreadable) */
+export function readRoutes(): string {
   try {
     return fs.readFileSync('/proc/net/route', 'utf8');
   } catch {

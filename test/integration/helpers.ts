@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -71,5 +72,29 @@ export function tsdockRaw(args: string[], root: string, input?: Buffer): Promise
     child.on('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out), stderr }));
     child.stdin.on('error', () => {});
     child.stdin.end(input ?? Buffer.alloc(0));
+  });
+}
+
+/** fn's result once it stops throwing, retried every 100 ms for up to `ms` (then its last error) */
+export async function retry<T>(fn: () => Promise<T>, ms = 3000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > end) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** a TCP port free on 127.0.0.1 right now */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
   });
 }

@@ -6,7 +6,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { getHarness, isRoot, type HarnessData } from './shared-harness.js';
-import { bin, tempRoot, type RunResult } from './helpers.js';
+import { bin, freePort, retry, tempRoot, type RunResult } from './helpers.js';
 
 const USER = 'tsdock-test';
 function uidOf(): number | undefined {
@@ -37,16 +37,6 @@ const skip = !isRoot
         ? '/dev/net/tun is not 0666 (scripts/install-deps.sh makes it so)'
         : false;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
 function get(port: number, p = '/'): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port, path: p, timeout: 3000 }, (res) => {
@@ -57,18 +47,6 @@ function get(port: number, p = '/'): Promise<string> {
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
   });
-}
-
-async function eventually<T>(fn: () => Promise<T>, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > end) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
 
 /** the pasta processes serving a container of this store (their --pid file is in its container dir) */
@@ -165,9 +143,9 @@ describe('rootless networking: pasta by default, published ports, the host throu
     const name = `rl-web-${process.pid}`;
     let r = await asUser(['run', '-d', '--name', name, '-p', `127.0.0.1:${port}:80`, image, ...HTTPD('rootless-web')]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(await eventually(() => get(port)), 'rootless-web\n');
+    assert.equal(await retry(() => get(port), 5000), 'rootless-web\n');
     // the client's own address reaches the server (pasta splices a loopback client's connection)
-    await eventually(async () => assert.match((await asUser(['logs', name])).stderr, /127\.0\.0\.1\]?:\d+: url:\//));
+    await retry(async () => assert.match((await asUser(['logs', name])).stderr, /127\.0\.0\.1\]?:\d+: url:\//), 5000);
     r = await asUser(['port', name]);
     assert.equal(r.stdout, `80/tcp -> 127.0.0.1:${port}\n`);
     r = await asUser(['ps', '--filter', `name=${name}`, '--format', '{{.Ports}} {{.Networks}}']);
@@ -186,7 +164,7 @@ describe('rootless networking: pasta by default, published ports, the host throu
     r = await asUser(['port', name]);
     assert.equal(r.stdout, '');
     assert.equal((await asUser(['start', name])).code, 0);
-    assert.equal(await eventually(() => get(port)), 'rootless-web\n');
+    assert.equal(await retry(() => get(port), 5000), 'rootless-web\n');
     assert.equal((await asUser(['rm', '-f', name])).code, 0);
     assert.deepEqual(pastaOf(root), []);
     await assert.rejects(get(port));
@@ -197,15 +175,15 @@ describe('rootless networking: pasta by default, published ports, the host throu
     let r = await asUser(['run', '-d', '-p', `${port}:80`, image, ...HTTPD('first')]);
     assert.equal(r.code, 0, r.stderr);
     const first = r.stdout.trim();
-    assert.equal(await eventually(() => get(port)), 'first\n');
+    assert.equal(await retry(() => get(port), 5000), 'first\n');
     const [pasta] = pastaOf(root);
     assert.ok(pasta);
     const monitor = Number(/^\d+\s+\(.*\)\s+\S\s+(\d+)/.exec(fs.readFileSync(`/proc/${pasta}/stat`, 'utf8'))![1]);
     process.kill(monitor, 'SIGKILL');
-    await eventually(async () => assert.deepEqual(pastaOf(root), []));
+    await retry(async () => assert.deepEqual(pastaOf(root), []), 5000);
     r = await asUser(['run', '-d', '-p', `${port}:80`, image, ...HTTPD('second')]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(await eventually(() => get(port)), 'second\n');
+    assert.equal(await retry(() => get(port), 5000), 'second\n');
     assert.equal((await asUser(['rm', '-f', first, r.stdout.trim()])).code, 0);
   });
 

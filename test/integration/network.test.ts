@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { getHarness, isRoot } from './shared-harness.js';
-import { tempRoot, tsdock } from './helpers.js';
+import { freePort, retry, tempRoot, tsdock } from './helpers.js';
 
 // Only loopback and the bridges/namespaces tsdock makes here: no traffic to any other address. Name lookups
 // that must fail go to --dns 127.0.0.1 (nothing answers inside the container), never to the host's resolver.
@@ -33,28 +33,6 @@ function get(url: string): Promise<{ status: number; body: string }> {
     });
     req.on('timeout', () => req.destroy(new Error(`timeout: ${url}`)));
     req.on('error', reject);
-  });
-}
-
-async function retry<T>(fn: () => Promise<T>, ms = 3000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (Date.now() > end) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
   });
 }
 
