@@ -1,10 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { getHarness, isRoot } from './shared-harness.js';
-import { bin, tempRoot, type RunResult } from './helpers.js';
+import { asUserArgv, collect, endRootless, tempRoot, type RunResult } from './helpers.js';
 import { detectCgroups } from '../../src/cgroups/detect.js';
 
 const USER = 'tsdock-test';
@@ -32,18 +32,11 @@ describe(`rootless cgroups (${host.mode})`, { skip: !isRoot ? 'needs root to swi
   let deleg: string | undefined;
   const v2 = host.mode === 'v2';
 
-  const asUser = (args: string[]): Promise<RunResult> =>
-    new Promise((resolve) => {
-      const run = ['runuser', '-u', USER, '--', 'env', `HOME=/home/${USER}`, `XDG_RUNTIME_DIR=${runtime}`, 'NO_COLOR=1', process.execPath, bin, '--root', root, ...args];
-      // on v2 the user's processes live in a leaf of the delegated subtree
-      const argv = deleg ? ['sh', '-c', `echo $$ > ${deleg}/session/cgroup.procs && exec "$@"`, 'sh', ...run] : run;
-      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    });
+  const asUser = (args: string[]): Promise<RunResult> => {
+    const run = asUserArgv(USER, runtime, root, args);
+    // on v2 the user's processes live in a leaf of the delegated subtree
+    return collect(deleg ? ['sh', '-c', `echo $$ > ${deleg}/session/cgroup.procs && exec "$@"`, 'sh', ...run] : run);
+  };
 
   before(async () => {
     img = (await getHarness()).fixtures.busyboxV2s2.ref;
@@ -68,13 +61,7 @@ describe(`rootless cgroups (${host.mode})`, { skip: !isRoot ? 'needs root to swi
   });
 
   after(async () => {
-    const ids = (await asUser(['ps', '-aq', '--no-trunc'])).stdout.trim().split('\n').filter(Boolean);
-    if (ids.length) await asUser(['rm', '-f', ...ids]);
-    try {
-      process.kill(Number(fs.readFileSync(path.join(runtime, 'tsdock', 'userns-holder.pid'), 'utf8').split(' ')[0]), 'SIGKILL');
-    } catch {
-      // no pause process
-    }
+    await endRootless(asUser, runtime);
     if (deleg) {
       // the session leaf held the pause process: wait for it to go, then remove the delegated tree
       for (let i = 0; i < 100 && fs.readFileSync(path.join(deleg, 'session', 'cgroup.procs'), 'utf8').trim(); i++) await sleep(20);

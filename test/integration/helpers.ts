@@ -98,3 +98,31 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** tsdock's command line as an unprivileged user, with their own runtime dir (their holder) and store */
+export function asUserArgv(user: string, runtime: string, root: string, args: string[]): string[] {
+  return ['runuser', '-u', user, '--', 'env', `HOME=/home/${user}`, `XDG_RUNTIME_DIR=${runtime}`, 'NO_COLOR=1', process.execPath, bin, '--root', root, ...args];
+}
+
+/** Run argv (stdin closed) and collect its output. */
+export function collect(argv: string[]): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+/** A rootless test's end: its containers removed, its user namespace holder killed (when it started one). */
+export async function endRootless(asUser: (args: string[]) => Promise<RunResult>, runtime: string): Promise<void> {
+  const ids = (await asUser(['ps', '-aq', '--no-trunc'])).stdout.trim().split('\n').filter(Boolean);
+  if (ids.length) await asUser(['rm', '-f', ...ids]);
+  try {
+    process.kill(Number(fs.readFileSync(path.join(runtime, 'tsdock', 'userns-holder.pid'), 'utf8').split(' ')[0]), 'SIGKILL');
+  } catch {
+    // no holder
+  }
+}

@@ -1,12 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { getHarness, isRoot, type HarnessData } from './shared-harness.js';
-import { bin, freePort, retry, tempRoot, type RunResult } from './helpers.js';
+import { asUserArgv, collect, endRootless, freePort, retry, tempRoot, type RunResult } from './helpers.js';
 
 const USER = 'tsdock-test';
 function uidOf(): number | undefined {
@@ -71,15 +71,7 @@ describe('rootless networking: pasta by default, published ports, the host throu
   let root: string;
   let runtime: string;
   let image: string;
-  const asUser = (args: string[]): Promise<RunResult> =>
-    new Promise((resolve) => {
-      const child = spawn('runuser', ['-u', USER, '--', 'env', `HOME=/home/${USER}`, `XDG_RUNTIME_DIR=${runtime}`, 'NO_COLOR=1', process.execPath, bin, '--root', root, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    });
+  const asUser = (args: string[]): Promise<RunResult> => collect(asUserArgv(USER, runtime, root, args));
 
   before(async () => {
     h = await getHarness();
@@ -93,13 +85,7 @@ describe('rootless networking: pasta by default, published ports, the host throu
   });
 
   after(async () => {
-    const ids = (await asUser(['ps', '-aq', '--no-trunc'])).stdout.trim().split('\n').filter(Boolean);
-    if (ids.length) await asUser(['rm', '-f', ...ids]);
-    try {
-      process.kill(Number(fs.readFileSync(path.join(runtime, 'tsdock', 'userns-holder.pid'), 'utf8').split(' ')[0]), 'SIGKILL');
-    } catch {
-      // no holder
-    }
+    await endRootless(asUser, runtime);
     assert.deepEqual(pastaOf(root), [], 'no pasta left behind');
   });
 

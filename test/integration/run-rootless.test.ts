@@ -1,10 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { getHarness, isRoot, type HarnessData } from './shared-harness.js';
-import { bin, tempRoot, type RunResult } from './helpers.js';
+import { asUserArgv, collect, tempRoot, type RunResult } from './helpers.js';
 
 const USER = 'tsdock-test';
 const hasUser = isRoot && (() => {
@@ -20,15 +20,7 @@ const skip = !isRoot ? 'needs root to switch to the unprivileged test user' : !h
 describe('tsdock run, rootless (an unprivileged user with subordinate id ranges)', { skip }, () => {
   let h: HarnessData;
   let root: string;
-  const asUser = (args: string[]): Promise<RunResult> =>
-    new Promise((resolve) => {
-      const child = spawn('runuser', ['-u', USER, '--', 'env', `HOME=/home/${USER}`, `XDG_RUNTIME_DIR=${runtime}`, 'NO_COLOR=1', process.execPath, bin, '--root', root, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    });
+  const asUser = (args: string[]): Promise<RunResult> => collect(asUserArgv(USER, runtime, root, args));
 
   let runtime: string;
   before(async () => {
