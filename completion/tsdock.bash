@@ -93,12 +93,14 @@ _tsdock() {
       esac ;;
     network)
       case "$sub" in
-        "") words_list="create ls list inspect rm remove prune reload" ;;
+        "") words_list="create ls list inspect rm remove prune connect disconnect reload" ;;
         create) words_list="-d --driver --subnet --gateway --ip-range --internal --ipv6 --label -o --opt" ;;
         ls|list) words_list="-q --quiet --no-trunc --format" ;;
         inspect) words_list="-f --format" ;;
         rm|remove) words_list="-f --force" ;;
         prune) words_list="-f --force" ;;
+        connect) words_list="--ip --alias --mac-address" ;;
+        disconnect) words_list="-f --force" ;;
         reload) words_list="" ;;
       esac ;;
     port) words_list="" ;;

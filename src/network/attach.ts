@@ -4,18 +4,18 @@
  * executor's plan needs (veth pairs, published ports to hold, the container-side steps) plus the /etc/hosts and
  * /etc/resolv.conf contents for this run. Pure decisions are in cidr.ts and nft.ts; this file reads as the steps.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { TsdockError } from '../errors.js';
 import type { PlanStep, PortReservation, VethPlan } from '../runtime/plan-types.js';
-import { contains, firstFree, formatIPv4, macFor, parseIPv4, parseSubnet } from './cidr.js';
+import { allocateEndpoint, type EndpointWish } from './endpoint.js';
+import { dnsRecordsFile, writeDnsRecords } from './dns-records.js';
 import { ensureBridge } from './bridge.js';
 import { bridgeRecords, dropCollected, dropLease, liveLeases, netRunDir, readLease, selfOwner, withNetLock, writeLease } from './leases.js';
 import { applyRuleset, renderRuleset } from './nft.js';
 import { findNetwork } from './store.js';
-import { bridgeOf, DEFAULT_NETWORK, type Endpoint, type NetworkLease, type NetworkRecord, type PortMapping } from './types.js';
+import { DEFAULT_NETWORK, type Endpoint, type NetworkLease, type NetworkRecord, type PortMapping } from './types.js';
 
 /** what a start asks of the network module (typed values from the container's record) */
 export interface NetworkRequest {
@@ -25,7 +25,7 @@ export interface NetworkRequest {
   root: string;
   /** the networks to join, in order (requestedNetworks) */
   networks: string[];
-  endpoints: Record<string, { IPAMConfig?: { IPv4Address?: string }; Aliases?: string[]; MacAddress?: string }>;
+  endpoints: Record<string, EndpointWish>;
   portBindings: Record<string, Array<{ HostIp: string; HostPort: string }>>;
   publishAll: boolean;
   exposed: string[];
@@ -38,11 +38,9 @@ export interface NetworkStart {
   steps: PlanStep[];
   /** on user networks: the other containers there, for /etc/hosts */
   peers: Array<{ ip: string; names: string[] }>;
-  /** the user networks' name files (dnsRecordsFile): the container's resolver answers from them; empty: none */
+  /** on a user network: the container's name file (dnsRecordsFile) its resolver answers from; empty: none */
   dnsHosts: string[];
 }
-
-const randomHex = (n: number) => crypto.randomBytes(Math.ceil(n / 2)).toString('hex').slice(0, n);
 
 /** The container-side steps: lo up, each interface's address and up, the default route via the first gateway. */
 export function containerSteps(endpoints: Endpoint[]): PlanStep[] {
@@ -89,10 +87,6 @@ export async function resolvePorts(r: Pick<NetworkRequest, 'portBindings' | 'pub
   return out;
 }
 
-function endpointNames(r: NetworkRequest, aliases: string[]): string[] {
-  return [...new Set([r.name, r.hostname, r.id.slice(0, 12), ...aliases].filter(Boolean))];
-}
-
 /** Allocate and record everything a start needs (under the host-wide lock); the caller puts it into the plan. */
 export async function connectForStart(r: NetworkRequest, env: NodeJS.ProcessEnv): Promise<NetworkStart> {
   const nets: NetworkRecord[] = [];
@@ -105,35 +99,8 @@ export async function connectForStart(r: NetworkRequest, env: NodeJS.ProcessEnv)
     const endpoints: Endpoint[] = [];
     for (const [i, n] of nets.entries()) {
       if (await ensureBridge(n, dir)) render = true;
-      const cfg = n.IPAM.Config[0]!;
-      const subnet = parseSubnet(cfg.Subnet);
-      const gw = parseIPv4(cfg.Gateway)!;
-      const used = new Set<number>([gw]);
-      for (const l of others) for (const e of l.endpoints) if (e.networkId === n.Id) used.add(parseIPv4(e.ip)!);
       const want = r.endpoints[n.Name] ?? (n.Name === DEFAULT_NETWORK ? r.endpoints.default : undefined);
-      let ip: number | undefined;
-      if (want?.IPAMConfig?.IPv4Address) {
-        ip = parseIPv4(want.IPAMConfig.IPv4Address);
-        if (ip === undefined || !contains(subnet, ip)) throw new TsdockError(`invalid address ${want.IPAMConfig.IPv4Address}: it does not belong to network ${n.Name} (${cfg.Subnet})`);
-        if (used.has(ip)) throw new TsdockError(`failed to allocate ${want.IPAMConfig.IPv4Address} on network ${n.Name}: Address already in use`);
-      } else {
-        ip = firstFree(subnet, used, cfg.IPRange ? parseSubnet(cfg.IPRange) : subnet);
-        if (ip === undefined) throw new TsdockError(`no available IPv4 addresses on network ${n.Name} (${cfg.Subnet})`);
-      }
-      const aliases = n.Name === DEFAULT_NETWORK ? [] : (want?.Aliases ?? []);
-      endpoints.push({
-        network: n.Name,
-        networkId: n.Id,
-        bridge: bridgeOf(n),
-        ifname: `eth${i}`,
-        hostIf: `veth${randomHex(8)}`,
-        ip: formatIPv4(ip),
-        prefix: subnet.prefix,
-        gateway: cfg.Gateway,
-        mac: want?.MacAddress ?? macFor(ip),
-        aliases,
-        names: n.Name === DEFAULT_NETWORK ? [] : endpointNames(r, aliases),
-      });
+      endpoints.push(allocateEndpoint(n, `eth${i}`, others, want, r));
     }
     const held = new Set(others.flatMap((l) => l.ports.map((p) => `${p.protocol}/${p.hostPort}`)));
     const ports = await resolvePorts(r, held);
@@ -142,7 +109,7 @@ export async function connectForStart(r: NetworkRequest, env: NodeJS.ProcessEnv)
     if (ports.length) render = true;
     if (render) await applyRuleset(renderRuleset(bridgeRecords(dir), [...others, lease]), dir);
     dropCollected(dir, collected);
-    await writeDnsRecords(dir, [...others, lease]);
+    writeDnsRecords(dir, [...others, lease]);
     const userIds = new Set(endpoints.filter((e) => e.network !== DEFAULT_NETWORK).map((e) => e.networkId));
     const peers = others.flatMap((l) => l.endpoints.filter((e) => userIds.has(e.networkId) && e.names.length).map((e) => ({ ip: e.ip, names: e.names })));
     return {
@@ -151,7 +118,7 @@ export async function connectForStart(r: NetworkRequest, env: NodeJS.ProcessEnv)
       ports: ports.map((p) => ({ protocol: p.protocol, hostIp: p.hostIp, hostPort: p.hostPort })),
       steps: containerSteps(endpoints),
       peers,
-      dnsHosts: [...userIds].map((nid) => dnsRecordsFile(dir, nid)),
+      dnsHosts: userIds.size ? [dnsRecordsFile(dir, r.id)] : [],
     };
   });
 }
@@ -175,7 +142,7 @@ export async function disconnect(id: string, env: NodeJS.ProcessEnv): Promise<vo
     const { live, collected } = liveLeases(dir);
     if (gone?.ports.length || collected.some((l) => l.ports.length)) await applyRuleset(renderRuleset(bridgeRecords(dir), live), dir);
     dropCollected(dir, collected);
-    await writeDnsRecords(dir, live);
+    writeDnsRecords(dir, live);
   });
 }
 
@@ -188,26 +155,4 @@ export async function reloadFirewall(env: NodeJS.ProcessEnv): Promise<string[]> 
     dropCollected(dir, collected);
     return live.map((l) => l.containerId);
   });
-}
-
-/** The names each user network's resolver answers: `<netrun>/dns/<network id>.hosts`, replaced whole
- * (rename) so a resolver never reads half a file. */
-export function dnsRecordsFile(dir: string, networkId: string): string {
-  return path.join(dir, 'dns', `${networkId}.hosts`);
-}
-
-async function writeDnsRecords(dir: string, leases: NetworkLease[]): Promise<void> {
-  const byNet = new Map<string, string[]>();
-  for (const l of leases) for (const e of l.endpoints) if (e.names.length) byNet.set(e.networkId, [...(byNet.get(e.networkId) ?? []), `${e.ip} ${e.names.join(' ')}`]);
-  fs.mkdirSync(path.join(dir, 'dns'), { recursive: true, mode: 0o700 });
-  const existing = fs.readdirSync(path.join(dir, 'dns')).filter((f) => f.endsWith('.hosts'));
-  // a network no live container is on answers nothing (a resolver treats a missing file as empty)
-  for (const f of existing) if (!byNet.has(f.slice(0, -'.hosts'.length))) fs.rmSync(path.join(dir, 'dns', f), { force: true });
-  for (const [id, lines] of byNet) replaceFile(dnsRecordsFile(dir, id), `${lines.sort().join('\n')}\n`);
-}
-
-function replaceFile(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text, { mode: 0o644 });
-  fs.renameSync(tmp, file);
 }

@@ -158,6 +158,51 @@ describe('networking: bridge, published ports, user networks', { skip }, () => {
     assert.ok(!links().includes(`${bridge}:`), `${bridge} is gone`);
   });
 
+  test('network connect/disconnect: a running container gets and loses an interface; the change outlives a restart', async () => {
+    await ok(['network', 'create', '--subnet', '10.97.8.0/24', 'net-conn']);
+    await ok(['network', 'create', '--subnet', '10.97.9.0/24', 'net-conn2']);
+    await ok(['run', '-d', '--name', 'net-peer', '--network', 'net-conn', '--network-alias', 'pal', image, ...HTTPD('peer')]);
+    await ok(['run', '-d', '--name', 'net-s1', '--network', 'net-conn2', image, 'sleep', '120']);
+    await ok(['network', 'connect', '--alias', 'one', '--ip', '10.97.8.77', 'net-conn', 'net-s1']);
+    assert.match(await ok(['exec', 'net-s1', 'ip', '-4', '-o', 'addr', 'show', 'eth1']), /inet 10\.97\.8\.77\/24/);
+    assert.equal(await ok(['exec', 'net-s1', 'wget', '-qO-', 'http://pal/index.html']), 'peer\n', 'its resolver answers the new network');
+    for (const name of ['net-s1', 'one']) assert.match(await ok(['exec', 'net-peer', 'nslookup', '-type=a', name]), /Address:\s+10\.97\.8\.77\n/);
+    const nets = JSON.parse(await ok(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'net-s1'])) as Record<string, { IPAddress: string; Aliases: string[] | null }>;
+    assert.deepEqual(Object.keys(nets).sort(), ['net-conn', 'net-conn2']);
+    assert.deepEqual(nets['net-conn']!.Aliases, ['one']);
+    const again = await tsdock(['network', 'connect', 'net-conn', 'net-s1'], { root });
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /^Error: endpoint with name net-s1 already exists in network net-conn$/m);
+    // its first network goes: eth0 with it, and the default route moves to the network left
+    const hostIf = (nets['net-conn2'] as unknown as { EndpointID: string }).EndpointID;
+    await ok(['network', 'disconnect', 'net-conn2', 'net-s1']);
+    assert.ok(!links().includes(`${hostIf}@`), `${hostIf} is gone`);
+    assert.match(await ok(['exec', 'net-s1', 'ip', 'route']), /^default via 10\.97\.8\.1 dev eth1/m);
+    const lost = await tsdock(['exec', 'net-s1', 'ip', 'link', 'show', 'eth0'], { root });
+    assert.notEqual(lost.code, 0);
+    const not = await tsdock(['network', 'disconnect', 'net-conn2', 'net-s1'], { root });
+    assert.match(not.stderr, /^Error: container net-s1 is not connected to network net-conn2$/m);
+    // a restart joins what the container is connected to now, with the address asked for
+    await ok(['stop', '-t', '0', 'net-s1']);
+    await ok(['start', 'net-s1']);
+    assert.match(await ok(['exec', 'net-s1', 'ip', '-4', '-o', 'addr', 'show', 'eth0']), /inet 10\.97\.8\.77\/24/);
+    await ok(['network', 'disconnect', 'net-conn', 'net-s1']);
+    assert.deepEqual((await ok(['exec', 'net-s1', 'ip', '-o', 'link'])).trim().split('\n').map((l) => l.split(':')[1]!.trim()), ['lo']);
+    const gone = await tsdock(['exec', 'net-peer', 'nslookup', '-type=a', 'one'], { root });
+    assert.notEqual(gone.code, 0, `a disconnected container no longer resolves: ${gone.stdout}`);
+    // a created container is connected for its first start; host-mode containers have no networks to join
+    await ok(['create', '--name', 'net-cr', image, 'sleep', '60']);
+    await ok(['network', 'connect', 'net-conn', 'net-cr']);
+    await ok(['start', 'net-cr']);
+    assert.match(await ok(['exec', 'net-cr', 'ip', '-4', '-o', 'addr', 'show', 'eth1']), /inet 10\.97\.8\.\d+\/24/);
+    await ok(['create', '--name', 'net-host', '--network', 'host', image, 'true']);
+    const host = await tsdock(['network', 'connect', 'net-conn', 'net-host'], { root });
+    assert.equal(host.code, 1);
+    assert.match(host.stderr, /host network/);
+    await ok(['rm', '-f', 'net-s1', 'net-peer', 'net-cr', 'net-host']);
+    await ok(['network', 'rm', 'net-conn', 'net-conn2']);
+  });
+
   test('egress: a server on the host, bound to the gateway, is reachable', async () => {
     await ok(['run', '--rm', image, 'true']); // the default bridge exists from here on
     const server = http.createServer((_, res) => res.end('egress-ok'));

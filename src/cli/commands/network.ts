@@ -4,12 +4,14 @@ import { confirm } from '../render/confirm.js';
 import { renderInspect, renderList } from '../render/format.js';
 import { TsdockError } from '../../errors.js';
 import { createNetwork, inspectNetwork, listNetworks, pruneNetworks, reloadNetworks, removeNetworks } from '../../api/network.js';
+import { connectNetwork, disconnectNetwork } from '../../api/network-connect.js';
+import { ipFlag, macFlag } from '../opts/ports.js';
 
 const collect = (v: string, p: string[]) => [...p, v];
 const toMap = (list: string[]) => Object.fromEntries(list.map((kv) => (kv.includes('=') ? [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] : [kv, ''])));
 const HEADERS = { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED' };
 
-/** `tsdock network create|ls|inspect|rm|prune|reload`. */
+/** `tsdock network create|ls|inspect|rm|prune|connect|disconnect|reload`. */
 export function register(program: Command, cli: CliContext): void {
   const network = program.command('network').description('Manage networks');
 
@@ -94,6 +96,29 @@ export function register(program: Command, cli: CliContext): void {
         cli.out('Deleted Networks:');
         for (const n of removed) cli.out(n);
       }
+    });
+
+  network
+    .command('connect')
+    .description('Connect a container to a network')
+    .argument('<network>', 'network name or id')
+    .argument('<container>', 'container name or id')
+    .option('--ip <address>', 'IPv4 address (e.g., 172.30.100.104)')
+    .option('--alias <alias>', 'Add network-scoped alias for the container', collect, [])
+    .option('--mac-address <mac>', 'Container MAC address on this network (e.g., 92:d0:c6:0a:29:33)')
+    .action(async (net: string, container: string, o: { ip?: string; alias: string[]; macAddress?: string }) => {
+      const opts = { ip: o.ip === undefined ? undefined : ipFlag(o.ip), aliases: o.alias, macAddress: o.macAddress === undefined ? undefined : macFlag(o.macAddress) };
+      await connectNetwork(net, container, opts, cli.api());
+    });
+
+  network
+    .command('disconnect')
+    .description('Disconnect a container from a network')
+    .argument('<network>', 'network name or id')
+    .argument('<container>', 'container name or id')
+    .option('-f, --force', 'Force the container to disconnect from a network')
+    .action(async (net: string, container: string) => {
+      await disconnectNetwork(net, container, cli.api());
     });
 
   network

@@ -1,0 +1,80 @@
+/**
+ * `network connect` / `disconnect` of a running container: an endpoint added to or taken from its lease under the
+ * net lock, its veth made or deleted while it runs, the firewall and the resolvers' name files brought up to date.
+ * At a start the executor makes the links (its plan); a running container's netns is entered from outside instead:
+ * one `ip -batch -` for the host side (the veth, its peer moved into the container's netns by pid, the bridge) and
+ * one inside the netns (`nsenter --net`) for the address, the link and, when it is the first endpoint, the default
+ * route. The batches are pure (hotplugBatches) and tested as text.
+ */
+import { TsdockError } from '../errors.js';
+import { ensureBridge } from './bridge.js';
+import { writeDnsRecords } from './dns-records.js';
+import { allocateEndpoint, nextIfname, type EndpointOwner, type EndpointWish } from './endpoint.js';
+import { runHelper } from './helpers.js';
+import { bridgeRecords, dropCollected, liveLease, liveLeases, netRunDir, selfOwner, withNetLock, writeLease } from './leases.js';
+import { applyRuleset, renderRuleset } from './nft.js';
+import type { Endpoint, NetworkLease, NetworkRecord } from './types.js';
+
+/** the running container as the hot-plug sees it */
+export interface RunningContainer extends EndpointOwner {
+  root: string;
+  /** its init's host pid: the netns is /proc/<pid>/ns/net */
+  pid: number;
+}
+
+/** The two `ip -batch` inputs that attach `e` to the container whose init is `pid`; `route`: its default gateway. */
+export function hotplugBatches(e: Endpoint, pid: number, route: boolean): { host: string; container: string } {
+  const host = [`link add ${e.hostIf} type veth peer name ${e.ifname} address ${e.mac} netns ${pid}`, `link set ${e.hostIf} master ${e.bridge} up`];
+  const container = [`addr add ${e.ip}/${e.prefix} dev ${e.ifname}`, `link set ${e.ifname} up`, ...(route ? [`route replace default via ${e.gateway}`] : [])];
+  return { host: `${host.join('\n')}\n`, container: `${container.join('\n')}\n` };
+}
+
+const inNetns = (pid: number, batch: string, what: string) => runHelper('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', '-batch', '-'], batch, what);
+
+async function commit(dir: string, lease: NetworkLease): Promise<void> {
+  await writeLease(dir, lease);
+  const { live, collected } = liveLeases(dir);
+  await applyRuleset(renderRuleset(bridgeRecords(dir), live), dir);
+  dropCollected(dir, collected);
+  writeDnsRecords(dir, live);
+}
+
+/** Attach a running container to `n`; returns the new endpoint. */
+export async function connectRunning(c: RunningContainer, n: NetworkRecord, want: EndpointWish | undefined, env: NodeJS.ProcessEnv): Promise<Endpoint> {
+  const dir = netRunDir(env);
+  return withNetLock(dir, async () => {
+    const lease: NetworkLease = liveLease(env, c.id) ?? { containerId: c.id, root: c.root, owner: selfOwner(c.pid), endpoints: [], ports: [] };
+    if (lease.endpoints.some((e) => e.networkId === n.Id)) throw new TsdockError(`endpoint with name ${c.name} already exists in network ${n.Name}`, { exitCode: 1 });
+    const others = liveLeases(dir).live.filter((l) => l.containerId !== c.id);
+    await ensureBridge(n, dir);
+    const e = allocateEndpoint(n, nextIfname(lease.endpoints), others, want, c);
+    const b = hotplugBatches(e, c.pid, lease.endpoints.length === 0);
+    const what = `connect container ${c.id.slice(0, 12)} to network ${n.Name}`;
+    try {
+      await runHelper('ip', ['-batch', '-'], b.host, what);
+      await inNetns(c.pid, b.container, what);
+    } catch (err) {
+      await runHelper('ip', ['link', 'delete', e.hostIf], undefined, what).catch(() => undefined);
+      throw err;
+    }
+    await commit(dir, { ...lease, endpoints: [...lease.endpoints, e] });
+    return e;
+  });
+}
+
+/** Detach a running container from `n`: its veth goes; the next endpoint, if any, carries the default route. */
+export async function disconnectRunning(c: RunningContainer, n: NetworkRecord, env: NodeJS.ProcessEnv): Promise<void> {
+  const dir = netRunDir(env);
+  await withNetLock(dir, async () => {
+    const lease = liveLease(env, c.id);
+    const e = lease?.endpoints.find((x) => x.networkId === n.Id);
+    if (!lease || !e) return;
+    const rest = lease.endpoints.filter((x) => x !== e);
+    const what = `disconnect container ${c.id.slice(0, 12)} from network ${n.Name}`;
+    await runHelper('ip', ['link', 'delete', e.hostIf], undefined, what).catch((err: Error) => {
+      if (!/Cannot find device/.test(err.message)) throw err;
+    });
+    if (e === lease.endpoints[0] && rest[0]) await inNetns(c.pid, `route replace default via ${rest[0].gateway}\n`, what);
+    await commit(dir, { ...lease, endpoints: rest });
+  });
+}
