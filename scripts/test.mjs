@@ -58,23 +58,14 @@ let code = await new Promise((resolve) => runner.on('close', (c) => resolve(c ??
 stopHarness();
 if (harness) await new Promise((r) => (harness.exitCode !== null ? r() : harness.on('close', r)));
 
-// no container cgroup may outlive the suite (those of the host's own /var/lib/tsdock containers aside)
+// no cgroup, lease, veth, nft rule, bridge or helper process may outlive the suite (scripts/leftovers.mjs)
 if (needsHarness) {
-  const left = [];
-  for (const base of ['/sys/fs/cgroup', ...fs.readdirSync('/sys/fs/cgroup').map((d) => path.join('/sys/fs/cgroup', d))]) {
-    const dir = path.join(base, 'tsdock');
-    let ids = [];
-    try {
-      ids = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
-    } catch {
-      continue;
-    }
-    left.push(...ids.filter((id) => !fs.existsSync(path.join('/var/lib/tsdock/containers', id))).map((id) => path.join(dir, id)));
-  }
+  const { leftovers } = await import('./leftovers.mjs');
+  const left = leftovers();
   if (left.length) {
-    console.error(`# cgroups left behind by the suite:\n${left.join('\n')}`);
+    console.error(`# left behind by the suite:\n${left.join('\n')}`);
     if (code === 0) code = 1;
-  } else console.log('# no cgroup left behind');
+  } else console.log('# nothing left behind (cgroups, leases, veths, nft rules, bridges, helper processes)');
 }
 
 // 4. the cgroup tests once more on a pure cgroup v2 kernel (this host is a v1/v2 hybrid): a QEMU VM booting
