@@ -13,13 +13,13 @@ _tsdock() {
   local words_list=""
   case "$verb" in
     "") words_list="run ps logs rm wait rename create start stop kill restart exec attach cp diff export commit top stats update pause unpause pull images rmi tag inspect history container image volume network port info version -v --version --root --runroot --storage-driver --log-level" ;;
-    run) words_list="--rm -d --detach -a --attach -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net -p --publish -P --publish-all --expose --ip --mac-address --network-alias --add-host --dns --dns-search --dns-option --cap-add --cap-drop --privileged --security-opt --ulimit --init --cgroup-parent --oom-score-adj --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt --memory-swappiness -m --memory --memory-swap --memory-reservation --cpus -c --cpu-shares --cpu-period --cpu-quota --cpuset-cpus --cpuset-mems --pids-limit --blkio-weight --health-cmd --health-interval --health-timeout --health-retries --health-start-period --no-healthcheck" ;;
+    run) words_list="--rm -d --detach -a --attach -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net -p --publish -P --publish-all --expose --ip --ip6 --mac-address --network-alias --add-host --dns --dns-search --dns-option --cap-add --cap-drop --privileged --security-opt --ulimit --init --cgroup-parent --oom-score-adj --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt --memory-swappiness -m --memory --memory-swap --memory-reservation --cpus -c --cpu-shares --cpu-period --cpu-quota --cpuset-cpus --cpuset-mems --pids-limit --blkio-weight --health-cmd --health-interval --health-timeout --health-retries --health-start-period --no-healthcheck" ;;
     ps) words_list="-a --all -f --filter --format -n --last -l --latest --no-trunc -q --quiet -s --size" ;;
     logs) words_list="-f --follow --since -n --tail -t --timestamps --until --details" ;;
     rm) words_list="-f --force -v --volumes -l --link" ;;
     wait) words_list="" ;;
     rename) words_list="" ;;
-    create) words_list="--rm -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net -p --publish -P --publish-all --expose --ip --mac-address --network-alias --add-host --dns --dns-search --dns-option --cap-add --cap-drop --privileged --security-opt --ulimit --init --cgroup-parent --oom-score-adj --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt --memory-swappiness -m --memory --memory-swap --memory-reservation --cpus -c --cpu-shares --cpu-period --cpu-quota --cpuset-cpus --cpuset-mems --pids-limit --blkio-weight --health-cmd --health-interval --health-timeout --health-retries --health-start-period --no-healthcheck" ;;
+    create) words_list="--rm -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net -p --publish -P --publish-all --expose --ip --ip6 --mac-address --network-alias --add-host --dns --dns-search --dns-option --cap-add --cap-drop --privileged --security-opt --ulimit --init --cgroup-parent --oom-score-adj --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt --memory-swappiness -m --memory --memory-swap --memory-reservation --cpus -c --cpu-shares --cpu-period --cpu-quota --cpuset-cpus --cpuset-mems --pids-limit --blkio-weight --health-cmd --health-interval --health-timeout --health-retries --health-start-period --no-healthcheck" ;;
     start) words_list="-a --attach -i --interactive" ;;
     stop) words_list="-t --time -s --signal" ;;
     kill) words_list="-s --signal" ;;
@@ -50,14 +50,14 @@ _tsdock() {
         logs) words_list="-f --follow --since -n --tail -t --timestamps --until --details" ;;
         wait) words_list="" ;;
         rename) words_list="" ;;
-        create) words_list="--rm -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net -p --publish -P --publish-all --expose --ip --mac-address --network-alias --add-host --dns --dns-search --dns-option --cap-add --cap-drop --privileged --security-opt --ulimit --init --cgroup-parent --oom-score-adj --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt --memory-swappiness -m --memory --memory-swap --memory-reservation --cpus -c --cpu-shares --cpu-period --cpu-quota --cpuset-cpus --cpuset-mems --pids-limit --blkio-weight --health-cmd --health-interval --health-timeout --health-retries --health-start-period --no-healthcheck" ;;
+        create) words_list="--rm -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net -p --publish -P --publish-all --expose --ip --ip6 --mac-address --network-alias --add-host --dns --dns-search --dns-option --cap-add --cap-drop --privileged --security-opt --ulimit --init --cgroup-parent --oom-score-adj --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt --memory-swappiness -m --memory --memory-swap --memory-reservation --cpus -c --cpu-shares --cpu-period --cpu-quota --cpuset-cpus --cpuset-mems --pids-limit --blkio-weight --health-cmd --health-interval --health-timeout --health-retries --health-start-period --no-healthcheck" ;;
         start) words_list="-a --attach -i --interactive" ;;
         stop) words_list="-t --time -s --signal" ;;
         kill) words_list="-s --signal" ;;
         restart) words_list="-t --time -s --signal" ;;
         exec) words_list="-i --interactive -t --tty -d --detach -e --env --env-file -w --workdir -u --user --privileged" ;;
         attach) words_list="--no-stdin" ;;
-        run) words_list="--rm -d --detach -a --attach -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net -p --publish -P --publish-all --expose --ip --mac-address --network-alias --add-host --dns --dns-search --dns-option --cap-add --cap-drop --privileged --security-opt --ulimit --init --cgroup-parent --oom-score-adj --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt --memory-swappiness -m --memory --memory-swap --memory-reservation --cpus -c --cpu-shares --cpu-period --cpu-quota --cpuset-cpus --cpuset-mems --pids-limit --blkio-weight --health-cmd --health-interval --health-timeout --health-retries --health-start-period --no-healthcheck" ;;
+        run) words_list="--rm -d --detach -a --attach -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net -p --publish -P --publish-all --expose --ip --ip6 --mac-address --network-alias --add-host --dns --dns-search --dns-option --cap-add --cap-drop --privileged --security-opt --ulimit --init --cgroup-parent --oom-score-adj --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt --memory-swappiness -m --memory --memory-swap --memory-reservation --cpus -c --cpu-shares --cpu-period --cpu-quota --cpuset-cpus --cpuset-mems --pids-limit --blkio-weight --health-cmd --health-interval --health-timeout --health-retries --health-start-period --no-healthcheck" ;;
         cp) words_list="-a --archive -L --follow-link -q --quiet" ;;
         diff) words_list="" ;;
         export) words_list="-o --output" ;;
@@ -99,7 +99,7 @@ _tsdock() {
         inspect) words_list="-f --format" ;;
         rm|remove) words_list="-f --force" ;;
         prune) words_list="-f --force" ;;
-        connect) words_list="--ip --alias --mac-address" ;;
+        connect) words_list="--ip --ip6 --alias --mac-address" ;;
         disconnect) words_list="-f --force" ;;
         reload) words_list="" ;;
       esac ;;

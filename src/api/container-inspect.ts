@@ -196,10 +196,11 @@ function networkSettings(mode: string, lease: NetworkLease | undefined, exposed:
   if (lease?.endpoints.length) {
     const nets: Record<string, unknown> = {};
     for (const e of lease.endpoints) {
-      nets[e.network] = { IPAMConfig: null, Links: null, Aliases: e.aliases.length ? e.aliases : null, MacAddress: e.mac, DriverOpts: null, NetworkID: e.networkId, EndpointID: e.hostIf, Gateway: e.gateway, IPAddress: e.ip, IPPrefixLen: e.prefix, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: e.names.length ? e.names : null };
+      nets[e.network] = { IPAMConfig: null, Links: null, Aliases: e.aliases.length ? e.aliases : null, MacAddress: e.mac, DriverOpts: null, NetworkID: e.networkId, EndpointID: e.hostIf, Gateway: e.gateway, IPAddress: e.ip, IPPrefixLen: e.prefix, IPv6Gateway: e.gateway6 ?? '', GlobalIPv6Address: e.ip6 ?? '', GlobalIPv6PrefixLen: e.prefix6 ?? 0, DNSNames: e.names.length ? e.names : null };
     }
     const first = lease.endpoints[0]!;
-    return { Bridge: '', SandboxID: '', SandboxKey: `/proc/${lease.owner.pid}/ns/net`, Ports: goMap(ports), Gateway: first.gateway, IPAddress: first.ip, IPPrefixLen: first.prefix, MacAddress: first.mac, Networks: goMap(nets) };
+    const v6 = lease.endpoints.find((e) => e.ip6);
+    return { Bridge: '', SandboxID: '', SandboxKey: `/proc/${lease.owner.pid}/ns/net`, Ports: goMap(ports), Gateway: first.gateway, IPAddress: first.ip, IPPrefixLen: first.prefix, GlobalIPv6Address: v6?.ip6 ?? '', GlobalIPv6PrefixLen: v6?.prefix6 ?? 0, IPv6Gateway: v6?.gateway6 ?? '', MacAddress: first.mac, Networks: goMap(nets) };
   }
   const name = mode || 'none';
   const endpoint = {
@@ -218,5 +219,5 @@ function networkSettings(mode: string, lease: NetworkLease | undefined, exposed:
     GlobalIPv6PrefixLen: 0,
     DNSNames: null,
   };
-  return { Bridge: '', SandboxID: '', SandboxKey: '', Ports: goMap(ports), Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '', Networks: goMap({ [name]: endpoint }) };
+  return { Bridge: '', SandboxID: '', SandboxKey: '', Ports: goMap(ports), Gateway: '', IPAddress: '', IPPrefixLen: 0, GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPv6Gateway: '', MacAddress: '', Networks: goMap({ [name]: endpoint }) };
 }

@@ -11,6 +11,7 @@ import type { ContainerRecord } from '../container/record.js';
 /** `network connect`'s endpoint settings (docker's --ip, --alias; podman's --mac-address) */
 export interface NetworkConnectOptions {
   ip?: string;
+  ip6?: string;
   aliases?: string[];
   macAddress?: string;
 }
@@ -37,7 +38,8 @@ async function locked(containerRef: string, ctx: Context, fn: (id: string, recor
 export async function connectNetwork(networkRef: string, containerRef: string, o: NetworkConnectOptions, ctx: Context): Promise<void> {
   const n = await findNetwork(ctx.root, networkRef, ctx.env);
   await locked(containerRef, ctx, async (id, record) => {
-    const settings = { ...(o.ip ? { IPAMConfig: { IPv4Address: o.ip } } : {}), ...(o.aliases?.length ? { Aliases: o.aliases } : {}), ...(o.macAddress ? { MacAddress: o.macAddress } : {}) };
+    const ipam = { ...(o.ip ? { IPv4Address: o.ip } : {}), ...(o.ip6 ? { IPv6Address: o.ip6 } : {}) };
+    const settings = { ...(Object.keys(ipam).length ? { IPAMConfig: ipam } : {}), ...(o.aliases?.length ? { Aliases: o.aliases } : {}), ...(o.macAddress ? { MacAddress: o.macAddress } : {}) };
     const next = withNetwork(record, n, settings);
     const live = running(id, record, ctx);
     if (live) await connectRunning(live, n, settings, ctx.env);

@@ -32,7 +32,7 @@ function containersOn(n: NetworkRecord, ctx: Context): NetworkInspect['Container
     if (l.root !== ctx.root) continue;
     for (const e of l.endpoints) {
       if (e.networkId !== n.Id) continue;
-      out[l.containerId] = { Name: loadRecord(ctx.root, l.containerId)?.Name ?? '', EndpointID: e.hostIf, MacAddress: e.mac, IPv4Address: `${e.ip}/${e.prefix}`, IPv6Address: '' };
+      out[l.containerId] = { Name: loadRecord(ctx.root, l.containerId)?.Name ?? '', EndpointID: e.hostIf, MacAddress: e.mac, IPv4Address: `${e.ip}/${e.prefix}`, IPv6Address: e.ip6 ? `${e.ip6}/${e.prefix6}` : '' };
     }
   }
   return out;

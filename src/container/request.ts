@@ -104,7 +104,7 @@ export interface HostConfig extends Resources {
 
 /** docker's network.EndpointSettings: what a container asks of one network */
 export interface EndpointSettings {
-  IPAMConfig?: { IPv4Address?: string };
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string };
   Aliases?: string[];
   MacAddress?: string;
 }
@@ -145,8 +145,8 @@ export function validateRequest(r: CreateRequest): void {
   if (mode === 'slirp4netns' || mode.startsWith('slirp4netns:') || mode.startsWith('pasta:')) throw new UsageError(`network mode "${mode}" is not supported: rootless containers use pasta (--network pasta, without options)`);
   const own = networkMode(r) === 'bridge';
   if (!own && networkMode(r) !== 'pasta' && Object.keys(h.PortBindings ?? {}).length) throw new UsageError(`conflicting options: port publishing and the network mode ${mode}`);
-  if (!own && (r.NetworkingConfig?.EndpointsConfig && Object.values(r.NetworkingConfig.EndpointsConfig).some((e) => e.IPAMConfig?.IPv4Address || e.Aliases?.length || e.MacAddress))) {
-    throw new UsageError(`conflicting options: --ip, --mac-address and --network-alias need a bridge network, not ${mode}`);
+  if (!own && (r.NetworkingConfig?.EndpointsConfig && Object.values(r.NetworkingConfig.EndpointsConfig).some((e) => e.IPAMConfig?.IPv4Address || e.IPAMConfig?.IPv6Address || e.Aliases?.length || e.MacAddress))) {
+    throw new UsageError(`conflicting options: --ip, --ip6, --mac-address and --network-alias need a bridge network, not ${mode}`);
   }
   if (mode.startsWith('container:') && (r.Hostname || h.Dns?.length || h.ExtraHosts?.length)) throw new UsageError('conflicting options: hostname, --dns and --add-host cannot be used with --network container:');
   for (const [port, bindings] of Object.entries(h.PortBindings ?? {})) {

@@ -42,11 +42,20 @@ export interface NetworkStart {
   dnsHosts: string[];
 }
 
-/** The container-side steps: lo up, each interface's address and up, the default route via the first gateway. */
+/**
+ * The container-side steps: lo up, each interface's addresses and up, the default route via the first gateway
+ * (IPv6: via the first IPv6 network's).
+ */
 export function containerSteps(endpoints: Endpoint[]): PlanStep[] {
   const steps: PlanStep[] = [{ op: 'netup', name: 'lo' }];
-  for (const e of endpoints) steps.push({ op: 'netaddr', name: e.ifname, address: e.ip, prefix: e.prefix }, { op: 'netup', name: e.ifname });
+  for (const e of endpoints) {
+    steps.push({ op: 'netaddr', name: e.ifname, address: e.ip, prefix: e.prefix });
+    if (e.ip6) steps.push({ op: 'netaddr', name: e.ifname, address: e.ip6, prefix: e.prefix6! });
+    steps.push({ op: 'netup', name: e.ifname });
+  }
   if (endpoints[0]) steps.push({ op: 'netroute', gateway: endpoints[0].gateway });
+  const v6 = endpoints.find((e) => e.gateway6);
+  if (v6) steps.push({ op: 'netroute', gateway: v6.gateway6! });
   return steps;
 }
 
@@ -111,7 +120,7 @@ export async function connectForStart(r: NetworkRequest, env: NodeJS.ProcessEnv)
     dropCollected(dir, collected);
     writeDnsRecords(dir, [...others, lease]);
     const userIds = new Set(endpoints.filter((e) => e.network !== DEFAULT_NETWORK).map((e) => e.networkId));
-    const peers = others.flatMap((l) => l.endpoints.filter((e) => userIds.has(e.networkId) && e.names.length).map((e) => ({ ip: e.ip, names: e.names })));
+    const peers = others.flatMap((l) => l.endpoints.filter((e) => userIds.has(e.networkId) && e.names.length).flatMap((e) => [{ ip: e.ip, names: e.names }, ...(e.ip6 ? [{ ip: e.ip6, names: e.names }] : [])]));
     return {
       lease,
       veths: endpoints.map((e) => ({ host: e.hostIf, peer: e.ifname, mac: e.mac, bridge: e.bridge, mtu: 0 })),

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { parseSubnet } from './cidr.js';
 import { runHelper } from './helpers.js';
 import { writeBridgeRecord, type BridgeRecord } from './leases.js';
-import { bridgeOf, type NetworkRecord } from './types.js';
+import { bridgeOf, ipv4Config, ipv6Config, type NetworkRecord } from './types.js';
 
 export function bridgeExists(name: string): boolean {
   return fs.existsSync(`/sys/class/net/${name}`);
@@ -24,8 +24,9 @@ function sysctl(key: string, value: string): void {
 }
 
 export function bridgeRecordOf(n: NetworkRecord): BridgeRecord {
-  const c = n.IPAM.Config[0]!;
-  return { bridge: bridgeOf(n), network: n.Name, subnet: c.Subnet, gateway: c.Gateway, internal: n.Internal };
+  const c = ipv4Config(n);
+  const c6 = ipv6Config(n);
+  return { bridge: bridgeOf(n), network: n.Name, subnet: c.Subnet, gateway: c.Gateway, internal: n.Internal, ...(c6 ? { subnet6: c6.Subnet, gateway6: c6.Gateway } : {}) };
 }
 
 /** Make the bridge when it is missing (call under the net lock). Returns true when it was made now. */
@@ -33,10 +34,13 @@ export async function ensureBridge(n: NetworkRecord, netRun: string): Promise<bo
   const b = bridgeRecordOf(n);
   if (bridgeExists(b.bridge)) return false;
   const prefix = parseSubnet(b.subnet).prefix;
-  const batch = [`link add ${b.bridge} type bridge`, `addr add ${b.gateway}/${prefix} dev ${b.bridge}`, `link set ${b.bridge} up`].join('\n');
+  const v6 = b.subnet6 && b.gateway6 ? [`addr add ${b.gateway6}/${b.subnet6.split('/')[1]} dev ${b.bridge} nodad`] : [];
+  const batch = [`link add ${b.bridge} type bridge`, `addr add ${b.gateway}/${prefix} dev ${b.bridge}`, ...v6, `link set ${b.bridge} up`].join('\n');
   await runHelper('ip', ['-batch', '-'], `${batch}\n`, `create the bridge ${b.bridge} of network ${n.Name} (Debian: apt-get install iproute2)`);
   sysctl('net.ipv4.ip_forward', '1');
   sysctl(`net.ipv4.conf.${b.bridge}.route_localnet`, '1');
+  // as docker does for an IPv6 network: the host forwards IPv6 (the containers' egress)
+  if (v6.length) sysctl('net.ipv6.conf.all.forwarding', '1');
   await writeBridgeRecord(netRun, b);
   return true;
 }

@@ -1,6 +1,6 @@
 /**
  * IPv4 addresses and subnets as numbers (pure): parsing docker's `--subnet`, `--gateway`, `--ip-range`, `--ip`,
- * and the arithmetic IPAM needs. IPv6 networks are not handled yet.
+ * and the arithmetic IPAM needs. IPv6 is cidr6.ts.
  */
 import { UsageError } from '../errors.js';
 
@@ -32,7 +32,7 @@ export function parseSubnet(s: string, what = 'subnet'): Subnet {
   const ip = m ? parseIPv4(m[1]!) : undefined;
   const prefix = m ? Number(m[2]) : NaN;
   if (ip === undefined || !(prefix >= 0 && prefix <= 32)) {
-    if (s.includes(':')) throw new UsageError(`invalid ${what} ${s}: IPv6 networks are not supported yet`);
+    if (s.includes(':')) throw new UsageError(`invalid ${what} ${s}: an IPv4 subnet is expected here`);
     throw new UsageError(`invalid CIDR address: ${s}`);
   }
   const base = (ip & maskOf(prefix)) >>> 0;

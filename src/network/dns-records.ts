@@ -15,7 +15,13 @@ export function dnsRecordsFile(dir: string, containerId: string): string {
 /** hosts-file text per container with a named (user-network) endpoint: pure, for the writer and tests */
 export function dnsViews(leases: NetworkLease[]): Map<string, string> {
   const byNet = new Map<string, string[]>();
-  for (const l of leases) for (const e of l.endpoints) if (e.names.length) byNet.set(e.networkId, [...(byNet.get(e.networkId) ?? []), `${e.ip} ${e.names.join(' ')}`]);
+  for (const l of leases) {
+    for (const e of l.endpoints) {
+      if (!e.names.length) continue;
+      const lines = [`${e.ip} ${e.names.join(' ')}`, ...(e.ip6 ? [`${e.ip6} ${e.names.join(' ')}`] : [])];
+      byNet.set(e.networkId, [...(byNet.get(e.networkId) ?? []), ...lines]);
+    }
+  }
   const out = new Map<string, string>();
   for (const l of leases) {
     const nets = [...new Set(l.endpoints.filter((e) => e.names.length).map((e) => e.networkId))];

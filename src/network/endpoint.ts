@@ -6,11 +6,12 @@
 import crypto from 'node:crypto';
 import { TsdockError } from '../errors.js';
 import { contains, firstFree, formatIPv4, macFor, parseIPv4, parseSubnet } from './cidr.js';
-import { bridgeOf, DEFAULT_NETWORK, type Endpoint, type NetworkLease, type NetworkRecord } from './types.js';
+import { contains6, firstFree6, formatIPv6, parseIPv6, parseSubnet6 } from './cidr6.js';
+import { bridgeOf, DEFAULT_NETWORK, ipv4Config, ipv6Config, type Endpoint, type NetworkLease, type NetworkRecord } from './types.js';
 
 /** docker's EndpointSettings as far as an allocation reads them */
 export interface EndpointWish {
-  IPAMConfig?: { IPv4Address?: string };
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string };
   Aliases?: string[];
   MacAddress?: string;
 }
@@ -38,7 +39,7 @@ export function nextIfname(taken: Endpoint[]): string {
 
 /** Allocate an endpoint on `n` that no other live lease holds an address of. */
 export function allocateEndpoint(n: NetworkRecord, ifname: string, others: NetworkLease[], want: EndpointWish | undefined, owner: EndpointOwner): Endpoint {
-  const cfg = n.IPAM.Config[0]!;
+  const cfg = ipv4Config(n);
   const subnet = parseSubnet(cfg.Subnet);
   const used = new Set<number>([parseIPv4(cfg.Gateway)!]);
   for (const l of others) for (const e of l.endpoints) if (e.networkId === n.Id) used.add(parseIPv4(e.ip)!);
@@ -65,5 +66,29 @@ export function allocateEndpoint(n: NetworkRecord, ifname: string, others: Netwo
     mac: want?.MacAddress ?? macFor(ip),
     aliases,
     names: user ? endpointNames(owner, aliases) : [],
+    ...allocate6(n, others, want),
   };
+}
+
+/** the IPv6 address on a network with --ipv6: the one asked for (--ip6), else the first free one */
+function allocate6(n: NetworkRecord, others: NetworkLease[], want: EndpointWish | undefined): Pick<Endpoint, 'ip6' | 'prefix6' | 'gateway6'> {
+  const cfg = ipv6Config(n);
+  const asked = want?.IPAMConfig?.IPv6Address;
+  if (!cfg) {
+    if (asked) throw new TsdockError(`invalid address ${asked}: network ${n.Name} has no IPv6 (network create --ipv6)`);
+    return {};
+  }
+  const subnet = parseSubnet6(cfg.Subnet);
+  const used = new Set<bigint>([parseIPv6(cfg.Gateway)!]);
+  for (const l of others) for (const e of l.endpoints) if (e.networkId === n.Id && e.ip6) used.add(parseIPv6(e.ip6)!);
+  let ip: bigint | undefined;
+  if (asked) {
+    ip = parseIPv6(asked);
+    if (ip === undefined || !contains6(subnet, ip)) throw new TsdockError(`invalid address ${asked}: it does not belong to network ${n.Name} (${cfg.Subnet})`);
+    if (used.has(ip)) throw new TsdockError(`failed to allocate ${asked} on network ${n.Name}: Address already in use`);
+  } else {
+    ip = firstFree6(subnet, used);
+    if (ip === undefined) throw new TsdockError(`no available IPv6 addresses on network ${n.Name} (${cfg.Subnet})`);
+  }
+  return { ip6: formatIPv6(ip), prefix6: subnet.prefix, gateway6: cfg.Gateway };
 }

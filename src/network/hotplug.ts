@@ -22,10 +22,15 @@ export interface RunningContainer extends EndpointOwner {
   pid: number;
 }
 
-/** The two `ip -batch` inputs that attach `e` to the container whose init is `pid`; `route`: its default gateway. */
-export function hotplugBatches(e: Endpoint, pid: number, route: boolean): { host: string; container: string } {
+/**
+ * The two `ip -batch` inputs that attach `e` to the container whose init is `pid`; `route`/`route6`: `e` carries
+ * the default route (its first endpoint) / the IPv6 one (its first IPv6 endpoint).
+ */
+export function hotplugBatches(e: Endpoint, pid: number, route: boolean, route6 = route): { host: string; container: string } {
   const host = [`link add ${e.hostIf} type veth peer name ${e.ifname} address ${e.mac} netns ${pid}`, `link set ${e.hostIf} master ${e.bridge} up`];
-  const container = [`addr add ${e.ip}/${e.prefix} dev ${e.ifname}`, `link set ${e.ifname} up`, ...(route ? [`route replace default via ${e.gateway}`] : [])];
+  const v6 = e.ip6 ? [`addr add ${e.ip6}/${e.prefix6} dev ${e.ifname} nodad`] : [];
+  const routes = [...(route ? [`route replace default via ${e.gateway}`] : []), ...(route6 && e.gateway6 ? [`route replace default via ${e.gateway6}`] : [])];
+  const container = [`addr add ${e.ip}/${e.prefix} dev ${e.ifname}`, ...v6, `link set ${e.ifname} up`, ...routes];
   return { host: `${host.join('\n')}\n`, container: `${container.join('\n')}\n` };
 }
 
@@ -48,7 +53,7 @@ export async function connectRunning(c: RunningContainer, n: NetworkRecord, want
     const others = liveLeases(dir).live.filter((l) => l.containerId !== c.id);
     await ensureBridge(n, dir);
     const e = allocateEndpoint(n, nextIfname(lease.endpoints), others, want, c);
-    const b = hotplugBatches(e, c.pid, lease.endpoints.length === 0);
+    const b = hotplugBatches(e, c.pid, lease.endpoints.length === 0, !lease.endpoints.some((x) => x.gateway6));
     const what = `connect container ${c.id.slice(0, 12)} to network ${n.Name}`;
     try {
       await runHelper('ip', ['-batch', '-'], b.host, what);
@@ -74,7 +79,11 @@ export async function disconnectRunning(c: RunningContainer, n: NetworkRecord, e
     await runHelper('ip', ['link', 'delete', e.hostIf], undefined, what).catch((err: Error) => {
       if (!/Cannot find device/.test(err.message)) throw err;
     });
-    if (e === lease.endpoints[0] && rest[0]) await inNetns(c.pid, `route replace default via ${rest[0].gateway}\n`, what);
+    const routes = [];
+    if (e === lease.endpoints[0] && rest[0]) routes.push(`route replace default via ${rest[0].gateway}`);
+    const next6 = rest.find((x) => x.gateway6);
+    if (e === lease.endpoints.find((x) => x.gateway6) && next6) routes.push(`route replace default via ${next6.gateway6}`);
+    if (routes.length) await inNetns(c.pid, `${routes.join('\n')}\n`, what);
     await commit(dir, { ...lease, endpoints: rest });
   });
 }

@@ -23,6 +23,9 @@ export interface BridgeRecord {
   subnet: string;
   gateway: string;
   internal: boolean;
+  /** an IPv6 network's subnet and gateway */
+  subnet6?: string;
+  gateway6?: string;
 }
 
 /** Rootful: the host's (`/run/tsdock/net`); rootless: the user's own (pasta's published ports), in its runtime dir. */

@@ -1,5 +1,5 @@
 /**
- * tsdock's firewall: one nftables table, `ip tsdock`, rendered whole from the bridges and the live leases
+ * tsdock's firewall: one nftables table, `ip tsdock` (and `ip6 tsdock` for IPv6 networks: render6), rendered whole from the bridges and the live leases
  * (renderRuleset, pure) and applied atomically with `nft -j -f -` (add, delete and re-add the table in one
  * transaction). No other table is touched, so a host firewall and tsdock's rules do not edit each other; after
  * a flush of the whole ruleset, `tsdock network reload` renders it again.
@@ -20,6 +20,8 @@ import type { NetworkLease } from './types.js';
 export const NFT_TABLE = 'tsdock';
 const T = { family: 'ip', table: NFT_TABLE } as const;
 const TABLE = { table: { family: 'ip', name: NFT_TABLE } };
+const T6 = { family: 'ip6', table: NFT_TABLE } as const;
+const TABLE6 = { table: { family: 'ip6', name: NFT_TABLE } };
 
 type Expr = Record<string, unknown>;
 const field = (protocol: string, f: string) => ({ payload: { protocol, field: f } });
@@ -28,8 +30,34 @@ const prefix = (cidr: string) => {
   return { prefix: { addr, len: Number(len) } };
 };
 const match = (left: unknown, right: unknown, op = '=='): Expr => ({ match: { op, left, right } });
-const rule = (chain: string, expr: Expr[], comment?: string) => ({ add: { rule: { ...T, chain, expr, ...(comment ? { comment } : {}) } } });
-const chain = (name: string, base?: { type: string; hook: string; prio: number }) => ({ add: { chain: { ...T, name, ...(base ? { ...base, policy: 'accept' } : {}) } } });
+const rule = (chain: string, expr: Expr[], comment?: string, t: typeof T | typeof T6 = T) => ({ add: { rule: { ...t, chain, expr, ...(comment ? { comment } : {}) } } });
+const chain = (name: string, base?: { type: string; hook: string; prio: number }, t: typeof T | typeof T6 = T) => ({ add: { chain: { ...t, name, ...(base ? { ...base, policy: 'accept' } : {}) } } });
+
+/**
+ * The `ip6 tsdock` table, in the same transaction: for IPv6 networks, egress masquerade of their subnets and the
+ * same isolation as IPv4 (internal networks reach nothing else, networks do not reach each other). Published ports
+ * are IPv4 only. Without an IPv6 network the table is removed (add + delete).
+ */
+function render6(bridges: BridgeRecord[]): unknown[] {
+  const v6 = [...bridges].filter((b) => b.subnet6).sort((x, y) => x.bridge.localeCompare(y.bridge));
+  const out: unknown[] = [{ add: TABLE6 }, { delete: TABLE6 }];
+  if (!v6.length) return out;
+  out.push({ add: TABLE6 }, chain('postrouting', { type: 'nat', hook: 'postrouting', prio: 100 }, T6), chain('forward', { type: 'filter', hook: 'forward', prio: 0 }, T6));
+  const names = v6.map((b) => b.bridge);
+  const iif = { meta: { key: 'iifname' } };
+  const oif = { meta: { key: 'oifname' } };
+  for (const b of v6) {
+    if (b.internal) {
+      out.push(rule('forward', [match(iif, b.bridge), match(oif, b.bridge, '!='), { drop: null }], `${b.network}: internal`, T6));
+      out.push(rule('forward', [match(oif, b.bridge), match(iif, b.bridge, '!='), { drop: null }], `${b.network}: internal`, T6));
+      continue;
+    }
+    out.push(rule('postrouting', [match(field('ip6', 'saddr'), prefix(b.subnet6!)), match(field('ip6', 'daddr'), prefix(b.subnet6!), '!='), { masquerade: null }], `${b.network}: egress`, T6));
+    const others = names.filter((n) => n !== b.bridge);
+    if (others.length) out.push(rule('forward', [match(iif, b.bridge), match(oif, { set: others }), { drop: null }], `${b.network}: isolated from other networks`, T6));
+  }
+  return out;
+}
 
 export function renderRuleset(bridges: BridgeRecord[], leases: NetworkLease[]): { nftables: unknown[] } {
   const out: unknown[] = [
@@ -71,7 +99,7 @@ export function renderRuleset(bridges: BridgeRecord[], leases: NetworkLease[]): 
       out.push(rule('ports', expr, l.containerId.slice(0, 12)));
     }
   }
-  return { nftables: out };
+  return { nftables: [...out, ...render6(bridges)] };
 }
 
 /**
@@ -91,5 +119,5 @@ export async function applyRuleset(ruleset: { nftables: unknown[] }, dir: string
 
 /** Remove tsdock's table (no bridges left); a missing table is fine. */
 export async function deleteRuleset(dir: string): Promise<void> {
-  await applyRuleset({ nftables: [{ add: TABLE }, { delete: TABLE }] }, dir);
+  await applyRuleset({ nftables: [{ add: TABLE }, { delete: TABLE }, { add: TABLE6 }, { delete: TABLE6 }] }, dir);
 }

@@ -11,8 +11,9 @@ import { TsdockError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { withLock } from '../state/lock.js';
 import { formatIPv4, formatSubnet, contains, overlaps, parseIPv4, parseSubnet, type Subnet } from './cidr.js';
+import { contains6, formatIPv6, formatSubnet6, overlaps6, parseIPv6, parseSubnet6, randomUla, type Subnet6 } from './cidr6.js';
 import { networkConfig, type NetworkConfig } from './config.js';
-import { BRIDGE_NAME_OPTION, DEFAULT_BRIDGE, DEFAULT_NETWORK, type NetworkCreateOptions, type NetworkRecord } from './types.js';
+import { BRIDGE_NAME_OPTION, DEFAULT_BRIDGE, DEFAULT_NETWORK, ipv4Config, ipv6Config, type NetworkCreateOptions, type NetworkRecord } from './types.js';
 
 export class NoSuchNetworkError extends TsdockError {
   constructor(ref: string) {
@@ -130,7 +131,7 @@ export function readRoutes(): string {
 export async function createNetwork(root: string, o: NetworkCreateOptions, env: NodeJS.ProcessEnv): Promise<NetworkRecord> {
   if (!NAME_RE.test(o.name)) throw new UsageError(`invalid network name "${o.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
   if (o.driver && o.driver !== 'bridge') throw new UsageError(`unsupported network driver "${o.driver}": tsdock has bridge networks only`);
-  if (o.ipv6) throw new UsageError('--ipv6: IPv6 networks are not supported yet');
+  if ((o.subnet6 || o.gateway6) && !o.ipv6) throw new UsageError('an IPv6 subnet or gateway needs --ipv6');
   for (const k of Object.keys(o.options ?? {})) {
     if (k !== BRIDGE_NAME_OPTION && k !== 'mtu' && k !== 'com.docker.network.driver.mtu') throw new UsageError(`unknown network option "${k}" for the bridge driver`);
   }
@@ -140,11 +141,11 @@ export async function createNetwork(root: string, o: NetworkCreateOptions, env: 
   return withNetworksLock(root, async () => {
     const all = stored(root);
     if (all.some((n) => n.Name === o.name)) throw new TsdockError(`network with name ${o.name} already exists`, { exitCode: 1 });
-    const taken = [...all, dflt].flatMap((n) => n.IPAM.Config.map((c) => parseSubnet(c.Subnet)));
+    const taken = [...all, dflt].map((n) => parseSubnet(ipv4Config(n).Subnet));
     let subnet: Subnet;
     if (o.subnet) {
       subnet = parseSubnet(o.subnet);
-      const clash = all.find((n) => n.IPAM.Config.some((c) => overlaps(parseSubnet(c.Subnet), subnet)));
+      const clash = all.find((n) => overlaps(parseSubnet(ipv4Config(n).Subnet), subnet));
       if (clash) throw new TsdockError(`invalid pool request: pool overlaps with other one on this address space (network ${clash.Name})`, { exitCode: 1 });
     } else {
       subnet = pickSubnet(cfg, [...taken, ...hostRoutes()]);
@@ -154,7 +155,10 @@ export async function createNetwork(root: string, o: NetworkCreateOptions, env: 
     if (!contains(subnet, gw)) throw new UsageError(`invalid gateway ${o.gateway}: it is not in subnet ${formatSubnet(subnet)}`);
     const range = o.ipRange ? parseSubnet(o.ipRange, 'ip-range') : undefined;
     if (range && !(contains(subnet, range.base) && range.prefix >= subnet.prefix)) throw new UsageError(`invalid ip-range ${o.ipRange}: it is not in subnet ${formatSubnet(subnet)}`);
-    const rec = newRecord(o.name, { Subnet: formatSubnet(subnet), Gateway: formatIPv4(gw), ...(range ? { IPRange: formatSubnet(range) } : {}) }, { Internal: Boolean(o.internal), Labels: o.labels ?? {} });
+    const v6 = o.ipv6 ? ipv6Ipam(o, all) : undefined;
+    const v4: IpamShape = { Subnet: formatSubnet(subnet), Gateway: formatIPv4(gw), ...(range ? { IPRange: formatSubnet(range) } : {}) };
+    const rec = newRecord(o.name, v4, { Internal: Boolean(o.internal), Labels: o.labels ?? {}, EnableIPv6: Boolean(v6) });
+    if (v6) rec.IPAM.Config.push(v6);
     const bridge = o.options?.[BRIDGE_NAME_OPTION] ?? `tsd-${rec.Id.slice(0, 11)}`;
     if (!/^[A-Za-z0-9_.-]{1,15}$/.test(bridge)) throw new UsageError(`invalid bridge name ${bridge}: at most 15 characters of [A-Za-z0-9_.-]`);
     if (all.some((n) => n.Options[BRIDGE_NAME_OPTION] === bridge) || bridge === DEFAULT_BRIDGE) throw new TsdockError(`bridge name ${bridge} is already in use`, { exitCode: 1 });
@@ -162,6 +166,24 @@ export async function createNetwork(root: string, o: NetworkCreateOptions, env: 
     await writeFileAtomic(fileOf(root, o.name), `${JSON.stringify(rec, null, 2)}\n`);
     return rec;
   });
+}
+
+/** --ipv6: the subnet given (not overlapping another network's) or a random ULA /64, and its gateway */
+function ipv6Ipam(o: NetworkCreateOptions, all: NetworkRecord[]): IpamShape {
+  const theirs = all.flatMap((n) => (ipv6Config(n) ? [parseSubnet6(ipv6Config(n)!.Subnet)] : []));
+  let subnet: Subnet6;
+  if (o.subnet6) {
+    subnet = parseSubnet6(o.subnet6);
+    const clash = all.find((n) => ipv6Config(n) && overlaps6(parseSubnet6(ipv6Config(n)!.Subnet), subnet));
+    if (clash) throw new TsdockError(`invalid pool request: pool overlaps with other one on this address space (network ${clash.Name})`, { exitCode: 1 });
+  } else {
+    do subnet = randomUla();
+    while (theirs.some((t) => overlaps6(t, subnet)));
+  }
+  const gw = o.gateway6 ? parseIPv6(o.gateway6) : subnet.base + 1n;
+  if (gw === undefined) throw new UsageError(`invalid gateway address ${o.gateway6}`);
+  if (!contains6(subnet, gw)) throw new UsageError(`invalid gateway ${o.gateway6}: it is not in subnet ${formatSubnet6(subnet)}`);
+  return { Subnet: formatSubnet6(subnet), Gateway: formatIPv6(gw) };
 }
 
 function pickSubnet(cfg: NetworkConfig, taken: Subnet[]): Subnet {

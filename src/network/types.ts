@@ -32,6 +32,9 @@ export interface NetworkCreateOptions {
   ipRange?: string;
   internal?: boolean;
   ipv6?: boolean;
+  /** with ipv6: the IPv6 subnet (default: a random ULA /64) and its gateway (default: its first address) */
+  subnet6?: string;
+  gateway6?: string;
   labels?: Record<string, string>;
   options?: Record<string, string>;
 }
@@ -41,6 +44,14 @@ export const DEFAULT_NETWORK = 'bridge';
 /** The default network's bridge interface. */
 export const DEFAULT_BRIDGE = 'tsdock0';
 export const BRIDGE_NAME_OPTION = 'com.docker.network.bridge.name';
+
+/** the network's IPv4 IPAM config (every network has one) and its IPv6 one (with --ipv6) */
+export function ipv4Config(n: NetworkRecord): IpamConfig {
+  return n.IPAM.Config.find((c) => !c.Subnet.includes(':'))!;
+}
+export function ipv6Config(n: NetworkRecord): IpamConfig | undefined {
+  return n.EnableIPv6 ? n.IPAM.Config.find((c) => c.Subnet.includes(':')) : undefined;
+}
 
 export function bridgeOf(n: NetworkRecord): string {
   return n.Options[BRIDGE_NAME_OPTION] ?? DEFAULT_BRIDGE;
@@ -59,6 +70,10 @@ export interface Endpoint {
   prefix: number;
   gateway: string;
   mac: string;
+  /** on an IPv6 network: the container's IPv6 address, its prefix and the gateway */
+  ip6?: string;
+  prefix6?: number;
+  gateway6?: string;
   aliases: string[];
   /** the container's names on this network, for DNS and /etc/hosts: its name, short id, aliases */
   names: string[];

@@ -2,13 +2,20 @@ import { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { confirm } from '../render/confirm.js';
 import { renderInspect, renderList } from '../render/format.js';
-import { TsdockError } from '../../errors.js';
+import { TsdockError, UsageError } from '../../errors.js';
 import { createNetwork, inspectNetwork, listNetworks, pruneNetworks, reloadNetworks, removeNetworks } from '../../api/network.js';
 import { connectNetwork, disconnectNetwork } from '../../api/network-connect.js';
-import { ipFlag, macFlag } from '../opts/ports.js';
+import { ip6Flag, ipFlag, macFlag } from '../opts/ports.js';
 
 const collect = (v: string, p: string[]) => [...p, v];
 const toMap = (list: string[]) => Object.fromEntries(list.map((kv) => (kv.includes('=') ? [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] : [kv, ''])));
+/** docker's repeatable --subnet/--gateway: at most one IPv4 and one IPv6 value */
+function byFamily(list: string[], flag: string): { v4?: string; v6?: string } {
+  const v4 = list.filter((x) => !x.includes(':'));
+  const v6 = list.filter((x) => x.includes(':'));
+  if (v4.length > 1 || v6.length > 1) throw new UsageError(`${flag}: at most one IPv4 and one IPv6 value`);
+  return { v4: v4[0], v6: v6[0] };
+}
 const HEADERS = { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED' };
 
 /** `tsdock network create|ls|inspect|rm|prune|connect|disconnect|reload`. */
@@ -20,15 +27,18 @@ export function register(program: Command, cli: CliContext): void {
     .description('Create a network')
     .argument('<name>', 'network name')
     .option('-d, --driver <driver>', 'Driver to manage the Network', 'bridge')
-    .option('--subnet <cidr>', 'Subnet in CIDR format that represents a network segment')
-    .option('--gateway <ip>', 'IPv4 Gateway for the master subnet')
+    .option('--subnet <cidr>', 'Subnet in CIDR format that represents a network segment (IPv4, and IPv6 with --ipv6)', collect, [])
+    .option('--gateway <ip>', 'IPv4 or IPv6 Gateway for the master subnet', collect, [])
     .option('--ip-range <cidr>', 'Allocate container ip from a sub-range')
     .option('--internal', 'Restrict external access to the network')
     .option('--ipv6', 'Enable IPv6 networking')
     .option('--label <label>', 'Set metadata on a network', collect, [])
     .option('-o, --opt <opt>', 'Set driver specific options', collect, [])
-    .action(async (name: string, o: { driver: string; subnet?: string; gateway?: string; ipRange?: string; internal?: boolean; ipv6?: boolean; label: string[]; opt: string[] }) => {
-      const n = await createNetwork({ name, driver: o.driver, subnet: o.subnet, gateway: o.gateway, ipRange: o.ipRange, internal: o.internal, ipv6: o.ipv6, labels: toMap(o.label), options: toMap(o.opt) }, cli.api());
+    .action(async (name: string, o: { driver: string; subnet: string[]; gateway: string[]; ipRange?: string; internal?: boolean; ipv6?: boolean; label: string[]; opt: string[] }) => {
+      const subnets = byFamily(o.subnet, '--subnet');
+      const gateways = byFamily(o.gateway, '--gateway');
+      if (o.ipRange?.includes(':')) throw new UsageError(`--ip-range ${o.ipRange}: IPv6 ranges are not supported`);
+      const n = await createNetwork({ name, driver: o.driver, subnet: subnets.v4, gateway: gateways.v4, subnet6: subnets.v6, gateway6: gateways.v6, ipRange: o.ipRange, internal: o.internal, ipv6: o.ipv6, labels: toMap(o.label), options: toMap(o.opt) }, cli.api());
       cli.out(n.Id);
     });
 
@@ -104,10 +114,11 @@ export function register(program: Command, cli: CliContext): void {
     .argument('<network>', 'network name or id')
     .argument('<container>', 'container name or id')
     .option('--ip <address>', 'IPv4 address (e.g., 172.30.100.104)')
+    .option('--ip6 <address>', 'IPv6 address (e.g., 2001:db8::33)')
     .option('--alias <alias>', 'Add network-scoped alias for the container', collect, [])
     .option('--mac-address <mac>', 'Container MAC address on this network (e.g., 92:d0:c6:0a:29:33)')
-    .action(async (net: string, container: string, o: { ip?: string; alias: string[]; macAddress?: string }) => {
-      const opts = { ip: o.ip === undefined ? undefined : ipFlag(o.ip), aliases: o.alias, macAddress: o.macAddress === undefined ? undefined : macFlag(o.macAddress) };
+    .action(async (net: string, container: string, o: { ip?: string; ip6?: string; alias: string[]; macAddress?: string }) => {
+      const opts = { ip: o.ip === undefined ? undefined : ipFlag(o.ip), ip6: o.ip6 === undefined ? undefined : ip6Flag(o.ip6), aliases: o.alias, macAddress: o.macAddress === undefined ? undefined : macFlag(o.macAddress) };
       await connectNetwork(net, container, opts, cli.api());
     });
 

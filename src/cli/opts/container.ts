@@ -14,7 +14,7 @@ import type { ContainerFlagValues, ResourceFlagValues } from './flags.js';
 import { requestEnv } from './env.js';
 import { mountFlag } from './mount.js';
 import { bytesFlag, durationFlag, intFlag, keyValues, nanoCpusFlag, restartFlag, swapFlag, ulimitFlag } from './values.js';
-import { addHostFlag, exposeFlags, ipFlag, macFlag, portBindings } from './ports.js';
+import { addHostFlag, exposeFlags, ip6Flag, ipFlag, macFlag, portBindings } from './ports.js';
 
 export interface Caller {
   cwd: string;
@@ -122,11 +122,11 @@ function healthcheck(f: ContainerFlagValues): CreateRequest['Healthcheck'] {
   return h;
 }
 
-/** `--ip`, `--mac-address`, `--network-alias` belong to the endpoint on the --network given (docker) */
+/** `--ip`, `--ip6`, `--mac-address`, `--network-alias` belong to the endpoint on the --network given (docker) */
 function endpointFlags(f: ContainerFlagValues): Record<string, EndpointSettings> {
   const mode = f.net ?? f.network ?? 'default';
   const ep: EndpointSettings = {
-    ...(f.ip !== undefined ? { IPAMConfig: { IPv4Address: ipFlag(f.ip) } } : {}),
+    ...(f.ip !== undefined || f.ip6 !== undefined ? { IPAMConfig: { ...(f.ip !== undefined ? { IPv4Address: ipFlag(f.ip) } : {}), ...(f.ip6 !== undefined ? { IPv6Address: ip6Flag(f.ip6) } : {}) } } : {}),
     ...(f.networkAlias.length ? { Aliases: f.networkAlias } : {}),
     ...(f.macAddress !== undefined ? { MacAddress: macFlag(f.macAddress) } : {}),
   };

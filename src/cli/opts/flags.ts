@@ -43,6 +43,7 @@ export function addContainerFlags(cmd: Command): Command {
     .option('-P, --publish-all', 'Publish all exposed ports to random ports')
     .option('--expose <port[/proto]>', 'Expose a port or a range of ports', collect, [])
     .option('--ip <address>', 'IPv4 address (e.g., 172.30.100.104)')
+    .option('--ip6 <address>', 'IPv6 address (e.g., 2001:db8::33)')
     .option('--mac-address <mac>', 'Container MAC address (e.g., 92:d0:c6:0a:29:33)')
     .option('--network-alias <alias>', 'Add network-scoped alias for the container', collect, [])
     .option('--add-host <host:ip>', 'Add a custom host-to-IP mapping (host:ip)', collect, [])
@@ -111,6 +112,7 @@ export interface ContainerFlagValues extends ResourceFlagValues {
   expose: string[];
   ip?: string;
   macAddress?: string;
+  ip6?: string;
   networkAlias: string[];
   addHost: string[];
   dns: string[];

@@ -2,6 +2,7 @@
  * `-p`, `--expose`, `--add-host`, `--ip`, `--mac-address`: docker's go-connections nat.ParsePortSpec and opts
  * checks, into the request's PortBindings, ExposedPorts, ExtraHosts and endpoint settings.
  */
+import { isIPv6 } from 'node:net';
 import { UsageError } from '../../errors.js';
 import type { PortBinding } from '../../api/create.js';
 
@@ -80,6 +81,11 @@ export function addHostFlag(v: string): string {
 
 export function ipFlag(v: string): string {
   if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(v) || v.split('.').some((p) => Number(p) > 255)) throw new UsageError(`invalid IPv4 address: ${v}`);
+  return v;
+}
+
+export function ip6Flag(v: string): string {
+  if (!isIPv6(v)) throw new UsageError(`invalid IPv6 address: ${v}`);
   return v;
 }
 

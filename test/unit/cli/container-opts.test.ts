@@ -88,6 +88,7 @@ const TABLE: Record<string, [string[], Record<string, unknown>]> = {
   '--publish-all': [['-P'], { 'request.HostConfig.PublishAllPorts': true }],
   '--expose': [['--expose', '7000-7001/udp', '--expose', '80'], { 'request.ExposedPorts': { '7000/udp': {}, '7001/udp': {}, '80/tcp': {} } }],
   '--ip': [['--network', 'appnet', '--ip', '10.91.0.9'], { 'request.NetworkingConfig.EndpointsConfig': { appnet: { IPAMConfig: { IPv4Address: '10.91.0.9' } } } }],
+  '--ip6': [['--network', 'appnet', '--ip', '10.91.0.9', '--ip6', 'fd00:1::9'], { 'request.NetworkingConfig.EndpointsConfig': { appnet: { IPAMConfig: { IPv4Address: '10.91.0.9', IPv6Address: 'fd00:1::9' } } } }],
   '--mac-address': [['--mac-address', '92:D0:C6:0A:29:33'], { 'request.NetworkingConfig.EndpointsConfig': { default: { MacAddress: '92:d0:c6:0a:29:33' } } }],
   '--network-alias': [['--network', 'appnet', '--network-alias', 'db', '--network-alias', 'pg'], { 'request.NetworkingConfig.EndpointsConfig': { appnet: { Aliases: ['db', 'pg'] } }, 'request.HostConfig.NetworkMode': 'appnet' }],
   '--add-host': [['--add-host', 'db:10.0.0.5', '--add-host', 'gw=host-gateway'], { 'request.HostConfig.ExtraHosts': ['db:10.0.0.5', 'gw:host-gateway'] }],
@@ -205,6 +206,7 @@ test("flag values get docker's CLI errors", () => {
     [['--add-host', 'nocolon'], /^bad format for add-host: "nocolon"$/],
     [['--ip', '300.1.1.1'], /^invalid IPv4 address: 300\.1\.1\.1$/],
     [['--mac-address', 'zz'], /^invalid MAC address: zz$/],
+    [['--ip6', '10.0.0.1'], /^invalid IPv6 address: 10\.0\.0\.1$/],
   ];
   for (const [argv, re] of cases) assert.throws(() => parse('run', argv), (err: unknown) => err instanceof Error && re.test(err.message), argv.join(' '));
 });
@@ -215,7 +217,7 @@ test('accepted but not honoured is refused: unknown log opts, log drivers, netwo
   assert.throws(() => validateRequest(body({ LogConfig: { Type: 'json-file', Config: {} } })), /log driver "json-file" is not supported/);
   assert.throws(() => validateRequest(body({ NetworkMode: 'bad/mode' })), /invalid network mode "bad\/mode"/);
   assert.throws(() => validateRequest(parse('run', ['--network', 'host', '-p', '80']).request), /conflicting options: port publishing and the network mode host/);
-  assert.throws(() => validateRequest(parse('run', ['--network', 'none', '--ip', '10.0.0.2']).request), /--ip, --mac-address and --network-alias need a bridge network/);
+  assert.throws(() => validateRequest(parse('run', ['--network', 'none', '--ip', '10.0.0.2']).request), /--ip, --ip6, --mac-address and --network-alias need a bridge network/);
   assert.throws(() => validateRequest(parse('run', ['--network', 'container:db', '-h', 'x']).request), /cannot be used with --network container:/);
   validateRequest(body({ NetworkMode: 'bridge' }));
   assert.throws(() => validateRequest(parse('run', ['--rm', '--restart', 'always']).request), /conflicting options: cannot specify both --restart and --rm/);
