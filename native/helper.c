@@ -7,7 +7,8 @@
  * by the executor and inherited (pasta drops its capabilities first, and the kernel then refuses it the child's
  * /proc/<pid>/ns files, since the child's permitted set is not a subset of its own). The
  * executor makes <ready> a FIFO and opens it for reading first; the helper is ready when it writes into it (pasta's
- * --pid file, written once its set-up is done). Its stdout and stderr go to <log> (the caller reads it when the
+ * --pid file, written once its set-up is done). An argument "{readyfd}" becomes "4", the FIFO opened for writing
+ * as the helper's fd 4 (slirp4netns's --ready-fd). Its stdout and stderr go to <log> (the caller reads it when the
  * start fails), stdin is /dev/null. It dies with the executor (PR_SET_PDEATHSIG), so a foreground run's helper
  * ends with the run and a detached one's with the monitor; nothing else tracks it. Errors: ENOENT when the
  * program is missing, ETIMEDOUT when it is not ready in time, ECONNREFUSED when it exited first.
@@ -26,8 +27,11 @@ int helper_start(pid_t pid) {
   snprintf(nspath, sizeof nspath, "/proc/%d/ns/net", (int)pid);
   int nsfd = open(nspath, O_RDONLY | O_CLOEXEC), e = 0;
   if (nsfd < 0) return errno;
-  for (int i = 0; i < nhelper_argv; i++)
-    a[i] = !strcmp(helper_argv[i], "{pid}") ? pidstr : !strcmp(helper_argv[i], "{netns}") ? "/proc/self/fd/3" : helper_argv[i];
+  int readyfd = 0;
+  for (int i = 0; i < nhelper_argv; i++) {
+    if (!strcmp(helper_argv[i], "{readyfd}")) readyfd = 1;
+    a[i] = !strcmp(helper_argv[i], "{pid}") ? pidstr : !strcmp(helper_argv[i], "{netns}") ? "/proc/self/fd/3" : readyfd && !strcmp(helper_argv[i], "{readyfd}") ? "4" : helper_argv[i];
+  }
   a[nhelper_argv] = NULL;
   unlink(helper_ready);
   if (mkfifo(helper_ready, 0600) < 0) return e = errno, close(nsfd), e;
@@ -47,6 +51,13 @@ int helper_start(pid_t pid) {
     int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent || nul < 0 || dup2(nul, 0) < 0 || dup2(lfd, 1) < 0 || dup2(lfd, 2) < 0) _exit(125);
     if (nsfd == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(nsfd, 3) < 0) _exit(125); /* dup2 clears FD_CLOEXEC */
+    if (readyfd) { /* the reader is open: a non-blocking open for writing cannot fail with ENXIO */
+      int w = open(helper_ready, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+      if (w < 0 || (w == 4 ? fcntl(4, F_SETFD, 0) < 0 : dup2(w, 4) < 0)) _exit(125);
+      if (w != 4) close(w);
+      int fl = fcntl(4, F_GETFL);
+      if (fl < 0 || fcntl(4, F_SETFL, fl & ~O_NONBLOCK) < 0) _exit(125);
+    }
     execvp(a[0], (char *const *)a);
     int err = errno;
     (void)!write(ex[1], &err, sizeof err);

@@ -11,7 +11,7 @@
  *   relay.c        foreground stdio without a tty, copied through the executor's pipes
  *   monitor.c      detached containers: the monitor's loop (attach clients, stdin, drain, health, exit command)
  *   monitor-log.c  what the monitor writes: the k8s-file log and the exit file
- *   helper.c       a network helper program (pasta) started for the child and waited for until ready
+ *   helper.c       a network helper program (pasta, slirp4netns) started for the child and waited for until ready
  *   dns.c          the container's resolver on user networks (a forked server in its network namespace)
  *   netlink.c      network: veth pairs into the child's netns, published ports held, the child's net steps
  *   util.c         helpers safe before and after clone; the run-time state several files share
@@ -62,8 +62,9 @@
  *                             127.0.0.11): forked after the veths, in the child's netns, answering the names in the
  *                             hosts files and forwarding the rest to the upstreams from the host's namespace
  *   helper <ready> <log> <timeout-ms> <argc> <arg>...   after the clone (needs CLONE_NEWNET, no `port`): a network
- *                             helper (rootless: pasta), "{pid}" = the child's pid, ready when it writes into the
- *                             FIFO <ready>, output into <log>; it dies with the executor (helper.c)
+ *                             helper (rootless: pasta, slirp4netns), "{pid}" = the child's pid, "{readyfd}" = 4,
+ *                             ready when it writes into the FIFO <ready>, output into <log>; it dies with the
+ *                             executor (helper.c)
  *   netns <path>              the child joins this network namespace first (--network container:X; no NEWNET)
  *   step netup|netaddr|netroute   the container side (name = link, path = address or gateway, mode = prefix)
  *   oomfile <path>            monitor mode: when the init ends, the `oom_kill N` line of this file (memory.events

@@ -6,7 +6,7 @@
 #   scripts/install-deps.sh --check       # just report; exit 1 if something is missing
 set -euo pipefail
 
-PACKAGES=(docker-registry busybox-static skopeo umoci zstd openssl apache2-utils uidmap gcc libc6-dev util-linux nftables iproute2 passt)
+PACKAGES=(docker-registry busybox-static skopeo umoci zstd openssl apache2-utils uidmap gcc libc6-dev util-linux nftables iproute2 passt slirp4netns)
 # A binary (or an absolute file path) per package, to tell "installed and usable" apart from "dpkg knows about it".
 declare -A PROBE=(
   [docker-registry]=docker-registry
@@ -23,6 +23,7 @@ declare -A PROBE=(
   [nftables]=nft
   [iproute2]=ip
   [passt]=pasta
+  [slirp4netns]=slirp4netns
 )
 
 check_only=0

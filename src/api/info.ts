@@ -5,7 +5,7 @@ import { ImageStore } from '../image/store/images.js';
 import { loadRegistriesConf } from '../config/registries.js';
 import { VERSION } from '../version.js';
 import { chooseDriver } from '../storage/driver.js';
-import { pastaProblem } from '../network/pasta.js';
+import { rootlessDefault } from '../network/rootless-net.js';
 
 export interface SystemInfo {
   ServerVersion: string;
@@ -28,7 +28,7 @@ export interface SystemInfo {
   Name: string;
   RegistrySearch: string[];
   /** what `run` gives a container without --network: bridge (rootful), pasta (rootless), or none when pasta cannot work */
-  DefaultNetwork: 'bridge' | 'pasta' | 'none';
+  DefaultNetwork: 'bridge' | 'pasta' | 'slirp4netns' | 'none';
   /** how that network is made, or what to install or change for rootless networking */
   NetworkStatus: string;
 }
@@ -68,8 +68,8 @@ function searchRegistries(env: NodeJS.ProcessEnv): string[] {
 
 function networkInfo(ctx: Context): Pick<SystemInfo, 'DefaultNetwork' | 'NetworkStatus'> {
   if (ctx.rootful) return { DefaultNetwork: 'bridge', NetworkStatus: 'bridge networks: veth pairs, nftables (table tsdock)' };
-  const problem = pastaProblem(ctx.env);
-  return problem ? { DefaultNetwork: 'none', NetworkStatus: problem } : { DefaultNetwork: 'pasta', NetworkStatus: 'rootless networking with pasta' };
+  const choice = rootlessDefault(ctx.env);
+  return choice.problem ? { DefaultNetwork: 'none', NetworkStatus: choice.problem } : { DefaultNetwork: choice.helper, NetworkStatus: `rootless networking with ${choice.helper}` };
 }
 
 export async function systemInfo(ctx: Context): Promise<SystemInfo> {

@@ -3,17 +3,17 @@
  * at each start (the executor plan's veths, ports and steps; this run's /etc/hosts and /etc/resolv.conf), and
  * released when it stops or is removed (hooks), or collected when a crash skipped that (the next allocation).
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Context } from '../context.js';
 import { TsdockError } from '../errors.js';
 import { connectForStart, claimLease, disconnect } from '../network/attach.js';
-import { connectPasta, pastaProblem, releasePasta } from '../network/pasta.js';
+import { helperProblem, releaseRootless, rootlessDefault } from '../network/rootless-net.js';
 import { findNetwork } from '../network/store.js';
 import { hostsFile, resolvConfFile } from '../ocispec/etc-files.js';
 import type { ExecPlan } from '../runtime/plan-types.js';
 import { registerHooks } from './hooks.js';
 import { resolveContainer } from './lookup.js';
+import { dnsSettings, extraHosts, nameservers, readText, rewrite } from './network-files.js';
+import { rootlessForStart, rootlessStarted } from './network-rootless.js';
 import { requestOf, type ContainerRecord } from './record.js';
 import { networkMode, requestedNetworks, withDefaultNetwork, type CreateRequest } from './request.js';
 import { runningPid } from './running.js';
@@ -23,55 +23,27 @@ import type { ContainerPaths } from './store.js';
 export async function checkNetworks(r: CreateRequest, ctx: Context): Promise<void> {
   const mode = networkMode(r);
   if (mode === 'container') resolveContainer(ctx.root, r.HostConfig.NetworkMode!.slice('container:'.length));
-  if (mode === 'pasta') {
-    if (ctx.rootful) throw new TsdockError('--network pasta is rootless networking: rootful containers use bridge networks', { exitCode: 125 });
-    const problem = pastaProblem(ctx.env);
+  if (mode === 'pasta' || mode === 'slirp4netns') {
+    if (ctx.rootful) throw new TsdockError(`--network ${mode} is rootless networking: rootful containers use bridge networks`, { exitCode: 125 });
+    const problem = helperProblem(mode, ctx.env);
     if (problem) throw new TsdockError(problem, { exitCode: 125 });
   }
   if (mode !== 'bridge') return;
-  if (!ctx.rootful) throw new TsdockError('bridge networks need root: rootless containers have pasta (the default), none or host', { exitCode: 125 });
+  if (!ctx.rootful) throw new TsdockError('bridge networks need root: rootless containers have pasta (the default), slirp4netns, none or host', { exitCode: 125 });
   for (const n of requestedNetworks(r)) await findNetwork(ctx.root, n, ctx.env);
 }
 
-/** create: docker's `default` network for this user (rootless: pasta, or none with a warning saying why). */
+/** create: docker's `default` network for this user (rootless: pasta, slirp4netns, or none with a warning saying why). */
 export function defaultNetwork(r: CreateRequest, ctx: Context): CreateRequest {
   const mode = r.HostConfig.NetworkMode;
   if (ctx.rootful || (mode && mode !== 'default')) return withDefaultNetwork(r, ctx.rootful);
-  const problem = pastaProblem(ctx.env);
-  if (problem) ctx.warn?.(`${problem}; the container has --network none`);
-  return withDefaultNetwork(r, false, !problem);
+  const choice = rootlessDefault(ctx.env);
+  if (choice.problem) ctx.warn?.(`${choice.problem}; the container has --network none`);
+  return withDefaultNetwork(r, false, choice.helper);
 }
 
 /** docker's embedded resolver address, inside the container */
 const EMBEDDED_DNS = '127.0.0.11';
-
-function nameservers(resolvConf: string | undefined): string[] {
-  return (resolvConf ?? '').split('\n').flatMap((l) => {
-    const f = l.trim().split(/\s+/);
-    return f[0] === 'nameserver' && f[1] ? [f[1]] : [];
-  });
-}
-
-function readText(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-/** rewrite a bind-mounted file in place (a rename would leave the container's bind on the old inode) */
-function rewrite(file: string, content: string): void {
-  fs.writeFileSync(file, content);
-}
-
-function extraHosts(list: string[] | undefined, gateway: string | undefined): Array<{ host: string; ip: string }> {
-  return (list ?? []).map((e) => {
-    const i = e.indexOf(':');
-    const ip = e.slice(i + 1);
-    return { host: e.slice(0, i), ip: ip === 'host-gateway' ? (gateway ?? '127.0.0.1') : ip };
-  });
-}
 
 /**
  * Before a start: the container's network into the plan (a lease for bridge networks, the joined namespace for
@@ -95,8 +67,8 @@ export async function networkForStart(id: string, record: ContainerRecord, paths
     return;
   }
   const hostResolv = readText('/etc/resolv.conf');
-  if (mode === 'pasta') {
-    await pastaForStart(id, record, paths, plan, hostResolv, ctx);
+  if (mode === 'pasta' || mode === 'slirp4netns') {
+    await rootlessForStart(mode, id, record, paths, plan, hostResolv, ctx);
     return;
   }
   const start = await connectForStart(
@@ -138,55 +110,21 @@ export async function networkForStart(id: string, record: ContainerRecord, paths
     plan.dns = { listen: `${EMBEDDED_DNS}:53`, upstream: upstream.slice(0, 8).map((a) => (a.includes(':') ? `[${a}]:53` : `${a}:53`)), hosts: start.dnsHosts };
   }
   const servers = embedded ? [EMBEDDED_DNS] : h.Dns;
-  const dns = servers?.length || h.DnsSearch?.length || h.DnsOptions?.length ? { ...(servers?.length ? { servers } : {}), ...(h.DnsSearch?.length ? { search: h.DnsSearch } : {}), ...(h.DnsOptions?.length ? { options: h.DnsOptions } : {}) } : undefined;
-  rewrite(paths.resolvConf, resolvConfFile({ network: 'bridge', hostResolvConf: hostResolv, dns }));
+  rewrite(paths.resolvConf, resolvConfFile({ network: 'bridge', hostResolvConf: hostResolv, dns: dnsSettings(servers, h) }));
 }
-
-/**
- * Rootless: pasta (started by the executor, plan.helper) gives the container the host's addresses and forwards
- * the published ports; /etc/resolv.conf has the host's nameservers, or the gateway forwarded by pasta when the
- * host has only loopback ones; host.containers.internal is the gateway (pasta maps it to the host's loopback).
- */
-async function pastaForStart(id: string, record: ContainerRecord, paths: ContainerPaths, plan: ExecPlan, hostResolv: string | undefined, ctx: Context): Promise<void> {
-  const h = requestOf(record).HostConfig;
-  const usable = nameservers(hostResolv).filter((a) => !/^127\./.test(a) && a !== '::1');
-  const ready = path.join(paths.dir, 'pasta.ready');
-  const start = await connectPasta(
-    { id, root: ctx.root, portBindings: h.PortBindings ?? {}, publishAll: Boolean(h.PublishAllPorts), exposed: Object.keys(record.Config.ExposedPorts ?? {}), forwardDns: !h.Dns?.length && usable.length === 0 },
-    ready,
-    ctx.env,
-  );
-  plan.steps.unshift({ op: 'netup', name: 'lo' });
-  plan.helper = { argv: start.argv, ready, log: path.join(paths.dir, 'pasta.log'), timeoutMs: PASTA_TIMEOUT_MS };
-  const gw = start.gateway;
-  rewrite(
-    paths.hosts,
-    hostsFile({
-      hostname: record.Config.Hostname,
-      name: record.Name,
-      network: 'pasta',
-      extraHosts: [...extraHosts(h.ExtraHosts, gw), ...(gw ? [{ host: 'host.docker.internal', ip: gw }, { host: 'host.containers.internal', ip: gw }] : [])],
-    }),
-  );
-  const servers = h.Dns?.length ? h.Dns : usable.length === 0 && gw ? [gw] : undefined;
-  const dns = servers || h.DnsSearch?.length || h.DnsOptions?.length ? { ...(servers ? { servers } : {}), ...(h.DnsSearch?.length ? { search: h.DnsSearch } : {}), ...(h.DnsOptions?.length ? { options: h.DnsOptions } : {}) } : undefined;
-  rewrite(paths.resolvConf, resolvConfFile({ network: 'pasta', hostResolvConf: hostResolv, dns }));
-}
-
-/** how long pasta may take to set the namespace up (it takes ~0.1 s) */
-const PASTA_TIMEOUT_MS = 10_000;
 
 /** After the init runs: it holds the lease from now on. */
 export async function networkStarted(id: string, record: ContainerRecord, pid: number, ctx: Context): Promise<void> {
   const mode = networkMode(requestOf(record));
-  if (mode === 'bridge' || mode === 'pasta') await claimLease(id, pid, ctx.env);
+  if (mode === 'bridge' || mode === 'pasta' || mode === 'slirp4netns') await claimLease(id, pid, ctx.env);
+  if (mode === 'slirp4netns') await rootlessStarted(id, record, ctx);
 }
 
 export async function releaseNetwork(id: string, record: ContainerRecord | undefined, ctx: Context): Promise<void> {
   const mode = record ? networkMode(requestOf(record)) : undefined;
-  if (mode && mode !== 'bridge' && mode !== 'pasta') return;
+  if (mode && mode !== 'bridge' && mode !== 'pasta' && mode !== 'slirp4netns') return;
   try {
-    if (mode === 'pasta' || (!mode && !ctx.rootful)) await releasePasta(id, ctx.env);
+    if (mode === 'pasta' || mode === 'slirp4netns' || (!mode && !ctx.rootful)) await releaseRootless(id, ctx.env);
     else await disconnect(id, ctx.env);
   } catch (err) {
     ctx.warn?.(`releasing the network of ${id.slice(0, 12)}: ${(err as Error).message}`);

@@ -141,10 +141,10 @@ export function validateRequest(r: CreateRequest): void {
   }
   const mode = h.NetworkMode ?? 'none';
   if (mode.startsWith('container:') && mode.length === 'container:'.length) throw new UsageError('--network container: needs a container name or id');
-  if (!/^(none|host|bridge|default|container:.+|[a-zA-Z0-9][a-zA-Z0-9_.-]*)$/.test(mode)) throw new UsageError(`invalid network mode "${mode}"`);
-  if (mode === 'slirp4netns' || mode.startsWith('slirp4netns:') || mode.startsWith('pasta:')) throw new UsageError(`network mode "${mode}" is not supported: rootless containers use pasta (--network pasta, without options)`);
+  if (!/^(none|host|bridge|default|container:.+|pasta:.+|slirp4netns:.+|[a-zA-Z0-9][a-zA-Z0-9_.-]*)$/.test(mode)) throw new UsageError(`invalid network mode "${mode}"`);
   const own = networkMode(r) === 'bridge';
-  if (!own && networkMode(r) !== 'pasta' && Object.keys(h.PortBindings ?? {}).length) throw new UsageError(`conflicting options: port publishing and the network mode ${mode}`);
+  const rootlessNet = networkMode(r) === 'pasta' || networkMode(r) === 'slirp4netns';
+  if (!own && !rootlessNet && Object.keys(h.PortBindings ?? {}).length) throw new UsageError(`conflicting options: port publishing and the network mode ${mode}`);
   if (!own && (r.NetworkingConfig?.EndpointsConfig && Object.values(r.NetworkingConfig.EndpointsConfig).some((e) => e.IPAMConfig?.IPv4Address || e.IPAMConfig?.IPv6Address || e.Aliases?.length || e.MacAddress))) {
     throw new UsageError(`conflicting options: --ip, --ip6, --mac-address and --network-alias need a bridge network, not ${mode}`);
   }
@@ -156,10 +156,19 @@ export function validateRequest(r: CreateRequest): void {
 }
 
 /** What kind of network a request asks for: its own namespace on bridge networks, none, the host's, or another container's. */
-export function networkMode(r: Pick<CreateRequest, 'HostConfig'>): 'none' | 'host' | 'bridge' | 'container' | 'pasta' {
+export function networkMode(r: Pick<CreateRequest, 'HostConfig'>): 'none' | 'host' | 'bridge' | 'container' | 'pasta' | 'slirp4netns' {
   const m = r.HostConfig.NetworkMode ?? 'none';
-  if (m === 'none' || m === 'host' || m === 'pasta') return m;
+  if (m === 'none' || m === 'host' || m === 'pasta' || m === 'slirp4netns') return m;
+  if (m.startsWith('pasta:')) return 'pasta';
+  if (m.startsWith('slirp4netns:')) return 'slirp4netns';
   return m.startsWith('container:') ? 'container' : 'bridge';
+}
+
+/** the options of `pasta:<options>` / `slirp4netns:<options>` (podman's comma-separated list); [] without */
+export function networkModeOptions(r: Pick<CreateRequest, 'HostConfig'>): string[] {
+  const m = r.HostConfig.NetworkMode ?? '';
+  const i = m.indexOf(':');
+  return i < 0 || m.startsWith('container:') ? [] : m.slice(i + 1).split(',').filter(Boolean);
 }
 
 /** The networks a bridge-mode request joins, in order: the mode's (`default` = bridge), then the other endpoints. */
@@ -171,14 +180,14 @@ export function requestedNetworks(r: Pick<CreateRequest, 'HostConfig' | 'Network
 }
 
 /**
- * The request with tsdock's default network filled in (docker's `default`): the `bridge` network rootful; pasta
- * rootless (podman's default), or `none` where pasta cannot run (`pastaUsable` false: the caller warns).
- * Endpoint settings given for `default` move to that name.
+ * The request with tsdock's default network filled in (docker's `default`): the `bridge` network rootful; rootless
+ * the helper the caller chose (pasta, podman's default, or slirp4netns), or `none` where neither can run (the
+ * caller warns). Endpoint settings given for `default` move to that name.
  */
-export function withDefaultNetwork(r: CreateRequest, rootful: boolean, pastaUsable = true): CreateRequest {
+export function withDefaultNetwork(r: CreateRequest, rootful: boolean, rootless: 'pasta' | 'slirp4netns' | 'none' = 'pasta'): CreateRequest {
   const mode = r.HostConfig.NetworkMode;
   if (mode && mode !== 'default') return r;
-  const name = rootful ? 'bridge' : pastaUsable ? 'pasta' : 'none';
+  const name = rootful ? 'bridge' : rootless;
   const eps = { ...(r.NetworkingConfig?.EndpointsConfig ?? {}) };
   if (eps.default) {
     eps[name] = eps.default;

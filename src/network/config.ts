@@ -3,7 +3,8 @@
  * the same host does not move tsdock's networks onto podman's: `$TSDOCK_CONTAINERS_CONF`, else (rootless)
  * `${XDG_CONFIG_HOME:-~/.config}/tsdock/containers.conf`, else `/etc/tsdock/containers.conf`. A missing file means
  * the defaults. Read: `[network] default_subnet` (the default network's, 10.90.0.0/16: not docker's 172.17/16 nor
- * podman's 10.88/16, which a host running either already routes) and `default_subnet_pools` (10.91.0.0/16 in /24s).
+ * podman's 10.88/16, which a host running either already routes), `default_subnet_pools` (10.91.0.0/16 in /24s)
+ * and `default_rootless_network_cmd` (`pasta`, or `slirp4netns`: the rootless default's helper).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,9 +15,10 @@ import { TsdockError } from '../errors.js';
 export interface NetworkConfig {
   defaultSubnet: string;
   pools: Array<{ base: string; size: number }>;
+  rootlessCmd: 'pasta' | 'slirp4netns';
 }
 
-export const DEFAULT_NETWORK_CONFIG: NetworkConfig = { defaultSubnet: '10.90.0.0/16', pools: [{ base: '10.91.0.0/16', size: 24 }] };
+export const DEFAULT_NETWORK_CONFIG: NetworkConfig = { defaultSubnet: '10.90.0.0/16', pools: [{ base: '10.91.0.0/16', size: 24 }], rootlessCmd: 'pasta' };
 
 export function containersConfPath(env: NodeJS.ProcessEnv): string {
   if (env.TSDOCK_CONTAINERS_CONF) return env.TSDOCK_CONTAINERS_CONF;
@@ -41,5 +43,7 @@ export function networkConfig(env: NodeJS.ProcessEnv): NetworkConfig {
   const pools = Array.isArray(net.default_subnet_pools)
     ? (net.default_subnet_pools as Array<Record<string, unknown>>).map((p) => ({ base: String(p.base), size: Number(p.size) }))
     : DEFAULT_NETWORK_CONFIG.pools;
-  return { defaultSubnet: typeof net.default_subnet === 'string' ? net.default_subnet : DEFAULT_NETWORK_CONFIG.defaultSubnet, pools };
+  const cmd = net.default_rootless_network_cmd ?? DEFAULT_NETWORK_CONFIG.rootlessCmd;
+  if (cmd !== 'pasta' && cmd !== 'slirp4netns') throw new TsdockError(`${file}: default_rootless_network_cmd "${String(cmd)}": pasta or slirp4netns expected`);
+  return { defaultSubnet: typeof net.default_subnet === 'string' ? net.default_subnet : DEFAULT_NETWORK_CONFIG.defaultSubnet, pools, rootlessCmd: cmd };
 }

@@ -7,25 +7,18 @@
  *
  * The executor starts pasta after the clone with the child's pid and waits for its `--pid` file (a FIFO) before
  * it releases the child, so the network is up before the command runs; pasta dies with the executor
- * (native/helper.c). The published ports are recorded as a lease in the user's own net run dir, the same shape
- * rootful containers use, so `port`, `ps` and `inspect` read them alike.
+ * (native/helper.c). The published ports are a lease in the user's own net run dir (rootless-net.ts).
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { TsdockError } from '../errors.js';
 import { formatIPv4 } from './cidr.js';
-import { resolvePorts } from './attach.js';
+import { helperProblem, reserveRootlessPorts, type RootlessRequest } from './rootless-net.js';
 import { readRoutes } from './store.js';
-import { dropCollected, dropLease, liveLeases, netRunDir, selfOwner, withNetLock, writeLease } from './leases.js';
 import type { NetworkLease, PortMapping } from './types.js';
 
 /** what a rootless start asks of pasta */
-export interface PastaRequest {
-  id: string;
-  root: string;
-  portBindings: Record<string, Array<{ HostIp: string; HostPort: string }>>;
-  publishAll: boolean;
-  exposed: string[];
+export interface PastaRequest extends RootlessRequest {
+  /** `--network pasta:<options>`: pasta's own options, after tsdock's (podman's) */
+  options: string[];
   /** no usable nameserver in the host's resolv.conf (only loopback ones): pasta forwards the gateway's port 53 */
   forwardDns: boolean;
 }
@@ -35,30 +28,6 @@ export interface PastaStart {
   argv: string[];
   /** the host's default gateway, as the container sees it (pasta copies the routes): the host's loopback */
   gateway: string | undefined;
-}
-
-function onPath(file: string, env: NodeJS.ProcessEnv): boolean {
-  for (const dir of (env.PATH ?? '/usr/bin:/bin').split(':')) {
-    try {
-      fs.accessSync(path.join(dir || '.', file), fs.constants.X_OK);
-      return true;
-    } catch {
-      // next
-    }
-  }
-  return false;
-}
-
-/** Why rootless networking cannot work here (what to install or change), or undefined when it can. */
-export function pastaProblem(env: NodeJS.ProcessEnv): string | undefined {
-  if (!onPath('pasta', env)) return 'rootless networking needs pasta: install it (apt-get install passt)';
-  try {
-    fs.closeSync(fs.openSync('/dev/net/tun', 'r+'));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return `rootless networking (pasta) needs /dev/net/tun (${code}): ${code === 'ENOENT' ? 'load the tun module (modprobe tun)' : 'make it mode 0666, the distributions\' default (chmod 0666 /dev/net/tun)'}`;
-  }
-  return undefined;
 }
 
 /** The host's IPv4 default gateway from /proc/net/route text (pure). */
@@ -73,7 +42,7 @@ export function defaultGateway(routes: string): string | undefined {
 }
 
 /** pasta's command line for these published ports (pure); `{netns}` is the container's network namespace, `ready` pasta's pid file (a FIFO the executor reads). */
-export function pastaArgv(ports: PortMapping[], ready: string, o: { forwardDns?: string } = {}): string[] {
+export function pastaArgv(ports: PortMapping[], ready: string, o: { forwardDns?: string; extra?: string[] } = {}): string[] {
   const specs = (proto: string) =>
     ports.filter((p) => p.protocol === proto).map((p) => `${p.hostIp && p.hostIp !== '0.0.0.0' ? `${p.hostIp}/` : ''}${p.hostPort}:${p.containerPort}`);
   const sctp = ports.find((p) => p.protocol === 'sctp');
@@ -100,6 +69,7 @@ export function pastaArgv(ports: PortMapping[], ready: string, o: { forwardDns?:
     '--udp-ns',
     'none',
     ...(o.forwardDns ? ['--dns-forward', o.forwardDns] : []),
+    ...(o.extra ?? []),
     // the container's namespace as a descriptor the executor opened: pasta, without capabilities, may not open
     // /proc/<pid>/ns of a process that still has them; joining only the netns (pasta is in its owner, the user's
     // namespace); pasta ends with the executor, not by watching the namespace
@@ -109,28 +79,11 @@ export function pastaArgv(ports: PortMapping[], ready: string, o: { forwardDns?:
   ];
 }
 
-/** A rootless start: its published ports chosen and recorded (under the user's net lock), pasta's command line. */
+/** A rootless start with pasta: its published ports recorded, pasta's command line (with `pasta:<options>` last). */
 export async function connectPasta(r: PastaRequest, ready: string, env: NodeJS.ProcessEnv): Promise<PastaStart> {
-  const problem = pastaProblem(env);
+  const problem = helperProblem('pasta', env);
   if (problem) throw new TsdockError(problem, { exitCode: 125 });
-  const dir = netRunDir(env);
   const gateway = defaultGateway(readRoutes());
-  return withNetLock(dir, async () => {
-    const { live, collected } = liveLeases(dir);
-    dropCollected(dir, collected); // no firewall rules here: pasta's sockets died with their executor
-    const held = new Set(live.filter((l) => l.containerId !== r.id).flatMap((l) => l.ports.map((p) => `${p.protocol}/${p.hostPort}`)));
-    const ports = await resolvePorts({ portBindings: r.portBindings, publishAll: r.publishAll, exposed: r.exposed }, held);
-    const lease: NetworkLease = { containerId: r.id, root: r.root, owner: selfOwner(), endpoints: [], ports };
-    await writeLease(dir, lease);
-    return { lease, gateway, argv: pastaArgv(ports, ready, { ...(r.forwardDns && gateway ? { forwardDns: gateway } : {}) }) };
-  });
-}
-
-/** A rootless container's ports released (stop, rm, a failed start): pasta itself died with the executor. */
-export async function releasePasta(id: string, env: NodeJS.ProcessEnv): Promise<void> {
-  const dir = netRunDir(env);
-  if (!fs.existsSync(path.join(dir, 'leases', `${id}.json`))) return;
-  await withNetLock(dir, async () => {
-    dropLease(dir, id);
-  });
+  const lease = await reserveRootlessPorts(r, env);
+  return { lease, gateway, argv: pastaArgv(lease.ports, ready, { ...(r.forwardDns && gateway ? { forwardDns: gateway } : {}), extra: r.options }) };
 }

@@ -209,7 +209,7 @@ export function buildSpec(input: SpecInput): SpecResult {
   const rlimits = resolveRlimits(o.ulimits ?? [], { hardNofile: input.hardNofile, hardNproc: input.hardNproc });
 
   // --- mounts
-  const newNetns = o.network === 'none' || o.network === 'bridge' || o.network === 'pasta';
+  const newNetns = o.network === 'none' || o.network === 'bridge' || o.network === 'pasta' || o.network === 'slirp4netns';
   const userMounts: ResolvedMount[] = o.mounts ?? [];
   const userTargets = new Set<string>();
   for (const m of userMounts) {

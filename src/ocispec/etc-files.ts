@@ -14,7 +14,7 @@
  */
 
 /** none: only lo; host: the host's stack; bridge: its own namespace on bridge networks; container: another's */
-export type NetworkMode = 'none' | 'host' | 'bridge' | 'container' | 'pasta';
+export type NetworkMode = 'none' | 'host' | 'bridge' | 'container' | 'pasta' | 'slirp4netns';
 
 export interface EtcFilesInput {
   hostname: string;

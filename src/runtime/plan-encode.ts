@@ -35,7 +35,7 @@
  *           <clientStallMs>              detached: the executor stays as the monitor (timing: MonitorTiming)
  *   attachsock <path>                    these three only with `monitor`
  *   exitcmd <argc> <arg>...
- *   helper <ready> <log> <timeoutMs> <argc> <arg>...   rootless networking (pasta), after the clone ({pid}, {netns})
+ *   helper <ready> <log> <timeoutMs> <argc> <arg>...   rootless networking (pasta, slirp4netns), after the clone ({pid}, {netns}, {readyfd})
  *   healthcmd <interval-ms> <argc> <arg>...
  *   ptymaster <fd>
  *   relay <stdin 0|1> <merge 0|1> <drainMs>   foreground without a tty: stdio through the executor's pipes
@@ -104,7 +104,7 @@ export const ExecStep = {
   netns: -32,
   /** starting the container's resolver (native/dns.c) in its network namespace */
   dns: -33,
-  /** starting the network helper (rootless: pasta) and waiting until it is ready */
+  /** starting the network helper (rootless: pasta or slirp4netns) and waiting until it is ready */
   helper: -34,
 } as const;
 

@@ -288,8 +288,9 @@ export interface ExecPlan {
    */
   dns?: { listen: string; upstream: string[]; hosts: string[]; search?: string };
   /**
-   * rootless networking: a helper program (pasta) the executor starts after the clone, `{pid}` in argv being the
-   * child's pid and `{netns}` a path to its network namespace (an inherited descriptor); ready when it writes into the FIFO `ready` (the executor makes it), output into `log`; it dies
+   * rootless networking: a helper program (pasta, slirp4netns) the executor starts after the clone, `{pid}` in argv
+   * being the child's pid, `{netns}` a path to its network namespace (an inherited descriptor) and `{readyfd}` the
+   * FIFO's number as the helper's fd; ready when it writes into the FIFO `ready` (the executor makes it), output into `log`; it dies
    * with the executor. Not with `ports` (the helper binds the published ports itself).
    */
   helper?: { argv: string[]; ready: string; log: string; timeoutMs: number };

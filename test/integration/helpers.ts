@@ -100,8 +100,9 @@ export function freePort(): Promise<number> {
 }
 
 /** tsdock's command line as an unprivileged user, with their own runtime dir (their holder) and store */
-export function asUserArgv(user: string, runtime: string, root: string, args: string[]): string[] {
-  return ['runuser', '-u', user, '--', 'env', `HOME=/home/${user}`, `XDG_RUNTIME_DIR=${runtime}`, 'NO_COLOR=1', process.execPath, bin, '--root', root, ...args];
+export function asUserArgv(user: string, runtime: string, root: string, args: string[], env: Record<string, string> = {}): string[] {
+  const extra = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  return ['runuser', '-u', user, '--', 'env', `HOME=/home/${user}`, `XDG_RUNTIME_DIR=${runtime}`, 'NO_COLOR=1', ...extra, process.execPath, bin, '--root', root, ...args];
 }
 
 /** Run argv (stdin closed) and collect its output. */

@@ -64,6 +64,18 @@ function pastaOf(root: string): number[] {
   return out;
 }
 
+/** the slirp4netns processes serving containers of this test (their API socket is in its runtime dir) */
+function slirpOf(runtime: string): number[] {
+  return fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+    try {
+      const argv = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      return /slirp4netns$/.test(argv[0] ?? '') && argv.some((a) => a.startsWith(`${runtime}/`)) ? [Number(d)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 const HTTPD = (text: string) => ['sh', '-c', `mkdir -p /w && echo ${text} > /w/index.html && exec httpd -f -vv -p 80 -h /w`];
 
 describe('rootless networking: pasta by default, published ports, the host through the gateway', { skip }, () => {
@@ -71,7 +83,7 @@ describe('rootless networking: pasta by default, published ports, the host throu
   let root: string;
   let runtime: string;
   let image: string;
-  const asUser = (args: string[]): Promise<RunResult> => collect(asUserArgv(USER, runtime, root, args));
+  const asUser = (args: string[], env?: Record<string, string>): Promise<RunResult> => collect(asUserArgv(USER, runtime, root, args, env));
 
   before(async () => {
     h = await getHarness();
@@ -173,15 +185,63 @@ describe('rootless networking: pasta by default, published ports, the host throu
     assert.equal((await asUser(['rm', '-f', first, r.stdout.trim()])).code, 0);
   });
 
-  test('--network none has only lo; bridge networks are refused rootless with the reason', async () => {
+  test('--network none has only lo; pasta:<options>; bridge networks are refused rootless with the reason', async () => {
     let r = await asUser(['run', '--rm', '--network', 'none', image, 'sh', '-c', 'ls /sys/class/net']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'lo\n');
     r = await asUser(['run', '--rm', '--network', 'bridge', image, 'true']);
     assert.equal(r.code, 125);
-    assert.match(r.stderr, /^Error: bridge networks need root: rootless containers have pasta \(the default\), none or host\n$/);
+    assert.match(r.stderr, /^Error: bridge networks need root: rootless containers have pasta \(the default\), slirp4netns, none or host\n$/);
+    r = await asUser(['run', '--rm', '--network', 'pasta:--mtu,1400', image, 'ip', '-o', 'link', 'show', 'eth0']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /mtu 1400/, 'pasta:<options> reach pasta');
     r = await asUser(['run', '--rm', '-p', '80/sctp', image, 'true']);
     assert.equal(r.code, 125);
     assert.match(r.stderr, /sctp: rootless networking \(pasta\) forwards tcp and udp only/);
+  });
+
+  test('slirp4netns: tap0 with slirp\'s addresses, the host\'s loopback at the gateway, -p through its API, options', { skip: !onPath('slirp4netns') && 'no slirp4netns (scripts/install-deps.sh installs it)' }, async () => {
+    const server = http.createServer((_, res) => res.end('host-via-slirp\n'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const hostPort = (server.address() as net.AddressInfo).port;
+    try {
+      let r = await asUser(['run', '--rm', '--network', 'slirp4netns', image, 'sh', '-c', `ip -o -4 addr show tap0; ip route; cat /etc/resolv.conf; wget -qO- http://host.containers.internal:${hostPort}/`]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /tap0\s+inet 10\.0\.2\.100\/24/);
+      assert.match(r.stdout, /^default via 10\.0\.2\.2 dev tap0/m);
+      assert.match(r.stdout, /^nameserver 10\.0\.2\.3$/m);
+      assert.match(r.stdout, /host-via-slirp\n$/);
+      r = await asUser(['run', '--rm', '--network', 'slirp4netns:allow_host_loopback=false,mtu=1500,cidr=10.5.0.0/24', image, 'sh', '-c', `ip -o link show tap0; ip -o -4 addr show tap0; wget -T 2 -qO- http://10.5.0.2:${hostPort}/ || echo unreachable`]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /mtu 1500/);
+      assert.match(r.stdout, /inet 10\.5\.0\.100\/24/);
+      assert.match(r.stdout, /unreachable\n$/, 'allow_host_loopback=false keeps the host loopback out');
+    } finally {
+      server.close();
+    }
+    let r = await asUser(['run', '--rm', '--network', 'slirp4netns:port_handler=rootlesskit', image, 'true']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /^Error: slirp4netns option "port_handler=rootlesskit" is not supported/);
+
+    // the rootless default from containers.conf; -p added through the API socket once slirp4netns runs
+    const conf = path.join(runtime, 'containers.conf');
+    fs.writeFileSync(conf, '[network]\ndefault_rootless_network_cmd = "slirp4netns"\n');
+    const env = { TSDOCK_CONTAINERS_CONF: conf };
+    assert.equal((await asUser(['info', '--format', '{{.DefaultNetwork}}'], env)).stdout, 'slirp4netns\n');
+    const port = await freePort();
+    const name = `rl-slirp-${process.pid}`;
+    r = await asUser(['run', '-d', '--name', name, '-p', `127.0.0.1:${port}:80`, image, ...HTTPD('via-slirp')], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await retry(() => get(port), 5000), 'via-slirp\n');
+    assert.equal((await asUser(['inspect', '--format', '{{.HostConfig.NetworkMode}}', name])).stdout, 'slirp4netns\n');
+    assert.equal((await asUser(['port', name])).stdout, `80/tcp -> 127.0.0.1:${port}\n`);
+    assert.equal(slirpOf(runtime).length, 1);
+    assert.equal((await asUser(['stop', '-t', '1', name])).code, 0);
+    assert.deepEqual(slirpOf(runtime), [], 'slirp4netns ends with the container');
+    await assert.rejects(get(port));
+    assert.equal((await asUser(['start', name])).code, 0);
+    assert.equal(await retry(() => get(port), 5000), 'via-slirp\n');
+    assert.equal((await asUser(['rm', '-f', name])).code, 0);
+    assert.deepEqual(slirpOf(runtime), []);
   });
 });

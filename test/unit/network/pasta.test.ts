@@ -33,3 +33,8 @@ test('pastaArgv: published ports as -t/-u specs, nothing else forwarded, the net
   ]);
   assert.throws(() => pastaArgv([{ hostIp: '', hostPort: 9, containerPort: 9, protocol: 'sctp' }], '/r'), /9\/sctp: rootless networking \(pasta\) forwards tcp and udp only/);
 });
+
+test('pasta:<options> go after tsdock\'s, before the netns', () => {
+  const argv = pastaArgv([], '/r', { extra: ['--ipv4-only', '--mtu', '1500'] });
+  assert.deepEqual(argv.slice(argv.indexOf('none', argv.indexOf('--udp-ns')) + 1), ['--ipv4-only', '--mtu', '1500', '--netns', '{netns}', '--no-netns-quit']);
+});
