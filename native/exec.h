@@ -193,6 +193,7 @@ extern int nveths;
 extern struct port ports[MAX_PORTS];
 extern int nports;
 extern const char *netns_path; /* plan `netns`: the child joins this network namespace (--network container:X) */
+extern const char *veth_netns; /* plan `vethns`: the netns the veths' host ends are made in (default: the executor's) */
 extern int netns_fd;
 int net_links(pid_t pid);
 int net_reserve_ports(void);

@@ -3,7 +3,8 @@
  *
  * Parent side (after the clone, before the release): `veth` records create a veth pair whose host end is
  * attached to a bridge and brought up, and whose peer is created straight inside the child's network namespace
- * (IFLA_NET_NS_PID) with its final name and MAC. `port` records bind (never listen on) each published host port
+ * (IFLA_NET_NS_PID) with its final name and MAC; with `vethns` the host ends are made in that namespace instead
+ * (rootless: the user's network namespace holding the bridges), by a fork that enters it. `port` records bind (never listen on) each published host port
  * before the clone, so a port in use is an error at start, and the executor holds it for the container's life.
  * Child side (steps, before pivot_root): `netup` brings a link up, `netaddr` adds an address, `netroute` adds the
  * default route via a gateway. Names, addresses and numbers all come from the plan.
@@ -24,6 +25,7 @@ struct port ports[MAX_PORTS];
 int nports;
 const char *netns_path;
 int netns_fd = -1;
+const char *veth_netns;
 int has_dns;
 const char *dns_listen, *dns_search, *dns_up[8], *dns_hosts[16];
 int ndns_up, ndns_hosts;
@@ -143,12 +145,29 @@ static int add_veth(const struct veth *v, pid_t pid) {
   return nl_talk(&q.h);
 }
 
-int net_links(pid_t pid) {
+static int add_veths(pid_t pid) {
   for (int i = 0; i < nveths; i++) {
     int e = add_veth(&veths[i], pid);
     if (e) return e;
   }
   return 0;
+}
+
+/* the veths, their host ends in the executor's netns, or in `vethns` (rootless: the user's network namespace):
+   made by a short-lived fork that enters it, since the executor could not come back to the host's namespace
+   (owned by the initial user namespace); the fork's exit status is the errno */
+int net_links(pid_t pid) {
+  if (!veth_netns) return add_veths(pid);
+  int fd = open(veth_netns, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  pid_t f = fork();
+  if (f < 0) return close(fd), errno;
+  if (f == 0) _exit(setns(fd, CLONE_NEWNET) < 0 ? errno : add_veths(pid));
+  close(fd);
+  int st;
+  while (waitpid(f, &st, 0) < 0)
+    if (errno != EINTR) return errno;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : EIO;
 }
 
 /* bind each published port (SO_REUSEADDR off: a listener there is EADDRINUSE); kept open, never listened on */

@@ -226,7 +226,8 @@ static int parse(void) {
       struct veth *v = &veths[nveths++];
       v->host = str(); v->peer = str(); v->mac = str(); v->master = str(); v->mtu = i64();
       if (v->mtu < 0 || v->mtu > 65535 || !v->host[0] || !v->peer[0] || !v->master[0]) perr = EINVAL;
-    } else if (!strcmp(k, "port")) {
+    } else if (!strcmp(k, "vethns")) veth_netns = str();
+    else if (!strcmp(k, "port")) {
       if (nports >= MAX_PORTS) return E2BIG;
       struct port *pt = &ports[nports++];
       const char *proto = str();
@@ -271,6 +272,7 @@ static int parse(void) {
   if ((nveths || nports || netns_path) && (njoin || hold)) return EINVAL;
   if (netns_path && ((clone_flags & CLONE_NEWNET) || nveths || netns_path[0] != '/')) return EINVAL;
   if (nveths && !(clone_flags & CLONE_NEWNET)) return EINVAL;
+  if (veth_netns && (!nveths || veth_netns[0] != '/')) return EINVAL;
   if (has_dns && (!(clone_flags & CLONE_NEWNET) || njoin || hold)) return EINVAL;
   if (nhelper_argv && (!(clone_flags & CLONE_NEWNET) || njoin || hold || nports || helper_ready[0] != '/' || helper_log[0] != '/' || helper_timeout_ms <= 0)) return EINVAL;
   if (df_prog && !cg_dir) return EINVAL;

@@ -58,6 +58,7 @@
  *                             while the executor lives: taken is "error -30 EADDRINUSE" before anything runs
  *   veth <host> <peer> <mac|""> <bridge> <mtu|0>   after the clone (needs CLONE_NEWNET): a veth pair, the host
  *                             end on <bridge> and up, the peer made inside the child's netns as <peer>
+ *   vethns <path>             the veths' host ends are made in this netns (rootless: the user's, holding the bridges)
  *   dns <listen> <search|"">  dnsup <addr>  dnshosts <file>   the container's resolver (dns.c, docker's
  *                             127.0.0.11): forked after the veths, in the child's netns, answering the names in the
  *                             hosts files and forwarding the rest to the upstreams from the host's namespace

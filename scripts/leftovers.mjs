@@ -1,6 +1,7 @@
 // What the integration suite must not leave on the host (run by scripts/test.mjs after the integration tests):
-// container cgroups, network leases, veths, nft port rules, user-network bridges, and executor or pasta
-// processes. The host's own /var/lib/tsdock containers and networks are not the suite's and are left out.
+// container cgroups, network leases, veths, nft port rules, user-network bridges, executor, pasta and slirp4netns
+// processes, and rootless namespace holders. The host's own /var/lib/tsdock containers and networks are not the
+// suite's and are left out.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -73,6 +74,21 @@ function hostMonitors(hostIds) {
   return new Set([...hostIds].map((id) => readJson(path.join(HOST_STORE, 'containers', id, 'state.json'))?.MonitorPid).filter(Boolean).map(String));
 }
 
+const readText = (file) => {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
+const nsOf = (pid, ns) => {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/ns/${ns}`);
+  } catch {
+    return undefined;
+  }
+};
+
 const ppidOf = (stat) => stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
 
 function processes(hostIds) {
@@ -88,7 +104,9 @@ function processes(hostIds) {
       continue;
     }
     if (/\) [ZX] /.test(stat) || monitors.has(pid) || monitors.has(ppidOf(stat))) continue;
-    if (/tsdock-exec|\/(pasta|passt)(\.avx2)?$/.test(exe)) left.push(`process ${pid} (${exe}): ${fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim().slice(0, 120)}`);
+    const holder = /\/sleep$/.test(exe) && readText(`/proc/${pid}/cmdline`) === 'sleep\0infinity\0' && nsOf(pid, 'user') !== nsOf(1, 'user');
+    if (holder) left.push(`process ${pid}: a rootless namespace holder (sleep infinity in a user namespace)`);
+    else if (/tsdock-exec|\/(pasta|passt|slirp4netns)(\.avx2)?$/.test(exe)) left.push(`process ${pid} (${exe}): ${fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim().slice(0, 120)}`);
   }
   return left;
 }

@@ -18,11 +18,10 @@ export interface NetworkConnectOptions {
 
 function running(id: string, record: ContainerRecord, ctx: Context): RunningContainer | undefined {
   const pid = runningPid(ctx.root, id);
-  return pid === undefined ? undefined : { id, name: record.Name.replace(/^\//, ''), hostname: record.Config.Hostname, root: ctx.root, pid };
+  return pid === undefined ? undefined : { id, name: record.Name.replace(/^\//, ''), hostname: record.Config.Hostname, root: ctx.root, pid, rootless: !ctx.rootful };
 }
 
 async function locked(containerRef: string, ctx: Context, fn: (id: string, record: ContainerRecord) => Promise<void>): Promise<void> {
-  if (!ctx.rootful) throw new TsdockError('network connect and disconnect need root: rootless containers use pasta', { exitCode: 1 });
   const id = resolveContainer(ctx.root, containerRef);
   await withContainerLock(ctx.root, id, async () => {
     const record = loadRecord(ctx.root, id);

@@ -10,6 +10,7 @@ import { dropCollected, liveLeases, netRunDir, ownerAlive, dropBridgeRecord, bri
 import { applyRuleset, renderRuleset } from '../network/nft.js';
 import { reloadFirewall } from '../network/attach.js';
 import { removeBridge } from '../network/bridge.js';
+import { removeRootlessBridge } from '../network/rootless-netns.js';
 import { bridgeOf, DEFAULT_NETWORK, type NetworkCreateOptions, type NetworkRecord, type PortMapping } from '../network/types.js';
 
 export type { NetworkCreateOptions, NetworkRecord, PortMapping };
@@ -80,6 +81,11 @@ async function removeOne(n: NetworkRecord, ctx: Context, force?: boolean): Promi
     const users = usersOf(n, ctx);
     if (users.length && !force) throw new TsdockError(`error while removing network: network ${n.Name} id ${n.Id} has active endpoints (${users.map((u) => u.slice(0, 12)).join(', ')})`, { exitCode: 1 });
     const dir = netRunDir(ctx.env);
+    if (!ctx.rootful) {
+      await withNetLock(dir, () => removeRootlessBridge(n, dir));
+      await deleteNetworkRecord(ctx.root, n.Name);
+      return;
+    }
     await withNetLock(dir, async () => {
       await removeBridge(bridgeOf(n));
       dropBridgeRecord(dir, bridgeOf(n));

@@ -32,7 +32,7 @@ export function withNetwork(record: ContainerRecord, n: NetworkRef, settings: En
   const name = record.Name.replace(/^\//, '');
   if (mode === 'host') throw new TsdockError('container cannot be disconnected from host network or connected to host network', { exitCode: 1 });
   if (mode === 'container') throw new TsdockError('container sharing network namespace with another container or host cannot be connected to any other network', { exitCode: 1 });
-  if (mode === 'pasta' || mode === 'slirp4netns') throw new TsdockError(`rootless containers use ${mode}: connecting to a network needs a rootful container`, { exitCode: 1 });
+  if (mode === 'pasta' || mode === 'slirp4netns') throw new TsdockError(`container ${name} has --network ${mode}, which joins no bridge networks: create it with --network <network>`, { exitCode: 1 });
   if (configuredFor(r, n)) throw new TsdockError(`endpoint with name ${name} already exists in network ${n.Name}`, { exitCode: 1 });
   const eps = { ...(r.NetworkingConfig?.EndpointsConfig ?? {}) };
   const hc = mode === 'none' ? { ...r.HostConfig, NetworkMode: n.Name } : r.HostConfig;

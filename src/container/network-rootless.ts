@@ -6,12 +6,16 @@
  *   the host's nameservers, or the gateway forwarded by pasta when the host has only loopback ones.
  * - slirp4netns gives it slirp's addresses (tap0) and DNS forwarder; its published ports are added through its API
  *   once it runs (rootlessStarted).
+ * - on bridge networks (rootlessBridgeForStart), pasta is eth0 and each network a veth into a bridge in the user's
+ *   network namespace (network/rootless-netns.ts).
  */
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { connectPasta } from '../network/pasta.js';
 import { addHostForwards, connectSlirp, parseSlirpOptions, slirpAddresses, slirpApiSocket } from '../network/slirp4netns.js';
 import { liveLease } from '../network/leases.js';
+import type { NetworkRequest } from '../network/attach.js';
+import { connectRootlessBridge, type RootlessBridgeStart } from '../network/rootless-attach.js';
 import { hostsFile, resolvConfFile } from '../ocispec/etc-files.js';
 import type { ExecPlan } from '../runtime/plan-types.js';
 import { dnsSettings, extraHosts, nameservers, rewrite } from './network-files.js';
@@ -60,4 +64,16 @@ export async function rootlessStarted(id: string, record: ContainerRecord, ctx: 
   if (!ports.length) return;
   const o = parseSlirpOptions(networkModeOptions(requestOf(record)));
   await addHostForwards(slirpApiSocket(ctx.env, id), ports, slirpAddresses(o.cidr).address);
+}
+
+/**
+ * Rootless on bridge networks: the network module's allocation (veths into the user's network namespace, no
+ * routes) and pasta as eth0; the caller writes /etc/hosts and the resolver as for a rootful start.
+ */
+export async function rootlessBridgeForStart(r: NetworkRequest, paths: ContainerPaths, plan: ExecPlan, ctx: Context): Promise<RootlessBridgeStart> {
+  const ready = path.join(paths.dir, 'pasta.ready');
+  const start = await connectRootlessBridge(r, ready, ctx.env);
+  plan.vethNetns = start.vethNetns;
+  if (start.pasta) plan.helper = { argv: start.pasta, ready, log: path.join(paths.dir, 'pasta.log'), timeoutMs: HELPER_TIMEOUT_MS };
+  return start;
 }

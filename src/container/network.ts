@@ -5,7 +5,7 @@
  */
 import type { Context } from '../context.js';
 import { TsdockError } from '../errors.js';
-import { connectForStart, claimLease, disconnect } from '../network/attach.js';
+import { connectForStart, claimLease, disconnect, type NetworkStart } from '../network/attach.js';
 import { helperProblem, releaseRootless, rootlessDefault } from '../network/rootless-net.js';
 import { findNetwork } from '../network/store.js';
 import { hostsFile, resolvConfFile } from '../ocispec/etc-files.js';
@@ -13,7 +13,7 @@ import type { ExecPlan } from '../runtime/plan-types.js';
 import { registerHooks } from './hooks.js';
 import { resolveContainer } from './lookup.js';
 import { dnsSettings, extraHosts, nameservers, readText, rewrite } from './network-files.js';
-import { rootlessForStart, rootlessStarted } from './network-rootless.js';
+import { rootlessBridgeForStart, rootlessForStart, rootlessStarted } from './network-rootless.js';
 import { requestOf, type ContainerRecord } from './record.js';
 import { networkMode, requestedNetworks, withDefaultNetwork, type CreateRequest } from './request.js';
 import { runningPid } from './running.js';
@@ -29,7 +29,6 @@ export async function checkNetworks(r: CreateRequest, ctx: Context): Promise<voi
     if (problem) throw new TsdockError(problem, { exitCode: 125 });
   }
   if (mode !== 'bridge') return;
-  if (!ctx.rootful) throw new TsdockError('bridge networks need root: rootless containers have pasta (the default), slirp4netns, none or host', { exitCode: 125 });
   for (const n of requestedNetworks(r)) await findNetwork(ctx.root, n, ctx.env);
 }
 
@@ -71,24 +70,24 @@ export async function networkForStart(id: string, record: ContainerRecord, paths
     await rootlessForStart(mode, id, record, paths, plan, hostResolv, ctx);
     return;
   }
-  const start = await connectForStart(
-    {
-      id,
-      name: record.Name,
-      hostname: record.Config.Hostname,
-      root: ctx.root,
-      networks: requestedNetworks(r),
-      endpoints: r.NetworkingConfig?.EndpointsConfig ?? {},
-      portBindings: h.PortBindings ?? {},
-      publishAll: Boolean(h.PublishAllPorts),
-      exposed: Object.keys(record.Config.ExposedPorts ?? {}),
-    },
-    ctx.env,
-  );
+  const request = {
+    id,
+    name: record.Name,
+    hostname: record.Config.Hostname,
+    root: ctx.root,
+    networks: requestedNetworks(r),
+    endpoints: r.NetworkingConfig?.EndpointsConfig ?? {},
+    portBindings: h.PortBindings ?? {},
+    publishAll: Boolean(h.PublishAllPorts),
+    exposed: Object.keys(record.Config.ExposedPorts ?? {}),
+  };
+  // rootless: the bridges are in the user's network namespace, and pasta is eth0 (network-rootless.ts)
+  const start: NetworkStart & { gateway?: string } = ctx.rootful ? await connectForStart(request, ctx.env) : await rootlessBridgeForStart(request, paths, plan, ctx);
   plan.steps.unshift(...start.steps);
   plan.veths = start.veths;
   if (start.ports.length) plan.ports = start.ports;
   const first = start.lease.endpoints[0];
+  const gateway = ctx.rootful ? first?.gateway : start.gateway;
   rewrite(
     paths.hosts,
     hostsFile({
@@ -96,7 +95,7 @@ export async function networkForStart(id: string, record: ContainerRecord, paths
       name: record.Name,
       network: 'bridge',
       containerIp: first?.ip,
-      extraHosts: [...extraHosts(h.ExtraHosts, first?.gateway), ...(first ? [{ host: 'host.docker.internal', ip: first.gateway }, { host: 'host.containers.internal', ip: first.gateway }] : [])],
+      extraHosts: [...extraHosts(h.ExtraHosts, gateway), ...(gateway ? [{ host: 'host.docker.internal', ip: gateway }, { host: 'host.containers.internal', ip: gateway }] : [])],
       peers: start.peers,
     }),
   );
@@ -124,7 +123,7 @@ export async function releaseNetwork(id: string, record: ContainerRecord | undef
   const mode = record ? networkMode(requestOf(record)) : undefined;
   if (mode && mode !== 'bridge' && mode !== 'pasta' && mode !== 'slirp4netns') return;
   try {
-    if (mode === 'pasta' || mode === 'slirp4netns' || (!mode && !ctx.rootful)) await releaseRootless(id, ctx.env);
+    if (!ctx.rootful) await releaseRootless(id, ctx.env);
     else await disconnect(id, ctx.env);
   } catch (err) {
     ctx.warn?.(`releasing the network of ${id.slice(0, 12)}: ${(err as Error).message}`);

@@ -44,15 +44,16 @@ export interface NetworkStart {
 
 /**
  * The container-side steps: lo up, each interface's addresses and up, the default route via the first gateway
- * (IPv6: via the first IPv6 network's).
+ * (IPv6: via the first IPv6 network's); without `routes` (rootless: pasta's eth0 has the default route) none.
  */
-export function containerSteps(endpoints: Endpoint[]): PlanStep[] {
+export function containerSteps(endpoints: Endpoint[], routes = true): PlanStep[] {
   const steps: PlanStep[] = [{ op: 'netup', name: 'lo' }];
   for (const e of endpoints) {
     steps.push({ op: 'netaddr', name: e.ifname, address: e.ip, prefix: e.prefix });
     if (e.ip6) steps.push({ op: 'netaddr', name: e.ifname, address: e.ip6, prefix: e.prefix6! });
     steps.push({ op: 'netup', name: e.ifname });
   }
+  if (!routes) return steps;
   if (endpoints[0]) steps.push({ op: 'netroute', gateway: endpoints[0].gateway });
   const v6 = endpoints.find((e) => e.gateway6);
   if (v6) steps.push({ op: 'netroute', gateway: v6.gateway6! });

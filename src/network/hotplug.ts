@@ -13,6 +13,7 @@ import { allocateEndpoint, nextIfname, type EndpointOwner, type EndpointWish } f
 import { runHelper } from './helpers.js';
 import { bridgeRecords, dropCollected, liveLease, liveLeases, netRunDir, selfOwner, withNetLock, writeLease } from './leases.js';
 import { applyRuleset, renderRuleset } from './nft.js';
+import { ensureNetnsHolder, ensureRootlessBridge, holderNetns, liveNetnsHolder, stopNetnsHolder } from './rootless-netns.js';
 import type { Endpoint, NetworkLease, NetworkRecord } from './types.js';
 
 /** the running container as the hot-plug sees it */
@@ -20,6 +21,8 @@ export interface RunningContainer extends EndpointOwner {
   root: string;
   /** its init's host pid: the netns is /proc/<pid>/ns/net */
   pid: number;
+  /** rootless: the bridges are in the user's network namespace, pasta's eth0 keeps the routes, no firewall */
+  rootless?: boolean;
 }
 
 /**
@@ -36,10 +39,10 @@ export function hotplugBatches(e: Endpoint, pid: number, route: boolean, route6 
 
 const inNetns = (pid: number, batch: string, what: string) => runHelper('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', '-batch', '-'], batch, what);
 
-async function commit(dir: string, lease: NetworkLease): Promise<void> {
+async function commit(dir: string, lease: NetworkLease, rootless?: boolean): Promise<void> {
   await writeLease(dir, lease);
   const { live, collected } = liveLeases(dir);
-  await applyRuleset(renderRuleset(bridgeRecords(dir), live), dir);
+  if (!rootless) await applyRuleset(renderRuleset(bridgeRecords(dir), live), dir);
   dropCollected(dir, collected);
   writeDnsRecords(dir, live);
 }
@@ -51,18 +54,22 @@ export async function connectRunning(c: RunningContainer, n: NetworkRecord, want
     const lease: NetworkLease = liveLease(env, c.id) ?? { containerId: c.id, root: c.root, owner: selfOwner(c.pid), endpoints: [], ports: [] };
     if (lease.endpoints.some((e) => e.networkId === n.Id)) throw new TsdockError(`endpoint with name ${c.name} already exists in network ${n.Name}`, { exitCode: 1 });
     const others = liveLeases(dir).live.filter((l) => l.containerId !== c.id);
-    await ensureBridge(n, dir);
-    const e = allocateEndpoint(n, nextIfname(lease.endpoints), others, want, c);
-    const b = hotplugBatches(e, c.pid, lease.endpoints.length === 0, !lease.endpoints.some((x) => x.gateway6));
+    const holder = c.rootless ? await ensureNetnsHolder(dir) : undefined;
+    if (holder) await ensureRootlessBridge(n, dir, holder);
+    else await ensureBridge(n, dir);
+    // rootless: eth0 is pasta's, so the first veth is eth1, and the routes stay pasta's
+    const e = allocateEndpoint(n, nextIfname(c.rootless ? [{ ifname: 'eth0' } as Endpoint, ...lease.endpoints] : lease.endpoints), others, want, c);
+    const b = hotplugBatches(e, c.pid, !c.rootless && lease.endpoints.length === 0, !c.rootless && !lease.endpoints.some((x) => x.gateway6));
     const what = `connect container ${c.id.slice(0, 12)} to network ${n.Name}`;
+    const host = (args: string[], input?: string) => (holder ? runHelper('nsenter', [`--net=${holderNetns(holder)}`, 'ip', ...args], input, what) : runHelper('ip', args, input, what));
     try {
-      await runHelper('ip', ['-batch', '-'], b.host, what);
+      await host(['-batch', '-'], b.host);
       await inNetns(c.pid, b.container, what);
     } catch (err) {
-      await runHelper('ip', ['link', 'delete', e.hostIf], undefined, what).catch(() => undefined);
+      await host(['link', 'delete', e.hostIf]).catch(() => undefined);
       throw err;
     }
-    await commit(dir, { ...lease, endpoints: [...lease.endpoints, e] });
+    await commit(dir, { ...lease, endpoints: [...lease.endpoints, e] }, c.rootless);
     return e;
   });
 }
@@ -76,14 +83,17 @@ export async function disconnectRunning(c: RunningContainer, n: NetworkRecord, e
     if (!lease || !e) return;
     const rest = lease.endpoints.filter((x) => x !== e);
     const what = `disconnect container ${c.id.slice(0, 12)} from network ${n.Name}`;
-    await runHelper('ip', ['link', 'delete', e.hostIf], undefined, what).catch((err: Error) => {
+    const holder = c.rootless ? liveNetnsHolder(dir) : undefined;
+    const del = holder ? runHelper('nsenter', [`--net=${holderNetns(holder)}`, 'ip', 'link', 'delete', e.hostIf], undefined, what) : c.rootless ? Promise.resolve('') : runHelper('ip', ['link', 'delete', e.hostIf], undefined, what);
+    await del.catch((err: Error) => {
       if (!/Cannot find device/.test(err.message)) throw err;
     });
     const routes = [];
     if (e === lease.endpoints[0] && rest[0]) routes.push(`route replace default via ${rest[0].gateway}`);
     const next6 = rest.find((x) => x.gateway6);
     if (e === lease.endpoints.find((x) => x.gateway6) && next6) routes.push(`route replace default via ${next6.gateway6}`);
-    if (routes.length) await inNetns(c.pid, `${routes.join('\n')}\n`, what);
-    await commit(dir, { ...lease, endpoints: rest });
+    if (routes.length && !c.rootless) await inNetns(c.pid, `${routes.join('\n')}\n`, what);
+    await commit(dir, { ...lease, endpoints: rest }, c.rootless);
+    if (holder && !liveLeases(dir).live.some((l) => l.endpoints.length)) stopNetnsHolder(dir);
   });
 }

@@ -26,6 +26,8 @@ export interface BridgeRecord {
   /** an IPv6 network's subnet and gateway */
   subnet6?: string;
   gateway6?: string;
+  /** rootless: the network-namespace holder the bridge was made in (rootless-netns.ts) */
+  holder?: { pid: number; startTime: number };
 }
 
 /** Rootful: the host's (`/run/tsdock/net`); rootless: the user's own (pasta's published ports), in its runtime dir. */

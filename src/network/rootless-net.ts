@@ -8,6 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { resolvePorts } from './attach.js';
 import { networkConfig } from './config.js';
+import { writeDnsRecords } from './dns-records.js';
+import { liveNetnsHolder, stopNetnsHolder } from './rootless-netns.js';
 import { dropCollected, dropLease, liveLeases, netRunDir, selfOwner, withNetLock, writeLease } from './leases.js';
 import type { NetworkLease } from './types.js';
 
@@ -76,11 +78,20 @@ export async function reserveRootlessPorts(r: RootlessRequest, env: NodeJS.Proce
   });
 }
 
-/** A rootless container's ports released (stop, rm, a failed start): the helper itself died with the executor. */
+/**
+ * A rootless container's network released (stop, rm, a failed start): its lease and names; the helper died with the
+ * executor, its veths with its namespace. The user's network namespace goes with the last container that had an
+ * endpoint there.
+ */
 export async function releaseRootless(id: string, env: NodeJS.ProcessEnv): Promise<void> {
   const dir = netRunDir(env);
   if (!fs.existsSync(path.join(dir, 'leases', `${id}.json`))) return;
   await withNetLock(dir, async () => {
-    dropLease(dir, id);
+    const gone = dropLease(dir, id);
+    if (!gone?.endpoints.length && !liveNetnsHolder(dir)) return;
+    const { live, collected } = liveLeases(dir);
+    dropCollected(dir, collected);
+    writeDnsRecords(dir, live);
+    if (!live.some((l) => l.endpoints.length)) stopNetnsHolder(dir);
   });
 }

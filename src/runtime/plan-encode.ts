@@ -42,6 +42,7 @@
  *   relaylog <logPath> <logMaxSize>           with relay: the output also goes to the k8s-file log (a forked writer)
  *   port <tcp|udp|sctp> <hostIp> <hostPort>   a published port, bound and held by the executor (never listened on)
  *   veth <host> <peer> <mac|''> <bridge> <mtu> a veth pair into the child's new netns, host end on the bridge
+ *   vethns <path>                        the veths' host ends are made in this netns (rootless: the user's)
  *   dns <listen> <search|''>  dnsup <addr>  dnshosts <path>   the container's resolver (native/dns.c)
  *   netns <path>                         join this network namespace (container:X) instead of a new one
  *   end                                  always last: a truncated plan is rejected
@@ -302,6 +303,10 @@ export function encodePlan(plan: ExecPlan): Buffer {
       (x) => x.field(v.bridge, 'veth bridge'),
       (x) => x.int(v.mtu, 'mtu', 0, 65535),
     );
+  }
+  if (plan.vethNetns !== undefined) {
+    if (!plan.veths?.length) throw new RangeError('plan-encode: vethns needs veths');
+    w.record('vethns', (x) => x.field(absolutePath(plan.vethNetns!, 'vethns'), 'vethns'));
   }
   if (plan.dns) {
     const d = plan.dns;

@@ -281,6 +281,8 @@ export interface ExecPlan {
   ports?: PortReservation[];
   /** veth pairs into the child's new network namespace (cloneFlags has CLONE_NEWNET) */
   veths?: VethPlan[];
+  /** rootless user networks: the network namespace the veths' host ends (and their bridges) live in */
+  vethNetns?: string;
   /**
    * on user networks: the container's resolver (docker's 127.0.0.11), forked by the executor into the child's
    * network namespace after the veths: names from `hosts` (hosts-format files, re-read when they change), the rest

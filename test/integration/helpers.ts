@@ -126,4 +126,11 @@ export async function endRootless(asUser: (args: string[]) => Promise<RunResult>
   } catch {
     // no holder
   }
+  try {
+    // the user's network namespace holder (rootless bridge networks) goes with its last container; in case not
+    const { pid } = JSON.parse(fs.readFileSync(path.join(runtime, 'tsdock', 'net', 'netns.json'), 'utf8')) as { pid: number };
+    if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\0infinity\0') process.kill(pid, 'SIGKILL');
+  } catch {
+    // none
+  }
 }

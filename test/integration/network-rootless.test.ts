@@ -185,13 +185,13 @@ describe('rootless networking: pasta by default, published ports, the host throu
     assert.equal((await asUser(['rm', '-f', first, r.stdout.trim()])).code, 0);
   });
 
-  test('--network none has only lo; pasta:<options>; bridge networks are refused rootless with the reason', async () => {
+  test('--network none has only lo; pasta:<options>; the default bridge rootless; sctp is refused', async () => {
     let r = await asUser(['run', '--rm', '--network', 'none', image, 'sh', '-c', 'ls /sys/class/net']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'lo\n');
-    r = await asUser(['run', '--rm', '--network', 'bridge', image, 'true']);
-    assert.equal(r.code, 125);
-    assert.match(r.stderr, /^Error: bridge networks need root: rootless containers have pasta \(the default\), slirp4netns, none or host\n$/);
+    r = await asUser(['run', '--rm', '--network', 'bridge', image, 'ip', '-o', '-4', 'addr', 'show', 'eth1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /inet 10\.90\.\d+\.\d+\/16/, 'the default bridge, rootless: in the user\'s network namespace');
     r = await asUser(['run', '--rm', '--network', 'pasta:--mtu,1400', image, 'ip', '-o', 'link', 'show', 'eth0']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /mtu 1400/, 'pasta:<options> reach pasta');
@@ -243,5 +243,48 @@ describe('rootless networking: pasta by default, published ports, the host throu
     assert.equal(await retry(() => get(port), 5000), 'via-slirp\n');
     assert.equal((await asUser(['rm', '-f', name])).code, 0);
     assert.deepEqual(slirpOf(runtime), []);
+  });
+
+  test('user networks, rootless: names and aliases between containers over a bridge in the user\'s namespace, pasta for the rest', async () => {
+    const ok = async (args: string[]) => {
+      const r = await asUser(args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    const holderFile = path.join(runtime, 'tsdock', 'net', 'netns.json');
+    await ok(['network', 'create', '--subnet', '10.97.20.0/24', 'rl-net']);
+    await ok(['run', '-d', '--name', 'rl-b', '--network', 'rl-net', '--network-alias', 'bee', '--ip', '10.97.20.50', image, ...HTTPD('from-rl-b')]);
+    const holder = JSON.parse(fs.readFileSync(holderFile, 'utf8')) as { pid: number };
+    const server = http.createServer((_, res) => res.end('host-ok\n'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const hostPort = (server.address() as net.AddressInfo).port;
+    try {
+      const out = await ok(['run', '--rm', '--network', 'rl-net', image, 'sh', '-c', `wget -qO- http://rl-b/index.html; wget -qO- http://bee/index.html; nslookup -type=a bee; ip -o -4 addr show eth1; ip route show default; wget -qO- http://host.containers.internal:${hostPort}/`]);
+      assert.match(out, /^from-rl-b\nfrom-rl-b\n/);
+      assert.match(out, /Address:\s+10\.97\.20\.50\n/);
+      assert.match(out, /eth1\s+inet 10\.97\.20\.\d+\/24/);
+      assert.match(out, /^default via \S+ dev eth0/m, 'pasta\'s eth0 carries the default route');
+      assert.match(out, /host-ok\n$/);
+    } finally {
+      server.close();
+    }
+    const port = await freePort();
+    await ok(['run', '-d', '--name', 'rl-p', '--network', 'rl-net', '-p', `127.0.0.1:${port}:80`, image, ...HTTPD('rl-published')]);
+    assert.equal(await retry(() => get(port), 5000), 'rl-published\n');
+    const info = JSON.parse(await ok(['network', 'inspect', 'rl-net'])) as Array<{ Containers: Record<string, { Name: string }> }>;
+    assert.deepEqual(Object.values(info[0]!.Containers).map((c) => c.Name).sort(), ['rl-b', 'rl-p']);
+    assert.equal((await ok(['inspect', '-f', '{{(index .NetworkSettings.Networks "rl-net").IPAddress}}', 'rl-b'])).trim(), '10.97.20.50');
+    // connect and disconnect while it runs: an eth2 on the second network's bridge, and gone again
+    await ok(['network', 'create', '--subnet', '10.97.21.0/24', 'rl-net2']);
+    await ok(['network', 'connect', '--ip', '10.97.21.9', 'rl-net2', 'rl-p']);
+    assert.match(await ok(['exec', 'rl-p', 'ip', '-o', '-4', 'addr', 'show', 'eth2']), /inet 10\.97\.21\.9\/24/);
+    await ok(['network', 'disconnect', 'rl-net2', 'rl-p']);
+    assert.notEqual((await asUser(['exec', 'rl-p', 'ip', 'link', 'show', 'eth2'])).code, 0);
+    await ok(['network', 'rm', 'rl-net2']);
+    await ok(['rm', '-f', 'rl-b', 'rl-p']);
+    assert.ok(!fs.existsSync(holderFile), 'the last container gone, the user\'s network namespace goes');
+    // gone (or a zombie where the pid 1 of this machine does not reap it)
+    await retry(async () => assert.ok(!fs.existsSync(`/proc/${holder.pid}/stat`) || /\) Z /.test(fs.readFileSync(`/proc/${holder.pid}/stat`, 'utf8'))), 3000);
+    await ok(['network', 'rm', 'rl-net']);
   });
 });

@@ -46,7 +46,7 @@ test('connect adds the network to the stored request; none becomes the network; 
   assert.deepEqual(requestedNetworks(requestOf(none)), ['app']);
   assert.throws(() => withNetwork(rec('host'), APP, {}), /host network/);
   assert.throws(() => withNetwork(rec('container:x'), APP, {}), /sharing network namespace/);
-  assert.throws(() => withNetwork(rec('pasta'), APP, {}), /rootless/);
+  assert.throws(() => withNetwork(rec('pasta'), APP, {}), /has --network pasta, which joins no bridge networks/);
 });
 
 test('disconnect: the next network becomes the first, none when none is left; an unknown one is an error', () => {
@@ -94,4 +94,12 @@ test('dns views: a container sees the names of every user network it is on, and 
   assert.equal(v.get('a'), '10.97.1.2 a aaaaaaaaaaaa\n10.97.1.3 b bbbbbbbbbbbb\n');
   assert.equal(v.get('c'), '10.97.2.2 b bbbbbbbbbbbb\n10.97.2.3 c cccccccccccc\n');
   assert.equal(v.get('b')!.split('\n').filter(Boolean).length, 4);
+});
+
+test('rootless bridge endpoints: eth1 on, no routes in the plan (pasta\'s eth0 has them), none in the hot-plug either', async () => {
+  const { containerSteps } = await import('../../../src/network/attach.js');
+  const e = allocateEndpoint(APP, 'eth1', [], undefined, { id: 'f'.repeat(64), name: 'web', hostname: '' });
+  assert.deepEqual(containerSteps([e], false), [{ op: 'netup', name: 'lo' }, { op: 'netaddr', name: 'eth1', address: '10.97.1.2', prefix: 24 }, { op: 'netup', name: 'eth1' }]);
+  assert.equal(nextIfname([{ ...e, ifname: 'eth0' }]), 'eth1');
+  assert.doesNotMatch(hotplugBatches(e, 1, false, false).container, /route/);
 });
