@@ -4,7 +4,9 @@
 //  2. a published port: the host fetches a 256 MiB file from the container's httpd through `-p` (MB/s, best of N);
 //  3. container → host TCP: the container sends 1 GiB with busybox nc to a sink on the host, reached at
 //     host.containers.internal: over the bridge (rootful), and over the rootless path as the unprivileged test user
-//     (tsdock: pasta; podman: its rootless default), MB/s best of 3.
+//     (tsdock: pasta; podman: its rootless default), MB/s best of 3;
+//  4. the same paths with iperf3 (where the host has it: an image from the host's package, bench/make-iperf3-image.sh,
+//     against a one-off `iperf3 -s` on the host), 5 s each, best of 3.
 //   npm run build && node bench/network.mjs [--runs 15]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -141,9 +143,31 @@ async function egress(engine, rootless) {
     s.close();
   }
 }
+const hasIperf = spawnSync('iperf3', ['--version']).status === 0;
+const iperfImage = hasIperf ? execFileSync('bash', [path.join(repo, 'bench/make-iperf3-image.sh'), image.split('/')[0]], { encoding: 'utf8' }).trim().split('\n').pop() : undefined;
+/** container → host with iperf3: the container is the client, a one-off server on every host address; MB/s */
+async function iperfEgress(engine, rootless, network) {
+  const [cmd, pre] = rootless ? asUser(engine) : engine === 'tsdock' ? [process.execPath, tsdock] : ['podman', podman];
+  const envOf = engine === 'podman' && !rootless ? penv : {};
+  must(cmd, [...pre, 'pull', '-q', ...(engine === 'podman' ? ['--tls-verify=false'] : []), iperfImage], envOf);
+  let best = 0;
+  for (let n = 0; n < 3; n++) {
+    const port = await freePort();
+    const server = spawn('iperf3', ['-s', '-1', '-p', String(port)], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 300));
+    try {
+      const out = must(cmd, [...pre, 'run', '--rm', ...(engine === 'podman' && !rootless ? limits : []), ...(network ? ['--network', network] : []), iperfImage, '-c', 'host.containers.internal', '-p', String(port), '-t', '5', '-J'], envOf);
+      best = Math.max(best, JSON.parse(out).end.sum_received.bits_per_second / 8e6);
+    } finally {
+      server.kill();
+    }
+  }
+  return best;
+}
 const results = {};
 const mbps = {};
 const egressMbps = {};
+const iperfMbps = {};
 try {
   for (let n = 0; n < runs; n++) for (const [k, fn] of Object.entries(start)) (results[k] ??= []).push(fn());
   mbps.tsdock = await throughput('tsdock');
@@ -153,6 +177,13 @@ try {
   if (userUid !== undefined) {
     egressMbps['tsdock rootless'] = await egress('tsdock', true);
     if (hasPodman) egressMbps['podman rootless'] = await egress('podman', true);
+  }
+  if (iperfImage) {
+    for (const rootless of [false, ...(userUid !== undefined ? [true] : [])]) {
+      for (const engine of ['tsdock', ...(hasPodman ? ['podman'] : [])]) iperfMbps[`${engine} ${rootless ? 'rootless' : 'bridge'}`] = await iperfEgress(engine, rootless);
+    }
+    // podman 4's rootless default is slirp4netns: tsdock's slirp4netns path beside it
+    if (userUid !== undefined && spawnSync('slirp4netns', ['--version']).status === 0) iperfMbps['tsdock rootless-slirp4netns'] = await iperfEgress('tsdock', true, 'slirp4netns');
   }
 } finally {
   if (userWork) {
@@ -180,3 +211,9 @@ for (const path_ of ['bridge', 'rootless']) {
   const p = egressMbps[`podman ${path_}`];
   if (t !== undefined) console.log(`container -> host TCP, ${path_}, 1 GiB, best of 3: tsdock ${t.toFixed(0)} MB/s${p ? `, podman ${p.toFixed(0)} MB/s, tsdock/podman = ${(t / p).toFixed(2)}` : ''}`);
 }
+for (const path_ of ['bridge', 'rootless', 'rootless-slirp4netns']) {
+  const t = iperfMbps[`tsdock ${path_}`];
+  const p = iperfMbps[`podman ${path_.replace('-slirp4netns', '')}`];
+  if (t !== undefined) console.log(`container -> host TCP, ${path_}, iperf3 5 s, best of 3: tsdock ${t.toFixed(0)} MB/s${p ? `, podman ${p.toFixed(0)} MB/s, tsdock/podman = ${(t / p).toFixed(2)}` : ''}`);
+}
+if (!hasIperf) console.log('iperf3: not on this host (apt-get install iperf3) — the iperf3 rows are left out');
