@@ -1,10 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { getHarness, isRoot, type HarnessData } from './shared-harness.js';
-import { asUserArgv, collect, tempRoot, type RunResult } from './helpers.js';
+import { asUserArgv, bin, collect, retry, tempRoot, type RunResult } from './helpers.js';
 
 const USER = 'tsdock-test';
 const hasUser = isRoot && (() => {
@@ -165,5 +165,36 @@ describe('tsdock run, rootless (an unprivileged user with subordinate id ranges)
     assert.equal(await ok(['wait', 'rlk']), '137\n');
     assert.match(await ok(['container', 'prune', '-f']), /Deleted Containers:/);
     assert.equal(await ok(['ps', '-aq']), '');
+  });
+
+  test('bin/tsdock as a program starts Node once: the launcher joins the user namespace first (issue 12)', async () => {
+    // the holder exists (before() pulled): run bin/tsdock itself, as a user's shell would, and count the node
+    // and nsenter processes of this command while its container runs
+    const argv = ['runuser', '-u', USER, '--', 'env', `HOME=/home/${USER}`, `XDG_RUNTIME_DIR=${runtime}`, 'NO_COLOR=1', `PATH=${path.dirname(process.execPath)}:/usr/bin:/bin`, bin, '--root', root, 'run', '--rm', '--network', 'none', h.fixtures.busyboxV2s2.ref, 'sh', '-c', 'sleep 2; id -u'];
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const done = new Promise<number>((r) => child.on('close', (c) => r(c ?? 1)));
+    const procs = () =>
+      fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+        try {
+          const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+          const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+          return [{ pid: Number(d), ppid, cmd: fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0'), exe: path.basename(fs.readlinkSync(`/proc/${d}/exe`)) }];
+        } catch {
+          return [];
+        }
+      });
+    // once the CLI has started the executor (its child), count this command's node and nsenter processes
+    const node = path.basename(fs.realpathSync(process.execPath));
+    const seen = await retry(async () => {
+      const all = procs();
+      const ours = all.filter((p) => p.cmd.includes(root) && !p.cmd.includes('runuser'));
+      assert.ok(all.some((p) => p.exe.includes('tsdock-exec') && ours.some((o) => o.pid === p.ppid)), 'the executor runs');
+      return ours.map((p) => p.exe);
+    }, 3000);
+    assert.deepEqual(seen.filter((x) => x === node || x === 'nsenter'), [node], `one node, no nsenter: ${seen.join(', ')}`);
+    assert.equal(await done, 0);
+    assert.equal(out, '0\n');
   });
 });
