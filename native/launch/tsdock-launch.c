@@ -1,7 +1,7 @@
 /*
  * tsdock-launch: what bin/tsdock runs first (its sh line), so a rootless command starts Node once.
  *
- *   tsdock-launch <script> <arg>...      execs `node <script> <arg>...`
+ *   tsdock-launch <script> <arg>...      execs `node <script> <arg>...` (bin/tsdock gives it bin/tsdock.cjs)
  *
  * Rootless, with tsdock's user-namespace holder alive (cli/userns-holder.ts), it first joins the holder's user
  * namespace with setns(2), as `nsenter --user --preserve-credentials` would, and sets TSDOCK_USERNS (`full` when

@@ -1,0 +1,66 @@
+// The CLI's loader (bin/tsdock runs it): it runs the bundled CLI (dist/bundle/tsdock.cjs, built by
+// scripts/bundle.mjs) through vm.Script with a V8 code cache kept per verb, so a start skips re-compiling what the
+// same verb compiled before. The cache lives
+// beside the bundle, or under $XDG_CACHE_HOME/tsdock when that directory is not writable; a missing, unreadable
+// or rejected cache only costs the compile. `--version` alone loads nothing else.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const vm = require('node:vm');
+const Module = require('node:module');
+const { createRequire } = Module;
+
+const args = process.argv.slice(2);
+const dir = path.join(__dirname, '..', 'dist', 'bundle');
+try {
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+    process.stdout.write(`${require(path.join(dir, 'version.cjs')).VERSION}\n`);
+  } else {
+    // rootless: re-execute inside the user namespace before paying for loading the CLI here
+    const reexec = process.getuid() !== 0 && !process.env.TSDOCK_USERNS ? require(path.join(dir, 'userns.cjs')).reexec(args) : undefined;
+    if (reexec) reexec.then((code) => (process.exitCode = code ?? 0));
+    else load(args);
+  }
+} catch (err) {
+  process.stderr.write(`Error: tsdock is not built (${err.code ?? err.message}); run npm run build\n`);
+  process.exitCode = 125;
+}
+
+function load(argv) {
+  const file = path.join(dir, 'tsdock.cjs');
+  const source = fs.readFileSync(file, 'utf8');
+  const verb = (argv.find((a, i) => !a.startsWith('-') && !['--root', '--runroot', '--log-level', '--storage-driver'].includes(argv[i - 1])) ?? 'none').replace(/[^a-z-]/g, '');
+  const stat = fs.statSync(file);
+  const name = `tsdock.${verb}.${stat.size}-${Math.floor(stat.mtimeMs)}.cache`;
+  const home = process.env.XDG_CACHE_HOME || path.join(process.env.HOME || '/tmp', '.cache');
+  const places = [dir, path.join(home, 'tsdock', 'code-cache')];
+  let cachedData;
+  for (const p of places) {
+    try {
+      cachedData = fs.readFileSync(path.join(p, name));
+      break;
+    } catch {
+      // next place
+    }
+  }
+  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
+  const mod = { exports: {} };
+  script.runInThisContext().call(mod.exports, mod.exports, createRequire(file), mod, file, dir);
+  if (!cachedData || script.cachedDataRejected) {
+    process.once('exit', () => {
+      const data = script.createCachedData();
+      for (const p of places) {
+        try {
+          fs.mkdirSync(p, { recursive: true });
+          const tmp = path.join(p, `.${name}.${process.pid}`);
+          fs.writeFileSync(tmp, data);
+          fs.renameSync(tmp, path.join(p, name));
+          return;
+        } catch {
+          // not writable: try the next place
+        }
+      }
+    });
+  }
+  mod.exports.main(argv);
+}
