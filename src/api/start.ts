@@ -7,7 +7,7 @@ import { resolveContainer } from '../container/lookup.js';
 import type { ContainerRecord } from '../container/record.js';
 import { CONTAINER_FILES, loadRecord, loadState, withContainerLock } from '../container/state.js';
 import { containerPaths } from '../container/store.js';
-import { containerPlan } from '../container/exec-plan.js';
+import { containerPlan, seccompCacheDir } from '../container/exec-plan.js';
 import { recordStarted } from '../container/lifecycle-files.js';
 import { actionablePid } from '../container/status.js';
 import { waitMonitorGone } from '../container/running.js';
@@ -77,7 +77,7 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
     let started = false;
     try {
       if (record.Config.Tty) pty = openTerminal({ rows: 24, cols: 80 });
-      const plan = containerPlan({ spec, store, image, paths, rootless: !ctx.rootful, driver: record.Driver ?? 'overlay', consolePath: pty?.slavePath, cgroup: record.Cgroup, privileged: record.HostConfig.Privileged });
+      const plan = containerPlan({ seccompCache: seccompCacheDir(ctx), spec, store, image, paths, rootless: !ctx.rootful, driver: record.Driver ?? 'overlay', consolePath: pty?.slavePath, cgroup: record.Cgroup, privileged: record.HostConfig.Privileged });
       await networkForStart(id, record, paths, plan, ctx);
       const socket = attachSocketPath(ctx.runRoot, id);
       await fs.promises.mkdir(path.dirname(socket), { recursive: true, mode: 0o700 });

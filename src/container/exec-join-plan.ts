@@ -8,7 +8,7 @@ import { planProcess } from '../runtime/plan.js';
 import { joinPlan, namespacesOf } from '../runtime/exec-join.js';
 import { CLONE, type ExecPlan } from '../runtime/plan-types.js';
 import { cgroupOf } from './cgroup.js';
-import { seccompChoice } from './exec-plan.js';
+import { seccompChoice, seccompCacheDir } from './exec-plan.js';
 import { ownBoundingSet } from './prepare.js';
 import type { ContainerRecord } from './record.js';
 import { readRootFile } from './root-file.js';
@@ -64,7 +64,7 @@ export function execJoinPlan(id: string, pid: number, record: ContainerRecord | 
   }
   const execProcess = planProcess({ ...spec, process: proc });
   // as run decides (seccompPlanFor): an architecture with no syscall table is refused, not run unfiltered
-  Object.assign(execProcess, seccompPlanFor(req.privileged ? 'unconfined' : seccompChoice(spec, containerFile(ctx.root, id, 'seccompProfile')), proc.capabilities?.bounding ?? []));
+  Object.assign(execProcess, seccompPlanFor(req.privileged ? 'unconfined' : seccompChoice(spec, containerFile(ctx.root, id, 'seccompProfile')), proc.capabilities?.bounding ?? [], { cacheDir: seccompCacheDir(ctx) }));
   const flags = (spec.linux?.namespaces ?? []).filter((n) => !n.path).reduce((f, n) => f | (NS[n.type] ?? 0), 0);
   const plan = joinPlan(execProcess, pid, namespacesOf(flags));
   const cg = cgroupOf(record);

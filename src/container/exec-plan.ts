@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Context } from '../context.js';
 import type { ImageStore } from '../image/store/images.js';
 import type { ImageRecord } from '../image/store/types.js';
 import { TsdockError } from '../errors.js';
@@ -49,6 +50,11 @@ function readIfExists(file: string): string | undefined {
   }
 }
 
+/** the compiled seccomp programs' cache: in the private runtime dir */
+export function seccompCacheDir(ctx: Pick<Context, 'runRoot'>): string {
+  return path.join(ctx.runRoot, 'seccomp');
+}
+
 /** v2: one cgroup2 mount; v1: the host's hierarchies (controllers as mounted together), named ones left out */
 export function cgroupFsPlan(loc: CgroupLocation | undefined): CgroupFsPlan | undefined {
   if (!loc) return undefined;
@@ -64,6 +70,8 @@ export function cgroupFsPlan(loc: CgroupLocation | undefined): CgroupFsPlan | un
  */
 export function containerPlan(args: {
   spec: Spec;
+  /** where compiled seccomp programs are kept (seccompCacheDir) */
+  seccompCache?: string;
   store: ImageStore;
   image: ImageRecord;
   paths: ContainerPaths;
@@ -90,6 +98,6 @@ export function containerPlan(args: {
     // rootless: the kernel forces nodev in a user namespace already
     rootfsNodev: !args.rootless && !args.privileged,
   });
-  Object.assign(plan.process, seccompPlanFor(seccompChoice(spec, args.paths.seccompProfile), spec.process?.capabilities?.bounding ?? []));
+  Object.assign(plan.process, seccompPlanFor(seccompChoice(spec, args.paths.seccompProfile), spec.process?.capabilities?.bounding ?? [], { cacheDir: args.seccompCache }));
   return plan;
 }

@@ -14,7 +14,7 @@ import type { Spec } from '../ocispec/types.js';
 import { VolumeStore } from '../volume/store.js';
 import { seedVolume } from '../volume/seed.js';
 import { chooseDriver, type StorageDriver } from '../storage/driver.js';
-import { containerPlan, storeSeccompProfile } from './exec-plan.js';
+import { containerPlan, seccompCacheDir, storeSeccompProfile } from './exec-plan.js';
 import { limitsGiven, resolveResources, toLinuxResources, type HostResources } from '../ocispec/resources.js';
 import { networkMode, type CreateRequest } from './request.js';
 import type { CgroupLocation } from '../cgroups/index.js';
@@ -167,7 +167,7 @@ export async function prepareContainer(args: {
   ]);
   const driver = chooseDriver(ctx.storageDriver, ctx.rootful).driver;
   if (driver === 'vfs') await seedVolume(paths.upper, layerDirs, '/');
-  const plan = containerPlan({ spec: result.spec, store, image, paths, rootless: !ctx.rootful, driver, consolePath: args.consolePath, cgroup, privileged: Boolean(h.Privileged) });
+  const plan = containerPlan({ seccompCache: seccompCacheDir(ctx), spec: result.spec, store, image, paths, rootless: !ctx.rootful, driver, consolePath: args.consolePath, cgroup, privileged: Boolean(h.Privileged) });
   return { spec: result.spec, plan, anonymousVolumes: anonymous, driver, resources, cgroup };
 }
 

@@ -23,7 +23,7 @@ function copyTree(dir: string): { bin: string; exe: string } {
   fs.mkdirSync(path.join(dir, 'dist', 'bundle'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'native', 'build'), { recursive: true });
   fs.copyFileSync(path.join(repoDir, 'package.json'), path.join(dir, 'package.json'));
-  fs.copyFileSync(path.join(repoDir, 'bin', 'tsdock'), path.join(dir, 'bin', 'tsdock'));
+  for (const f of fs.readdirSync(path.join(repoDir, 'bin'))) fs.copyFileSync(path.join(repoDir, 'bin', f), path.join(dir, 'bin', f));
   for (const f of fs.readdirSync(path.join(repoDir, 'dist', 'bundle')).filter((n) => n.endsWith('.cjs')))
     fs.copyFileSync(path.join(repoDir, 'dist', 'bundle', f), path.join(dir, 'dist', 'bundle', f));
   fs.copyFileSync(path.join(repoDir, 'native', 'build', 'tsdock-exec'), path.join(dir, 'native', 'build', 'tsdock-exec'));

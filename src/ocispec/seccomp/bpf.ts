@@ -503,7 +503,7 @@ function buildIntervals(section: ArchSection, rules: SeccompRule[], dflt: number
 
 // ---- entry point -----------------------------------------------------------------------------------------
 
-function hostKernel(): [number, number] {
+export function hostKernel(): [number, number] {
   const m = /^(\d+)\.(\d+)/.exec(os.release());
   return m ? [Number(m[1]), Number(m[2])] : [0, 0];
 }

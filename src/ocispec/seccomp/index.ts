@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { TsdockError, UsageError } from '../../errors.js';
 import { compileSeccomp, nativeSeccompArch, seccompFilterFlags, type SeccompArch } from './bpf.js';
 import { defaultProfile } from './default-profile.js';
+import { compileCached } from './disk-cache.js';
 import { isUnconfinedProfile, parseProfile, type SeccompProfile } from './profile.js';
 
 export { defaultProfile } from './default-profile.js';
@@ -57,12 +58,13 @@ export function seccompFor(opt: SeccompOption, caps: Iterable<string> | bigint, 
 
 /**
  * The seccomp fields of a process's plan (run's init and exec's process alike: one decision): the program and its
- * filter flags, nothing when unconfined. A profile on an architecture without a syscall table here is refused,
+ * filter flags, nothing when unconfined; compiled through the disk cache in `cacheDir` when given (disk-cache.ts). A profile on an architecture without a syscall table here is refused,
  * never skipped (`arch` undefined: nativeSeccompArch() found none).
  */
-export function seccompPlanFor(opt: SeccompOption, caps: Iterable<string> | bigint, arch: SeccompArch | undefined = nativeSeccompArch()): { seccomp?: Buffer; seccompFlags?: number } {
+export function seccompPlanFor(opt: SeccompOption, caps: Iterable<string> | bigint, o: { arch?: SeccompArch; cacheDir?: string } = {}): { seccomp?: Buffer; seccompFlags?: number } {
   const profile = seccompProfileFor(opt);
   if (!profile) return {};
+  const arch = 'arch' in o ? o.arch : nativeSeccompArch();
   if (!arch) throw new TsdockError(`seccomp: unsupported architecture ${process.arch} (use --security-opt seccomp=unconfined)`);
-  return { seccomp: compileSeccomp(profile, { arch, capabilities: caps }), seccompFlags: seccompFilterFlags(profile) };
+  return { seccomp: compileCached(profile, { arch, capabilities: caps }, o.cacheDir), seccompFlags: seccompFilterFlags(profile) };
 }

@@ -30,7 +30,7 @@ describe('seccompPlanFor: run and exec decide alike', () => {
   });
   it('unconfined needs no table; a supported architecture gets the program and its flags', () => {
     withArch('riscv64', () => assert.deepEqual(seccompPlanFor('unconfined', []), {}));
-    const p = seccompPlanFor('default', ['CAP_CHOWN'], 'x86_64');
+    const p = seccompPlanFor('default', ['CAP_CHOWN'], { arch: 'x86_64' });
     assert.ok(p.seccomp && p.seccomp.length > 0 && p.seccomp.length % 8 === 0);
     assert.equal(typeof p.seccompFlags, 'number');
   });
