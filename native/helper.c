@@ -29,8 +29,11 @@ int helper_start(pid_t pid) {
   if (nsfd < 0) return errno;
   int readyfd = 0;
   for (int i = 0; i < nhelper_argv; i++) {
-    if (!strcmp(helper_argv[i], "{readyfd}")) readyfd = 1;
-    a[i] = !strcmp(helper_argv[i], "{pid}") ? pidstr : !strcmp(helper_argv[i], "{netns}") ? "/proc/self/fd/3" : readyfd && !strcmp(helper_argv[i], "{readyfd}") ? "4" : helper_argv[i];
+    const char *s = helper_argv[i];
+    if (!strcmp(s, "{pid}")) s = pidstr;
+    else if (!strcmp(s, "{netns}")) s = "/proc/self/fd/3";
+    else if (!strcmp(s, "{readyfd}")) s = "4", readyfd = 1;
+    a[i] = s;
   }
   a[nhelper_argv] = NULL;
   unlink(helper_ready);

@@ -4,8 +4,9 @@
  * Parent side (after the clone, before the release): `veth` records create a veth pair whose host end is
  * attached to a bridge and brought up, and whose peer is created straight inside the child's network namespace
  * (IFLA_NET_NS_PID) with its final name and MAC; with `vethns` the host ends are made in that namespace instead
- * (rootless: the user's network namespace holding the bridges), by a fork that enters it. `port` records bind (never listen on) each published host port
- * before the clone, so a port in use is an error at start, and the executor holds it for the container's life.
+ * (rootless: the user's network namespace holding the bridges), by a fork that enters it. `port` records bind
+ * (never listen on) each published host port before the clone, so a port in use is an error at start, and the
+ * executor holds it for the container's life.
  * Child side (steps, before pivot_root): `netup` brings a link up, `netaddr` adds an address, `netroute` adds the
  * default route via a gateway. Names, addresses and numbers all come from the plan.
  * Only stack buffers and raw syscalls: the child may call these.

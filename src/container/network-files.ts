@@ -22,12 +22,17 @@ export function rewrite(file: string, content: string): void {
   fs.writeFileSync(file, content);
 }
 
+/**
+ * /etc/hosts' extra lines: `--add-host` entries (`host-gateway` is the gateway), then host.docker.internal and
+ * host.containers.internal naming the gateway, when there is one.
+ */
 export function extraHosts(list: string[] | undefined, gateway: string | undefined): Array<{ host: string; ip: string }> {
-  return (list ?? []).map((e) => {
+  const added = (list ?? []).map((e) => {
     const i = e.indexOf(':');
     const ip = e.slice(i + 1);
     return { host: e.slice(0, i), ip: ip === 'host-gateway' ? (gateway ?? '127.0.0.1') : ip };
   });
+  return gateway ? [...added, { host: 'host.docker.internal', ip: gateway }, { host: 'host.containers.internal', ip: gateway }] : added;
 }
 
 /** `--dns*` (or the servers the network decides) as resolvConfFile's `dns`; undefined: the host's as they are */

@@ -52,7 +52,7 @@ export async function rootlessForStart(mode: 'pasta' | 'slirp4netns', id: string
       hostname: record.Config.Hostname,
       name: record.Name,
       network: mode,
-      extraHosts: [...extraHosts(h.ExtraHosts, gw), ...(gw ? [{ host: 'host.docker.internal', ip: gw }, { host: 'host.containers.internal', ip: gw }] : [])],
+      extraHosts: extraHosts(h.ExtraHosts, gw),
     }),
   );
   rewrite(paths.resolvConf, resolvConfFile({ network: mode, hostResolvConf: hostResolv, dns: dnsSettings(servers, h) }));

@@ -95,7 +95,7 @@ export async function networkForStart(id: string, record: ContainerRecord, paths
       name: record.Name,
       network: 'bridge',
       containerIp: first?.ip,
-      extraHosts: [...extraHosts(h.ExtraHosts, gateway), ...(gateway ? [{ host: 'host.docker.internal', ip: gateway }, { host: 'host.containers.internal', ip: gateway }] : [])],
+      extraHosts: extraHosts(h.ExtraHosts, gateway),
       peers: start.peers,
     }),
   );
@@ -112,16 +112,19 @@ export async function networkForStart(id: string, record: ContainerRecord, paths
   rewrite(paths.resolvConf, resolvConfFile({ network: 'bridge', hostResolvConf: hostResolv, dns: dnsSettings(servers, h) }));
 }
 
+/** the network modes that hold a lease while the container runs (addresses, published ports) */
+const LEASED = new Set(['bridge', 'pasta', 'slirp4netns']);
+
 /** After the init runs: it holds the lease from now on. */
 export async function networkStarted(id: string, record: ContainerRecord, pid: number, ctx: Context): Promise<void> {
   const mode = networkMode(requestOf(record));
-  if (mode === 'bridge' || mode === 'pasta' || mode === 'slirp4netns') await claimLease(id, pid, ctx.env);
+  if (LEASED.has(mode)) await claimLease(id, pid, ctx.env);
   if (mode === 'slirp4netns') await rootlessStarted(id, record, ctx);
 }
 
 export async function releaseNetwork(id: string, record: ContainerRecord | undefined, ctx: Context): Promise<void> {
   const mode = record ? networkMode(requestOf(record)) : undefined;
-  if (mode && mode !== 'bridge' && mode !== 'pasta' && mode !== 'slirp4netns') return;
+  if (mode && !LEASED.has(mode)) return;
   try {
     if (!ctx.rootful) await releaseRootless(id, ctx.env);
     else await disconnect(id, ctx.env);

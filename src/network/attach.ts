@@ -97,6 +97,30 @@ export async function resolvePorts(r: Pick<NetworkRequest, 'portBindings' | 'pub
   return out;
 }
 
+/** the endpoint settings a request gives for network `n` (docker's `default` for the default network) */
+export function wishFor(r: Pick<NetworkRequest, 'endpoints'>, n: NetworkRecord): EndpointWish | undefined {
+  return r.endpoints[n.Name] ?? (n.Name === DEFAULT_NETWORK ? r.endpoints.default : undefined);
+}
+
+/** the host ports other containers hold (`proto/port`), for resolvePorts */
+export function heldPorts(others: NetworkLease[]): Set<string> {
+  return new Set(others.flatMap((l) => l.ports.map((p) => `${p.protocol}/${p.hostPort}`)));
+}
+
+/**
+ * What a start's plan and files take from its endpoints: the veths, the other containers on its user networks (both
+ * addresses) for /etc/hosts, and its resolver's name file when it is on a user network.
+ */
+export function startParts(dir: string, id: string, endpoints: Endpoint[], others: NetworkLease[]): Pick<NetworkStart, 'veths' | 'peers' | 'dnsHosts'> {
+  const userIds = new Set(endpoints.filter((e) => e.names.length).map((e) => e.networkId));
+  const peers = others.flatMap((l) => l.endpoints.filter((e) => userIds.has(e.networkId) && e.names.length).flatMap((e) => [{ ip: e.ip, names: e.names }, ...(e.ip6 ? [{ ip: e.ip6, names: e.names }] : [])]));
+  return {
+    veths: endpoints.map((e) => ({ host: e.hostIf, peer: e.ifname, mac: e.mac, bridge: e.bridge, mtu: 0 })),
+    peers,
+    dnsHosts: userIds.size ? [dnsRecordsFile(dir, id)] : [],
+  };
+}
+
 /** Allocate and record everything a start needs (under the host-wide lock); the caller puts it into the plan. */
 export async function connectForStart(r: NetworkRequest, env: NodeJS.ProcessEnv): Promise<NetworkStart> {
   const nets: NetworkRecord[] = [];
@@ -109,26 +133,20 @@ export async function connectForStart(r: NetworkRequest, env: NodeJS.ProcessEnv)
     const endpoints: Endpoint[] = [];
     for (const [i, n] of nets.entries()) {
       if (await ensureBridge(n, dir)) render = true;
-      const want = r.endpoints[n.Name] ?? (n.Name === DEFAULT_NETWORK ? r.endpoints.default : undefined);
-      endpoints.push(allocateEndpoint(n, `eth${i}`, others, want, r));
+      endpoints.push(allocateEndpoint(n, `eth${i}`, others, wishFor(r, n), r));
     }
-    const held = new Set(others.flatMap((l) => l.ports.map((p) => `${p.protocol}/${p.hostPort}`)));
-    const ports = await resolvePorts(r, held);
+    const ports = await resolvePorts(r, heldPorts(others));
     const lease: NetworkLease = { containerId: r.id, root: r.root, owner: selfOwner(), endpoints, ports };
     await writeLease(dir, lease);
     if (ports.length) render = true;
     if (render) await applyRuleset(renderRuleset(bridgeRecords(dir), [...others, lease]), dir);
     dropCollected(dir, collected);
     writeDnsRecords(dir, [...others, lease]);
-    const userIds = new Set(endpoints.filter((e) => e.network !== DEFAULT_NETWORK).map((e) => e.networkId));
-    const peers = others.flatMap((l) => l.endpoints.filter((e) => userIds.has(e.networkId) && e.names.length).flatMap((e) => [{ ip: e.ip, names: e.names }, ...(e.ip6 ? [{ ip: e.ip6, names: e.names }] : [])]));
     return {
       lease,
-      veths: endpoints.map((e) => ({ host: e.hostIf, peer: e.ifname, mac: e.mac, bridge: e.bridge, mtu: 0 })),
+      ...startParts(dir, r.id, endpoints, others),
       ports: ports.map((p) => ({ protocol: p.protocol, hostIp: p.hostIp, hostPort: p.hostPort })),
       steps: containerSteps(endpoints),
-      peers,
-      dnsHosts: userIds.size ? [dnsRecordsFile(dir, r.id)] : [],
     };
   });
 }

@@ -29,18 +29,21 @@ export function bridgeRecordOf(n: NetworkRecord): BridgeRecord {
   return { bridge: bridgeOf(n), network: n.Name, subnet: c.Subnet, gateway: c.Gateway, internal: n.Internal, ...(c6 ? { subnet6: c6.Subnet, gateway6: c6.Gateway } : {}) };
 }
 
+/** The `ip -batch` that makes a network's bridge: the link, its gateway addresses (IPv6: nodad), up. */
+export function bridgeBatch(b: BridgeRecord): string {
+  const v6 = b.subnet6 && b.gateway6 ? [`addr add ${b.gateway6}/${b.subnet6.split('/')[1]} dev ${b.bridge} nodad`] : [];
+  return `${[`link add ${b.bridge} type bridge`, `addr add ${b.gateway}/${parseSubnet(b.subnet).prefix} dev ${b.bridge}`, ...v6, `link set ${b.bridge} up`].join('\n')}\n`;
+}
+
 /** Make the bridge when it is missing (call under the net lock). Returns true when it was made now. */
 export async function ensureBridge(n: NetworkRecord, netRun: string): Promise<boolean> {
   const b = bridgeRecordOf(n);
   if (bridgeExists(b.bridge)) return false;
-  const prefix = parseSubnet(b.subnet).prefix;
-  const v6 = b.subnet6 && b.gateway6 ? [`addr add ${b.gateway6}/${b.subnet6.split('/')[1]} dev ${b.bridge} nodad`] : [];
-  const batch = [`link add ${b.bridge} type bridge`, `addr add ${b.gateway}/${prefix} dev ${b.bridge}`, ...v6, `link set ${b.bridge} up`].join('\n');
-  await runHelper('ip', ['-batch', '-'], `${batch}\n`, `create the bridge ${b.bridge} of network ${n.Name} (Debian: apt-get install iproute2)`);
+  await runHelper('ip', ['-batch', '-'], bridgeBatch(b), `create the bridge ${b.bridge} of network ${n.Name} (Debian: apt-get install iproute2)`);
   sysctl('net.ipv4.ip_forward', '1');
   sysctl(`net.ipv4.conf.${b.bridge}.route_localnet`, '1');
   // as docker does for an IPv6 network: the host forwards IPv6 (the containers' egress)
-  if (v6.length) sysctl('net.ipv6.conf.all.forwarding', '1');
+  if (b.subnet6) sysctl('net.ipv6.conf.all.forwarding', '1');
   await writeBridgeRecord(netRun, b);
   return true;
 }

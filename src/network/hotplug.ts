@@ -13,7 +13,7 @@ import { allocateEndpoint, nextIfname, type EndpointOwner, type EndpointWish } f
 import { runHelper } from './helpers.js';
 import { bridgeRecords, dropCollected, liveLease, liveLeases, netRunDir, selfOwner, withNetLock, writeLease } from './leases.js';
 import { applyRuleset, renderRuleset } from './nft.js';
-import { ensureNetnsHolder, ensureRootlessBridge, holderNetns, liveNetnsHolder, stopNetnsHolder } from './rootless-netns.js';
+import { ensureNetnsHolder, ensureRootlessBridge, ipInHolder, liveNetnsHolder, stopNetnsHolder, type Holder } from './rootless-netns.js';
 import type { Endpoint, NetworkLease, NetworkRecord } from './types.js';
 
 /** the running container as the hot-plug sees it */
@@ -39,12 +39,17 @@ export function hotplugBatches(e: Endpoint, pid: number, route: boolean, route6 
 
 const inNetns = (pid: number, batch: string, what: string) => runHelper('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', '-batch', '-'], batch, what);
 
-async function commit(dir: string, lease: NetworkLease, rootless?: boolean): Promise<void> {
+/** `ip <args>` where the container's host-side links live: the host, or (rootless) the user's network namespace */
+const ipHostSide = (holder: Holder | undefined, args: string[], input: string | undefined, what: string) => (holder ? ipInHolder(holder, args, input, what) : runHelper('ip', args, input, what));
+
+/** The changed lease written, then the firewall (rootful) and the name files from every live lease; returns those. */
+async function commit(dir: string, lease: NetworkLease, rootless?: boolean): Promise<NetworkLease[]> {
   await writeLease(dir, lease);
   const { live, collected } = liveLeases(dir);
   if (!rootless) await applyRuleset(renderRuleset(bridgeRecords(dir), live), dir);
   dropCollected(dir, collected);
   writeDnsRecords(dir, live);
+  return live;
 }
 
 /** Attach a running container to `n`; returns the new endpoint. */
@@ -61,12 +66,11 @@ export async function connectRunning(c: RunningContainer, n: NetworkRecord, want
     const e = allocateEndpoint(n, nextIfname(c.rootless ? [{ ifname: 'eth0' } as Endpoint, ...lease.endpoints] : lease.endpoints), others, want, c);
     const b = hotplugBatches(e, c.pid, !c.rootless && lease.endpoints.length === 0, !c.rootless && !lease.endpoints.some((x) => x.gateway6));
     const what = `connect container ${c.id.slice(0, 12)} to network ${n.Name}`;
-    const host = (args: string[], input?: string) => (holder ? runHelper('nsenter', [`--net=${holderNetns(holder)}`, 'ip', ...args], input, what) : runHelper('ip', args, input, what));
     try {
-      await host(['-batch', '-'], b.host);
+      await ipHostSide(holder, ['-batch', '-'], b.host, what);
       await inNetns(c.pid, b.container, what);
     } catch (err) {
-      await host(['link', 'delete', e.hostIf]).catch(() => undefined);
+      await ipHostSide(holder, ['link', 'delete', e.hostIf], undefined, what).catch(() => undefined);
       throw err;
     }
     await commit(dir, { ...lease, endpoints: [...lease.endpoints, e] }, c.rootless);
@@ -84,16 +88,18 @@ export async function disconnectRunning(c: RunningContainer, n: NetworkRecord, e
     const rest = lease.endpoints.filter((x) => x !== e);
     const what = `disconnect container ${c.id.slice(0, 12)} from network ${n.Name}`;
     const holder = c.rootless ? liveNetnsHolder(dir) : undefined;
-    const del = holder ? runHelper('nsenter', [`--net=${holderNetns(holder)}`, 'ip', 'link', 'delete', e.hostIf], undefined, what) : c.rootless ? Promise.resolve('') : runHelper('ip', ['link', 'delete', e.hostIf], undefined, what);
-    await del.catch((err: Error) => {
-      if (!/Cannot find device/.test(err.message)) throw err;
-    });
+    // rootless without a holder: its namespace, and the veth with it, is gone already
+    if (holder || !c.rootless) {
+      await ipHostSide(holder, ['link', 'delete', e.hostIf], undefined, what).catch((err: Error) => {
+        if (!/Cannot find device/.test(err.message)) throw err;
+      });
+    }
     const routes = [];
     if (e === lease.endpoints[0] && rest[0]) routes.push(`route replace default via ${rest[0].gateway}`);
     const next6 = rest.find((x) => x.gateway6);
     if (e === lease.endpoints.find((x) => x.gateway6) && next6) routes.push(`route replace default via ${next6.gateway6}`);
     if (routes.length && !c.rootless) await inNetns(c.pid, `${routes.join('\n')}\n`, what);
-    await commit(dir, { ...lease, endpoints: rest }, c.rootless);
-    if (holder && !liveLeases(dir).live.some((l) => l.endpoints.length)) stopNetnsHolder(dir);
+    const live = await commit(dir, { ...lease, endpoints: rest }, c.rootless);
+    if (holder && !live.some((l) => l.endpoints.length)) stopNetnsHolder(dir);
   });
 }

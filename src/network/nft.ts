@@ -33,6 +33,28 @@ const match = (left: unknown, right: unknown, op = '=='): Expr => ({ match: { op
 const rule = (chain: string, expr: Expr[], comment?: string, t: typeof T | typeof T6 = T) => ({ add: { rule: { ...t, chain, expr, ...(comment ? { comment } : {}) } } });
 const chain = (name: string, base?: { type: string; hook: string; prio: number }, t: typeof T | typeof T6 = T) => ({ add: { chain: { ...t, name, ...(base ? { ...base, policy: 'accept' } : {}) } } });
 
+const IIF = { meta: { key: 'iifname' } };
+const OIF = { meta: { key: 'oifname' } };
+
+/**
+ * One network's rules in a family's table: internal ones reach nothing off their bridge; the others masquerade
+ * their subnet's egress and do not reach the other bridges (`names`).
+ */
+function networkRules(b: BridgeRecord, names: string[], family: 'ip' | 'ip6'): unknown[] {
+  const t = family === 'ip' ? T : T6;
+  if (b.internal) {
+    return [
+      rule('forward', [match(IIF, b.bridge), match(OIF, b.bridge, '!='), { drop: null }], `${b.network}: internal`, t),
+      rule('forward', [match(OIF, b.bridge), match(IIF, b.bridge, '!='), { drop: null }], `${b.network}: internal`, t),
+    ];
+  }
+  const subnet = family === 'ip' ? b.subnet : b.subnet6!;
+  const out = [rule('postrouting', [match(field(family, 'saddr'), prefix(subnet)), match(field(family, 'daddr'), prefix(subnet), '!='), { masquerade: null }], `${b.network}: egress`, t)];
+  const others = names.filter((n) => n !== b.bridge);
+  if (others.length) out.push(rule('forward', [match(IIF, b.bridge), match(OIF, { set: others }), { drop: null }], `${b.network}: isolated from other networks`, t));
+  return out;
+}
+
 /**
  * The `ip6 tsdock` table, in the same transaction: for IPv6 networks, egress masquerade of their subnets and the
  * same isolation as IPv4 (internal networks reach nothing else, networks do not reach each other). Published ports
@@ -44,18 +66,7 @@ function render6(bridges: BridgeRecord[]): unknown[] {
   if (!v6.length) return out;
   out.push({ add: TABLE6 }, chain('postrouting', { type: 'nat', hook: 'postrouting', prio: 100 }, T6), chain('forward', { type: 'filter', hook: 'forward', prio: 0 }, T6));
   const names = v6.map((b) => b.bridge);
-  const iif = { meta: { key: 'iifname' } };
-  const oif = { meta: { key: 'oifname' } };
-  for (const b of v6) {
-    if (b.internal) {
-      out.push(rule('forward', [match(iif, b.bridge), match(oif, b.bridge, '!='), { drop: null }], `${b.network}: internal`, T6));
-      out.push(rule('forward', [match(oif, b.bridge), match(iif, b.bridge, '!='), { drop: null }], `${b.network}: internal`, T6));
-      continue;
-    }
-    out.push(rule('postrouting', [match(field('ip6', 'saddr'), prefix(b.subnet6!)), match(field('ip6', 'daddr'), prefix(b.subnet6!), '!='), { masquerade: null }], `${b.network}: egress`, T6));
-    const others = names.filter((n) => n !== b.bridge);
-    if (others.length) out.push(rule('forward', [match(iif, b.bridge), match(oif, { set: others }), { drop: null }], `${b.network}: isolated from other networks`, T6));
-  }
+  for (const b of v6) out.push(...networkRules(b, names, 'ip6'));
   return out;
 }
 
@@ -76,16 +87,9 @@ export function renderRuleset(bridges: BridgeRecord[], leases: NetworkLease[]): 
   out.push(rule('output', [local, { jump: { target: 'ports' } }]));
   const names = bridges.map((b) => b.bridge).sort();
   for (const b of [...bridges].sort((x, y) => x.bridge.localeCompare(y.bridge))) {
-    out.push(rule('raw', [match({ meta: { key: 'iifname' } }, b.bridge), match(field('ip', 'daddr'), prefix('127.0.0.0/8')), { drop: null }]));
-    out.push(rule('postrouting', [match({ meta: { key: 'oifname' } }, b.bridge), match(field('ip', 'saddr'), prefix('127.0.0.0/8')), { masquerade: null }], `${b.network}: loopback clients`));
-    if (b.internal) {
-      out.push(rule('forward', [match({ meta: { key: 'iifname' } }, b.bridge), match({ meta: { key: 'oifname' } }, b.bridge, '!='), { drop: null }], `${b.network}: internal`));
-      out.push(rule('forward', [match({ meta: { key: 'oifname' } }, b.bridge), match({ meta: { key: 'iifname' } }, b.bridge, '!='), { drop: null }], `${b.network}: internal`));
-      continue;
-    }
-    out.push(rule('postrouting', [match(field('ip', 'saddr'), prefix(b.subnet)), match(field('ip', 'daddr'), prefix(b.subnet), '!='), { masquerade: null }], `${b.network}: egress`));
-    const others = names.filter((n) => n !== b.bridge);
-    if (others.length) out.push(rule('forward', [match({ meta: { key: 'iifname' } }, b.bridge), match({ meta: { key: 'oifname' } }, { set: others }), { drop: null }], `${b.network}: isolated from other networks`));
+    out.push(rule('raw', [match(IIF, b.bridge), match(field('ip', 'daddr'), prefix('127.0.0.0/8')), { drop: null }]));
+    out.push(rule('postrouting', [match(OIF, b.bridge), match(field('ip', 'saddr'), prefix('127.0.0.0/8')), { masquerade: null }], `${b.network}: loopback clients`));
+    out.push(...networkRules(b, names, 'ip'));
   }
   const internal = new Set(bridges.filter((b) => b.internal).map((b) => b.bridge));
   for (const l of [...leases].sort((a, b) => a.containerId.localeCompare(b.containerId))) {

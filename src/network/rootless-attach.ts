@@ -6,15 +6,15 @@
  * network is --internal).
  */
 import { TsdockError } from '../errors.js';
-import { containerSteps, resolvePorts, type NetworkRequest, type NetworkStart } from './attach.js';
-import { dnsRecordsFile, writeDnsRecords } from './dns-records.js';
+import { containerSteps, heldPorts, resolvePorts, startParts, wishFor, type NetworkRequest, type NetworkStart } from './attach.js';
+import { writeDnsRecords } from './dns-records.js';
 import { allocateEndpoint } from './endpoint.js';
 import { dropCollected, liveLeases, netRunDir, selfOwner, withNetLock, writeLease } from './leases.js';
 import { defaultGateway, pastaArgv } from './pasta.js';
 import { helperProblem } from './rootless-net.js';
 import { ensureNetnsHolder, ensureRootlessBridge, holderNetns, stopNetnsHolder, type Holder } from './rootless-netns.js';
 import { findNetwork, readRoutes } from './store.js';
-import { DEFAULT_NETWORK, type Endpoint, type NetworkLease, type NetworkRecord } from './types.js';
+import type { Endpoint, NetworkLease, NetworkRecord } from './types.js';
 
 export interface RootlessBridgeStart extends NetworkStart {
   /** the user's network namespace: where the veths' host ends go */
@@ -52,25 +52,19 @@ export async function connectRootlessBridge(r: NetworkRequest, ready: string, en
     const endpoints: Endpoint[] = [];
     for (const [i, n] of nets.entries()) {
       await ensureRootlessBridge(n, dir, holder);
-      const want = r.endpoints[n.Name] ?? (n.Name === DEFAULT_NETWORK ? r.endpoints.default : undefined);
-      endpoints.push(allocateEndpoint(n, `eth${i + 1}`, others, want, r));
+      endpoints.push(allocateEndpoint(n, `eth${i + 1}`, others, wishFor(r, n), r));
     }
     if (!egress && (Object.keys(r.portBindings).length || r.publishAll)) throw new TsdockError('publishing ports needs a network that is not --internal', { exitCode: 125 });
-    const held = new Set(others.flatMap((l) => l.ports.map((p) => `${p.protocol}/${p.hostPort}`)));
-    const ports = await resolvePorts(r, held);
+    const ports = await resolvePorts(r, heldPorts(others));
     const lease: NetworkLease = { containerId: r.id, root: r.root, owner: selfOwner(), endpoints, ports };
     await writeLease(dir, lease);
     writeDnsRecords(dir, [...others, lease]);
-    const userIds = new Set(endpoints.filter((e) => e.names.length).map((e) => e.networkId));
-    const peers = others.flatMap((l) => l.endpoints.filter((e) => userIds.has(e.networkId) && e.names.length).flatMap((e) => [{ ip: e.ip, names: e.names }, ...(e.ip6 ? [{ ip: e.ip6, names: e.names }] : [])]));
     return {
       lease,
-      veths: endpoints.map((e) => ({ host: e.hostIf, peer: e.ifname, mac: e.mac, bridge: e.bridge, mtu: 0 })),
+      ...startParts(dir, r.id, endpoints, others),
       vethNetns: holderNetns(holder),
       ports: [],
       steps: containerSteps(endpoints, false),
-      peers,
-      dnsHosts: userIds.size ? [dnsRecordsFile(dir, r.id)] : [],
       ...(egress ? { pasta: pastaArgv(ports, ready), gateway: defaultGateway(readRoutes()) } : {}),
     };
   }

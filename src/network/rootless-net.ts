@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { resolvePorts } from './attach.js';
+import { heldPorts, resolvePorts } from './attach.js';
 import { networkConfig } from './config.js';
 import { writeDnsRecords } from './dns-records.js';
 import { liveNetnsHolder, stopNetnsHolder } from './rootless-netns.js';
@@ -70,8 +70,7 @@ export async function reserveRootlessPorts(r: RootlessRequest, env: NodeJS.Proce
   return withNetLock(dir, async () => {
     const { live, collected } = liveLeases(dir);
     dropCollected(dir, collected); // no firewall rules here: the helper's sockets died with their executor
-    const held = new Set(live.filter((l) => l.containerId !== r.id).flatMap((l) => l.ports.map((p) => `${p.protocol}/${p.hostPort}`)));
-    const ports = await resolvePorts({ portBindings: r.portBindings, publishAll: r.publishAll, exposed: r.exposed }, held);
+    const ports = await resolvePorts(r, heldPorts(live.filter((l) => l.containerId !== r.id)));
     const lease: NetworkLease = { containerId: r.id, root: r.root, owner: selfOwner(), endpoints: [], ports };
     await writeLease(dir, lease);
     return lease;

@@ -12,9 +12,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TsdockError } from '../errors.js';
 import { readJsonSync, writeJsonAtomic } from '../state/atomic.js';
-import { bridgeRecordOf } from './bridge.js';
+import { bridgeBatch, bridgeRecordOf } from './bridge.js';
 import { runHelper } from './helpers.js';
-import { bridgeRecords, dropBridgeRecord, ownerAlive, selfOwner, writeBridgeRecord } from './leases.js';
+import { bridgeRecords, dropBridgeRecord, ownerAlive, selfOwner, writeBridgeRecord, type BridgeRecord } from './leases.js';
 import { bridgeOf, type NetworkLease, type NetworkRecord } from './types.js';
 
 export type Holder = NetworkLease['owner'];
@@ -71,17 +71,17 @@ export function stopNetnsHolder(dir: string): void {
   for (const b of bridgeRecords(dir)) dropBridgeRecord(dir, b.bridge);
 }
 
-const inHolder = (h: Holder, args: string[], input: string | undefined, what: string) => runHelper('nsenter', [`--net=${holderNetns(h)}`, ...args], input, what);
+/** `ip <args>` inside the holder's namespace */
+export const ipInHolder = (h: Holder, args: string[], input: string | undefined, what: string) => runHelper('nsenter', [`--net=${holderNetns(h)}`, 'ip', ...args], input, what);
+
+/** whether the bridge of this record was made in this holder's namespace (a later holder has none of it) */
+const madeIn = (rec: BridgeRecord | undefined, h: Holder) => rec?.holder?.pid === h.pid && rec.holder.startTime === h.startTime;
 
 /** The network's bridge in the holder's namespace, made once per holder (call under the net lock). */
 export async function ensureRootlessBridge(n: NetworkRecord, dir: string, h: Holder): Promise<void> {
   const b = bridgeRecordOf(n);
-  const rec = bridgeRecords(dir).find((x) => x.bridge === b.bridge);
-  if (rec?.holder && rec.holder.pid === h.pid && rec.holder.startTime === h.startTime) return;
-  const prefix = b.subnet.split('/')[1];
-  const v6 = b.subnet6 && b.gateway6 ? [`addr add ${b.gateway6}/${b.subnet6.split('/')[1]} dev ${b.bridge} nodad`] : [];
-  const batch = [`link add ${b.bridge} type bridge`, `addr add ${b.gateway}/${prefix} dev ${b.bridge}`, ...v6, `link set ${b.bridge} up`].join('\n');
-  await inHolder(h, ['ip', '-batch', '-'], `${batch}\n`, `create the bridge ${b.bridge} of network ${n.Name} in the user's network namespace`);
+  if (madeIn(bridgeRecords(dir).find((x) => x.bridge === b.bridge), h)) return;
+  await ipInHolder(h, ['-batch', '-'], bridgeBatch(b), `create the bridge ${b.bridge} of network ${n.Name} in the user's network namespace`);
   await writeBridgeRecord(dir, { ...b, holder: h });
 }
 
@@ -89,7 +89,6 @@ export async function ensureRootlessBridge(n: NetworkRecord, dir: string, h: Hol
 export async function removeRootlessBridge(n: NetworkRecord, dir: string): Promise<void> {
   const h = liveNetnsHolder(dir);
   const name = bridgeOf(n);
-  const rec = bridgeRecords(dir).find((x) => x.bridge === name);
-  if (h && rec?.holder?.pid === h.pid && rec.holder.startTime === h.startTime) await inHolder(h, ['ip', 'link', 'delete', name], undefined, `remove the bridge ${name}`);
+  if (h && madeIn(bridgeRecords(dir).find((x) => x.bridge === name), h)) await ipInHolder(h, ['link', 'delete', name], undefined, `remove the bridge ${name}`);
   dropBridgeRecord(dir, name);
 }

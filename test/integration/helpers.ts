@@ -1,9 +1,13 @@
 import { spawn } from 'node:child_process';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { after, before } from 'node:test';
 import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { getHarness } from './shared-harness.js';
 
 export const repoDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const bin = path.join(repoDir, 'bin', 'tsdock');
@@ -133,4 +137,53 @@ export async function endRootless(asUser: (args: string[]) => Promise<RunResult>
   } catch {
     // none
   }
+}
+
+/** GET a URL (3 s timeout) and return its body. */
+export function httpGet(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: 3000 }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve(body));
+    });
+    req.on('timeout', () => req.destroy(new Error(`timeout: ${url}`)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * A store of one describe()'s own (call it inside the describe): the harness's busybox pulled into a temporary
+ * --root before the tests, and every container and network removed, and the root deleted, after them. `ok` runs
+ * tsdock there and asserts that it succeeded.
+ */
+export function testStore(label: string): { readonly root: string; readonly image: string; ok(args: string[]): Promise<string> } {
+  let root = '';
+  let image = '';
+  let cleanup = () => {};
+  const ok = async (args: string[]) => {
+    const r = await tsdock(args, { root });
+    assert.equal(r.code, 0, `tsdock ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  before(async () => {
+    image = (await getHarness()).fixtures.busyboxV2s2.ref;
+    ({ root, cleanup } = tempRoot(label));
+    await ok(['pull', '-q', image]);
+  });
+  after(async () => {
+    const ids = (await tsdock(['ps', '-aq'], { root })).stdout.trim().split('\n').filter(Boolean);
+    if (ids.length) await tsdock(['rm', '-f', ...ids], { root });
+    await tsdock(['network', 'prune', '-f'], { root });
+    cleanup();
+  });
+  return {
+    get root() {
+      return root;
+    },
+    get image() {
+      return image;
+    },
+    ok,
+  };
 }

@@ -1,11 +1,11 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
-import { getHarness, isRoot } from './shared-harness.js';
-import { retry, tempRoot, tsdock } from './helpers.js';
+import { isRoot } from './shared-harness.js';
+import { httpGet, retry, testStore, tsdock } from './helpers.js';
 
 // Only the bridges tsdock makes here and ULA addresses on them: no traffic leaves the host.
 
@@ -19,38 +19,9 @@ const table6 = () => {
   }
 };
 
-function get(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: 3000 }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve(body));
-    });
-    req.on('timeout', () => req.destroy(new Error(`timeout: ${url}`)));
-    req.on('error', reject);
-  });
-}
-
 describe('IPv6 networks: network create --ipv6, --ip6, AAAA names, the ip6 table', { skip }, () => {
-  let image: string;
-  let root: string;
-  let cleanupRoot: () => void;
-  const ok = async (args: string[]) => {
-    const r = await tsdock(args, { root });
-    assert.equal(r.code, 0, `tsdock ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  before(async () => {
-    image = (await getHarness()).fixtures.busyboxV2s2.ref;
-    ({ root, cleanup: cleanupRoot } = tempRoot('network6'));
-    await ok(['pull', '-q', image]);
-  });
-  after(async () => {
-    const ids = (await tsdock(['ps', '-aq'], { root })).stdout.trim().split('\n').filter(Boolean);
-    if (ids.length) await tsdock(['rm', '-f', ...ids], { root });
-    await tsdock(['network', 'prune', '-f'], { root });
-    cleanupRoot();
-  });
+  const store = testStore('network6');
+  const { ok } = store;
 
   test('a dual-stack network: addresses, the IPv6 default route, AAAA answers, the host on the gateway, connect --ip6', async () => {
     const auto = JSON.parse(await ok(['network', 'inspect', (await ok(['network', 'create', '--ipv6', 'net6-auto'])).trim()])) as Array<{ EnableIPv6: boolean; IPAM: { Config: Array<{ Subnet: string; Gateway: string }> } }>;
@@ -58,20 +29,20 @@ describe('IPv6 networks: network create --ipv6, --ip6, AAAA names, the ip6 table
     assert.match(auto[0]!.IPAM.Config[1]!.Subnet, /^fd[0-9a-f]{2}:[0-9a-f]{1,4}:[0-9a-f]{1,4}::\/64$/, 'a random ULA /64');
     assert.equal(auto[0]!.IPAM.Config[1]!.Gateway, auto[0]!.IPAM.Config[1]!.Subnet.replace('::/64', '::1'));
     await ok(['network', 'rm', 'net6-auto']);
-    const refused = await tsdock(['network', 'create', '--subnet', 'fd00:97:11::/64', 'net6-no'], { root });
+    const refused = await tsdock(['network', 'create', '--subnet', 'fd00:97:11::/64', 'net6-no'], { root: store.root });
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /needs --ipv6/);
 
     await ok(['network', 'create', '--ipv6', '--subnet', '10.97.10.0/24', '--subnet', 'fd00:97:10::/64', 'net6']);
-    await ok(['run', '-d', '--name', 'v6-b', '--network', 'net6', '--ip6', 'fd00:97:10::50', image, 'sh', '-c', 'mkdir -p /w && echo six > /w/index.html && exec httpd -f -p 80 -h /w']);
+    await ok(['run', '-d', '--name', 'v6-b', '--network', 'net6', '--ip6', 'fd00:97:10::50', store.image, 'sh', '-c', 'mkdir -p /w && echo six > /w/index.html && exec httpd -f -p 80 -h /w']);
     assert.equal((await ok(['inspect', '-f', '{{.NetworkSettings.GlobalIPv6Address}} {{(index .NetworkSettings.Networks "net6").IPv6Gateway}}', 'v6-b'])).trim(), 'fd00:97:10::50 fd00:97:10::1');
     // the host reaches it over the bridge, and another container by address and by name (AAAA)
-    assert.equal(await retry(() => get('http://[fd00:97:10::50]/index.html')), 'six\n');
+    assert.equal(await retry(() => httpGet('http://[fd00:97:10::50]/index.html')), 'six\n');
     const server = http.createServer((_, res) => res.end('host6'));
     await new Promise<void>((r) => server.listen(0, 'fd00:97:10::1', r));
     const port = (server.address() as net.AddressInfo).port;
     try {
-      const out = await ok(['run', '--rm', '--network', 'net6', image, 'sh', '-c', `ip -6 -o addr show eth0 scope global; ip -6 route show default; wget -qO- http://[fd00:97:10::50]/index.html; nslookup -type=aaaa v6-b; wget -qO- http://[fd00:97:10::1]:${port}/`]);
+      const out = await ok(['run', '--rm', '--network', 'net6', store.image, 'sh', '-c', `ip -6 -o addr show eth0 scope global; ip -6 route show default; wget -qO- http://[fd00:97:10::50]/index.html; nslookup -type=aaaa v6-b; wget -qO- http://[fd00:97:10::1]:${port}/`]);
       assert.match(out, /inet6 fd00:97:10::2\/64/);
       assert.match(out, /^default via fd00:97:10::1 dev eth0/m);
       assert.match(out, /^six$/m);
@@ -83,12 +54,12 @@ describe('IPv6 networks: network create --ipv6, --ip6, AAAA names, the ip6 table
     const nets = JSON.parse(await ok(['network', 'inspect', 'net6'])) as Array<{ Containers: Record<string, { IPv6Address: string }> }>;
     assert.deepEqual(Object.values(nets[0]!.Containers).map((c) => c.IPv6Address), ['fd00:97:10::50/64']);
     assert.match(table6() ?? '', /ip6 saddr fd00:97:10::\/64 ip6 daddr != fd00:97:10::\/64 masquerade/);
-    const clash = await tsdock(['run', '--rm', '--network', 'net6', '--ip6', 'fd00:97:10::50', image, 'true'], { root });
+    const clash = await tsdock(['run', '--rm', '--network', 'net6', '--ip6', 'fd00:97:10::50', store.image, 'true'], { root: store.root });
     assert.equal(clash.code, 125);
     assert.match(clash.stderr, /fd00:97:10::50 on network net6: Address already in use/);
 
     // a running IPv4-only container joins: the address asked for, and an IPv6 default route
-    await ok(['run', '-d', '--name', 'v6-late', image, 'sleep', '60']);
+    await ok(['run', '-d', '--name', 'v6-late', store.image, 'sleep', '60']);
     await ok(['network', 'connect', '--ip6', 'fd00:97:10::77', 'net6', 'v6-late']);
     const late = await ok(['exec', 'v6-late', 'sh', '-c', 'ip -6 -o addr show eth1 scope global; ip -6 route show default; wget -qO- http://[fd00:97:10::50]/index.html']);
     assert.match(late, /inet6 fd00:97:10::77\/64/);

@@ -6,7 +6,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { getHarness, isRoot, type HarnessData } from './shared-harness.js';
-import { asUserArgv, collect, endRootless, freePort, retry, tempRoot, type RunResult } from './helpers.js';
+import { asUserArgv, collect, endRootless, freePort, httpGet, retry, tempRoot, type RunResult } from './helpers.js';
 
 const USER = 'tsdock-test';
 function uidOf(): number | undefined {
@@ -37,17 +37,7 @@ const skip = !isRoot
         ? '/dev/net/tun is not 0666 (scripts/install-deps.sh makes it so)'
         : false;
 
-function get(port: number, p = '/'): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: p, timeout: 3000 }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve(body));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
-}
+const get = (port: number): Promise<string> => httpGet(`http://127.0.0.1:${port}/`);
 
 /** the pasta processes serving a container of this store (their --pid file is in its container dir) */
 function pastaOf(root: string): number[] {
