@@ -24,7 +24,7 @@ _tsdock() {
     stop) words_list="-t --time -s --signal" ;;
     kill) words_list="-s --signal" ;;
     restart) words_list="-t --time -s --signal" ;;
-    exec) words_list="-i --interactive -t --tty -d --detach -e --env --env-file -w --workdir -u --user --privileged" ;;
+    exec) words_list="-i --interactive -t --tty -d --detach -e --env --env-file -w --workdir -u --user --privileged --preserve-fds" ;;
     attach) words_list="--no-stdin" ;;
     cp) words_list="-a --archive -L --follow-link -q --quiet" ;;
     diff) words_list="" ;;
@@ -55,7 +55,7 @@ _tsdock() {
         stop) words_list="-t --time -s --signal" ;;
         kill) words_list="-s --signal" ;;
         restart) words_list="-t --time -s --signal" ;;
-        exec) words_list="-i --interactive -t --tty -d --detach -e --env --env-file -w --workdir -u --user --privileged" ;;
+        exec) words_list="-i --interactive -t --tty -d --detach -e --env --env-file -w --workdir -u --user --privileged --preserve-fds" ;;
         attach) words_list="--no-stdin" ;;
         run) words_list="--rm -d --detach -a --attach -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net -p --publish -P --publish-all --expose --ip --ip6 --mac-address --network-alias --add-host --dns --dns-search --dns-option --cap-add --cap-drop --privileged --security-opt --ulimit --init --cgroup-parent --oom-score-adj --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt --memory-swappiness -m --memory --memory-swap --memory-reservation --cpus -c --cpu-shares --cpu-period --cpu-quota --cpuset-cpus --cpuset-mems --pids-limit --blkio-weight --health-cmd --health-interval --health-timeout --health-retries --health-start-period --no-healthcheck" ;;
         cp) words_list="-a --archive -L --follow-link -q --quiet" ;;

@@ -26,6 +26,21 @@ static void load_seccomp(void) {
 }
 
 /* the container's process: privileges, then execve (never returns) */
+/* plan `preserve`: the executor's fds pres_from.. become the command's 3..; the error pipe and the sources move
+   above the targets first, so no dup2 lands on an fd still needed. The sources keep FD_CLOEXEC, the targets not. */
+static void preserve_fds(void) {
+  int top = 3 + pres_n, e;
+  if (err_w < top) {
+    if ((e = fcntl(err_w, F_DUPFD_CLOEXEC, top)) < 0) fail(E_FDS, errno);
+    err_w = e;
+  }
+  for (int i = 0; i < pres_n; i++) {
+    int src = pres_from + i;
+    if (src < top && (src = fcntl(src, F_DUPFD_CLOEXEC, top)) < 0) fail(E_FDS, errno);
+    if (dup2(src, 3 + i) < 0) fail(E_FDS, errno);
+  }
+}
+
 __attribute__((noreturn)) static void exec_command(void) {
   char num[24];
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -63,6 +78,7 @@ __attribute__((noreturn)) static void exec_command(void) {
     if (errno != ENOSYS && errno != EINVAL) fail(E_FDS, errno);
     for (int fd = 3; fd < 65536; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
+  if (pres_n) preserve_fds();
   if (has_seccomp && nnp) load_seccomp();
   int err = ENOENT;
   for (int i = 0; i < ncands; i++) {
@@ -81,6 +97,7 @@ __attribute__((noreturn)) static void reaper(void) {
   if (cmd < 0) fail(E_INIT_FORK, errno);
   if (cmd == 0) exec_command();
   close(err_w);
+  if (pres_n) close_fds((unsigned)pres_from, (unsigned)(pres_from + pres_n - 1)); /* only the command holds them */
   /* keep only what reaping and forwarding need */
   drop_bounding(1ULL << CAP_KILL);
   capset_(1ULL << CAP_KILL, 1ULL << CAP_KILL, 0);

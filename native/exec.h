@@ -124,6 +124,7 @@ extern gid_t groups[MAX_GROUPS];
 extern int ngroups;
 extern unsigned p_umask;
 extern int nnp, terminal, has_oom;
+extern int pres_from, pres_n;
 extern long long oom;
 extern uint64_t cap_bnd, cap_eff, cap_prm, cap_inh, cap_amb;
 extern struct rl rls[MAX_RL];

@@ -202,9 +202,16 @@ int monitor_prepare(int *err) {
 }
 
 /* a long-lived monitor must not hold whatever its spawner leaked to it (a shell waiting on a pipe would hang) */
-void close_stray_fds(void) {
-  if (pty_master < 0) close_fds(5, ~0U);
-  else close_fds(5, (unsigned)pty_master - 1), close_fds((unsigned)pty_master + 1, ~0U);
+void close_stray_fds(void) { /* but the pty master and the fds to preserve, both from the plan */
+  unsigned lo = 5, keep[2][2] = { { (unsigned)pty_master, (unsigned)pty_master }, { (unsigned)pres_from, (unsigned)(pres_from + pres_n - 1) } };
+  if (pty_master < 0) keep[0][0] = keep[0][1] = ~0U;
+  if (!pres_n) keep[1][0] = keep[1][1] = ~0U;
+  if (keep[1][0] < keep[0][0]) { unsigned a = keep[0][0], b = keep[0][1]; keep[0][0] = keep[1][0], keep[0][1] = keep[1][1], keep[1][0] = a, keep[1][1] = b; }
+  for (int i = 0; i < 2 && keep[i][0] != ~0U; i++) {
+    if (keep[i][0] > lo) close_fds(lo, keep[i][0] - 1);
+    lo = keep[i][1] + 1;
+  }
+  close_fds(lo, ~0U);
 }
 
 /* after "pid": become the monitor; never returns */

@@ -29,6 +29,7 @@ gid_t groups[MAX_GROUPS];
 int ngroups;
 unsigned p_umask = 022;
 int nnp, terminal, has_oom;
+int pres_from = -1, pres_n; /* plan `preserve`: fds pres_from.. become the command's 3.. */
 long long oom;
 uint64_t cap_bnd, cap_eff, cap_prm, cap_inh, cap_amb;
 struct rl rls[MAX_RL];
@@ -250,6 +251,11 @@ static int parse(void) {
     else if (!strcmp(k, "umask")) p_umask = (unsigned)u64() & 07777;
     else if (!strcmp(k, "nonewprivs")) nnp = (int)i64();
     else if (!strcmp(k, "terminal")) terminal = (int)i64();
+    else if (!strcmp(k, "preserve")) {
+      long long f = i64(), n = i64();
+      if (f < 5 || f > 0xffff || n < 1 || n > 1024) perr = EINVAL;
+      pres_from = (int)f, pres_n = (int)n;
+    }
     else if (!strcmp(k, "oomscoreadj")) { has_oom = 1; oom = i64(); }
     else if (!strcmp(k, "caps")) { cap_bnd = u64(); cap_eff = u64(); cap_prm = u64(); cap_inh = u64(); cap_amb = u64(); }
     else if (!strcmp(k, "rlimit")) {

@@ -284,6 +284,7 @@ int main(int argc, char **argv) {
   if (pid < 0) pid = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD | cflags, 0, 0, 0, 0);
   if (pid < 0) return give_up(0, E_INTERNAL, errno);
   if (pid == 0) child();
+  if (pres_n) close_fds((unsigned)pres_from, (unsigned)(pres_from + pres_n - 1)); /* only the container holds them */
   if (cg_dirfd >= 0) close(cg_dirfd);
   if (cgns_fd >= 0) close(cgns_fd);
   if (netns_fd >= 0) close(netns_fd);

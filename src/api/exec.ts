@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Context } from '../context.js';
 import { TsdockError, UsageError } from '../errors.js';
 import { resolveContainer } from '../container/lookup.js';
@@ -14,6 +15,8 @@ export interface ExecOptions extends ExecRequest {
   detach?: boolean;
   /** kill the command after this long (healthcheck probes) */
   timeoutMs?: number;
+  /** podman's --preserve-fds: this process's fds 3..3+N-1 become the command's 3..3+N-1 */
+  preserveFds?: number;
 }
 
 /**
@@ -27,13 +30,29 @@ export async function execInContainer(opts: ExecOptions, ctx: Context): Promise<
   const pid = runningPid(ctx.root, id);
   if (pid === undefined) throw new TsdockError(`container ${id} is not running`, { exitCode: 125 });
   if (loadState(ctx.root, id)?.Status === 'paused') throw new TsdockError(`container ${id} is paused, unpause the container before exec`, { exitCode: 125 });
-  const plan = execJoinPlan(id, pid, loadRecord(ctx.root, id), opts, ctx);
+  const extraFds = passedFds(opts.preserveFds ?? 0);
+  const joined = execJoinPlan(id, pid, loadRecord(ctx.root, id), opts, ctx);
+  // the executor gets them as its fds 5.. (extraFds), the command as 3..
+  const plan = extraFds.length ? { ...joined, process: { ...joined.process, preserveFds: { from: 5, count: extraFds.length } } } : joined;
   if (opts.detach) {
-    await startDetachedExec(plan);
+    await startDetachedExec(plan, { extraFds });
     return 0;
   }
   const out = ctx.stdout as { columns?: number; rows?: number };
   const pty = opts.tty ? openTerminal({ rows: out.rows ?? 24, cols: out.columns ?? 80 }) : undefined;
-  const exit = await launch(plan, { pty, interactive: Boolean(opts.interactive), ctx, timeoutMs: opts.timeoutMs });
+  const exit = await launch(plan, { pty, interactive: Boolean(opts.interactive), ctx, timeoutMs: opts.timeoutMs, extraFds });
   return exit.exitCode;
+}
+
+/** fds 3..3+n-1 of this process, each checked to be open (podman's error otherwise) */
+function passedFds(n: number): number[] {
+  const fds = Array.from({ length: n }, (_, i) => 3 + i);
+  for (const fd of fds) {
+    try {
+      fs.fstatSync(fd);
+    } catch {
+      throw new TsdockError(`file descriptor ${fd} is not available - the preserve-fds option requires that all file descriptors must be passed`, { exitCode: 125 });
+    }
+  }
+  return fds;
 }

@@ -385,6 +385,12 @@ export function encodePlan(plan: ExecPlan): Buffer {
       (x) => x.field(p.seccomp!, 'seccomp'),
     );
   }
+  if (p.preserveFds !== undefined && p.preserveFds.count > 0)
+    w.record(
+      'preserve',
+      (x) => x.int(p.preserveFds!.from, 'preserveFds from', 5, 0xffff),
+      (x) => x.int(p.preserveFds!.count, 'preserveFds count', 1, 1024),
+    );
   if (p.oomScoreAdj !== undefined) w.record('oomscoreadj', (x) => x.int(p.oomScoreAdj!, 'oomScoreAdj', -1000, 1000));
 
   if (plan.join) {

@@ -172,6 +172,11 @@ export interface PlanProcess {
   /** stdin is a terminal: setsid() and make it the controlling tty (TIOCSCTTY) */
   terminal: boolean;
   oomScoreAdj?: number;
+  /**
+   * `--preserve-fds N`: the executor's fds from..from+count-1 (passed with ExecutorOptions.extraFds) become the
+   * command's fds 3..3+count-1; the executor closes its own copies once the child runs
+   */
+  preserveFds?: { from: number; count: number };
 }
 
 /**

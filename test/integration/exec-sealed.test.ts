@@ -50,7 +50,7 @@ function run(binPath: string, args: string[], timeoutMs = 60_000): Promise<RunRe
 
 // The attacker (busybox sh, builtins only in the hot loop: no fork between two tries). It watches the next pids
 // of its pid namespace; the first one it can open whose exe is not busybox is the executor, re-run by the kernel
-// for /bin/evil. It then keeps reopening that file for writing (O_TRUNC) through /proc/self/fd/3 for 15 s (ETXTBSY
+// for /bin/evil (non-dumpable, so not openable, until that exec). It then keeps reopening that file for writing (O_TRUNC) through /proc/self/fd/3 for 15 s (ETXTBSY
 // while the executor runs), or until the error is EPERM (the seals: permanent).
 const ATTACK = `#!/bin/sh
 out=/out/result
@@ -113,15 +113,21 @@ describe('the executor is sealed from containers (CVE-2019-5736)', { skip: !isRo
     const r = await run(a.bin, ['--root', root, 'run', '-d', '--name', 'sealed-victim', '-v', `${out}:/out`, 'sealed-evil:1', '/attack.sh']);
     assert.equal(r.code, 0, r.stderr);
     for (let i = 0; i < 50 && !fs.existsSync(path.join(out, 'state')); i++) await sleep(100);
-    // the attacker may miss the executor's short life: exec again until it holds one (or gives up)
+    // the re-run executor reads a plan from its fd 3: given one (--preserve-fds 1, a socket this test holds) it
+    // waits there until the test closes its end, so the attacker's try does not hang on a race with a short life
+    const ex = spawn(b.bin, ['--root', root, 'exec', '--preserve-fds', '1', 'sealed-victim', '/bin/evil'], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    let exStderr = '';
+    ex.stderr!.on('data', (d) => (exStderr += d));
+    const exited = new Promise<number>((resolve) => ex.on('close', (code) => resolve(code ?? 1)));
     let held = false;
-    for (let i = 0; i < 40 && !held; i++) {
-      const ex = await run(b.bin, ['--root', root, 'exec', 'sealed-victim', '/bin/evil']);
-      assert.notEqual(ex.code, 0, 'the executor re-run as /bin/evil has no plan and fails');
+    for (let i = 0; i < 200 && !held && ex.exitCode === null; i++) {
       await sleep(50);
       held = fs.readFileSync(path.join(out, 'state'), 'utf8').startsWith('holding');
     }
-    assert.ok(held, 'the attacker got hold of the re-run executor (else this test proves nothing)');
+    (ex.stdio[3] as import('node:net').Socket).destroy();
+    const code = await exited;
+    assert.ok(held, `the attacker got hold of the re-run executor (else this test proves nothing); exec: ${code} ${exStderr}`);
+    assert.notEqual(code, 0, 'the executor re-run as /bin/evil has no plan and fails');
     let result = '';
     for (let i = 0; i < 200 && !result; i++) {
       await sleep(100);

@@ -28,6 +28,14 @@ export function intFlag(value: string, flag: string): number {
   return Number(value.trim());
 }
 
+/** strconv.ParseUint (base 10) */
+export function uintFlag(value: string, flag: string): number {
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(Number(value.trim()))) {
+    throw invalid(value, flag, `strconv.ParseUint: parsing "${value}": invalid syntax`);
+  }
+  return Number(value.trim());
+}
+
 /** docker's NanoCPUs: a rational number of CPUs → billionths */
 export function nanoCpusFlag(value: string, flag: string): number {
   const v = value.trim();

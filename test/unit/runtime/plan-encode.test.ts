@@ -33,6 +33,13 @@ const record = (fields: string[], keyword: string, n: number, from = 0) => {
 };
 
 describe('runtime/plan-encode', () => {
+  it('preserve: the executor fds to hand on as 3.., only when some are given, in range', () => {
+    assert.ok(!strings(encodePlan(base())).includes('preserve'));
+    assert.ok(!strings(encodePlan({ ...base(), process: { ...base().process, preserveFds: { from: 5, count: 0 } } })).includes('preserve'));
+    const f = strings(encodePlan({ ...base(), process: { ...base().process, preserveFds: { from: 5, count: 2 } } }));
+    assert.deepEqual(record(f, 'preserve', 2), ['5', '2']);
+    assert.throws(() => encodePlan({ ...base(), process: { ...base().process, preserveFds: { from: 3, count: 1 } } }), /preserveFds from/);
+  });
   it('hold: one record, only without monitor or join', () => {
     assert.ok(!strings(encodePlan(base())).includes('hold'));
     const f = strings(encodePlan({ ...base(), hold: true }));
