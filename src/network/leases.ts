@@ -89,10 +89,16 @@ export function liveLeases(dir: string): { live: NetworkLease[]; collected: Netw
 
 /**
  * Remove the collected leases' files, after the firewall no longer has their rules (under the lock): a release
- * that finds no lease file returns without the lock, so the file must outlive the rules it stands for.
+ * that finds no lease file returns without the lock, so the file must outlive the rules it stands for. A file that
+ * holds another owner's lease by now stays: a start of the same container, whose last run's cleanup has not come
+ * yet, wrote its new lease over the dead one after the caller read it.
  */
 export function dropCollected(dir: string, collected: NetworkLease[]): void {
-  for (const l of collected) fs.rmSync(leaseFile(dir, l.containerId), { force: true });
+  for (const l of collected) {
+    const now = readLease(dir, l.containerId);
+    if (now && (now.owner.pid !== l.owner.pid || now.owner.startTime !== l.owner.startTime)) continue;
+    fs.rmSync(leaseFile(dir, l.containerId), { force: true });
+  }
 }
 
 export function readLease(dir: string, id: string): NetworkLease | undefined {
