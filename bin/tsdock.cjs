@@ -13,7 +13,7 @@ const { createRequire } = Module;
 const args = process.argv.slice(2);
 const dir = path.join(__dirname, '..', 'dist', 'bundle');
 try {
-  if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+  if (onlyVersion(args)) {
     process.stdout.write(`${require(path.join(dir, 'version.cjs')).VERSION}\n`);
   } else {
     // rootless: re-execute inside the user namespace before paying for loading the CLI here
@@ -26,12 +26,36 @@ try {
   process.exitCode = 125;
 }
 
+/** a short hash of a string (32-bit FNV-1a, hex) */
+function fnv1a(s) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16);
+}
+
+/** `--version` / `-v`, alone or after global options (`--root DIR --version`, as scripts and benchmarks call it) */
+function onlyVersion(argv) {
+  const valued = ['--root', '--runroot', '--storage-driver', '--log-level'];
+  const rest = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (valued.includes(a) && i + 1 < argv.length) {
+      if (a === '--log-level' && !['debug', 'info', 'warn', 'error'].includes(argv[i + 1])) return false;
+      i++;
+    } else if (!valued.some((v) => a.startsWith(`${v}=`))) rest.push(a);
+  }
+  return rest.length === 1 && (rest[0] === '--version' || rest[0] === '-v');
+}
+
 function load(argv) {
   const file = path.join(dir, 'tsdock.cjs');
-  const source = fs.readFileSync(file, 'utf8');
+  // ASCII (scripts/bundle.mjs checks): latin1 makes the one-byte string without decoding UTF-8
+  const source = fs.readFileSync(file, 'latin1');
   const verb = (argv.find((a, i) => !a.startsWith('-') && !['--root', '--runroot', '--log-level', '--storage-driver'].includes(argv[i - 1])) ?? 'none').replace(/[^a-z-]/g, '');
   const stat = fs.statSync(file);
-  const name = `tsdock.${verb}.${stat.size}-${Math.floor(stat.mtimeMs)}.cache`;
+  // V8 rejects a cache made under other flags: node's own flags (the launcher's) get a cache of their own
+  const flags = process.execArgv.length ? `.${fnv1a(process.execArgv.join(' '))}` : '';
+  const name = `tsdock.${verb}${flags}.${stat.size}-${Math.floor(stat.mtimeMs)}.cache`;
   const home = process.env.XDG_CACHE_HOME || path.join(process.env.HOME || '/tmp', '.cache');
   const places = [dir, path.join(home, 'tsdock', 'code-cache')];
   let cachedData;

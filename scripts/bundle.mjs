@@ -8,12 +8,64 @@ import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 
 const repo = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const out = path.join(repo, 'dist/bundle');
 // a new bundle invalidates every cached compilation of the old one
 fs.rmSync(out, { recursive: true, force: true });
+// Node's heavier modules load on first use, not when the bundle's modules initialise (each verb's whole import graph
+// does): `ps` or `inspect` never spawn, hash or speak http, yet importing child_process, crypto and their kin cost
+// ~3 ms a start. Each becomes a stand-in whose every property access loads the real module; under esbuild's ESM
+// interop (__toESM copies own keys, then reads the rest through the prototype) it has no own keys and a prototype
+// that loads too, so default and named imports both resolve to the real module's values.
+const LAZY = ['child_process', 'crypto', 'dgram', 'dns', 'http', 'https', 'net', 'readline', 'tls', 'zlib'];
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    const filter = new RegExp(`^(node:)?(${LAZY.join('|')})$`);
+    b.onResolve({ filter }, (a) => (a.namespace === 'lazy-builtin' ? { path: a.path, external: true } : { path: a.path.replace(/^node:/, ''), namespace: 'lazy-builtin' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (a) => ({
+      loader: 'js',
+      contents: `let real;
+const load = () => (real ??= require('node:${a.path}'));
+const proto = new Proxy({}, { get: (_, p) => load()[p], has: (_, p) => p in load() });
+module.exports = new Proxy({}, {
+  get: (_, p) => (p === '__esModule' ? undefined : load()[p]),
+  has: (_, p) => p in load(),
+  ownKeys: () => [],
+  getOwnPropertyDescriptor: () => undefined,
+  getPrototypeOf: () => proto,
+});
+`,
+    }));
+  },
+};
+// The other builtins our sources import (fs, path, os, ...) as ES modules with a default export and one named
+// export per plain property: esbuild's interop would otherwise copy every property of `fs` into a fresh object
+// for each of the ~80 modules importing it (~2 ms a start). Getters (fs.promises) stay off the named list, so
+// reading them stays lazy; a named import of one fails the build. CommonJS dependencies keep plain require.
+const requireHere = createRequire(import.meta.url);
+const esmBuiltins = {
+  name: 'esm-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (a) => {
+      if (a.kind !== 'import-statement' || !a.importer.startsWith(path.join(repo, 'src') + path.sep)) return undefined;
+      return { path: a.path.slice(5), namespace: 'esm-builtin' };
+    });
+    b.onResolve({ filter: /^node:/, namespace: 'esm-builtin' }, (a) => ({ path: a.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: 'esm-builtin' }, (a) => {
+      const m = requireHere(`node:${a.path}`);
+      const names = Object.keys(m).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default' && !Object.getOwnPropertyDescriptor(m, k)?.get);
+      return {
+        loader: 'js',
+        contents: `const m = require('node:${a.path}');\nexport default m;\nexport const { ${names.join(', ')} } = m;\n`,
+      };
+    });
+  },
+};
 const common = {
+  plugins: [lazyBuiltins, esmBuiltins],
   bundle: true,
   format: 'cjs',
   platform: 'node',
@@ -21,6 +73,11 @@ const common = {
   external: ['koffi'],
   logLevel: 'warning',
   legalComments: 'none',
+  // whitespace and syntax only: a smaller file to read at each start and a smaller code cache; identifiers keep
+  // their names, so --log-level debug stack traces still read
+  minifyWhitespace: true,
+  minifySyntax: true,
+  charset: 'ascii',
   // the sources are ESM: give them an import.meta.url that points at the bundle
   define: { 'import.meta.url': '__tsdockImportMetaUrl' },
   banner: { js: "const __tsdockImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
@@ -28,3 +85,10 @@ const common = {
 await build({ ...common, entryPoints: [path.join(repo, 'src/cli/main.ts')], outfile: path.join(out, 'tsdock.cjs') });
 await build({ ...common, entryPoints: [path.join(repo, 'src/version.ts')], outfile: path.join(out, 'version.cjs') });
 await build({ ...common, entryPoints: [path.join(repo, 'src/cli/userns-entry.ts')], outfile: path.join(out, 'userns.cjs') });
+
+// the loader reads the bundle as latin1 (a one-byte string, half the time of utf8 decoding): it must be ASCII.
+// esbuild escapes strings and identifiers, not regular-expression literals: spell those with \u escapes
+for (const f of fs.readdirSync(out).filter((n) => n.endsWith('.cjs'))) {
+  const at = fs.readFileSync(path.join(out, f)).findIndex((b) => b > 0x7f);
+  if (at >= 0) throw new Error(`bundle ${f} is not ASCII at byte ${at}: escape the character in its source`);
+}

@@ -1,7 +1,6 @@
 import '../container/network.js'; // registers the network's release hooks
 import { runHooks } from '../container/hooks.js';
 import fs from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
 import { TsdockError, cleanupFailed } from '../errors.js';
 import { releaseName } from '../container/store.js';
@@ -13,6 +12,7 @@ import { removeTree } from '../storage/tmp.js';
 import { VolumeStore } from '../volume/store.js';
 import { volumeUsers } from './volume.js';
 import { killCgroup } from '../container/cgroup.js';
+import { pollUntil } from '../container/running.js';
 import type { CgroupLocation } from '../cgroups/index.js';
 
 export interface RemoveContainersOptions {
@@ -88,13 +88,11 @@ async function killAndWait(root: string, id: string, state: ContainerState, name
     }
   }
   const exitFile = containerFile(root, id, 'exit');
-  const deadline = Date.now() + KILL_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (fs.existsSync(exitFile)) return;
-    if (liveness(state) === 'gone') return;
-    await sleep(50, undefined, signal ? { signal } : undefined);
-  }
-  if (isAlive(state.Pid, state.PidStartTime)) {
+  const gone = await pollUntil(() => {
+    signal?.throwIfAborted();
+    return fs.existsSync(exitFile) || liveness(state) === 'gone';
+  }, KILL_TIMEOUT_MS);
+  if (!gone && isAlive(state.Pid, state.PidStartTime)) {
     throw new TsdockError(`cannot remove container "/${name}": could not kill the container: it is still running ${KILL_TIMEOUT_MS / 1000}s after SIGKILL`, { exitCode: 1 });
   }
 }

@@ -84,7 +84,7 @@ export class LineAssembler {
   }
 }
 
-const GO_DURATION = /^[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
+const GO_DURATION = /^[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|\u00b5s|\u03bcs|ms|s|m|h))+$/;
 const UNITS_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Go's time.ParseDuration, in milliseconds; undefined when `value` is not a duration. */
@@ -92,7 +92,7 @@ export function parseGoDuration(value: string): number | undefined {
   if (!GO_DURATION.test(value)) return undefined;
   const sign = value.startsWith('-') ? -1 : 1;
   let ms = 0;
-  for (const m of value.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) ms += Number(m[1]) * UNITS_MS[m[2]!]!;
+  for (const m of value.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g)) ms += Number(m[1]) * UNITS_MS[m[2]!]!;
   return sign * ms;
 }
 

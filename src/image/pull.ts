@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Context } from '../context.js';
 import { IntegrityError, TsdockError } from '../errors.js';
 import { withLock } from '../state/lock.js';
@@ -55,6 +56,7 @@ async function pullUnderLayersLock(opts: PullOptions, ctx: Context): Promise<Pul
     credentials: parseCreds(opts.creds),
     authFile: opts.authFile,
     signal: ctx.signal,
+    schemeCacheFile: path.join(ctx.runRoot, 'registry-schemes.json'),
   });
   const store = new ImageStore(ctx.root);
   await sweepTmp(ctx.root);

@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TsdockError, withCleanup } from '../errors.js';
@@ -10,14 +9,23 @@ export interface WriteAtomicOptions {
   fsync?: boolean;
 }
 
-/** `.<base>.tmp-<pid>-<random>` beside the target, so the rename never crosses a filesystem. */
+let tmpCount = 0;
+
+/**
+ * `.<base>.tmp-<pid>-<n><random>` beside the target, so the rename never crosses a filesystem. The pid and a
+ * counter make it unique among live writers, the random part among leftovers of a dead one with the same pid
+ * (opened with `wx` anyway); no crypto module is loaded for it.
+ */
 export function tempPathFor(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
+  const rand = Math.floor(Math.random() * 0x1000000).toString(16).padStart(6, '0');
+  return path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${(tmpCount++).toString(16)}${rand}`);
 }
 
 /**
  * Replace `file` atomically: readers see the old content or the new, never a mix or a truncated file.
  * The temp file is removed when anything fails; a failed cleanup never hides the original error.
+ * The calls are synchronous: state files are small, and a CLI that waits for them anyway saves the thread-pool
+ * round trips (and its start, on a command's first write).
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: WriteAtomicOptions = {}): Promise<void> {
   const tmp = tempPathFor(file);
@@ -25,21 +33,21 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   let renamed = false;
   await withCleanup(
     async () => {
-      const fh = await fs.promises.open(tmp, 'wx', mode);
+      const fd = fs.openSync(tmp, 'wx', mode);
       await withCleanup(
         async () => {
-          await fh.writeFile(data);
-          await fh.chmod(mode);
-          if (opts.fsync) await fh.sync();
+          fs.writeFileSync(fd, data);
+          fs.fchmodSync(fd, mode);
+          if (opts.fsync) fs.fsyncSync(fd);
         },
-        () => fh.close(),
+        () => fs.closeSync(fd),
       );
-      await fs.promises.rename(tmp, file);
+      fs.renameSync(tmp, file);
       renamed = true;
       if (opts.fsync) await fsyncDir(path.dirname(file));
     },
     async () => {
-      if (!renamed) await fs.promises.rm(tmp, { force: true });
+      if (!renamed) fs.rmSync(tmp, { force: true });
     },
   );
 }
@@ -56,7 +64,7 @@ export async function writeJsonAtomic(file: string, value: unknown, opts: WriteA
 export async function readJson<T>(file: string): Promise<T | undefined> {
   let text: string;
   try {
-    text = await fs.promises.readFile(file, 'utf8');
+    text = fs.readFileSync(file, 'utf8'); // small files: no thread-pool round trip
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
@@ -86,9 +94,9 @@ function parseJson<T>(file: string, text: string): T {
 
 /** fsync a directory, so a rename or link made in it survives a crash. */
 export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fs.promises.open(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
   await withCleanup(
-    () => fh.sync(),
-    () => fh.close(),
+    async () => fs.fsyncSync(fd),
+    () => fs.closeSync(fd),
   );
 }

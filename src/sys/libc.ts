@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import type { IKoffiLib } from 'koffi';
 import { SysError } from './errors.js';
 
@@ -34,9 +35,24 @@ const CANDIDATES = ['libc.so.6', 'libc.musl-x86_64.so.1', 'libc.musl-aarch64.so.
 let cached: Libc | undefined;
 let koffiModule: typeof import('koffi') | undefined;
 
-/** koffi itself is loaded on first use too: its native addon costs ~15 ms at start-up. */
+/**
+ * koffi itself is loaded on first use too. Its addon is required directly where the package ships one for this
+ * platform: koffi's index.js spends ~6 ms before that (its installer helpers load https, zlib and crypto) only to
+ * find the same file and add deprecated aliases. Anything else (another triplet, musl, a version mismatch) takes
+ * the package's own entry.
+ */
 function koffi(): typeof import('koffi') {
-  koffiModule ??= createRequire(import.meta.url)('koffi') as typeof import('koffi');
+  if (koffiModule) return koffiModule;
+  const req = createRequire(import.meta.url);
+  try {
+    const dir = path.dirname(req.resolve('koffi/package.json'));
+    const native = req(path.join(dir, 'build', 'koffi', `${process.platform}_${process.arch}`, 'koffi.node')) as typeof import('koffi') & { version?: string };
+    const pkg = req('koffi/package.json') as { version: string };
+    if (native.version === pkg.version) koffiModule = native;
+  } catch {
+    // the package's entry below
+  }
+  koffiModule ??= req('koffi') as typeof import('koffi');
   return koffiModule;
 }
 

@@ -48,7 +48,7 @@ const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 
 
 /** Go's time.ParseDuration, in nanoseconds: 30s, 1m30s, 500ms, 1h */
 export function durationFlag(value: string, flag: string): number {
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  const re = /(\d+(?:\.\d+)?)(ns|us|\u00b5s|ms|s|m|h)/gy;
   let total = 0;
   let consumed = 0;
   let m: RegExpExecArray | null;

@@ -38,6 +38,8 @@ export interface RegistryClientOptions {
   retry?: { attempts?: number; delayMs?: number };
   timeouts?: { connectMs?: number; idleMs?: number };
   tokenCache?: TokenCache;
+  /** which scheme each host answered on, kept across processes (a file in the user's runtime dir) */
+  schemeCacheFile?: string;
 }
 
 export interface ManifestResult {
@@ -95,6 +97,7 @@ export class RegistryClient {
       ...(opts.timeouts?.connectMs !== undefined ? { connectTimeoutMs: opts.timeouts.connectMs } : {}),
       ...(opts.timeouts?.idleMs !== undefined ? { idleTimeoutMs: opts.timeouts.idleMs } : {}),
       ...(opts.tokenCache ? { tokenCache: opts.tokenCache } : {}),
+      ...(opts.schemeCacheFile ? { schemeCacheFile: opts.schemeCacheFile } : {}),
     });
   }
 

@@ -24,6 +24,8 @@ export interface TransportPolicyOptions {
   /** from registries.conf */
   insecure?: boolean;
   certDirs?: string[];
+  /** the scheme cache shared by this user's processes (loadSchemeCache) */
+  schemeCacheFile?: string;
 }
 
 export interface TransportPolicy {
@@ -102,16 +104,50 @@ export function transportPolicy(host: string, opts: TransportPolicyOptions & { e
   if (certs.cert) tlsOptions.cert = certs.cert;
   if (certs.key) tlsOptions.key = certs.key;
   if (relaxed) tlsOptions.rejectUnauthorized = false;
+  if (opts.schemeCacheFile) loadSchemeCache(opts.schemeCacheFile);
   const cached = schemeCache.get(host);
   const schemes: Scheme[] = !httpAllowed ? ['https'] : cached === 'http' ? ['http', 'https'] : ['https', 'http'];
   return { schemes, tls: tlsOptions };
 }
 
 const schemeCache = new Map<string, Scheme>();
+/** what each scheme-cache file holds (as loaded, then as written) */
+const files = new Map<string, Record<string, Scheme>>();
 
-/** Remember which scheme answered for a host (used to order `schemes` for later clients). */
-export function rememberScheme(host: string, scheme: Scheme): void {
+/**
+ * Where a host's answer is kept across processes (`{ host: scheme }`, in the user's private runtime dir): every
+ * CLI is a new process, and probing https first costs a plain-http registry a TLS load and a failed handshake on
+ * each pull. It only orders the schemes the policy already allows; a stale entry costs one failed attempt.
+ */
+export function loadSchemeCache(file: string): void {
+  if (files.has(file)) return;
+  const held: Record<string, Scheme> = {};
+  try {
+    const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    for (const [host, scheme] of Object.entries(saved)) if (scheme === 'http' || scheme === 'https') held[host] = scheme;
+  } catch {
+    // none yet, or unreadable: probe as usual
+  }
+  files.set(file, held);
+  for (const [host, scheme] of Object.entries(held)) if (!schemeCache.has(host)) schemeCache.set(host, scheme);
+}
+
+/** Remember which scheme answered for a host (used to order `schemes` for later clients), in `file` too. */
+export function rememberScheme(host: string, scheme: Scheme, file?: string): void {
   schemeCache.set(host, scheme);
+  if (!file) return;
+  loadSchemeCache(file);
+  const held = files.get(file)!;
+  if (held[host] === scheme) return;
+  held[host] = scheme;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(held), { mode: 0o600 });
+    fs.renameSync(tmp, file);
+  } catch {
+    // a cache: the next process probes again
+  }
 }
 
 export function cachedScheme(host: string): Scheme | undefined {

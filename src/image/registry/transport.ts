@@ -29,6 +29,8 @@ export interface TransportOptions {
   connectTimeoutMs?: number;
   idleTimeoutMs?: number;
   tokenCache?: TokenCache;
+  /** which scheme each host answered on, kept across processes (tls.ts loadSchemeCache) */
+  schemeCacheFile?: string;
 }
 
 export class RegistryTransport {
@@ -42,6 +44,7 @@ export class RegistryTransport {
     if (opts.tlsVerify !== undefined) policyOpts.tlsVerify = opts.tlsVerify;
     if (opts.insecure !== undefined) policyOpts.insecure = opts.insecure;
     if (opts.certDirs !== undefined) policyOpts.certDirs = opts.certDirs;
+    if (opts.schemeCacheFile !== undefined) policyOpts.schemeCacheFile = opts.schemeCacheFile;
     this.policy = transportPolicy(opts.host, policyOpts);
     this.auth = new Authorizer({
       target: opts.target,
@@ -101,8 +104,14 @@ export class RegistryTransport {
         const why = firstError === err ? err.message : `${firstError.message}; ${err.message}`;
         throw new NetworkError(`cannot reach registry ${this.opts.registry}: ${why}`, firstError.code, { cause: err });
       }
+      // plain http tried first (the scheme this host answered on before) and an https server on that port now:
+      // Go's TLS servers answer such a request with 400; the next scheme decides
+      if (!last && scheme === 'http' && res.status === 400) {
+        res.body.resume();
+        continue;
+      }
       this.origin = new URL(url.origin);
-      rememberScheme(this.opts.host, scheme);
+      rememberScheme(this.opts.host, scheme, this.opts.schemeCacheFile);
       if (!last && (res.status >= 500 || res.status === 429)) {
         res.body.resume();
         res = await this.http({ url });

@@ -111,3 +111,17 @@ test('isLoopbackHost and where basic credentials may go', () => {
   assert.equal(mayUseBasicOver(new URL('https://example.com/')), true);
   assert.equal(mayUseBasicOver(new URL('http://example.com/')), false);
 });
+
+test('the scheme a host answered on is kept in the scheme-cache file for the next process; a stale http entry falls through to https', { skip: !haveOpenssl }, async () => {
+  const file = path.join(dir, 'run', 'registry-schemes.json');
+  await client(plainHost, { schemeCacheFile: file }).getManifest('latest');
+  assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), { [plainHost]: 'http' });
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+  // another process's file says http for the TLS registry's port: http is tried first, https answers
+  const fresh = await listen(https.createServer({ key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) }, handler));
+  const stale = path.join(dir, 'run', 'stale.json');
+  fs.writeFileSync(stale, JSON.stringify({ [fresh]: 'http' }));
+  assert.deepEqual(transportPolicy(fresh, { certDirs: [], tlsVerify: false, schemeCacheFile: stale }).schemes, ['http', 'https']);
+  await client(fresh, { tlsVerify: false, schemeCacheFile: stale }).getManifest('latest');
+  assert.deepEqual(JSON.parse(fs.readFileSync(stale, 'utf8')), { [fresh]: 'https' });
+});
