@@ -10,6 +10,9 @@ const vm = require('node:vm');
 const Module = require('node:module');
 const { createRequire } = Module;
 
+/** the global options that take a value (src/cli/main.ts), skipped when looking for the verb */
+const VALUED = ['--root', '--runroot', '--storage-driver', '--log-level'];
+
 const args = process.argv.slice(2);
 const dir = path.join(__dirname, '..', 'dist', 'bundle');
 try {
@@ -35,14 +38,13 @@ function fnv1a(s) {
 
 /** `--version` / `-v`, alone or after global options (`--root DIR --version`, as scripts and benchmarks call it) */
 function onlyVersion(argv) {
-  const valued = ['--root', '--runroot', '--storage-driver', '--log-level'];
   const rest = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (valued.includes(a) && i + 1 < argv.length) {
+    if (VALUED.includes(a) && i + 1 < argv.length) {
       if (a === '--log-level' && !['debug', 'info', 'warn', 'error'].includes(argv[i + 1])) return false;
       i++;
-    } else if (!valued.some((v) => a.startsWith(`${v}=`))) rest.push(a);
+    } else if (!VALUED.some((v) => a.startsWith(`${v}=`))) rest.push(a);
   }
   return rest.length === 1 && (rest[0] === '--version' || rest[0] === '-v');
 }
@@ -51,7 +53,7 @@ function load(argv) {
   const file = path.join(dir, 'tsdock.cjs');
   // ASCII (scripts/bundle.mjs checks): latin1 makes the one-byte string without decoding UTF-8
   const source = fs.readFileSync(file, 'latin1');
-  const verb = (argv.find((a, i) => !a.startsWith('-') && !['--root', '--runroot', '--log-level', '--storage-driver'].includes(argv[i - 1])) ?? 'none').replace(/[^a-z-]/g, '');
+  const verb = (argv.find((a, i) => !a.startsWith('-') && !VALUED.includes(argv[i - 1])) ?? 'none').replace(/[^a-z-]/g, '');
   const stat = fs.statSync(file);
   // V8 rejects a cache made under other flags: node's own flags (the launcher's) get a cache of their own
   const flags = process.execArgv.length ? `.${fnv1a(process.execArgv.join(' '))}` : '';
