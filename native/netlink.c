@@ -176,14 +176,27 @@ int net_reserve_ports(void) {
   for (int i = 0; i < nports; i++) {
     const struct port *p = &ports[i];
     int type = p->proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
-    int fd = (int)syscall(SYS_socket, AF_INET, type | SOCK_CLOEXEC, p->proto);
+    int v6 = strchr(p->ip, ':') != NULL;
+    int fd = (int)syscall(SYS_socket, v6 ? AF_INET6 : AF_INET, type | SOCK_CLOEXEC, p->proto);
     if (fd < 0) return errno;
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)p->port);
-    if (inet_pton(AF_INET, p->ip, &sa.sin_addr) != 1) return close(fd), EINVAL;
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) return close(fd), errno;
+    if (v6) {
+      /* "::" holds the IPv6 side only: the IPv4 side is its own record (0.0.0.0) */
+      struct sockaddr_in6 sa6;
+      int one = 1;
+      memset(&sa6, 0, sizeof sa6);
+      sa6.sin6_family = AF_INET6;
+      sa6.sin6_port = htons((uint16_t)p->port);
+      if (inet_pton(AF_INET6, p->ip, &sa6.sin6_addr) != 1) return close(fd), EINVAL;
+      if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0) return close(fd), errno;
+      if (bind(fd, (struct sockaddr *)&sa6, sizeof sa6) < 0) return close(fd), errno;
+    } else {
+      struct sockaddr_in sa;
+      memset(&sa, 0, sizeof sa);
+      sa.sin_family = AF_INET;
+      sa.sin_port = htons((uint16_t)p->port);
+      if (inet_pton(AF_INET, p->ip, &sa.sin_addr) != 1) return close(fd), EINVAL;
+      if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) return close(fd), errno;
+    }
     keep(fd);
   }
   return 0;

@@ -63,13 +63,13 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
       return { id, name: record.Name, pid, started: false };
     }
     const paths = containerPaths(ctx.root, id, record.Name);
-    const spec = JSON.parse(await fs.promises.readFile(paths.spec, 'utf8')) as Spec;
+    const spec = JSON.parse(fs.readFileSync(paths.spec, 'utf8')) as Spec;
     const store = new ImageStore(ctx.root);
     const image = (await store.read()).images[record.Image];
     if (!image) throw new TsdockError(`cannot start ${record.Name}: its image ${record.Image.slice(7, 19)} was removed`);
     // an earlier run's monitor may still be draining: let it write its exit.json and end before this run
     await waitMonitorGone(ctx.root, id, 5000);
-    await fs.promises.rm(exitPath, { force: true });
+    fs.rmSync(exitPath, { force: true });
     requireDeviceControl(record.Cgroup, record.HostConfig.Privileged, ctx);
     await runHooks('beforeStart', { id, record, spec }, ctx);
     const cgroup = record.Cgroup ? await prepareCgroup(record.Cgroup, spec) : undefined;
@@ -80,7 +80,7 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
       const plan = containerPlan({ seccompCache: seccompCacheDir(ctx), spec, store, image, paths, rootless: !ctx.rootful, driver: record.Driver ?? 'overlay', consolePath: pty?.slavePath, cgroup: record.Cgroup, privileged: record.HostConfig.Privileged });
       await networkForStart(id, record, paths, plan, ctx);
       const socket = attachSocketPath(ctx.runRoot, id);
-      await fs.promises.mkdir(path.dirname(socket), { recursive: true, mode: 0o700 });
+      fs.mkdirSync(path.dirname(socket), { recursive: true, mode: 0o700 });
       const log = logTarget(paths.dir, record);
       plan.monitor = {
         logPath: log.path,

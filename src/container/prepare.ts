@@ -159,9 +159,10 @@ export async function prepareContainer(args: {
   });
   for (const w of result.warnings) ctx.warn?.(w);
   await Promise.all([
-    fs.promises.writeFile(paths.hosts, result.etc.hosts),
-    fs.promises.writeFile(paths.hostname, result.etc.hostname),
-    fs.promises.writeFile(paths.resolvConf, result.etc.resolvConf),
+    // small files: synchronous writes skip the thread pool
+    fs.writeFileSync(paths.hosts, result.etc.hosts),
+    fs.writeFileSync(paths.hostname, result.etc.hostname),
+    fs.writeFileSync(paths.resolvConf, result.etc.resolvConf),
     writeJsonAtomic(paths.spec, result.spec, { fsync: false }),
     storeSeccompProfile(result.seccomp, paths.seccompProfile),
   ]);

@@ -7,6 +7,7 @@
  * What dockerd itself parses stays a string here, as in the API: `Binds` (`SRC:DST[:OPTS]`), `Tmpfs` options,
  * `SecurityOpt` (`seccomp=` carries the profile's JSON content, read by the client), `LogConfig.Config`.
  */
+import { isIP } from 'node:net';
 import { UsageError } from '../errors.js';
 import type { HealthConfig } from '../image/manifest.js';
 import type { HostResources } from '../ocispec/resources.js';
@@ -151,7 +152,10 @@ export function validateRequest(r: CreateRequest): void {
   if (mode.startsWith('container:') && (r.Hostname || h.Dns?.length || h.ExtraHosts?.length)) throw new UsageError('conflicting options: hostname, --dns and --add-host cannot be used with --network container:');
   for (const [port, bindings] of Object.entries(h.PortBindings ?? {})) {
     if (!/^\d{1,5}\/(tcp|udp|sctp)$/.test(port)) throw new UsageError(`invalid port ${port}`);
-    for (const b of bindings) if (b.HostIp.includes(':')) throw new UsageError(`publishing on ${b.HostIp}: IPv6 host addresses are not supported yet`);
+    for (const b of bindings) {
+      if (b.HostIp && !isIP(b.HostIp)) throw new UsageError(`invalid IP address: ${b.HostIp}`);
+      if (rootlessNet && b.HostIp.includes(':')) throw new UsageError(`publishing on [${b.HostIp}]: an IPv6 host address is published on bridge networks only, not through ${networkMode(r)}`);
+    }
   }
 }
 

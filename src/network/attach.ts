@@ -65,12 +65,16 @@ function canBind(protocol: string, hostIp: string, port: number): Promise<boolea
   return new Promise((resolve) => {
     const s = net.createServer();
     s.once('error', () => resolve(false));
-    s.listen({ port, host: hostIp || '0.0.0.0', exclusive: true }, () => s.close(() => resolve(true)));
+    s.listen({ port, host: hostIp || '0.0.0.0', exclusive: true, ipv6Only: hostIp.includes(':') }, () => s.close(() => resolve(true)));
   });
 }
 
-/** The host ports a start publishes: the bindings given, -P's for the exposed ports; `held` are other containers'. */
-export async function resolvePorts(r: Pick<NetworkRequest, 'portBindings' | 'publishAll' | 'exposed'>, held: Set<string>): Promise<PortMapping[]> {
+/**
+ * The host ports a start publishes: the bindings given, -P's for the exposed ports; `held` are other containers'.
+ * With `ipv6` (the container has an IPv6 address), a binding without a host address is published on `::` too, on
+ * the same port, as docker does; an IPv6 host address needs one.
+ */
+export async function resolvePorts(r: Pick<NetworkRequest, 'portBindings' | 'publishAll' | 'exposed'>, held: Set<string>, ipv6 = false): Promise<PortMapping[]> {
   const wanted: Array<[string, { HostIp: string; HostPort: string }]> = [];
   for (const [k, list] of Object.entries(r.portBindings)) for (const b of list) wanted.push([k, b]);
   if (r.publishAll) for (const k of r.exposed) if (!r.portBindings[k]) wanted.push([k, { HostIp: '', HostPort: '' }]);
@@ -78,6 +82,8 @@ export async function resolvePorts(r: Pick<NetworkRequest, 'portBindings' | 'pub
   for (const [key, b] of wanted) {
     const [cport, proto] = key.split('/') as [string, PortMapping['protocol']];
     const hostIp = b.HostIp || '0.0.0.0';
+    const twin = ipv6 && !b.HostIp;
+    if (hostIp.includes(':') && !ipv6) throw new TsdockError(`publishing [${hostIp}]:${b.HostPort || key}: the container has no IPv6 address (its networks were not created with --ipv6)`);
     const [lo, hi] = b.HostPort ? b.HostPort.split('-').map(Number) as [number, number?] : [32768, 60999];
     const last = hi ?? lo;
     if (b.HostPort && hi === undefined && held.has(`${proto}/${lo}`)) throw new TsdockError(`Bind for ${hostIp}:${lo} failed: port is already allocated`);
@@ -87,12 +93,13 @@ export async function resolvePorts(r: Pick<NetworkRequest, 'portBindings' | 'pub
       const p = lo + ((start - lo + i) % (last - lo + 1));
       if (held.has(`${proto}/${p}`)) continue;
       if (!b.HostPort || hi !== undefined) {
-        if (await canBind(proto, hostIp, p)) chosen = p;
+        if ((await canBind(proto, hostIp, p)) && (!twin || (await canBind(proto, '::', p)))) chosen = p;
       } else chosen = p;
     }
     if (chosen === undefined) throw new TsdockError(`publishing ${key}: no free host port${b.HostPort ? ` in ${b.HostPort}` : ''}`);
     held.add(`${proto}/${chosen}`);
     out.push({ protocol: proto, hostIp, hostPort: chosen, containerPort: Number(cport) });
+    if (twin) out.push({ protocol: proto, hostIp: '::', hostPort: chosen, containerPort: Number(cport) });
   }
   return out;
 }
@@ -135,7 +142,7 @@ export async function connectForStart(r: NetworkRequest, env: NodeJS.ProcessEnv)
       if (await ensureBridge(n, dir)) render = true;
       endpoints.push(allocateEndpoint(n, `eth${i}`, others, wishFor(r, n), r));
     }
-    const ports = await resolvePorts(r, heldPorts(others));
+    const ports = await resolvePorts(r, heldPorts(others), endpoints.some((e) => e.ip6));
     const lease: NetworkLease = { containerId: r.id, root: r.root, owner: selfOwner(), endpoints, ports };
     await writeLease(dir, lease);
     if (ports.length) render = true;

@@ -11,6 +11,9 @@
  *                              masqueraded onto the bridge (route_localnet is set on tsdock's bridges only)
  *   forward     (filter)       internal networks reach nothing else; networks do not reach each other
  *   raw         (filter, raw)  anything arriving on a bridge for 127.0.0.0/8 is dropped (route_localnet's hole)
+ *
+ * `ip6 tsdock` has the same prerouting/output/ports/postrouting/forward chains for IPv6 networks; its ports are
+ * the IPv6 host addresses' (no loopback case: [::1] is not forwarded, as IPv6 has no route_localnet).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -57,18 +60,42 @@ function networkRules(b: BridgeRecord, names: string[], family: 'ip' | 'ip6'): u
 
 /**
  * The `ip6 tsdock` table, in the same transaction: for IPv6 networks, egress masquerade of their subnets and the
- * same isolation as IPv4 (internal networks reach nothing else, networks do not reach each other). Published ports
- * are IPv4 only. Without an IPv6 network the table is removed (add + delete).
+ * same isolation as IPv4 (internal networks reach nothing else, networks do not reach each other), and the
+ * published ports whose host address is IPv6 (`::`, the twin of a default `0.0.0.0` one, or `[addr]:`), DNATed
+ * to the container's IPv6 address. Without an IPv6 network the table is removed (add + delete).
  */
-function render6(bridges: BridgeRecord[]): unknown[] {
+function render6(bridges: BridgeRecord[], leases: NetworkLease[]): unknown[] {
   const v6 = [...bridges].filter((b) => b.subnet6).sort((x, y) => x.bridge.localeCompare(y.bridge));
   const out: unknown[] = [{ add: TABLE6 }, { delete: TABLE6 }];
   if (!v6.length) return out;
-  out.push({ add: TABLE6 }, chain('postrouting', { type: 'nat', hook: 'postrouting', prio: 100 }, T6), chain('forward', { type: 'filter', hook: 'forward', prio: 0 }, T6));
+  out.push(
+    { add: TABLE6 },
+    chain('prerouting', { type: 'nat', hook: 'prerouting', prio: -100 }, T6),
+    chain('output', { type: 'nat', hook: 'output', prio: -100 }, T6),
+    chain('postrouting', { type: 'nat', hook: 'postrouting', prio: 100 }, T6),
+    chain('forward', { type: 'filter', hook: 'forward', prio: 0 }, T6),
+    chain('ports', undefined, T6),
+  );
+  const local = match({ fib: { result: 'type', flags: ['daddr'] } }, 'local');
+  out.push(rule('prerouting', [local, { jump: { target: 'ports' } }], undefined, T6), rule('output', [local, { jump: { target: 'ports' } }], undefined, T6));
   const names = v6.map((b) => b.bridge);
   for (const b of v6) out.push(...networkRules(b, names, 'ip6'));
+  const internal = new Set(bridges.filter((b) => b.internal).map((b) => b.bridge));
+  for (const l of [...leases].sort((a, b) => a.containerId.localeCompare(b.containerId))) {
+    const ep = l.endpoints.find((e) => e.ip6 && !internal.has(e.bridge));
+    if (!ep) continue;
+    for (const p of l.ports.filter((x) => isV6(x.hostIp))) {
+      const expr: Expr[] = [];
+      if (p.hostIp !== '::') expr.push(match(field('ip6', 'daddr'), p.hostIp));
+      expr.push(match(field(p.protocol, 'dport'), p.hostPort));
+      expr.push({ dnat: { addr: ep.ip6, port: p.containerPort } });
+      out.push(rule('ports', expr, l.containerId.slice(0, 12), T6));
+    }
+  }
   return out;
 }
+
+const isV6 = (ip: string) => ip.includes(':');
 
 export function renderRuleset(bridges: BridgeRecord[], leases: NetworkLease[]): { nftables: unknown[] } {
   const out: unknown[] = [
@@ -95,7 +122,7 @@ export function renderRuleset(bridges: BridgeRecord[], leases: NetworkLease[]): 
   for (const l of [...leases].sort((a, b) => a.containerId.localeCompare(b.containerId))) {
     const ep = l.endpoints.find((e) => !internal.has(e.bridge));
     if (!ep) continue;
-    for (const p of l.ports) {
+    for (const p of l.ports.filter((x) => !isV6(x.hostIp))) {
       const expr: Expr[] = [];
       if (p.hostIp !== '0.0.0.0' && p.hostIp !== '') expr.push(match(field('ip', 'daddr'), p.hostIp));
       expr.push(match(field(p.protocol, 'dport'), p.hostPort));
@@ -103,7 +130,7 @@ export function renderRuleset(bridges: BridgeRecord[], leases: NetworkLease[]): 
       out.push(rule('ports', expr, l.containerId.slice(0, 12)));
     }
   }
-  return { nftables: [...out, ...render6(bridges)] };
+  return { nftables: [...out, ...render6(bridges, leases)] };
 }
 
 /**

@@ -15,6 +15,8 @@ export function register(program: Command, cli: CliContext): void {
       const want = priv ? (priv.includes('/') ? priv : `${priv}/tcp`) : undefined;
       const list = ports.filter((p) => !want || `${p.containerPort}/${p.protocol}` === want);
       if (want && !list.length) throw new TsdockError(`No public port '${want}' published for ${ref}`, { exitCode: 1 });
-      for (const p of list) cli.out(want ? `${p.hostIp}:${p.hostPort}` : `${p.containerPort}/${p.protocol} -> ${p.hostIp}:${p.hostPort}`);
+      // docker's net.JoinHostPort: an IPv6 host address in brackets, `[::]:18080`
+      const host = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+      for (const p of list) cli.out(want ? host(p.hostIp, p.hostPort) : `${p.containerPort}/${p.protocol} -> ${host(p.hostIp, p.hostPort)}`);
     });
 }

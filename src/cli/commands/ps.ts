@@ -79,7 +79,7 @@ function psRow(r: ContainerSummary, trunc: boolean, now: number): Record<string,
     Mounts: r.Mounts.map((m) => (trunc ? ellipsis(m.Name || m.Source, 15) : m.Name || m.Source)).join(','),
     Names: r.Name,
     Networks: r.NetworkMode,
-    Ports: r.Ports.map((p) => `${p.IP}:${p.PublicPort}->${p.PrivatePort}/${p.Type}`).join(', '),
+    Ports: r.Ports.map((p) => `${p.IP.includes(':') ? `[${p.IP}]` : p.IP}:${p.PublicPort}->${p.PrivatePort}/${p.Type}`).join(', '),
     // docker's API has Created in whole seconds
     RunningFor: Number.isNaN(created) ? 'N/A' : ago(new Date(Math.floor(created / 1000) * 1000).toISOString(), now),
     Size: sizeColumn(r),

@@ -30,13 +30,21 @@ export function publishFlag(spec: string): Array<[string, PortBinding]> {
   let ip = '';
   let hostPart = '';
   let containerPart: string;
-  if (rest.startsWith('[')) throw new UsageError(`invalid publish ${spec}: IPv6 host addresses are not supported yet`);
-  const parts = rest.split(':');
-  if (parts.length === 1) containerPart = parts[0]!;
-  else if (parts.length === 2) [hostPart, containerPart] = parts as [string, string];
-  else if (parts.length === 3) [ip, hostPart, containerPart] = parts as [string, string, string];
-  else throw new UsageError(`invalid publish ${spec}: IPv6 host addresses are not supported yet`);
-  if (ip && !/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) throw new UsageError(`invalid IP address: ${ip}`);
+  if (rest.startsWith('[')) {
+    // [ipv6]:hostPort:containerPort (hostPort may be empty), as docker's ParsePortSpec
+    const close = rest.indexOf(']');
+    ip = close > 0 ? rest.slice(1, close) : '';
+    const ports = close > 0 && rest[close + 1] === ':' ? rest.slice(close + 2).split(':') : [];
+    if (!isIPv6(ip) || ports.length !== 2) throw new UsageError(`invalid IP address: ${close > 0 ? ip : rest}`);
+    [hostPart, containerPart] = ports as [string, string];
+  } else {
+    const parts = rest.split(':');
+    if (parts.length === 1) containerPart = parts[0]!;
+    else if (parts.length === 2) [hostPart, containerPart] = parts as [string, string];
+    else if (parts.length === 3) [ip, hostPart, containerPart] = parts as [string, string, string];
+    else throw new UsageError(`invalid publish ${spec}: an IPv6 host address goes in brackets ([::1]:8080:80)`);
+    if (ip && !/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) throw new UsageError(`invalid IP address: ${ip}`);
+  }
   if (!containerPart) throw new UsageError(`no port specified: ${spec}<empty>`);
   const [clo, chi] = portRange(containerPart, 'containerPort');
   const host = hostPart ? portRange(hostPart, 'hostPort') : undefined;

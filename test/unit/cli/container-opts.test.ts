@@ -73,7 +73,7 @@ const TABLE: Record<string, [string[], Record<string, unknown>]> = {
   '--network': [['--network', 'host'], { 'request.HostConfig.NetworkMode': 'host' }],
   '--net': [['--net', 'host'], { 'request.HostConfig.NetworkMode': 'host' }],
   '--publish': [
-    ['-p', '8080:80', '-p', '127.0.0.1::53/udp', '--publish', '9000-9001:90-91', '-p', '443'],
+    ['-p', '8080:80', '-p', '127.0.0.1::53/udp', '--publish', '9000-9001:90-91', '-p', '443', '-p', '[fd00::1]::8443', '-p', '[::]:2222:22'],
     {
       'request.HostConfig.PortBindings': {
         '80/tcp': [{ HostIp: '', HostPort: '8080' }],
@@ -81,8 +81,10 @@ const TABLE: Record<string, [string[], Record<string, unknown>]> = {
         '90/tcp': [{ HostIp: '', HostPort: '9000' }],
         '91/tcp': [{ HostIp: '', HostPort: '9001' }],
         '443/tcp': [{ HostIp: '', HostPort: '' }],
+        '8443/tcp': [{ HostIp: 'fd00::1', HostPort: '' }],
+        '22/tcp': [{ HostIp: '::', HostPort: '2222' }],
       },
-      'request.ExposedPorts': { '80/tcp': {}, '53/udp': {}, '90/tcp': {}, '91/tcp': {}, '443/tcp': {} },
+      'request.ExposedPorts': { '80/tcp': {}, '53/udp': {}, '90/tcp': {}, '91/tcp': {}, '443/tcp': {}, '8443/tcp': {}, '22/tcp': {} },
     },
   ],
   '--publish-all': [['-P'], { 'request.HostConfig.PublishAllPorts': true }],
@@ -203,6 +205,9 @@ test("flag values get docker's CLI errors", () => {
     [['-p', '80/icmp'], /^invalid proto: icmp$/],
     [['-p', '1-3:80-81'], /^invalid ranges specified for container and host Ports: 80-81 and 1-3$/],
     [['-p', 'x:80'], /^invalid hostPort: x$/],
+    [['-p', '[fd00::zz]:80:80'], /^invalid IP address: fd00::zz$/],
+    [['-p', '[fd00::1]:80'], /^invalid IP address: fd00::1$/],
+    [['-p', 'fd00::1:80:80'], /an IPv6 host address goes in brackets/],
     [['--add-host', 'nocolon'], /^bad format for add-host: "nocolon"$/],
     [['--ip', '300.1.1.1'], /^invalid IPv4 address: 300\.1\.1\.1$/],
     [['--mac-address', 'zz'], /^invalid MAC address: zz$/],

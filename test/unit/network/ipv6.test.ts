@@ -80,3 +80,25 @@ test('the ip6 table: egress masquerade and isolation for IPv6 networks only; rem
   assert.ok(rules.some((r) => r.includes('v6: isolated from other networks') && r.includes('tsd-7777')));
   assert.ok(!rules.some((r) => r.includes('tsdock0')), 'IPv4-only bridges are not in the ip6 table');
 });
+
+test('published ports on an IPv6 network: the [::] twin, its DNAT to the container IPv6 address, IPv4 rules untouched', async () => {
+  const { resolvePorts } = await import('../../../src/network/attach.js');
+  const ports = await resolvePorts({ portBindings: { '80/tcp': [{ HostIp: '', HostPort: '18480' }], '53/udp': [{ HostIp: 'fd00:97:99::1', HostPort: '18453' }] }, publishAll: false, exposed: [] }, new Set(), true);
+  assert.deepEqual(ports, [
+    { protocol: 'tcp', hostIp: '0.0.0.0', hostPort: 18480, containerPort: 80 },
+    { protocol: 'tcp', hostIp: '::', hostPort: 18480, containerPort: 80 },
+    { protocol: 'udp', hostIp: 'fd00:97:99::1', hostPort: 18453, containerPort: 53 },
+  ]);
+  await assert.rejects(resolvePorts({ portBindings: { '53/udp': [{ HostIp: 'fd00:97:99::1', HostPort: '18453' }] }, publishAll: false, exposed: [] }, new Set(), false), /the container has no IPv6 address/);
+  const v6 = { bridge: 'tsd-6666', network: 'v6', subnet: '10.97.10.0/24', gateway: '10.97.10.1', internal: false, subnet6: 'fd00:97:10::/64', gateway6: 'fd00:97:10::1' };
+  const ep = { network: 'v6', networkId: '6'.repeat(64), bridge: 'tsd-6666', ifname: 'eth0', hostIf: 'veth0', ip: '10.97.10.2', prefix: 24, gateway: '10.97.10.1', mac: '02:00:00:00:00:01', ip6: 'fd00:97:10::2', prefix6: 64, gateway6: 'fd00:97:10::1' };
+  const lease = { containerId: 'c'.repeat(64), root: '/r', owner: { pid: 1, startTime: 1 }, endpoints: [ep], ports };
+  const all = renderRuleset([v6], [lease as never]).nftables.map((x) => JSON.stringify(x));
+  const dnat6 = all.filter((r) => r.includes('"dnat"') && r.includes('"ip6"'));
+  assert.equal(dnat6.length, 2, dnat6.join('\n'));
+  assert.ok(dnat6.some((r) => r.includes('"addr":"fd00:97:10::2","port":80') && !r.includes('daddr')), 'the [::] twin matches any host address');
+  assert.ok(dnat6.some((r) => r.includes('"right":"fd00:97:99::1"') && r.includes('"addr":"fd00:97:10::2","port":53')));
+  const dnat4 = all.filter((r) => r.includes('"dnat"') && !r.includes('"ip6"'));
+  assert.equal(dnat4.length, 1, 'only the 0.0.0.0 binding is an IPv4 rule');
+  assert.ok(all.some((r) => r.includes('"chain":{"family":"ip6","table":"tsdock","name":"prerouting"')));
+});
