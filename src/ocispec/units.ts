@@ -1,6 +1,7 @@
 /**
  * The one parser for each kind of option value that docker and podman read the same way (their Go libraries):
- * booleans (strconv.ParseBool) and sizes (go-units RAMInBytes). Pure; the callers word their own errors.
+ * booleans (strconv.ParseBool), sizes (go-units RAMInBytes) and CSV records (encoding/csv, the `--mount` syntax).
+ * Pure; the callers word their own errors.
  */
 
 const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
@@ -26,4 +27,38 @@ export function ramInBytes(v: string): number | undefined {
   // "100ib" has an `i` without a prefix
   if (m[2] === undefined && m[3] !== undefined && m[3].length === 2) return undefined;
   return Math.floor(Number(m[1]) * UNITS[(m[2] ?? '').toLowerCase()]!);
+}
+
+/** One CSV record (Go encoding/csv rules: fields may be double-quoted, "" is a literal quote); undefined when a quote is misplaced. */
+export function csvFields(value: string): string[] | undefined {
+  const fields: string[] = [];
+  let i = 0;
+  for (;;) {
+    let field = '';
+    if (value[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= value.length) return undefined;
+        if (value[i] === '"') {
+          if (value[i + 1] === '"') {
+            field += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        field += value[i++];
+      }
+      if (i < value.length && value[i] !== ',') return undefined;
+    } else {
+      const j = value.indexOf(',', i);
+      field = j < 0 ? value.slice(i) : value.slice(i, j);
+      i = j < 0 ? value.length : j;
+    }
+    fields.push(field);
+    if (i >= value.length) break;
+    i++; // the comma
+  }
+  return fields;
 }

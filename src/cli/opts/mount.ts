@@ -6,43 +6,8 @@
  */
 import path from 'node:path';
 import { UsageError } from '../../errors.js';
-import { parseGoBool, ramInBytes } from '../../ocispec/units.js';
+import { csvFields, parseGoBool, ramInBytes } from '../../ocispec/units.js';
 import type { Mount } from '../../api/create.js';
-
-/** One CSV record (Go encoding/csv rules: fields may be double-quoted, "" is a literal quote). */
-function csvFields(value: string): string[] {
-  const fields: string[] = [];
-  const bad = () => new UsageError(`invalid --mount value ${JSON.stringify(value)}: extraneous or missing " in quoted-field`);
-  let i = 0;
-  for (;;) {
-    let field = '';
-    if (value[i] === '"') {
-      i++;
-      for (;;) {
-        if (i >= value.length) throw bad();
-        if (value[i] === '"') {
-          if (value[i + 1] === '"') {
-            field += '"';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        field += value[i++];
-      }
-      if (i < value.length && value[i] !== ',') throw bad();
-    } else {
-      const j = value.indexOf(',', i);
-      field = j < 0 ? value.slice(i) : value.slice(i, j);
-      i = j < 0 ? value.length : j;
-    }
-    fields.push(field);
-    if (i >= value.length) break;
-    i++; // the comma
-  }
-  return fields;
-}
 
 export function mountFlag(value: string, cwd: string): Mount {
   let type = 'volume';
@@ -54,7 +19,9 @@ export function mountFlag(value: string, cwd: string): Mount {
   const tmpfs: NonNullable<Mount['TmpfsOptions']> = {};
   let consistency: string | undefined;
   const touched = { volume: false, bind: false, tmpfs: false };
-  for (const field of csvFields(value)) {
+  const fields = csvFields(value);
+  if (!fields) throw new UsageError(`invalid --mount value ${JSON.stringify(value)}: extraneous or missing " in quoted-field`);
+  for (const field of fields) {
     const eq = field.indexOf('=');
     const key = eq < 0 ? field : field.slice(0, eq);
     const val = eq < 0 ? '' : field.slice(eq + 1);
