@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before } from 'node:test';
@@ -186,4 +186,40 @@ export function testStore(label: string): { readonly root: string; readonly imag
     },
     ok,
   };
+}
+
+/**
+ * A client on "another machine": a network namespace of the test's own with a veth to the host on a
+ * documentation /24 (`net`, e.g. '198.51.100': the host side .1, the client .2). Its traffic never leaves this host.
+ */
+export function farClient(net: string, tag: string): { host: string; client: string; get(url: string): string; close(): void } {
+  const [ns, hostIf] = [`tsdt-${tag}${process.pid % 10000}`, `tsdt-h${tag}${process.pid % 10000}`];
+  const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'ignore' });
+  const close = () => {
+    try {
+      ip('netns', 'del', ns);
+    } finally {
+      // the host end goes with its peer (the kernel removes it a moment later); only a half-made pair is left
+      try {
+        ip('link', 'del', hostIf);
+      } catch (err) {
+        if (fs.existsSync(`/sys/class/net/${hostIf}`)) throw err;
+      }
+    }
+  };
+  ip('netns', 'add', ns);
+  try {
+    ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+    ip('addr', 'add', `${net}.1/24`, 'dev', hostIf);
+    ip('link', 'set', hostIf, 'up');
+    ip('-n', ns, 'addr', 'add', `${net}.2/24`, 'dev', 'eth0');
+    ip('-n', ns, 'link', 'set', 'eth0', 'up');
+  } catch (err) {
+    close();
+    throw err;
+  }
+  // node, not busybox wget (busybox's static wget crashes here inside `ip netns exec`)
+  const script = `require('http').get(process.argv[1], { timeout: 3000 }, (r) => r.pipe(process.stdout)).on('error', () => process.exit(1)).on('timeout', () => process.exit(2))`;
+  const get = (url: string) => execFileSync('ip', ['netns', 'exec', ns, process.execPath, '-e', script, url], { encoding: 'utf8' });
+  return { host: `${net}.1`, client: `${net}.2`, get, close };
 }

@@ -6,7 +6,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { getHarness, isRoot, type HarnessData } from './shared-harness.js';
-import { asUserArgv, collect, endRootless, freePort, httpGet, retry, tempRoot, type RunResult } from './helpers.js';
+import { asUserArgv, collect, endRootless, farClient, freePort, httpGet, retry, tempRoot, type RunResult } from './helpers.js';
 
 const USER = 'tsdock-test';
 function uidOf(): number | undefined {
@@ -156,6 +156,23 @@ describe('rootless networking: pasta by default, published ports, the host throu
     assert.equal((await asUser(['rm', '-f', name])).code, 0);
     assert.deepEqual(pastaOf(root), []);
     await assert.rejects(get(port));
+  });
+
+  test("-p PORT:80 as the user: a client elsewhere (a network namespace of the test's own) reaches it on the host's address, its own address kept", async () => {
+    const port = await freePort();
+    const name = `rl-far-${process.pid}`;
+    const far = farClient('198.51.100', 'rl');
+    try {
+      const r = await asUser(['run', '-d', '--name', name, '-p', `${port}:80`, image, ...HTTPD('far-web')]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(await retry(async () => far.get(`http://${far.host}:${port}/`), 5000), 'far-web\n');
+      await retry(async () => assert.match((await asUser(['logs', name])).stderr, new RegExp(`${far.client.replaceAll('.', '\\.')}\\]?:\\d+: url:/`)), 5000);
+      assert.equal((await asUser(['rm', '-f', name])).code, 0);
+      assert.throws(() => far.get(`http://${far.host}:${port}/`), 'the port is closed with the container');
+    } finally {
+      await asUser(['rm', '-f', name]);
+      far.close();
+    }
   });
 
   test('kill -9 of the monitor takes pasta with it, and its port is free for the next container', async () => {

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { isRoot } from './shared-harness.js';
-import { freePort, httpGet, retry, testStore, tsdock } from './helpers.js';
+import { farClient, freePort, httpGet, retry, testStore, tsdock } from './helpers.js';
 
 // Only loopback and the bridges/namespaces tsdock makes here: no traffic to any other address. Name lookups
 // that must fail go to --dns 127.0.0.1 (nothing answers inside the container), never to the host's resolver.
@@ -70,6 +70,21 @@ describe('networking: bridge, published ports, user networks', { skip }, () => {
       const s = net.createServer().once('error', reject);
       s.listen(port, '0.0.0.0', () => s.close(() => resolve()));
     });
+  });
+
+  test("-p: a client elsewhere (a network namespace of the test's own) reaches the host's address, the container sees the client's address", async () => {
+    const port = await freePort();
+    const far = farClient('203.0.113', 'rf');
+    try {
+      await ok(['run', '-d', '--name', 'net-far', '-p', `${port}:80`, store.image, ...HTTPD('far')]);
+      assert.equal(await retry(async () => far.get(`http://${far.host}:${port}/index.html`)), 'far\n');
+      await retry(async () => assert.match((await tsdock(['logs', 'net-far'], { root: store.root })).stderr, new RegExp(`${far.client.replaceAll('.', '\\.')}\\]?:\\d+: url:/index.html`)));
+      await ok(['rm', '-f', 'net-far']);
+      assert.throws(() => far.get(`http://${far.host}:${port}/index.html`));
+    } finally {
+      await tsdock(['rm', '-f', 'net-far'], { root: store.root });
+      far.close();
+    }
   });
 
   test('-p 127.0.0.1:PORT answers on loopback only; -P picks a free port for --expose', async () => {
