@@ -288,6 +288,15 @@ describe('rootless networking: pasta by default, published ports, the host throu
     await ok(['network', 'disconnect', 'rl-net2', 'rl-p']);
     assert.notEqual((await asUser(['exec', 'rl-p', 'ip', 'link', 'show', 'eth2'])).code, 0);
     await ok(['network', 'rm', 'rl-net2']);
+    // IPv6 rootless: a dual-stack network in the user's namespace, AAAA answers and IPv6 between containers
+    await ok(['network', 'create', '--ipv6', '--subnet', '10.97.22.0/24', '--subnet', 'fd00:97:22::/64', 'rl-net6']);
+    await ok(['run', '-d', '--name', 'rl-six', '--network', 'rl-net6', '--ip6', 'fd00:97:22::50', image, ...HTTPD('rl-six')]);
+    const six = await ok(['run', '--rm', '--network', 'rl-net6', image, 'sh', '-c', 'nslookup -type=aaaa rl-six; wget -qO- http://[fd00:97:22::50]/; ip -6 -o addr show eth1 scope global']);
+    assert.match(six, /Address:\s+fd00:97:22::50\n/);
+    assert.match(six, /^rl-six$/m);
+    assert.match(six, /eth1\s+inet6 fd00:97:22::\d+\/64/);
+    await ok(['rm', '-f', 'rl-six']);
+    await ok(['network', 'rm', 'rl-net6']);
     await ok(['rm', '-f', 'rl-b', 'rl-p']);
     assert.ok(!fs.existsSync(holderFile), 'the last container gone, the user\'s network namespace goes');
     // gone (or a zombie where the pid 1 of this machine does not reap it)
