@@ -16,6 +16,11 @@ export interface Context {
   stdin?: Readable & { fd?: number; isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
   stdout: Writable & { fd?: number; isTTY?: boolean };
   stderr: Writable & { fd?: number; isTTY?: boolean };
+  /**
+   * The file descriptors behind stdin/stdout/stderr when they are this process's own (0, 1, 2), known without
+   * making the streams (process.stdout costs ~3 ms to create on a pipe): what the executor is handed.
+   */
+  stdioFds?: { stdin: number; stdout: number; stderr: number };
   env: NodeJS.ProcessEnv;
   cwd: string;
   signal?: AbortSignal;

@@ -8,13 +8,13 @@ export interface Tracer {
 
 const noop: Tracer = { mark() {} };
 
-export function tracer(env: NodeJS.ProcessEnv, out: { write(s: string): unknown }): Tracer {
+export function tracer(env: NodeJS.ProcessEnv, out: () => { write(s: string): unknown }): Tracer {
   if (!env.TSDOCK_TRACE) return noop;
   let last = performance.now();
   return {
     mark(phase: string) {
       const now = performance.now();
-      out.write(`trace: ${phase.padEnd(24)} ${(now - last).toFixed(1).padStart(7)} ms  (at ${now.toFixed(1)} ms since start)\n`);
+      out().write(`trace: ${phase.padEnd(24)} ${(now - last).toFixed(1).padStart(7)} ms  (at ${now.toFixed(1)} ms since start)\n`);
       last = now;
     },
   };

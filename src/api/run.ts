@@ -35,7 +35,7 @@ export interface RunResult {
  * without it the stopped container stays for ps -a / start / rm.
  */
 export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunResult> {
-  const trace = tracer(ctx.env, ctx.stderr);
+  const trace = tracer(ctx.env, () => ctx.stderr);
   trace.mark('node + cli loaded');
   // -t: the pty exists before the plan, whose /dev/console is a bind of its slave
   const pty = opts.request.Tty ? openTerminal() : undefined;

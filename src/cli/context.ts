@@ -17,8 +17,6 @@ export interface GlobalOptions {
  * never through process.stdout, so tests can drive them in-process.
  */
 export class CliContext {
-  readonly stdout: Writable & { isTTY?: boolean; columns?: number };
-  readonly stderr: Writable & { isTTY?: boolean };
   readonly env: NodeJS.ProcessEnv;
   global: GlobalOptions = {};
   /** set by a command that renders progress, consumed by api calls */
@@ -26,10 +24,21 @@ export class CliContext {
   readonly abort = new AbortController();
   private checkedDirs = false;
 
-  constructor(io: { stdout: CliContext['stdout']; stderr: CliContext['stderr']; env: NodeJS.ProcessEnv }) {
-    this.stdout = io.stdout;
-    this.stderr = io.stderr;
+  /**
+   * `io.stdout`/`io.stderr` are read when first used: main passes process.stdout and process.stderr as getters,
+   * since making process.stdout a stream costs ~3 ms when it is a pipe, and a `run` whose container writes
+   * straight to fd 1 never needs it. `process`: they are this process's own (stdin is then process.stdin).
+   */
+  constructor(private readonly io: { readonly stdout: Writable & { isTTY?: boolean; columns?: number }; readonly stderr: Writable & { isTTY?: boolean }; env: NodeJS.ProcessEnv; process?: boolean }) {
     this.env = io.env;
+  }
+
+  get stdout(): Writable & { isTTY?: boolean; columns?: number } {
+    return this.io.stdout;
+  }
+
+  get stderr(): Writable & { isTTY?: boolean } {
+    return this.io.stderr;
   }
 
   get isTTY(): boolean {
@@ -70,13 +79,19 @@ export class CliContext {
       ensureRuntimeDir(paths.runRoot);
       this.checkedDirs = true;
     }
-    const stdin = this.stdout === process.stdout ? () => process.stdin : () => undefined;
+    const stdin = this.io.process ? () => process.stdin : () => undefined;
+    const io = this.io;
     return {
       get stdin() {
         return stdin();
       },
-      stdout: this.stdout,
-      stderr: this.stderr,
+      get stdout() {
+        return io.stdout;
+      },
+      get stderr() {
+        return io.stderr;
+      },
+      ...(this.io.process ? { stdioFds: { stdin: 0, stdout: 1, stderr: 2 } } : {}),
       env: this.env,
       cwd: process.cwd(),
       signal: this.abort.signal,

@@ -33,7 +33,21 @@ export function buildProgram(cli: CliContext): Command {
   return program;
 }
 
-export async function main(argv: string[], cli = new CliContext({ stdout: process.stdout, stderr: process.stderr, env: process.env })): Promise<void> {
+/** this process's stdio for the CLI, each stream made when first used */
+function processIo(): ConstructorParameters<typeof CliContext>[0] {
+  return {
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
+    env: process.env,
+    process: true,
+  };
+}
+
+export async function main(argv: string[], cli = new CliContext(processIo())): Promise<void> {
   // `tsdock help VERB` is `tsdock VERB --help`
   if (findVerb(argv) === 'help') argv = [...argv.filter((a) => a !== 'help'), '--help'];
   const verb = findVerb(argv);

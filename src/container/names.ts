@@ -1,4 +1,4 @@
-import crypto from 'node:crypto';
+import { randomBytes, randomInt } from '../sys/random.js';
 
 // Docker-style generated names: <adjective>_<surname>. Our own lists (scientists and engineers).
 const ADJECTIVES = [
@@ -23,13 +23,13 @@ const SURNAMES = [
 ];
 
 export function generateName(): string {
-  const a = ADJECTIVES[crypto.randomInt(ADJECTIVES.length)]!;
-  const s = SURNAMES[crypto.randomInt(SURNAMES.length)]!;
+  const a = ADJECTIVES[randomInt(ADJECTIVES.length)]!;
+  const s = SURNAMES[randomInt(SURNAMES.length)]!;
   return `${a}_${s}`;
 }
 
 export function newContainerId(): string {
-  return crypto.randomBytes(32).toString('hex');
+  return randomBytes(32).toString('hex');
 }
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;

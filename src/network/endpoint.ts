@@ -3,7 +3,7 @@
  * first free one), its interface names and MAC, and its names for DNS. Pure but for the random host interface
  * name; the caller holds the net lock and passes the other live leases.
  */
-import crypto from 'node:crypto';
+import { randomBytes } from '../sys/random.js';
 import { TsdockError } from '../errors.js';
 import { contains, firstFree, formatIPv4, macFor, parseIPv4, parseSubnet } from './cidr.js';
 import { contains6, firstFree6, formatIPv6, parseIPv6, parseSubnet6 } from './cidr6.js';
@@ -23,7 +23,7 @@ export interface EndpointOwner {
   hostname: string;
 }
 
-const randomHex = (n: number) => crypto.randomBytes(Math.ceil(n / 2)).toString('hex').slice(0, n);
+const randomHex = (n: number) => randomBytes(Math.ceil(n / 2)).toString('hex').slice(0, n);
 
 function endpointNames(o: EndpointOwner, aliases: string[]): string[] {
   return [...new Set([o.name, o.hostname, o.id.slice(0, 12), ...aliases].filter(Boolean))];

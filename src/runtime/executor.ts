@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import util from 'node:util';
 import { TsdockError } from '../errors.js';
 import { errnoName } from '../sys/errors.js';
+import { memfdCreate } from '../sys/fs.js';
 import { ExecStep, encodePlan } from './plan-encode.js';
 import type { ExecPlan, PlanStep } from './plan-types.js';
 
@@ -248,14 +249,23 @@ export function startExecutor(plan: ExecPlan, opts: ExecutorOptions): ExecutorHa
   const exe = opts.executable ?? executorPath();
   if (!fs.existsSync(exe)) throw new TsdockError(`native executor not built: run npm run build (missing ${exe})`);
 
-  const stdio: StdioOptions = [...opts.stdio, 'pipe', 'pipe', ...(opts.extraFds ?? [])];
-  const child: ChildProcess = spawn(exe, [], {
-    stdio,
-    env: opts.env ?? process.env,
-    detached: Boolean(opts.detached),
-    ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
-    ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
-  });
+  // the plan goes in on fd 3 as an in-memory file written before the spawn (its offset stays at 0 with a
+  // positioned write): no stream to set up, and no pipe capacity to mind
+  const planFd = memfdCreate('tsdock-plan');
+  let child: ChildProcess;
+  try {
+    fs.writeSync(planFd, encoded, 0, encoded.length, 0);
+    const stdio: StdioOptions = [...opts.stdio, planFd, 'pipe', ...(opts.extraFds ?? [])];
+    child = spawn(exe, [], {
+      stdio,
+      env: opts.env ?? process.env,
+      detached: Boolean(opts.detached),
+      ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+      ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
+    });
+  } finally {
+    fs.closeSync(planFd);
+  }
 
   let resolveStarted!: (pid: number) => void;
   let rejectStarted!: (err: Error) => void;
@@ -283,9 +293,6 @@ export function startExecutor(plan: ExecPlan, opts: ExecutorOptions): ExecutorHa
   };
 
   const statusStream = child.stdio[4] as Readable | null;
-  const planStream = child.stdio[3] as Writable | null;
-  planStream?.on('error', () => {}); // EPIPE when the executor died early: reported through its exit
-  planStream?.end(encoded);
 
   const statusDone = new Promise<void>((resolve) => {
     if (!statusStream) return resolve();

@@ -57,9 +57,11 @@ export async function launch(
   // `run -a`: a stream not attached is relayed to /dev/null (output) or closed (stdin)
   const attached = (s: 'stdin' | 'stdout' | 'stderr') => !opts.attach || opts.attach.includes(s);
   const interactive = opts.interactive && attached('stdin');
-  const out = attached('stdout') ? fdOf(ctx.stdout) ?? 'pipe' : 'ignore';
-  const err = attached('stderr') ? fdOf(ctx.stderr) ?? 'pipe' : 'ignore';
-  const stdio: [StdioSpec, StdioSpec, StdioSpec] = pty ? [pty.slave, pty.slave, pty.slave] : [interactive ? (fdOf(ctx.stdin) ?? 'pipe') : 'ignore', out, err];
+  // this process's own fds are handed over without making their streams (ctx.stdioFds)
+  const fd = (s: 'stdin' | 'stdout' | 'stderr') => ctx.stdioFds?.[s] ?? fdOf(ctx[s]);
+  const out = attached('stdout') ? fd('stdout') ?? 'pipe' : 'ignore';
+  const err = attached('stderr') ? fd('stderr') ?? 'pipe' : 'ignore';
+  const stdio: [StdioSpec, StdioSpec, StdioSpec] = pty ? [pty.slave, pty.slave, pty.slave] : [interactive ? (fd('stdin') ?? 'pipe') : 'ignore', out, err];
   const run = pty ? plan : withRelay(plan, interactive, typeof out === 'number' ? out : undefined, typeof err === 'number' ? err : undefined, opts.log);
   let handle;
   try {

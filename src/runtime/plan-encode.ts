@@ -117,17 +117,25 @@ const JOIN_STEP_OPS = new Set(['chdir', 'write']);
 
 const U64_MAX = (1n << 64n) - 1n;
 
+/** Netstrings into one text, a Buffer made only around binary fields (a Buffer per field cost ~2 ms a plan). */
 class Writer {
   private readonly parts: Buffer[] = [];
+  private text = '';
 
   field(value: string | Buffer, what: string): this {
-    let bytes: Buffer;
     if (typeof value === 'string') {
       if (value.includes('\0')) throw new RangeError(`plan-encode: ${what} contains a NUL byte`);
-      bytes = Buffer.from(value, 'utf8');
-    } else bytes = value;
-    this.parts.push(Buffer.from(`${bytes.length}:`, 'latin1'), bytes, Buffer.from(',', 'latin1'));
+      this.text += `${Buffer.byteLength(value, 'utf8')}:${value},`;
+    } else {
+      this.flush();
+      this.parts.push(Buffer.from(`${value.length}:`, 'latin1'), value, Buffer.from(',', 'latin1'));
+    }
     return this;
+  }
+
+  private flush(): void {
+    if (this.text) this.parts.push(Buffer.from(this.text, 'utf8'));
+    this.text = '';
   }
 
   int(value: number, what: string, min = -(2 ** 53), max = 2 ** 53): this {
@@ -147,6 +155,7 @@ class Writer {
   }
 
   done(): Buffer {
+    this.flush();
     return Buffer.concat(this.parts);
   }
 }

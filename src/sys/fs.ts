@@ -124,3 +124,10 @@ export function openat2(dirfd: number, path: string, how: OpenHow): number {
   buf.writeBigUInt64LE(BigInt(how.resolve), 16);
   return check('openat2', path, () => libc().openat2(dirfd, path, buf, buf.length));
 }
+
+const MFD_CLOEXEC = 1;
+
+/** memfd_create(2): an anonymous in-memory file (close-on-exec); the caller closes it. */
+export function memfdCreate(name: string): number {
+  return check('memfd_create', name, () => libc().memfd_create(name, MFD_CLOEXEC));
+}

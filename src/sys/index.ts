@@ -14,6 +14,7 @@ export {
   llistxattr,
   lsetxattr,
   makedev,
+  memfdCreate,
   mknod,
   renameat2,
   openat2,

@@ -25,6 +25,7 @@ export interface Libc {
   ioctl(fd: number, request: number, arg: Buffer | null): number;
   /** fcntl with an int argument (F_GETFL/F_SETFL/F_GETFD/F_SETFD) */
   fcntl(fd: number, cmd: number, arg: number): number;
+  memfd_create(name: string, flags: number): number;
   /** openat2(2) through syscall(2): glibc 2.36 has no wrapper */
   openat2(dirfd: number, path: string, how: Buffer, size: number): number;
 }
@@ -82,6 +83,7 @@ export function libc(): Libc {
     ptsname_r: lib.func('int ptsname_r(int fd, void *buf, size_t buflen)'),
     ioctl: lib.func('int ioctl(int fd, unsigned long request, void *arg)'),
     fcntl: lib.func('int fcntl(int fd, int cmd, int arg)'),
+    memfd_create: lib.func('int memfd_create(const char *name, unsigned int flags)'),
     openat2: openat2Of(lib),
   };
   cached = fns;

@@ -17,7 +17,7 @@ export function register(program: Command, cli: CliContext): void {
     const opts = createOptions(image, command, flags, { cwd: process.cwd(), env: cli.env });
     const { createContainer } = await import('../../api/create.js');
     const ctx = cli.api();
-    const progress = flags.quiet ? undefined : layerProgress(cli, cli.stderr);
+    const progress = flags.quiet ? undefined : layerProgress(cli, 'stderr');
     ctx.progress = progress?.onEvent;
     const { paths } = await createContainer(opts, ctx);
     progress?.done();

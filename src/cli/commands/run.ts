@@ -18,7 +18,7 @@ export function register(program: Command, cli: CliContext): void {
   addContainerFlags(cmd).action(async (image: string, command: string[], flags: ContainerFlagValues) => {
     const opts = createOptions(image, command, flags, { cwd: process.cwd(), env: cli.env });
     const ctx = cli.api();
-    const progress = flags.quiet ? undefined : layerProgress(cli, cli.stderr);
+    const progress = flags.quiet ? undefined : layerProgress(cli, 'stderr');
     ctx.progress = progress?.onEvent;
     if (flags.detach) {
       const { runDetached } = await import('../../api/run-detached.js');

@@ -15,8 +15,12 @@ const PHASES: Record<string, string> = {
  * docker pull's per-layer display: live bars redrawn in place on a TTY; when piped, one plain line per
  * status message and per finished layer, nothing else (parseable).
  */
-export function layerProgress(cli: CliContext, out: NodeJS.WritableStream & { isTTY?: boolean } = cli.stdout): { onEvent: (e: ProgressEvent) => void; done: () => void } {
-  const tty = Boolean(out.isTTY) && cli.env.TERM !== 'dumb';
+export function layerProgress(cli: CliContext, to: 'stdout' | 'stderr' = 'stdout'): { onEvent: (e: ProgressEvent) => void; done: () => void } {
+  // the stream is made at the first event: a run of an image already here writes nothing
+  let stream: (NodeJS.WritableStream & { isTTY?: boolean }) | undefined;
+  let isTty: boolean | undefined;
+  const out = { write: (s: string) => (stream ??= cli[to]).write(s) };
+  const ttyOut = () => (isTty ??= Boolean((stream ??= cli[to]).isTTY) && cli.env.TERM !== 'dumb');
   const order: string[] = [];
   const lines = new Map<string, string>();
   let drawn = 0;
@@ -32,7 +36,7 @@ export function layerProgress(cli: CliContext, out: NodeJS.WritableStream & { is
   };
   const onEvent = (e: ProgressEvent) => {
     if (e.kind === 'status') {
-      if (tty && drawn) redraw(true);
+      if (ttyOut() && drawn) redraw(true);
       out.write(`${e.message}\n`);
       drawn = 0;
       order.length = 0;
@@ -42,10 +46,10 @@ export function layerProgress(cli: CliContext, out: NodeJS.WritableStream & { is
     let text = PHASES[e.phase] ?? e.phase;
     if (e.phase === 'downloading' && e.total) text += ` ${bar(e.current ?? 0, e.total)} ${humanSize(e.current ?? 0)}/${humanSize(e.total)}`;
     lines.set(e.id, text);
-    if (tty) redraw(e.phase !== 'downloading');
+    if (ttyOut()) redraw(e.phase !== 'downloading');
     else if (e.phase === 'exists' || e.phase === 'complete') out.write(`${e.id}: ${text}\n`);
   };
-  return { onEvent, done: () => tty && order.length > 0 && redraw(true) };
+  return { onEvent, done: () => stream !== undefined && ttyOut() && order.length > 0 && redraw(true) };
 }
 
 function bar(current: number, total: number, width = 50): string {

@@ -1,13 +1,14 @@
 /**
- * Compiled seccomp programs kept on disk by digest, so a `run` or `exec` in a fresh process does not compile
+ * Compiled seccomp programs kept on disk by key, so a `run` or `exec` in a fresh process does not compile
  * docker's profile again (~8 ms here, each time). The key covers everything the program depends on: the profile's
  * JSON, the architecture, the host kernel, the capabilities, and the compiler itself (the size and mtime of the
  * file this code was loaded from: a rebuilt tsdock never reads an older build's program). The directory is the
  * caller's private runtime dir (`<runroot>/seccomp`, 0700): whoever could write there could weaken the filter, as
  * they could already do worse with the container state beside it. A missing, short or unreadable entry is compiled
- * again; a failed write only costs the next compile.
+ * again; a failed write only costs the next compile. An entry is its key's full text, a newline, then the program:
+ * the file name is only a 64-bit FNV-1a of the key (no crypto module to load on every `run`), and a read uses the
+ * program only when the stored key equals the wanted one, so a name collision costs a compile, never a wrong filter.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,19 +28,34 @@ function compiler(): string {
   return compilerId;
 }
 
+/** Everything the program depends on, as text (JSON has no raw newline; nor have the other fields). */
 export function cacheKey(profile: SeccompProfile, opts: CompileOptions): string {
   const caps = typeof opts.capabilities === 'bigint' ? opts.capabilities.toString(16) : [...opts.capabilities].sort().join(',');
   const kernel = (opts.kernel ?? hostKernel()).join('.');
-  return crypto.createHash('sha256').update(JSON.stringify(profile)).update(`\0${opts.arch}\0${kernel}\0${opts.enosysForNewer ?? true}\0${caps}\0${compiler()}`).digest('hex');
+  return `${JSON.stringify(profile)}\0${opts.arch}\0${kernel}\0${opts.enosysForNewer ?? true}\0${caps}\0${compiler()}`;
+}
+
+/** The entry's file name: FNV-1a over the key, twice with different offset bases (64 bits of name). */
+export function cacheName(key: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193);
+  }
+  return `${(a >>> 0).toString(16).padStart(8, '0')}${(b >>> 0).toString(16).padStart(8, '0')}.bpf`;
 }
 
 /** compileSeccomp through the disk cache in `dir` (none: compile) */
 export function compileCached(profile: SeccompProfile, opts: CompileOptions, dir: string | undefined): Buffer {
   if (!dir || !compiler()) return compileSeccomp(profile, opts);
-  const file = path.join(dir, `${cacheKey(profile, opts)}.bpf`);
+  const key = Buffer.from(`${cacheKey(profile, opts)}\n`);
+  const file = path.join(dir, cacheName(key.toString()));
   try {
-    const prog = fs.readFileSync(file);
-    if (prog.length >= 8 && prog.length % 8 === 0) return prog;
+    const entry = fs.readFileSync(file);
+    const prog = entry.subarray(key.length);
+    if (entry.length > key.length && key.equals(entry.subarray(0, key.length)) && prog.length % 8 === 0) return prog;
   } catch {
     // not cached yet
   }
@@ -47,7 +63,7 @@ export function compileCached(profile: SeccompProfile, opts: CompileOptions, dir
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, prog, { mode: 0o600 });
+    fs.writeFileSync(tmp, Buffer.concat([key, prog]), { mode: 0o600 });
     fs.renameSync(tmp, file);
   } catch {
     // not writable: compiled again next time
