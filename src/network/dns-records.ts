@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { NetworkLease } from './types.js';
+import { writeFileAtomicSync } from '../state/atomic.js';
 
 export function dnsRecordsFile(dir: string, containerId: string): string {
   return path.join(dir, 'dns', `${containerId}.hosts`);
@@ -47,8 +48,6 @@ export function writeDnsRecords(dir: string, leases: NetworkLease[]): void {
     } catch {
       // written below
     }
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, text, { mode: 0o644 });
-    fs.renameSync(tmp, file);
+    writeFileAtomicSync(file, text, { mode: 0o644 });
   }
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { TsdockError, withCleanup } from '../errors.js';
+import { TsdockError, suppressInto, withCleanup } from '../errors.js';
 
 export interface WriteAtomicOptions {
   /** permission bits of the final file (applied exactly, not filtered by the umask); default 0644 */
@@ -23,33 +23,50 @@ export function tempPathFor(file: string): string {
 
 /**
  * Replace `file` atomically: readers see the old content or the new, never a mix or a truncated file.
- * The temp file is removed when anything fails; a failed cleanup never hides the original error.
- * The calls are synchronous: state files are small, and a CLI that waits for them anyway saves the thread-pool
- * round trips (and its start, on a command's first write).
+ * The temp file is removed when anything fails; a failed cleanup never hides the original error. With `fsync`
+ * the data is synced before the rename (the directory is not: see writeFileAtomic).
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: WriteAtomicOptions = {}): Promise<void> {
+export function writeFileAtomicSync(file: string, data: string | Uint8Array, opts: WriteAtomicOptions = {}): void {
   const tmp = tempPathFor(file);
   const mode = opts.mode ?? 0o644;
-  let renamed = false;
-  await withCleanup(
-    async () => {
-      const fd = fs.openSync(tmp, 'wx', mode);
-      await withCleanup(
-        async () => {
-          fs.writeFileSync(fd, data);
-          fs.fchmodSync(fd, mode);
-          if (opts.fsync) fs.fsyncSync(fd);
-        },
-        () => fs.closeSync(fd),
-      );
-      fs.renameSync(tmp, file);
-      renamed = true;
-      if (opts.fsync) await fsyncDir(path.dirname(file));
-    },
-    async () => {
-      if (!renamed) fs.rmSync(tmp, { force: true });
-    },
-  );
+  try {
+    const fd = fs.openSync(tmp, 'wx', mode);
+    try {
+      fs.writeFileSync(fd, data);
+      fs.fchmodSync(fd, mode);
+      if (opts.fsync) fs.fsyncSync(fd);
+    } catch (err) {
+      closeQuietly(fd, err);
+      throw err;
+    }
+    fs.closeSync(fd);
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch (cleanupErr) {
+      suppressInto(err)(cleanupErr);
+    }
+    throw err;
+  }
+}
+
+function closeQuietly(fd: number, original: unknown): void {
+  try {
+    fs.closeSync(fd);
+  } catch (cleanupErr) {
+    suppressInto(original)(cleanupErr);
+  }
+}
+
+/**
+ * writeFileAtomicSync, and with `fsync` the directory synced after the rename, so the write survives a power
+ * loss. The calls are synchronous: state files are small, and a CLI that waits for them anyway saves the
+ * thread-pool round trips (and its start, on a command's first write).
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: WriteAtomicOptions = {}): Promise<void> {
+  writeFileAtomicSync(file, data, opts);
+  if (opts.fsync) await fsyncDir(path.dirname(file));
 }
 
 /**

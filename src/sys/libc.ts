@@ -46,9 +46,9 @@ function koffi(): typeof import('koffi') {
   if (koffiModule) return koffiModule;
   const req = createRequire(import.meta.url);
   try {
-    const dir = path.dirname(req.resolve('koffi/package.json'));
-    const native = req(path.join(dir, 'build', 'koffi', `${process.platform}_${process.arch}`, 'koffi.node')) as typeof import('koffi') & { version?: string };
-    const pkg = req('koffi/package.json') as { version: string };
+    const pkgFile = req.resolve('koffi/package.json');
+    const native = req(path.join(path.dirname(pkgFile), 'build', 'koffi', `${process.platform}_${process.arch}`, 'koffi.node')) as typeof import('koffi') & { version?: string };
+    const pkg = req(pkgFile) as { version: string };
     if (native.version === pkg.version) koffiModule = native;
   } catch {
     // the package's entry below

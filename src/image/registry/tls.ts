@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { UsageError } from '../../errors.js';
-import { tempPathFor } from '../../state/atomic.js';
+import { writeFileAtomicSync } from '../../state/atomic.js';
 import type { TlsOptions } from './http.js';
 
 export type Scheme = 'https' | 'http';
@@ -143,9 +143,7 @@ export function rememberScheme(host: string, scheme: Scheme, file?: string): voi
   held[host] = scheme;
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    const tmp = tempPathFor(file);
-    fs.writeFileSync(tmp, JSON.stringify(held), { mode: 0o600 });
-    fs.renameSync(tmp, file);
+    writeFileAtomicSync(file, JSON.stringify(held), { mode: 0o600 });
   } catch {
     // a cache: the next process probes again
   }
