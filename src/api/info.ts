@@ -6,6 +6,7 @@ import { loadRegistriesConf } from '../config/registries.js';
 import { VERSION } from '../version.js';
 import { chooseDriver } from '../storage/driver.js';
 import { rootlessDefault } from '../network/rootless-net.js';
+import { doctor, doctorSummary } from './doctor.js';
 
 export interface SystemInfo {
   ServerVersion: string;
@@ -31,6 +32,8 @@ export interface SystemInfo {
   DefaultNetwork: 'bridge' | 'pasta' | 'slirp4netns' | 'none';
   /** how that network is made, or what to install or change for rootless networking */
   NetworkStatus: string;
+  /** `doctor`'s short form: the names of the checks that fail and warn */
+  Doctor: { failures: string[]; warnings: string[] };
 }
 
 const CGROUP2_SUPER_MAGIC = 0x63677270;
@@ -96,5 +99,6 @@ export async function systemInfo(ctx: Context): Promise<SystemInfo> {
     Name: os.hostname(),
     RegistrySearch: searchRegistries(ctx.env),
     ...networkInfo(ctx),
+    Doctor: doctorSummary(doctor(ctx)),
   };
 }

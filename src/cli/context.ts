@@ -70,11 +70,12 @@ export class CliContext {
    * The api context built from the global flags; the first call opens the store and the runtime dir (0700).
    * `existing`: for the commands a container's monitor runs (cleanup, healthcheck), which must never create a
    * store: one removed meanwhile (the container's with it) is an error, not a fresh empty store.
+   * `open: false`: the paths only, nothing created or tightened (`doctor` reports on them as they are).
    */
-  api(opts: { existing?: boolean } = {}): Context {
+  api(opts: { existing?: boolean; open?: boolean } = {}): Context {
     const paths = resolvePaths(this.env, { root: this.global.root, runRoot: this.global.runroot });
     if (opts.existing && !fs.existsSync(paths.root)) throw new TsdockError(`no store at ${paths.root}`);
-    if (!this.checkedDirs && !opts.existing) {
+    if (!this.checkedDirs && !opts.existing && opts.open !== false) {
       ensureStoreDir(paths.root);
       ensureRuntimeDir(paths.runRoot);
       this.checkedDirs = true;

@@ -10,7 +10,7 @@ export interface UsernsIo {
 }
 
 /** Verbs that never touch the store run directly, without a user namespace. */
-const NO_USERNS = new Set(['version', 'info', 'help']);
+const NO_USERNS = new Set(['version', 'info', 'help', 'doctor']);
 
 /**
  * Rootless: like `podman unshare`, tsdock re-executes itself inside a user namespace where the user is

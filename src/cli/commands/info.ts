@@ -39,7 +39,14 @@ export function register(parent: Command, cli: CliContext): void {
         ` Tsdock Root Dir: ${info.RootDir}`,
         ` Tsdock Run Root: ${info.RunRoot}`,
         ` Registry Search: ${info.RegistrySearch.join(', ')}`,
+        ` Doctor: ${doctorLine(info.Doctor)}`,
       ];
       cli.out(lines.join('\n'));
     });
+}
+
+/** `doctor`'s short form: ok, or which checks fail or warn */
+function doctorLine(d: { failures: string[]; warnings: string[] }): string {
+  const parts = [d.failures.length && `failing: ${d.failures.join(', ')}`, d.warnings.length && `warnings: ${d.warnings.join(', ')}`].filter(Boolean);
+  return parts.length ? `${parts.join('; ')} (run tsdock doctor)` : 'all checks pass';
 }
