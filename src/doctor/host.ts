@@ -18,9 +18,13 @@ function uidMap(text: string | undefined): Array<[number, number, number]> | und
   return rows;
 }
 
-/** a uid as the host sees it: inside tsdock's rootless namespace the user is 0; -1 for an id not mapped here (root, mostly) */
-export function hostUidOf(uid: number, map: Array<[number, number, number]> | undefined): number {
+/**
+ * A file owner's uid as the host sees it: inside tsdock's rootless namespace the user is 0; -1 for an id not
+ * mapped here (root, mostly), which the kernel shows as the overflow uid (usually 65534, itself inside the range)
+ */
+export function hostUidOf(uid: number, map: Array<[number, number, number]> | undefined, overflow = -1): number {
   if (!map) return uid;
+  if (uid === overflow) return -1;
   for (const [inside, outside, count] of map) if (uid >= inside && uid < inside + count) return outside + uid - inside;
   return -1;
 }
@@ -63,12 +67,13 @@ export function realHost(env: NodeJS.ProcessEnv, storeRoot: string): HostView {
     }
   };
   const map = fake ? undefined : uidMap(read('/proc/self/uid_map'));
+  const overflow = Number(read('/proc/sys/kernel/overflowuid') ?? 65534);
   return {
     read,
     lstat(p): FileInfo | undefined {
       const st = fs.lstatSync(at(p), { throwIfNoEntry: false });
       if (!st) return undefined;
-      return { mode: st.mode, uid: hostUidOf(st.uid, map), gid: st.gid, isDirectory: st.isDirectory(), isSymbolicLink: st.isSymbolicLink() };
+      return { mode: st.mode, uid: hostUidOf(st.uid, map, overflow), gid: st.gid, isDirectory: st.isDirectory(), isSymbolicLink: st.isSymbolicLink() };
     },
     freeBytes(p) {
       try {

@@ -86,8 +86,23 @@ describe('doctor', () => {
       const problems = rows.filter((x) => x.status !== 'PASS');
       const hybrid = fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(' /sys/fs/cgroup/unified ');
       assert.deepEqual(problems.map((x) => `${x.name} ${x.status}`), hybrid ? ['cgroups (rootless) WARN'] : problems.filter((x) => x.status === 'WARN').map((x) => `${x.name} ${x.status}`));
-      assert.ok(!fs.existsSync(path.join(d.runtime, 'tsdock', 'userns-holder.pid')), 'doctor starts no user namespace holder');
+      const holderFile = path.join(d.runtime, 'tsdock', 'userns-holder.pid');
+      assert.ok(!fs.existsSync(holderFile), 'doctor starts no user namespace holder');
+      // with a holder alive, bin/tsdock run as a program (its launcher) runs doctor inside the user's namespace: root is unmapped there
+      // (newuidmap's owner shows as the overflow uid) and the user is 0, yet the results are the same
+      assert.equal((await collect(asUserArgv(USER, d.runtime, d.root, ['ps']))).code, 0);
+      assert.ok(fs.existsSync(holderFile));
+      const inside = await collect(asUserArgv(USER, d.runtime, d.root, ['doctor', '--format', 'json']).filter((a) => a !== process.execPath));
+      assert.equal(inside.code, 0, inside.stdout + inside.stderr);
+      const again = JSON.parse(inside.stdout) as Row[];
+      assert.deepEqual(again.map((x) => `${x.name} ${x.status}`), rows.map((x) => `${x.name} ${x.status}`));
+      assert.match(again.find((x) => x.name === 'newuidmap')!.message, /outside this user namespace/);
     } finally {
+      try {
+        process.kill(Number(fs.readFileSync(path.join(d.runtime, 'tsdock', 'userns-holder.pid'), 'utf8').split(' ')[0]), 'SIGKILL');
+      } catch {
+        // no holder
+      }
       d.cleanup();
     }
   });

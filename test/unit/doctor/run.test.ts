@@ -24,6 +24,9 @@ test('host ids: inside tsdock user namespace the user is 0 and root is not mappe
   assert.equal(hostUidOf(5, map), 100004);
   assert.equal(hostUidOf(65534 + 70000, map), -1);
   assert.equal(hostUidOf(7, undefined), 7);
+  // the kernel shows an unmapped owner (root) as the overflow uid, which the subordinate range also covers
+  assert.equal(hostUidOf(65534, map, 65534), -1);
+  assert.equal(hostUidOf(65534, undefined, 65534), 65534);
 });
 
 test('runChecks: every check reports, a throwing one becomes a WARN', () => {
