@@ -65,6 +65,15 @@ describe('doctor', () => {
       assert.ok(!fs.existsSync(path.join(root, 'tmp')) || fs.readdirSync(path.join(root, 'tmp')).length === 0);
       const info = await tsdock(['info'], { root });
       assert.match(info.stdout, /^ Doctor: all checks pass$/m);
+      if (uid !== undefined) {
+        // through sudo: the rootless checks are for $SUDO_USER too
+        const sudo = await tsdock(['doctor', '--format', 'json'], { root, env: { SUDO_USER: USER } });
+        assert.equal(sudo.code, 0, sudo.stdout + sudo.stderr);
+        const srows = JSON.parse(sudo.stdout) as Row[];
+        assert.match(srows.find((x) => x.name === '/etc/subuid')!.message, new RegExp(`^${USER}: 65536 subordinate uids`));
+        assert.equal(srows.find((x) => x.name === 'overlayfs (rootless)')?.status, 'PASS');
+        assert.equal(srows.find((x) => x.name === 'bridge networking')?.status, 'PASS');
+      }
       const bad = await tsdock(['doctor', '--format', 'yaml'], { root });
       assert.notEqual(bad.code, 0);
       assert.match(bad.stderr, /invalid --format "yaml"/);

@@ -29,6 +29,6 @@ export const checkUserNamespaces: Check = (host, subject) => {
     out.push(result(NAME, bad, `AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns=1, Ubuntu 23.10+): ${who}`,
       "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 && echo 'kernel.apparmor_restrict_unprivileged_userns=0' | sudo tee /etc/sysctl.d/90-tsdock-userns.conf (or an AppArmor profile with 'userns,' for node)"));
   }
-  if (!out.length) out.push(result(NAME, 'PASS', `unprivileged users may create user namespaces (max ${max})`));
+  if (!out.length) out.push(result(NAME, 'PASS', `unprivileged users may create user namespaces (max ${max})${subject.rootful ? ': rootless users can run tsdock' : ''}`));
   return out;
 };

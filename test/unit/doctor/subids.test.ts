@@ -53,3 +53,9 @@ test('newuidmap/newgidmap: setuid root or file caps pass; missing or not setuid 
   assert.match(missing[0]!.fix, /apt-get install uidmap/);
   assert.equal(asArray(checkIdMapTools(fakeHost(), rootful()))[0]!.status, 'WARN');
 });
+
+test('newuidmap as root: said to concern rootless users', () => {
+  const host = fakeHost({ stats: { '/usr/bin/newuidmap': { mode: 0o104755 }, '/usr/bin/newgidmap': { mode: 0o104755 } }, commands: { newuidmap: '/usr/bin/newuidmap', newgidmap: '/usr/bin/newgidmap' } });
+  assert.match(asArray(checkIdMapTools(host, rootful()))[0]!.message, /setuid root: rootless users/);
+  assert.doesNotMatch(asArray(checkIdMapTools(host, rootless()))[0]!.message, /rootless users/);
+});
