@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isRoot } from './shared-harness.js';
-import { asUserArgv, collect, tempRoot, tsdock } from './helpers.js';
+import { asUserArgv, collect, tempRoot, tsdock, uidOf } from './helpers.js';
 
 const USER = 'tsdock-test';
 
@@ -16,15 +16,7 @@ interface Row {
   fix: string;
 }
 
-function testUid(): number | undefined {
-  try {
-    return Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim());
-  } catch {
-    return undefined;
-  }
-}
-
-const uid = isRoot ? testUid() : undefined;
+const uid = isRoot ? uidOf(USER) : undefined;
 const probesLeft = () => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('doctor-overlay-'));
 
 /** a root, a runtime dir and (optionally) a faked host root owned by the test user, removed at the end */

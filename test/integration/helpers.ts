@@ -109,6 +109,15 @@ export function asUserArgv(user: string, runtime: string, root: string, args: st
   return ['runuser', '-u', user, '--', 'env', `HOME=/home/${user}`, `XDG_RUNTIME_DIR=${runtime}`, 'NO_COLOR=1', ...extra, process.execPath, bin, '--root', root, ...args];
 }
 
+/** A local user's uid (`id -u`), or undefined when there is no such user. */
+export function uidOf(user: string): number | undefined {
+  try {
+    return Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
+  } catch {
+    return undefined;
+  }
+}
+
 /** Run argv (stdin closed) and collect its output. */
 export function collect(argv: string[]): Promise<RunResult> {
   return new Promise((resolve) => {

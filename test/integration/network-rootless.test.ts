@@ -1,22 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { getHarness, isRoot, type HarnessData } from './shared-harness.js';
-import { asUserArgv, collect, endRootless, farClient, freePort, httpGet, retry, tempRoot, type RunResult } from './helpers.js';
+import { asUserArgv, collect, endRootless, farClient, freePort, httpGet, retry, tempRoot, uidOf, type RunResult } from './helpers.js';
 
 const USER = 'tsdock-test';
-function uidOf(): number | undefined {
-  try {
-    return Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim());
-  } catch {
-    return undefined;
-  }
-}
-const uid = isRoot ? uidOf() : undefined;
+const uid = isRoot ? uidOf(USER) : undefined;
 function onPath(file: string): boolean {
   return (process.env.PATH ?? '').split(':').some((d) => fs.existsSync(path.join(d, file)));
 }
