@@ -37,7 +37,8 @@ export function defaultRegistriesConf(): RegistriesConf {
 /** Which registries.conf applies for this environment (the file need not exist). */
 export function registriesConfPath(env: NodeJS.ProcessEnv): string {
   if (env.TSDOCK_REGISTRIES_CONF) return env.TSDOCK_REGISTRIES_CONF;
-  if (process.getuid?.() !== 0) {
+  // a rootless user inside their user namespace is uid 0 there (TSDOCK_USERNS): still their own file
+  if (process.getuid?.() !== 0 || env.TSDOCK_USERNS) {
     const configHome = env.XDG_CONFIG_HOME || path.join(env.HOME || os.homedir(), '.config');
     const user = path.join(configHome, 'containers', 'registries.conf');
     if (fs.existsSync(user)) return user;

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../../../src/errors.js';
-import { findRegistry, isBlocked, isInsecure, loadRegistriesConf, parseRegistriesConf } from '../../../src/config/registries.js';
+import { findRegistry, isBlocked, isInsecure, loadRegistriesConf, parseRegistriesConf, registriesConfPath } from '../../../src/config/registries.js';
 
 const v2 = `
 unqualified-search-registries = ["quay.io", "docker.io"]
@@ -79,5 +79,17 @@ test('loadRegistriesConf: env override, missing file → defaults', () => {
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the user's own registries.conf: as a plain user, and inside their user namespace (uid 0 there); root's is the system file", { skip: process.getuid?.() !== 0 && 'runs as root (uid 0 is the case)' }, () => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdock-unit-regconf-'));
+  try {
+    fs.mkdirSync(path.join(home, 'containers'));
+    fs.writeFileSync(path.join(home, 'containers', 'registries.conf'), '');
+    assert.equal(registriesConfPath({ XDG_CONFIG_HOME: home, TSDOCK_USERNS: '1' }), path.join(home, 'containers', 'registries.conf'));
+    assert.equal(registriesConfPath({ XDG_CONFIG_HOME: home }), '/etc/containers/registries.conf');
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
   }
 });
