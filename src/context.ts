@@ -3,7 +3,9 @@ import type { Readable, Writable } from 'node:stream';
 /** Progress events that long operations report; the CLI renders them (bars on a TTY, lines when piped). */
 export type ProgressEvent =
   | { kind: 'status'; message: string }
-  | { kind: 'layer'; id: string; phase: 'waiting' | 'exists' | 'downloading' | 'verifying' | 'extracting' | 'complete'; current?: number; total?: number };
+  | { kind: 'layer'; id: string; phase: 'waiting' | 'exists' | 'downloading' | 'verifying' | 'extracting' | 'complete'; current?: number; total?: number }
+  /** push: `present` = the registry has it; `mounted` from the repository `from` of the same registry */
+  | { kind: 'push'; id: string; phase: 'preparing' | 'pushing' | 'pushed' | 'present' | 'mounted'; current?: number; total?: number; from?: string };
 
 /**
  * What every api function (and the domain code it calls) gets instead of reaching for globals: output streams,

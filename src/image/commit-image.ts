@@ -4,6 +4,7 @@
  * the layer's import until the image is recorded, so GC cannot take the layer in between.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Context } from '../context.js';
 import { withLock } from '../state/lock.js';
 import { unpackLayer } from '../storage/unpack.js';
@@ -24,6 +25,8 @@ export async function importLayerTar(store: ImageStore, tar: { path: string; dif
     const { work, diff } = await store.layers.prepare();
     try {
       const stats = await unpackLayer(fs.createReadStream(tar.path), diff, unpackOptionsFor(ctx));
+      // the uncompressed tar is the layer's blob (digest = diff id), kept for push
+      await fs.promises.copyFile(tar.path, path.join(work, 'blob'));
       await store.layers.commit(work, {
         chainId,
         diffId,

@@ -1,4 +1,6 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { IntegrityError, TsdockError, suppressInto } from '../errors.js';
@@ -25,12 +27,17 @@ class Meter extends Transform {
   readonly hash = crypto.createHash('sha256');
   bytes = 0;
   private last = 0;
-  constructor(private readonly onBytes?: (n: number) => void) {
+  constructor(
+    private readonly onBytes?: (n: number) => void,
+    /** an fd the bytes are also written to (the layer's compressed blob, kept for push) */
+    private readonly sink?: number,
+  ) {
     // 1 MiB buffers: the default 16 KiB costs per-chunk overhead on every layer byte
     super({ highWaterMark: 1 << 20 });
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.hash.update(chunk);
+    if (this.sink !== undefined) fs.writeSync(this.sink, chunk);
     this.bytes += chunk.length;
     const now = Date.now();
     if (this.onBytes && now - this.last > 100) {
@@ -58,10 +65,12 @@ export async function fetchLayer(
   signal?: AbortSignal,
 ): Promise<number> {
   const { work, diff } = await store.prepare();
+  let blobFd: number | undefined;
   try {
     const { stream } = await client.getBlob(job.digest);
     progress('downloading', 0, job.size);
-    const compressed = new Meter((n) => progress('downloading', n, job.size));
+    blobFd = fs.openSync(path.join(work, 'blob'), 'w', 0o600);
+    const compressed = new Meter((n) => progress('downloading', n, job.size), blobFd);
     const tar = new Meter();
     const flow = pipeline(stream, compressed, decompressStream(layerCompression(job.mediaType)), tar, signal ? { signal } : {});
     const extract = unpackLayer(tar, diff, { ...unpack, signal });
@@ -80,6 +89,8 @@ export async function fetchLayer(
       if (err instanceof TsdockError) throw err;
       throw new TsdockError(`layer ${job.digest}: ${(err as Error).message}`, { cause: err });
     }
+    fs.closeSync(blobFd);
+    blobFd = undefined;
     progress('verifying', compressed.bytes, job.size);
     const got = compressed.digest();
     if (got !== job.digest) throw new IntegrityError(`digest mismatch for layer ${job.digest}: the registry sent content hashing to ${got}`);
@@ -98,6 +109,7 @@ export async function fetchLayer(
     progress('complete');
     return stats.bytes;
   } catch (err) {
+    if (blobFd !== undefined) fs.closeSync(blobFd);
     await removeTree(work).catch(suppressInto(err));
     throw err;
   }

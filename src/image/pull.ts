@@ -1,25 +1,19 @@
-import path from 'node:path';
 import type { Context } from '../context.js';
 import { IntegrityError, TsdockError } from '../errors.js';
 import { withLock } from '../state/lock.js';
 import { sweepTmp } from '../storage/tmp.js';
 import { chainIds, hostPlatform, parseManifest, parsePlatform, selectManifest, type ImageConfig, type Platform } from './manifest.js';
 import { formatReference, parseReference, type ImageReference } from './reference.js';
-import { RegistryClient } from './registry/client.js';
-import { loadRegistriesConf, isInsecure } from '../config/registries.js';
+import { clientFor, type RegistryAccess } from './registry-access.js';
+import { loadRegistriesConf } from '../config/registries.js';
 import { fetchLayer, type LayerJob } from './layer-fetch.js';
 import { detachTag, ImageStore, repoName } from './store/images.js';
 import type { ImageRecord, LayerRef } from './store/types.js';
 import { unpackOptionsFor } from './unpack-mode.js';
 
-export interface PullOptions {
+export interface PullOptions extends RegistryAccess {
   reference: string;
   platform?: string;
-  tlsVerify?: boolean;
-  certDir?: string;
-  /** "user:password" */
-  creds?: string;
-  authFile?: string;
 }
 
 export interface PullResult {
@@ -46,18 +40,8 @@ async function pullUnderLayersLock(opts: PullOptions, ctx: Context): Promise<Pul
   const conf = loadRegistriesConf(ctx.env);
   const ref = parseReference(opts.reference, { searchRegistries: conf.unqualifiedSearchRegistries });
   const wanted: Platform = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
-  const client = new RegistryClient({
-    registry: ref.registry,
-    repository: ref.repository,
-    env: ctx.env,
-    tlsVerify: opts.tlsVerify,
-    insecure: isInsecure(conf, ref.registry),
-    certDirs: opts.certDir ? [opts.certDir] : undefined,
-    credentials: parseCreds(opts.creds),
-    authFile: opts.authFile,
-    signal: ctx.signal,
-    schemeCacheFile: path.join(ctx.runRoot, 'registry-schemes.json'),
-  });
+  const client = clientFor(ref, opts, conf, ctx);
+
   const store = new ImageStore(ctx.root);
   await sweepTmp(ctx.root);
   ctx.progress?.({ kind: 'status', message: `${ref.digest ?? ref.tag}: Pulling from ${ref.repository}` });
@@ -154,11 +138,4 @@ async function pullUnderLayersLock(opts: PullOptions, ctx: Context): Promise<Pul
     return { image: record, existed: hadTag || (!tag && Boolean(existing)) };
   });
   return { image, reference: ref, digest: indexDigest ?? manifestDigest, status: existed ? 'up-to-date' : 'downloaded' };
-}
-
-function parseCreds(creds: string | undefined): { username: string; password: string } | undefined {
-  if (!creds) return undefined;
-  const i = creds.indexOf(':');
-  if (i < 0) return { username: creds, password: '' };
-  return { username: creds.slice(0, i), password: creds.slice(i + 1) };
 }

@@ -36,6 +36,11 @@ export class LayerStore {
     return path.join(this.dirOf(chainId), 'diff');
   }
 
+  /** The layer's blob as pulled (compressed as its `mediaType` says; `digest` is its digest), kept for push. */
+  blobPath(chainId: string): string {
+    return path.join(this.dirOf(chainId), 'blob');
+  }
+
   has(chainId: string): boolean {
     return fs.existsSync(path.join(this.dirOf(chainId), 'layer.json'));
   }

@@ -9,6 +9,7 @@ export async function register(program: Command, cli: CliContext): Promise<void>
   const image = program.command('image').description('Manage images');
   const subs: Array<[string, () => Promise<{ register: (p: Command, c: CliContext, n: string) => void }>, string[]]> = [
     ['pull', () => import('./pull.js'), []],
+    ['push', () => import('./push.js'), []],
     ['ls', () => import('./images.js'), ['list']],
     ['rm', () => import('./rmi.js'), ['remove']],
     ['tag', () => import('./tag.js'), []],

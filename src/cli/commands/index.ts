@@ -49,6 +49,7 @@ export const commands: CommandEntry[] = [
     return { register: (p, c) => m.register(p, c, 'unpause') };
   } },
   { name: 'pull', summary: 'Pull an image from a registry', load: () => import('./pull.js') },
+  { name: 'push', summary: 'Upload an image to a registry', load: () => import('./push.js') },
   { name: 'images', summary: 'List images', load: () => import('./images.js') },
   { name: 'rmi', summary: 'Remove one or more images', load: () => import('./rmi.js') },
   { name: 'tag', summary: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', load: () => import('./tag.js') },

@@ -9,10 +9,17 @@ const PHASES: Record<string, string> = {
   verifying: 'Verifying Checksum',
   extracting: 'Extracting',
   complete: 'Pull complete',
+  preparing: 'Preparing',
+  pushing: 'Pushing',
+  pushed: 'Pushed',
+  present: 'Layer already exists',
+  mounted: 'Mounted from',
 };
+/** the phases that end a layer's line: the only ones printed when not on a TTY */
+const FINAL = new Set(['exists', 'complete', 'pushed', 'present', 'mounted']);
 
 /**
- * docker pull's per-layer display: live bars redrawn in place on a TTY; when piped, one plain line per
+ * docker pull's and push's per-layer display: live bars redrawn in place on a TTY; when piped, one plain line per
  * status message and per finished layer, nothing else (parseable).
  */
 export function layerProgress(cli: CliContext, to: 'stdout' | 'stderr' = 'stdout'): { onEvent: (e: ProgressEvent) => void; done: () => void } {
@@ -44,10 +51,12 @@ export function layerProgress(cli: CliContext, to: 'stdout' | 'stderr' = 'stdout
     }
     if (!lines.has(e.id)) order.push(e.id);
     let text = PHASES[e.phase] ?? e.phase;
-    if (e.phase === 'downloading' && e.total) text += ` ${bar(e.current ?? 0, e.total)} ${humanSize(e.current ?? 0)}/${humanSize(e.total)}`;
+    const moving = e.phase === 'downloading' || e.phase === 'pushing';
+    if (moving && e.total) text += ` ${bar(e.current ?? 0, e.total)} ${humanSize(e.current ?? 0)}/${humanSize(e.total)}`;
+    if (e.kind === 'push' && e.from) text += ` ${e.from}`;
     lines.set(e.id, text);
-    if (ttyOut()) redraw(e.phase !== 'downloading');
-    else if (e.phase === 'exists' || e.phase === 'complete') out.write(`${e.id}: ${text}\n`);
+    if (ttyOut()) redraw(!moving);
+    else if (FINAL.has(e.phase)) out.write(`${e.id}: ${text}\n`);
   };
   return { onEvent, done: () => stream !== undefined && ttyOut() && order.length > 0 && redraw(true) };
 }

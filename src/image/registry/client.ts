@@ -15,6 +15,7 @@ import { getCredentials, type Credentials } from './credentials.js';
 import { RegistryError, describeErrorBody, errorCodes } from './errors.js';
 import { readBody, readErrorBody, readStream, type HttpResponse } from './http.js';
 import { RegistryTransport } from './transport.js';
+import { Uploads } from './upload.js';
 
 export interface RegistryClientOptions {
   /** as in references: `docker.io`, `quay.io`, `127.0.0.1:5000` */
@@ -35,6 +36,8 @@ export interface RegistryClientOptions {
   userAgent?: string;
   /** defaults to ['pull'] */
   actions?: ('pull' | 'push')[];
+  /** more token scopes, e.g. `repository:<from>:pull` for a cross-repository mount */
+  extraScopes?: string[];
   retry?: { attempts?: number; delayMs?: number };
   timeouts?: { connectMs?: number; idleMs?: number };
   tokenCache?: TokenCache;
@@ -84,7 +87,7 @@ export class RegistryClient {
       registry: this.registry,
       host: this.host,
       target: this.target,
-      scopes: [`repository:${this.repository}:${actions.join(',')}`],
+      scopes: [`repository:${this.repository}:${actions.join(',')}`, ...(opts.extraScopes ?? [])],
       ...(opts.tlsVerify !== undefined ? { tlsVerify: opts.tlsVerify } : {}),
       insecure,
       ...(opts.certDirs ? { certDirs: opts.certDirs } : {}),
@@ -124,9 +127,9 @@ export class RegistryClient {
     await this.transport.ready();
   }
 
-  private async send(method: string, path: string, headers?: Record<string, string>): Promise<HttpResponse> {
+  private async send(method: string, path: string, headers?: Record<string, string>, body?: Buffer | Readable): Promise<HttpResponse> {
     await this.ping();
-    return this.transport.send(method, path, headers);
+    return this.transport.send(method, path, headers, body);
   }
 
   private async failure(res: HttpResponse, what: string): Promise<RegistryError> {
@@ -230,14 +233,9 @@ export class RegistryClient {
     throw new RegistryError(`checking blob ${this.target}@${digest}: registry answered ${res.status}`, res.status);
   }
 
-  /** Push hook (not implemented yet): upload a blob via POST/PUT /v2/<repo>/blobs/uploads/. */
-  async putBlob(_digest: string, _data: Readable, _size: number): Promise<void> {
-    throw new TsdockError(`push is not implemented yet (blob upload to ${this.target})`);
-  }
-
-  /** Push hook (not implemented yet): PUT /v2/<repo>/manifests/<ref>. */
-  async putManifest(_ref: string, _bytes: Buffer, _mediaType: string): Promise<string> {
-    throw new TsdockError(`push is not implemented yet (manifest upload to ${this.target})`);
+  /** Blob uploads and manifest puts on this repository (upload.ts); push clients are made with actions pull+push. */
+  uploads(): Uploads {
+    return new Uploads((method, p, headers, body) => this.send(method, p, headers, body), this.repository, this.target);
   }
 
   /** true for a digest, false for a tag; UsageError for anything else. */

@@ -22,6 +22,13 @@ export interface Credentials {
   identityToken?: string;
 }
 
+/** `--creds user:password` (a password may hold colons; no colon: an empty password). */
+export function parseCredentials(creds: string): Credentials {
+  const i = creds.indexOf(':');
+  if (i < 0) return { username: creds, password: '' };
+  return { username: creds.slice(0, i), password: creds.slice(i + 1) };
+}
+
 export const DOCKER_HUB_SERVER = 'https://index.docker.io/v1/';
 
 interface AuthConfigEntry {

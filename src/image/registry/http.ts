@@ -16,7 +16,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TsdockError } from '../../errors.js';
 import { NetworkError } from './errors.js';
@@ -33,7 +33,8 @@ export interface HttpRequestOptions {
   method?: string;
   url: string | URL;
   headers?: Record<string, string>;
-  body?: Buffer | string;
+  /** a stream body is sent once: no retries, no redirects (uploads); give its content-length in `headers` */
+  body?: Buffer | string | Readable;
   /** applied to requests to the original url's origin only */
   tls?: TlsOptions;
   signal?: AbortSignal;
@@ -63,7 +64,7 @@ export function isRetryableError(err: unknown): boolean {
 }
 
 export async function request(opts: HttpRequestOptions): Promise<HttpResponse> {
-  const attempts = Math.max(1, opts.attempts ?? 3);
+  const attempts = opts.body instanceof Readable ? 1 : Math.max(1, opts.attempts ?? 3);
   const baseDelay = opts.retryDelayMs ?? 200;
   for (let attempt = 1; ; attempt++) {
     let res: HttpResponse;
@@ -97,7 +98,7 @@ async function requestFollowingRedirects(opts: HttpRequestOptions): Promise<Http
     const sameOrigin = url.origin === origin.origin;
     const res = await requestOnce(url, method, headers, body, sameOrigin ? opts.tls : undefined, opts);
     const location = res.headers.location;
-    if (opts.followRedirects === false || !REDIRECT_STATUS.has(res.statusCode ?? 0) || !location) {
+    if (opts.followRedirects === false || body instanceof Readable || !REDIRECT_STATUS.has(res.statusCode ?? 0) || !location) {
       return { status: res.statusCode ?? 0, headers: res.headers, body: res, url };
     }
     res.resume();
@@ -121,7 +122,7 @@ function requestOnce(
   url: URL,
   method: string,
   headers: Record<string, string>,
-  body: Buffer | string | undefined,
+  body: Buffer | string | Readable | undefined,
   tls: TlsOptions | undefined,
   opts: HttpRequestOptions,
 ): Promise<http.IncomingMessage> {
@@ -134,7 +135,7 @@ function requestOnce(
       if (tls.key) options.key = tls.key;
       if (tls.rejectUnauthorized === false) options.rejectUnauthorized = false;
     }
-    if (body !== undefined) (options.headers as Record<string, string | number>)['content-length'] = Buffer.byteLength(body);
+    if (body !== undefined && !(body instanceof Readable)) (options.headers as Record<string, string | number>)['content-length'] = Buffer.byteLength(body);
     const signal = opts.signal;
     if (signal?.aborted) {
       reject(abortReason(signal));
@@ -175,7 +176,10 @@ function requestOnce(
       res.once('close', () => signal?.removeEventListener('abort', onAbort));
       resolve(res);
     });
-    req.end(body);
+    if (body instanceof Readable) {
+      body.once('error', (err) => req.destroy(err));
+      body.pipe(req);
+    } else req.end(body);
   });
 }
 

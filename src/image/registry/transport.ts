@@ -2,6 +2,7 @@
  * One registry endpoint: scheme resolution (ping, https → http fallback for insecure hosts), TLS, auth.
  * `send` makes an authorized request and transparently handles one auth challenge per request.
  */
+import { Readable } from 'node:stream';
 import { TsdockError } from '../../errors.js';
 import { Authorizer, type TokenCache } from './auth.js';
 import type { Credentials } from './credentials.js';
@@ -141,14 +142,20 @@ export class RegistryTransport {
   }
 
   /** An authorized request to `path` on the registry; 401 → (re)authenticate and retry once; 403 → AuthError. */
-  async send(method: string, path: string, headers: Record<string, string> = {}): Promise<HttpResponse> {
+  async send(method: string, path: string, headers: Record<string, string> = {}, body?: HttpRequestOptions['body']): Promise<HttpResponse> {
     await this.ready();
+    // a path, or an upload's Location: relative to the registry, or absolute on another host (no credentials there)
     const url = new URL(path, this.base);
+    const own = url.host === this.base.host;
     const once = async (): Promise<HttpResponse> => {
-      const authorization = await this.auth.header();
-      return this.http({ method, url, headers: authorization ? { ...headers, authorization } : headers });
+      const authorization = own ? await this.auth.header() : undefined;
+      return this.http({ method, url, headers: authorization ? { ...headers, authorization } : headers, ...(body !== undefined ? { body } : {}) });
     };
     let res = await once();
+    if (res.status === 401 && body instanceof Readable) {
+      const detail = describeErrorBody(await readErrorBody(res));
+      throw new AuthError(`authentication failed for ${this.opts.target} during an upload${detail ? `: ${detail}` : ''}`, 401);
+    }
     if (res.status === 401) {
       const usedScheme = this.auth.scheme;
       const body = await readErrorBody(res);

@@ -1,0 +1,145 @@
+/**
+ * push: an image of the store to a registry — its layers' kept blobs and its config (push-blob.ts), then the
+ * manifest (as stored, or converted by `--format`) by tag or digest; the pushed repository joins RepoDigests,
+ * which also tell later pushes where the image's blobs already are (cross-repository mounts).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Context } from '../context.js';
+import { NotFoundError, TsdockError, UsageError } from '../errors.js';
+import { loadRegistriesConf } from '../config/registries.js';
+import { withLock } from '../state/lock.js';
+import { sha256Digest } from './digest.js';
+import { parseManifest, type ImageManifest } from './manifest.js';
+import { convertManifest, inFormat, type PushFormat } from './manifest-convert.js';
+import { pushBlob, type BlobOutcome, type BlobSource } from './push-blob.js';
+import { formatReference, parseReference, type ImageReference } from './reference.js';
+import { clientFor, type RegistryAccess } from './registry-access.js';
+import { ImageStore, repoName } from './store/images.js';
+import type { ImageRecord } from './store/types.js';
+
+export interface PushOptions extends RegistryAccess {
+  /** the local image: a name, `name:tag` or id */
+  image: string;
+  /** where to push; defaults to the image's name */
+  destination?: string;
+  format?: PushFormat;
+}
+
+export interface PushResult {
+  reference: ImageReference;
+  /** the pushed manifest's digest and size */
+  digest: string;
+  size: number;
+}
+
+const PARALLEL_BLOBS = 3;
+
+/** Layers are read from the store under layers.lock shared, so rmi/prune cannot remove them mid-push. */
+export async function pushImage(opts: PushOptions, ctx: Context): Promise<PushResult> {
+  const store = new ImageStore(ctx.root);
+  return withLock(store.lockPath('layers'), 'shared', () => pushUnderLock(store, opts, ctx));
+}
+
+async function pushUnderLock(store: ImageStore, opts: PushOptions, ctx: Context): Promise<PushResult> {
+  const image = await store.resolve(opts.image);
+  const ref = destination(opts, image);
+  const conf = loadRegistriesConf(ctx.env);
+  const mountFrom = mountSources(image, ref);
+  const client = clientFor(ref, opts, conf, ctx, { actions: ['pull', 'push'], extraScopes: mountFrom.map((r) => `repository:${r}:pull`) });
+
+  ctx.progress?.({ kind: 'status', message: `The push refers to repository [${repoName(ref)}]` });
+
+  const stored = await store.blobs.get(image.manifestDigest);
+  const parsed = parseManifest(stored, image.manifestMediaType);
+  if (parsed.kind !== 'manifest') throw new TsdockError(`image ${image.id}: stored manifest ${image.manifestDigest} is an index`);
+  const { bytes, manifest } = manifestToPush(stored, parsed.manifest, parsed.mediaType, opts.format);
+  const blobs = await layerBlobs(store, image, manifest);
+  for (const b of [...blobs].reverse()) ctx.progress?.({ kind: 'push', id: b.digest.slice(7, 19), phase: 'preparing' });
+
+  const push = async (blob: BlobSource, report: boolean): Promise<BlobOutcome> => {
+    const id = blob.digest.slice(7, 19);
+    const outcome = await pushBlob(client, blob, {
+      mountFrom,
+      sessionDir: path.join(ctx.root, 'uploads'),
+      ...(report ? { progress: (current: number, total: number) => ctx.progress?.({ kind: 'push', id, phase: 'pushing', current, total }) } : {}),
+    });
+    if (!report) return outcome;
+    if (outcome.kind === 'exists') ctx.progress?.({ kind: 'push', id, phase: 'present' });
+    else if (outcome.kind === 'mounted') ctx.progress?.({ kind: 'push', id, phase: 'mounted', from: outcome.from });
+    else ctx.progress?.({ kind: 'push', id, phase: 'pushed' });
+    return outcome;
+  };
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < blobs.length) await push(blobs[next++]!, true);
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_BLOBS, blobs.length) }, worker));
+  const config = await store.blobs.get(image.configDigest);
+  await push({ digest: image.configDigest, size: config.length, bytes: config }, false);
+
+  const digest = sha256Digest(bytes);
+  const reported = await client.uploads().putManifest(ref.digest ?? ref.tag ?? 'latest', bytes, manifest.mediaType!);
+  if (reported && reported !== digest) throw new TsdockError(`pushing ${formatReference(ref)}: the registry stored manifest ${reported}, not ${digest}`);
+  const repoDigest = `${repoName(ref)}@${digest}`;
+  await store.update((index) => {
+    const record = index.images[image.id];
+    if (record && !record.repoDigests.includes(repoDigest)) record.repoDigests.push(repoDigest);
+  });
+  return { reference: ref, digest, size: bytes.length };
+}
+
+/** The destination reference: DESTINATION, else the image's own name; a push by digest must match the manifest. */
+function destination(opts: PushOptions, image: ImageRecord): ImageReference {
+  const name = opts.destination ?? opts.image;
+  let ref: ImageReference;
+  try {
+    ref = parseReference(name);
+  } catch (err) {
+    if (opts.destination || !image.id.slice(7).startsWith(name.replace(/^sha256:/, ''))) throw err;
+    throw new UsageError(`an image id cannot be pushed without a destination: tsdock push ${name} REGISTRY/REPOSITORY[:TAG]`);
+  }
+  if (!opts.destination && image.id.slice(7).startsWith(name.replace(/^sha256:/, ''))) {
+    throw new UsageError(`an image id cannot be pushed without a destination: tsdock push ${name} REGISTRY/REPOSITORY[:TAG]`);
+  }
+  if (ref.digest && ref.tag) throw new UsageError(`push to ${name}: give a tag or a digest, not both`);
+  return ref;
+}
+
+/** Other repositories of the destination's registry that hold this image's blobs (pulled from or pushed to). */
+export function mountSources(image: ImageRecord, ref: ImageReference): string[] {
+  const out: string[] = [];
+  for (const d of image.repoDigests) {
+    const name = d.slice(0, d.indexOf('@'));
+    const slash = name.indexOf('/');
+    const registry = name.slice(0, slash);
+    const repository = name.slice(slash + 1);
+    if (registry === ref.registry && repository !== ref.repository && !out.includes(repository)) out.push(repository);
+  }
+  return out;
+}
+
+/** The manifest bytes to push: the stored ones when already in `format`, else the converted manifest. */
+function manifestToPush(stored: Buffer, manifest: ImageManifest, mediaType: string, format: PushFormat | undefined): { bytes: Buffer; manifest: ImageManifest } {
+  if (format && !inFormat(manifest, mediaType, format)) {
+    const converted = convertManifest(manifest, format);
+    return { bytes: Buffer.from(JSON.stringify(converted)), manifest: converted };
+  }
+  return { bytes: stored, manifest: { ...manifest, mediaType } };
+}
+
+/** Each layer's kept blob, checked against the manifest's descriptor. */
+async function layerBlobs(store: ImageStore, image: ImageRecord, manifest: ImageManifest): Promise<BlobSource[]> {
+  return Promise.all(
+    manifest.layers.map(async (desc, i) => {
+      const layer = image.layers[i];
+      const file = layer ? store.layers.blobPath(layer.chainId) : '';
+      const meta = layer ? await store.layers.meta(layer.chainId) : undefined;
+      const size = await fs.promises.stat(file).then((s) => s.size, () => undefined);
+      if (!layer || size === undefined || meta?.digest !== desc.digest) {
+        throw new NotFoundError(`image ${image.id.slice(7, 19)}: layer ${desc.digest} is not kept in the store as a blob (it was stored before push kept blobs, or as another compression): pull the image again`);
+      }
+      return { digest: desc.digest, size, file };
+    }),
+  );
+}
