@@ -50,6 +50,8 @@ export const commands: CommandEntry[] = [
   } },
   { name: 'pull', summary: 'Pull an image from a registry', load: () => import('./pull.js') },
   { name: 'push', summary: 'Upload an image to a registry', load: () => import('./push.js') },
+  { name: 'login', summary: 'Log in to a registry', load: () => import('./login.js') },
+  { name: 'logout', summary: 'Log out from a registry', load: () => import('./logout.js') },
   { name: 'images', summary: 'List images', load: () => import('./images.js') },
   { name: 'rmi', summary: 'Remove one or more images', load: () => import('./rmi.js') },
   { name: 'tag', summary: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', load: () => import('./tag.js') },

@@ -87,7 +87,7 @@ export class RegistryClient {
       registry: this.registry,
       host: this.host,
       target: this.target,
-      scopes: [`repository:${this.repository}:${actions.join(',')}`, ...(opts.extraScopes ?? [])],
+      scopes: [...(this.repository ? [`repository:${this.repository}:${actions.join(',')}`] : []), ...(opts.extraScopes ?? [])],
       ...(opts.tlsVerify !== undefined ? { tlsVerify: opts.tlsVerify } : {}),
       insecure,
       ...(opts.certDirs ? { certDirs: opts.certDirs } : {}),
@@ -231,6 +231,13 @@ export class RegistryClient {
     if (res.status === 404) return false;
     if (res.status === 200) return true;
     throw new RegistryError(`checking blob ${this.target}@${digest}: registry answered ${res.status}`, res.status);
+  }
+
+  /** login's check: GET /v2/ with the credentials (a client made with an empty repository asks no scope). */
+  async checkLogin(): Promise<void> {
+    const res = await this.send('GET', '/v2/');
+    if (res.status !== 200) throw await this.failure(res, `logging in to ${this.registry}`);
+    res.body.resume();
   }
 
   /** Blob uploads and manifest puts on this repository (upload.ts); push clients are made with actions pull+push. */

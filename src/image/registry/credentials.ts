@@ -31,14 +31,14 @@ export function parseCredentials(creds: string): Credentials {
 
 export const DOCKER_HUB_SERVER = 'https://index.docker.io/v1/';
 
-interface AuthConfigEntry {
+export interface AuthConfigEntry {
   auth?: string;
   username?: string;
   password?: string;
   identitytoken?: string;
 }
 
-interface DockerConfigFile {
+export interface DockerConfigFile {
   auths?: Record<string, AuthConfigEntry>;
   credHelpers?: Record<string, string>;
   credsStore?: string;
@@ -70,7 +70,7 @@ export function credentialServerKey(registry: string): string {
 }
 
 /** `https://host:5000/v2/` → `host:5000`, normalized. */
-function keyHost(key: string): string {
+export function keyHost(key: string): string {
   return normalizeCredentialHost(key.replace(/^[a-z]+:\/\//i, '').split('/')[0]!);
 }
 
@@ -93,7 +93,7 @@ export async function getCredentials(
   return undefined;
 }
 
-function readConfig(file: string): DockerConfigFile | undefined {
+export function readConfig(file: string): DockerConfigFile | undefined {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -111,7 +111,7 @@ function readConfig(file: string): DockerConfigFile | undefined {
   }
 }
 
-function findKey<T>(map: Record<string, T> | undefined, host: string): T | undefined {
+export function findKey<T>(map: Record<string, T> | undefined, host: string): T | undefined {
   if (!map || typeof map !== 'object') return undefined;
   const exact = [credentialServerKey(host), host, `https://${host}`, `http://${host}`];
   for (const key of exact) if (Object.hasOwn(map, key)) return map[key];
@@ -135,16 +135,27 @@ function decodeEntry(entry: AuthConfigEntry, host: string, file: string): Creden
   let username = entry.username ?? '';
   let password = entry.password ?? '';
   if (typeof entry.auth === 'string' && entry.auth !== '') {
-    const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon === -1) throw new UsageError(`invalid auth entry for ${host} in ${file}: expected base64 of "user:password"`);
-    username = decoded.slice(0, colon);
-    password = decoded.slice(colon + 1);
+    const decoded = decodeAuth(entry.auth);
+    if (!decoded) throw new UsageError(`invalid auth entry for ${host} in ${file}: expected base64 of "user:password"`);
+    ({ username, password } = decoded);
   }
   const creds: Credentials = { username, password };
   if (typeof entry.identitytoken === 'string' && entry.identitytoken !== '') creds.identityToken = entry.identitytoken;
   if (!username && !password && !creds.identityToken) return undefined;
   return creds;
+}
+
+/** config.json's `auth`: base64 of `user:password`. */
+export function encodeAuth(username: string, password: string): string {
+  return Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
+}
+
+/** The inverse of encodeAuth; undefined when the decoded text has no colon. */
+export function decodeAuth(auth: string): { username: string; password: string } | undefined {
+  const decoded = Buffer.from(auth, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon === -1) return undefined;
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
 /** Run `docker-credential-<name> get`; undefined when the helper has no credentials for the server. */
