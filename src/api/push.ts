@@ -1,6 +1,7 @@
 import type { Context } from '../context.js';
 import { pushImage, type PushOptions, type PushResult } from '../image/push.js';
 import { parsePushFormat, type PushFormat } from '../image/manifest-convert.js';
+import { formatReference } from '../image/reference.js';
 
 export type { PushOptions, PushResult, PushFormat };
 export { parsePushFormat };
@@ -14,4 +15,9 @@ export async function push(options: PushOptions, ctx: Context): Promise<PushResu
 export function pushedName(result: PushResult): string {
   const ref = result.reference;
   return ref.digest ?? ref.tag ?? 'latest';
+}
+
+/** `push -q`'s one line: the full reference pushed to. */
+export function pushedReference(result: PushResult): string {
+  return formatReference(result.reference);
 }

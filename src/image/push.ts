@@ -54,6 +54,10 @@ async function pushUnderLock(store: ImageStore, opts: PushOptions, ctx: Context)
   const parsed = parseManifest(stored, image.manifestMediaType);
   if (parsed.kind !== 'manifest') throw new TsdockError(`image ${image.id}: stored manifest ${image.manifestDigest} is an index`);
   const { bytes, manifest } = manifestToPush(stored, parsed.manifest, parsed.mediaType, opts.format);
+  const digest = sha256Digest(bytes);
+  if (ref.digest && ref.digest !== digest) {
+    throw new UsageError(`cannot push ${formatReference(ref)}: the image's manifest${opts.format ? ` in ${opts.format} format` : ''} is ${digest}`);
+  }
   const blobs = await layerBlobs(store, image, manifest);
   for (const b of [...blobs].reverse()) ctx.progress?.({ kind: 'push', id: b.digest.slice(7, 19), phase: 'preparing' });
 
@@ -78,7 +82,6 @@ async function pushUnderLock(store: ImageStore, opts: PushOptions, ctx: Context)
   const config = await store.blobs.get(image.configDigest);
   await push({ digest: image.configDigest, size: config.length, bytes: config }, false);
 
-  const digest = sha256Digest(bytes);
   const reported = await client.uploads().putManifest(ref.digest ?? ref.tag ?? 'latest', bytes, manifest.mediaType!);
   if (reported && reported !== digest) throw new TsdockError(`pushing ${formatReference(ref)}: the registry stored manifest ${reported}, not ${digest}`);
   const repoDigest = `${repoName(ref)}@${digest}`;

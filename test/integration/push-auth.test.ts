@@ -77,6 +77,10 @@ describe('login, logout and authenticated push', { skip: !isRoot && 'needs root 
     const pushed = await tsdock(['push', '--tls-verify=false', dest], { root, env });
     assert.equal(pushed.code, 0, pushed.stderr);
     const digest = /digest: (sha256:[0-9a-f]{64})/.exec(pushed.stdout)![1];
+    // another repository of the same registry: mounted, with a token that also carries the source's pull scope
+    const second = await tsdock(['push', '--tls-verify=false', dest, `${host}/private/second:v1`], { root, env });
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /^[0-9a-f]{12}: Mounted from private\/pushed$/m);
     const other = tempRoot('push-auth-back');
     const back = await tsdock(['pull', '--tls-verify=false', dest], { root: other.root, env });
     assert.equal(back.code, 0, back.stderr);

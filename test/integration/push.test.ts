@@ -107,7 +107,7 @@ describe('push to the loopback registry', { skip: !isRoot && 'needs root for the
     const digestFile = path.join(root, 'digest.txt');
     const r = await t(['push', '--tls-verify=false', '-q', '--format', 'oci', '--digestfile', digestFile, source, dest]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, '');
+    assert.equal(r.stdout, `${dest}\n`, '-q prints the pushed reference only');
     const digest = fs.readFileSync(digestFile, 'utf8');
     const raw = await skopeoInspect(`${h.plain.host}/mounted/busybox:oci`, { raw: true });
     assert.equal(raw.mediaType, 'application/vnd.oci.image.manifest.v1+json');
@@ -117,6 +117,21 @@ describe('push to the loopback registry', { skip: !isRoot && 'needs root for the
     const bad = await t(['push', '--tls-verify=false', '--format', 'v3', dest]);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /unknown manifest format "v3"/);
+  });
+
+  test('push by digest: the manifest digest names it, another digest is refused', async () => {
+    const digest = h.fixtures.busyboxV2s2.digest;
+    const r = await t(['push', '--tls-verify=false', source, `${proxy.host}/bydigest/busybox@${digest}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^${digest}: digest: ${digest} size: \\d+$`, 'm'));
+    // no tag there, so ask the registry itself (skopeo inspect lists tags)
+    const head = await fetch(`${h.plain.url}/v2/bydigest/busybox/manifests/${digest}`, { method: 'HEAD', headers: { accept: h.fixtures.busyboxV2s2.mediaType } });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('docker-content-digest'), digest);
+    const other = `sha256:${'0'.repeat(64)}`;
+    const bad = await t(['push', '--tls-verify=false', source, `${proxy.host}/bydigest/busybox@${other}`]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^Error: cannot push .*: the image's manifest is sha256:/);
   });
 
   test('a committed image with a large layer is uploaded in chunks, pulled back with the same id and content', async () => {

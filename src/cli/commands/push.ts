@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { parsePushFormat, push, pushedName } from '../../api/push.js';
+import { parsePushFormat, push, pushedName, pushedReference } from '../../api/push.js';
 import { layerProgress } from '../render/progress.js';
 import { boolFlag } from '../flag-values.js';
 
@@ -23,7 +23,7 @@ export function register(parent: Command, cli: CliContext, name = 'push'): void 
     .argument('[destination]', 'REGISTRY/REPOSITORY[:TAG|@DIGEST] to push to (default: the image name)')
     .option('-f, --format <format>', 'Manifest format to push: oci or v2s2 (default: as stored)')
     .option('--digestfile <file>', 'Write the pushed manifest digest to this file')
-    .option('-q, --quiet', 'Suppress verbose output')
+    .option('-q, --quiet', 'Suppress verbose output; print only the pushed reference')
     .option('--tls-verify [bool]', 'Require HTTPS and verify certificates (default true)', boolFlag)
     .option('--cert-dir <dir>', 'Directory of CA certificates (certs.d layout: <host:port>/ca.crt)')
     .option('--creds <user:password>', 'Credentials for the registry')
@@ -36,6 +36,6 @@ export function register(parent: Command, cli: CliContext, name = 'push'): void 
       const result = await push({ image, destination: dest, format, tlsVerify: o.tlsVerify, certDir: o.certDir, creds: o.creds, authFile: o.authfile }, ctx);
       progress?.done();
       if (o.digestfile) fs.writeFileSync(o.digestfile, result.digest);
-      if (!o.quiet) cli.out(`${pushedName(result)}: digest: ${result.digest} size: ${result.size}`);
+      cli.out(o.quiet ? pushedReference(result) : `${pushedName(result)}: digest: ${result.digest} size: ${result.size}`);
     });
 }
