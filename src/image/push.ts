@@ -10,7 +10,7 @@ import { NotFoundError, TsdockError, UsageError } from '../errors.js';
 import { loadRegistriesConf } from '../config/registries.js';
 import { withLock } from '../state/lock.js';
 import { sha256Digest } from './digest.js';
-import { parseManifest, type ImageManifest } from './manifest.js';
+import { MediaType, parseManifest, type Descriptor, type ImageManifest } from './manifest.js';
 import { convertManifest, inFormat, type PushFormat } from './manifest-convert.js';
 import { pushBlob, type BlobOutcome, type BlobSource } from './push-blob.js';
 import { formatReference, parseReference, type ImageReference } from './reference.js';
@@ -53,12 +53,12 @@ async function pushUnderLock(store: ImageStore, opts: PushOptions, ctx: Context)
   const stored = await store.blobs.get(image.manifestDigest);
   const parsed = parseManifest(stored, image.manifestMediaType);
   if (parsed.kind !== 'manifest') throw new TsdockError(`image ${image.id}: stored manifest ${image.manifestDigest} is an index`);
-  const { bytes, manifest } = manifestToPush(stored, parsed.manifest, parsed.mediaType, opts.format);
+  const { blobs, layers } = await layerBlobs(store, image, parsed.manifest);
+  const { bytes, manifest } = manifestToPush(stored, parsed.manifest, parsed.mediaType, layers, opts.format);
   const digest = sha256Digest(bytes);
   if (ref.digest && ref.digest !== digest) {
     throw new UsageError(`cannot push ${formatReference(ref)}: the image's manifest${opts.format ? ` in ${opts.format} format` : ''} is ${digest}`);
   }
-  const blobs = await layerBlobs(store, image, manifest);
   for (const b of [...blobs].reverse()) ctx.progress?.({ kind: 'push', id: b.digest.slice(7, 19), phase: 'preparing' });
 
   const push = async (blob: BlobSource, report: boolean): Promise<BlobOutcome> => {
@@ -122,27 +122,35 @@ export function mountSources(image: ImageRecord, ref: ImageReference): string[] 
   return out;
 }
 
-/** The manifest bytes to push: the stored ones when already in `format`, else the converted manifest. */
-function manifestToPush(stored: Buffer, manifest: ImageManifest, mediaType: string, format: PushFormat | undefined): { bytes: Buffer; manifest: ImageManifest } {
-  if (format && !inFormat(manifest, mediaType, format)) {
-    const converted = convertManifest(manifest, format);
-    return { bytes: Buffer.from(JSON.stringify(converted)), manifest: converted };
-  }
-  return { bytes: stored, manifest: { ...manifest, mediaType } };
+/**
+ * The manifest bytes to push: the stored ones when every layer is kept as the manifest names it and the format
+ * is already right; else the manifest with the kept blobs' descriptors, in `format` (default: its own family).
+ */
+function manifestToPush(stored: Buffer, manifest: ImageManifest, mediaType: string, layers: Descriptor[], format: PushFormat | undefined): { bytes: Buffer; manifest: ImageManifest } {
+  const same = layers.every((l, i) => l === manifest.layers[i]);
+  if (same && inFormat(manifest, mediaType, format)) return { bytes: stored, manifest: { ...manifest, mediaType } };
+  const family: PushFormat = format ?? (mediaType === MediaType.ociManifest ? 'oci' : 'v2s2');
+  const converted = convertManifest({ ...manifest, mediaType, layers }, family);
+  return { bytes: Buffer.from(JSON.stringify(converted)), manifest: converted };
 }
 
-/** Each layer's kept blob, checked against the manifest's descriptor. */
-async function layerBlobs(store: ImageStore, image: ImageRecord, manifest: ImageManifest): Promise<BlobSource[]> {
-  return Promise.all(
+/**
+ * Each layer's kept blob, with the descriptor to push it under: the manifest's own when the blob is the one it
+ * names, else the blob's (a layer first pulled under another compression: same diff id, so the same image id).
+ */
+async function layerBlobs(store: ImageStore, image: ImageRecord, manifest: ImageManifest): Promise<{ blobs: BlobSource[]; layers: Descriptor[] }> {
+  const found = await Promise.all(
     manifest.layers.map(async (desc, i) => {
       const layer = image.layers[i];
       const file = layer ? store.layers.blobPath(layer.chainId) : '';
       const meta = layer ? await store.layers.meta(layer.chainId) : undefined;
       const size = await fs.promises.stat(file).then((s) => s.size, () => undefined);
-      if (!layer || size === undefined || meta?.digest !== desc.digest) {
-        throw new NotFoundError(`image ${image.id.slice(7, 19)}: layer ${desc.digest} is not kept in the store as a blob (it was stored before push kept blobs, or as another compression): pull the image again`);
+      if (!layer || !meta?.digest || !meta.mediaType || size === undefined) {
+        throw new NotFoundError(`image ${image.id.slice(7, 19)}: layer ${desc.digest} is not kept in the store as a blob (stored before push kept blobs): pull the image again`);
       }
-      return { digest: desc.digest, size, file };
+      const own = meta.digest === desc.digest && size === desc.size;
+      return { blob: { digest: meta.digest, size, file }, desc: own ? desc : { mediaType: meta.mediaType, digest: meta.digest, size } };
     }),
   );
+  return { blobs: found.map((f) => f.blob), layers: found.map((f) => f.desc) };
 }
