@@ -12,7 +12,7 @@ _tsdock() {
   done
   local words_list=""
   case "$verb" in
-    "") words_list="run ps logs rm wait rename create start stop kill restart exec attach cp diff export commit top stats update pause unpause pull push login logout images rmi tag inspect history container image volume network port info version -v --version --root --runroot --storage-driver --log-level" ;;
+    "") words_list="run ps logs rm wait rename create start stop kill restart exec attach cp diff export commit top stats update pause unpause pull push login logout images rmi tag inspect history container image volume network port info doctor version -v --version --root --runroot --storage-driver --log-level" ;;
     run) words_list="--rm -d --detach -a --attach -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net -p --publish -P --publish-all --expose --ip --ip6 --mac-address --network-alias --add-host --dns --dns-search --dns-option --cap-add --cap-drop --privileged --security-opt --ulimit --init --cgroup-parent --oom-score-adj --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt --memory-swappiness -m --memory --memory-swap --memory-reservation --cpus -c --cpu-shares --cpu-period --cpu-quota --cpuset-cpus --cpuset-mems --pids-limit --blkio-weight --health-cmd --health-interval --health-timeout --health-retries --health-start-period --no-healthcheck" ;;
     ps) words_list="-a --all -f --filter --format -n --last -l --latest --no-trunc -q --quiet -s --size" ;;
     logs) words_list="-f --follow --since -n --tail -t --timestamps --until --details" ;;
@@ -109,6 +109,7 @@ _tsdock() {
       esac ;;
     port) words_list="" ;;
     info) words_list="-f --format" ;;
+    doctor) words_list="--format" ;;
     version) words_list="-f --format" ;;
   esac
   COMPREPLY=($(compgen -W "$words_list" -- "$cur"))
