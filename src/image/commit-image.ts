@@ -9,6 +9,7 @@ import type { Context } from '../context.js';
 import { withLock } from '../state/lock.js';
 import { unpackLayer } from '../storage/unpack.js';
 import { removeTree } from '../storage/tmp.js';
+import { TAR_LAYOUT_FILE } from '../storage/tar-layout.js';
 import { MediaType, chainIds, type ImageConfig } from './manifest.js';
 import { sha256Digest } from './digest.js';
 import { unpackOptionsFor } from './unpack-mode.js';
@@ -24,7 +25,7 @@ export async function importLayerTar(store: ImageStore, tar: { path: string; dif
     if (store.layers.has(chainId)) return (await store.layers.meta(chainId))?.size ?? 0;
     const { work, diff } = await store.layers.prepare();
     try {
-      const stats = await unpackLayer(fs.createReadStream(tar.path), diff, unpackOptionsFor(ctx));
+      const stats = await unpackLayer(fs.createReadStream(tar.path), diff, { ...unpackOptionsFor(ctx), layoutFile: path.join(work, TAR_LAYOUT_FILE) });
       // the uncompressed tar is the layer's blob (digest = diff id), kept for push
       await fs.promises.copyFile(tar.path, path.join(work, 'blob'));
       await store.layers.commit(work, {
@@ -46,9 +47,12 @@ export async function importLayerTar(store: ImageStore, tar: { path: string; dif
   return { chainId, diffId, digest: diffId, mediaType: MediaType.ociLayer, compressedSize: tar.size, size };
 }
 
-/** Config and manifest blobs, then the index entry (tagged `tag`, taken from any other image); → the image id. */
-export async function recordImage(store: ImageStore, config: ImageConfig, layers: LayerRef[], tag: string | undefined): Promise<string> {
-  const configBytes = Buffer.from(JSON.stringify(config));
+/**
+ * Config and manifest blobs, then the index entry (tagged `tag`, each taken from any other image); → the image
+ * id. `configBytes`, when given, are the config exactly as an archive held it (the id is their digest).
+ */
+export async function recordImage(store: ImageStore, config: ImageConfig, layers: LayerRef[], tag: string | string[] | undefined, configBytes: Buffer = Buffer.from(JSON.stringify(config))): Promise<string> {
+  const tags = tag === undefined ? [] : typeof tag === 'string' ? [tag] : tag;
   const id = sha256Digest(configBytes);
   const manifest = {
     schemaVersion: 2,
@@ -61,7 +65,7 @@ export async function recordImage(store: ImageStore, config: ImageConfig, layers
   await store.blobs.put(id, configBytes);
   await store.blobs.put(manifestDigest, manifestBytes);
   await store.update((index) => {
-    if (tag) detachTag(index, tag);
+    for (const t of tags) detachTag(index, t);
     const record: ImageRecord = index.images[id] ?? {
       id,
       repoTags: [],
@@ -77,7 +81,7 @@ export async function recordImage(store: ImageStore, config: ImageConfig, layers
       variant: config.variant,
       storedAt: config.created ?? new Date().toISOString(),
     };
-    if (tag && !record.repoTags.includes(tag)) record.repoTags.push(tag);
+    for (const t of tags) if (!record.repoTags.includes(t)) record.repoTags.push(t);
     index.images[id] = record;
   });
   return id;

@@ -7,6 +7,7 @@ import { IntegrityError, TsdockError, suppressInto } from '../errors.js';
 import { decompressStream } from '../storage/decompress.js';
 import { unpackLayer, type UnpackOptions } from '../storage/unpack.js';
 import { removeTree } from '../storage/tmp.js';
+import { TAR_LAYOUT_FILE } from '../storage/tar-layout.js';
 import type { LayerStore } from '../storage/layers.js';
 import type { RegistryClient } from './registry/client.js';
 import { layerCompression } from './manifest.js';
@@ -73,7 +74,7 @@ export async function fetchLayer(
     const compressed = new Meter((n) => progress('downloading', n, job.size), blobFd);
     const tar = new Meter();
     const flow = pipeline(stream, compressed, decompressStream(layerCompression(job.mediaType)), tar, signal ? { signal } : {});
-    const extract = unpackLayer(tar, diff, { ...unpack, signal });
+    const extract = unpackLayer(tar, diff, { ...unpack, signal, layoutFile: path.join(work, TAR_LAYOUT_FILE) });
     flow.catch(() => {});
     extract.catch(() => {});
     let stats;

@@ -10,6 +10,8 @@ const EMPTY = Buffer.alloc(0);
 export class ByteSource {
   /** bytes handed out so far: the stream offset of the next byte */
   consumed = 0;
+  /** sees every byte handed out (a layer's tar layout is recorded through it) */
+  tap: ((bytes: Buffer) => void) | undefined;
   private readonly iterator: AsyncIterator<unknown>;
   private chunk: Buffer = EMPTY;
   private pos = 0;
@@ -38,6 +40,7 @@ export class ByteSource {
     this.pos += n;
     this.consumed += n;
     if (this.pos === this.chunk.length) this.chunk = EMPTY;
+    this.tap?.(out);
     return out;
   }
 

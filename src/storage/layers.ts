@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fsyncDir, readJson, writeJsonAtomic } from '../state/atomic.js';
 import { makeTmpDir, removeTree } from './tmp.js';
+import { TAR_LAYOUT_FILE } from './tar-layout.js';
 
 export interface LayerMeta {
   chainId: string;
@@ -39,6 +40,11 @@ export class LayerStore {
   /** The layer's blob as pulled (compressed as its `mediaType` says; `digest` is its digest), kept for push. */
   blobPath(chainId: string): string {
     return path.join(this.dirOf(chainId), 'blob');
+  }
+
+  /** the recorded tar layout of the layer (tar-layout.ts); absent in layers unpacked before it existed */
+  layoutFile(chainId: string): string {
+    return path.join(this.dirOf(chainId), TAR_LAYOUT_FILE);
   }
 
   has(chainId: string): boolean {

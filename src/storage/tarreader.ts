@@ -54,7 +54,13 @@ export class TarReader {
   private current: TarEntry | undefined;
   private done = false;
 
-  constructor(private readonly src: ByteSource) {}
+  /** with `layout`, every byte is recorded there, a file's body as a reference to its path */
+  constructor(
+    private readonly src: ByteSource,
+    private readonly layout?: { bytes(b: Buffer): void; file(name: string, size: number): void },
+  ) {
+    if (layout) src.tap = (b) => layout.bytes(b);
+  }
 
   async next(): Promise<TarEntry | undefined> {
     await this.skipRest();
@@ -108,11 +114,20 @@ export class TarReader {
   /** The current file entry's content, as views into the stream's chunks. */
   async *body(): AsyncGenerator<Buffer, void, void> {
     const entry = this.current;
-    while (this.bodyLeft > 0) {
-      const part = await this.src.read(this.bodyLeft);
-      if (!part) throw this.truncated(entry);
-      this.bodyLeft -= part.length;
-      yield part;
+    const tap = this.src.tap;
+    this.src.tap = undefined;
+    let read = 0;
+    try {
+      while (this.bodyLeft > 0) {
+        const part = await this.src.read(this.bodyLeft);
+        if (!part) throw this.truncated(entry);
+        this.bodyLeft -= part.length;
+        read += part.length;
+        yield part;
+      }
+    } finally {
+      this.src.tap = tap;
+      if (entry && read > 0) this.layout?.file(entry.path, read);
     }
   }
 

@@ -6,6 +6,7 @@ import { Extractor, type ExtractCounters } from './extract.js';
 import { LayerTree } from './layertree.js';
 import { normalizeEntryPath } from './tarpath.js';
 import { TarReader, type TarEntry } from './tarreader.js';
+import { TarLayoutRecorder } from './tar-layout.js';
 import { AUFS_META_PREFIX, whiteoutOf, type WhiteoutFormat } from './whiteout.js';
 
 export interface UnpackOptions {
@@ -16,6 +17,8 @@ export interface UnpackOptions {
   /** false when we cannot chown (unprivileged without a userns): files stay ours and ids are dropped */
   chown: boolean;
   signal?: AbortSignal;
+  /** record the tar's layout (tar-layout.ts) into this file, to rebuild the tar byte for byte later */
+  layoutFile?: string;
 }
 
 export interface UnpackStats extends ExtractCounters {
@@ -43,9 +46,10 @@ export async function unpackLayer(tarStream: Readable, destDir: string, opts: Un
   // an abort also ends a wait for the next chunk of a stalled stream
   const onAbort = () => tarStream.destroy(opts.signal?.reason);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const layout = opts.layoutFile ? new TarLayoutRecorder(opts.layoutFile) : undefined;
   try {
     assertEmptyDir(destDir);
-    const reader = new TarReader(src);
+    const reader = new TarReader(src, layout);
     const tree = new LayerTree(destDir);
     const extractor = new Extractor(tree, opts, stats);
     for (;;) {
@@ -58,8 +62,10 @@ export async function unpackLayer(tarStream: Readable, destDir: string, opts: Un
     entry = undefined;
     dropAufsMeta(tree);
     extractor.finish();
+    await layout?.finish();
     return stats;
   } catch (err) {
+    layout?.abort();
     await src.close().catch(() => {});
     throw withContext(err, entry, opts.signal);
   } finally {

@@ -15,6 +15,8 @@ export async function register(program: Command, cli: CliContext): Promise<void>
     ['tag', () => import('./tag.js'), []],
     ['inspect', () => import('./inspect.js'), []],
     ['history', () => import('./history.js'), []],
+    ['save', () => import('./save.js'), []],
+    ['load', () => import('./load.js'), []],
   ];
   for (const [name, load, aliases] of subs) {
     (await load()).register(image, cli, name);
