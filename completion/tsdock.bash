@@ -12,7 +12,7 @@ _tsdock() {
   done
   local words_list=""
   case "$verb" in
-    "") words_list="run ps logs rm wait rename create start stop kill restart exec attach cp diff export commit top stats update pause unpause pull save load images rmi tag inspect history container image volume network port info version -v --version --root --runroot --storage-driver --log-level" ;;
+    "") words_list="run ps logs rm wait rename create start stop kill restart exec attach cp diff export commit top stats update pause unpause pull save load import images rmi tag inspect history container image volume network port info version -v --version --root --runroot --storage-driver --log-level" ;;
     run) words_list="--rm -d --detach -a --attach -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net -p --publish -P --publish-all --expose --ip --ip6 --mac-address --network-alias --add-host --dns --dns-search --dns-option --cap-add --cap-drop --privileged --security-opt --ulimit --init --cgroup-parent --oom-score-adj --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt --memory-swappiness -m --memory --memory-swap --memory-reservation --cpus -c --cpu-shares --cpu-period --cpu-quota --cpuset-cpus --cpuset-mems --pids-limit --blkio-weight --health-cmd --health-interval --health-timeout --health-retries --health-start-period --no-healthcheck" ;;
     ps) words_list="-a --all -f --filter --format -n --last -l --latest --no-trunc -q --quiet -s --size" ;;
     logs) words_list="-f --follow --since -n --tail -t --timestamps --until --details" ;;
@@ -38,6 +38,7 @@ _tsdock() {
     pull) words_list="--platform -q --quiet --tls-verify --cert-dir --creds --authfile" ;;
     save) words_list="-o --output --format" ;;
     load) words_list="-i --input -q --quiet" ;;
+    import) words_list="-c --change -m --message --platform" ;;
     images) words_list="-a --all -q --quiet --digests --no-trunc -f --filter --format" ;;
     rmi) words_list="-f --force" ;;
     tag) words_list="" ;;
@@ -75,7 +76,7 @@ _tsdock() {
       esac ;;
     image)
       case "$sub" in
-        "") words_list="pull ls list rm remove tag inspect history save load prune" ;;
+        "") words_list="pull ls list rm remove tag inspect history save load import prune" ;;
         pull) words_list="--platform -q --quiet --tls-verify --cert-dir --creds --authfile" ;;
         ls|list) words_list="-a --all -q --quiet --digests --no-trunc -f --filter --format" ;;
         rm|remove) words_list="-f --force" ;;
@@ -84,6 +85,7 @@ _tsdock() {
         history) words_list="-H --human -q --quiet --no-trunc --format" ;;
         save) words_list="-o --output --format" ;;
         load) words_list="-i --input -q --quiet" ;;
+        import) words_list="-c --change -m --message --platform" ;;
         prune) words_list="-a --all -f --force" ;;
       esac ;;
     volume)

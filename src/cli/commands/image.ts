@@ -17,6 +17,7 @@ export async function register(program: Command, cli: CliContext): Promise<void>
     ['history', () => import('./history.js'), []],
     ['save', () => import('./save.js'), []],
     ['load', () => import('./load.js'), []],
+    ['import', () => import('./import.js'), []],
   ];
   for (const [name, load, aliases] of subs) {
     (await load()).register(image, cli, name);

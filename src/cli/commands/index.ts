@@ -54,6 +54,7 @@ export const commands: CommandEntry[] = [
   { name: 'logout', summary: 'Log out from a registry', load: () => import('./logout.js') },
   { name: 'save', summary: 'Save one or more images to a tar archive (streamed to STDOUT by default)', load: () => import('./save.js') },
   { name: 'load', summary: 'Load an image from a tar archive or STDIN', load: () => import('./load.js') },
+  { name: 'import', summary: 'Import the contents from a tarball to create a filesystem image', load: () => import('./import.js') },
   { name: 'images', summary: 'List images', load: () => import('./images.js') },
   { name: 'rmi', summary: 'Remove one or more images', load: () => import('./rmi.js') },
   { name: 'tag', summary: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', load: () => import('./tag.js') },
