@@ -101,6 +101,19 @@ describe('save and load', { skip: !isRoot && 'needs root for the harness package
     fs.rmSync(other, { recursive: true, force: true });
   });
 
+  test('a zstd-compressed archive loads; save writes the same bytes twice', async () => {
+    const a = path.join(work, 'zstd-a.tar');
+    const b = path.join(work, 'zstd-b.tar');
+    await ok(root, ['save', '-o', a, busybox]);
+    await ok(root, ['save', '-o', b, busybox]);
+    assert.ok(fs.readFileSync(a).equals(fs.readFileSync(b)), 'save is reproducible');
+    await run('zstd', ['-q', '-f', a, '-o', `${a}.zst`]);
+    const other = tempRoot('archive-zstd').root;
+    assert.equal(await ok(other, ['load', '-i', `${a}.zst`]), `Loaded image: ${busybox}\n`);
+    assert.equal(await ok(other, ['run', '--rm', busybox, 'echo', 'zstd']), 'zstd\n');
+    fs.rmSync(other, { recursive: true, force: true });
+  });
+
   test('archives made by skopeo copy (docker-archive and oci-archive) load and run', async () => {
     for (const [kind, name] of [['docker-archive', 'skopeo/dockerarchive:v1'], ['oci-archive', 'skopeo/ociarchive:v1']] as const) {
       const file = path.join(work, `skopeo-${kind}.tar`);
