@@ -110,9 +110,10 @@ function clean(file: string, where: string): string {
 /** The real path of member `file`, refused when it (or a symlink on the way) leads out of `dir`. */
 export function memberPath(dir: string, file: string, where: string): string {
   const root = fs.realpathSync(dir);
+  const rel = clean(file, where);
   let real: string;
   try {
-    real = fs.realpathSync(path.join(root, clean(file, where)));
+    real = fs.realpathSync(path.join(root, rel));
   } catch {
     throw new IntegrityError(`${where}: member ${JSON.stringify(file)} is missing`);
   }
