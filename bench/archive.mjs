@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// save/load benchmark: `tsdock save`/`load` vs `podman save`/`load` (docker-archive), same image, same run.
+// Each tool pulls the image once into a store of its own; then every run saves it to a file and loads that file
+// into a fresh store. Prints medians, ratios and peak RSS.
+//   npm run build && node bench/archive.mjs [--runs 5] [--image host:port/repo:tag]
+// Without --image it starts a registry and pushes a debootstrap-made Debian image (bench/make-debian-image.sh).
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const runs = Number(arg('--runs', '5'));
+let image = arg('--image');
+let registry;
+if (!image) {
+  const { startRegistry } = await import(path.join(repo, 'dist/test/harness/index.js'));
+  registry = await startRegistry({ name: 'bench' });
+  image = execFileSync('bash', [path.join(repo, 'bench/make-debian-image.sh'), registry.host], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
+}
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdock-bench-archive-'));
+
+/** wall seconds and peak RSS (kB) of one command, through GNU time */
+function measure(cmd, args) {
+  const out = path.join(work, 'time.txt');
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', '-o', out, cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  const [secs, rss] = fs.readFileSync(out, 'utf8').trim().split(/\s+/).slice(-2).map(Number);
+  return { secs, rss };
+}
+
+const tsdock = (root, ...args) => [process.execPath, [path.join(repo, 'bin/tsdock'), '--root', root, ...args]];
+// a tmpdir per store: `system reset` removes it
+const podmanArgs = (root) => ['--root', root, '--runroot', `${root}-run`, '--storage-driver', 'overlay', '--tmpdir', `${root}-tmp`];
+const tools = {
+  tsdock: {
+    setup: (root) => execFileSync(...tsdock(root, 'pull', '-q', image), { stdio: 'ignore' }),
+    save: (root, file) => measure(...tsdock(root, 'save', '-o', file, image)),
+    load: (root, file) => measure(...tsdock(root, 'load', '-i', file)),
+    reset: (root) => fs.rmSync(root, { recursive: true, force: true }),
+  },
+};
+if (spawnSync('podman', ['--version']).status === 0) {
+  tools.podman = {
+    setup: (root) => execFileSync('podman', [...podmanArgs(root), 'pull', '-q', '--tls-verify=false', image], { stdio: 'ignore' }),
+    save: (root, file) => measure('podman', [...podmanArgs(root), 'save', '-q', '--format', 'docker-archive', '-o', file, image]),
+    load: (root, file) => measure('podman', [...podmanArgs(root), 'load', '-q', '-i', file]),
+    reset: (root) => {
+      spawnSync('podman', [...podmanArgs(root), 'system', 'reset', '-f'], { stdio: 'ignore' });
+      fs.rmSync(root, { recursive: true, force: true });
+      fs.rmSync(`${root}-run`, { recursive: true, force: true });
+      fs.rmSync(`${root}-tmp`, { recursive: true, force: true });
+    },
+  };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const results = {};
+try {
+  for (const [name, t] of Object.entries(tools)) {
+    const source = path.join(work, `${name}-source`);
+    t.setup(source);
+    for (let i = 0; i < runs; i++) {
+      const file = path.join(work, `${name}-${i}.tar`);
+      const dest = path.join(work, `${name}-dest-${i}`);
+      (results[`${name} save`] ??= []).push(t.save(source, file));
+      (results[`${name} load`] ??= []).push(t.load(dest, file));
+      t.reset(dest);
+      fs.rmSync(file, { force: true });
+    }
+    t.reset(source);
+  }
+} finally {
+  fs.rmSync(work, { recursive: true, force: true });
+  await registry?.stop();
+}
+console.log(`save and load (docker-archive) of ${image}, ${runs} runs each (median)`);
+for (const verb of ['save', 'load']) {
+  const base = median(results[`tsdock ${verb}`].map((r) => r.secs));
+  for (const name of Object.keys(tools)) {
+    const rs = results[`${name} ${verb}`];
+    const secs = median(rs.map((r) => r.secs));
+    const rss = Math.max(...rs.map((r) => r.rss));
+    console.log(`${`${name} ${verb}`.padEnd(12)} ${secs.toFixed(3)} s   peak RSS ${(rss / 1024).toFixed(1)} MB   ${name}/tsdock = ${(secs / base).toFixed(2)}`);
+  }
+}
