@@ -3,7 +3,8 @@
 // a V8 code cache (Node 20 has no module compile cache): a start reads one file and skips parsing and compiling
 // what an earlier run of the same verb already compiled. Measured on `run --rm busybox true`: ~100 ms, against
 // ~120 ms for an ESM bundle and ~235 ms for the ~100 separate modules tsc emits. koffi stays external (a native
-// addon). Type checking and the per-file build used by the tests stay with tsc.
+// addon), and so does tar (save/load's outer archives: only those verbs load it). Type checking and the per-file
+// build used by the tests stay with tsc.
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -70,7 +71,8 @@ const common = {
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['koffi'],
+  // tar (node-tar, ~80 KB) is loaded from node_modules by save/load only: bundled, every start would read it
+  external: ['koffi', 'tar'],
   logLevel: 'warning',
   legalComments: 'none',
   // whitespace and syntax only: a smaller file to read at each start and a smaller code cache; identifiers keep

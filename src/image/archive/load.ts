@@ -17,6 +17,7 @@ import { importLayerTar, recordImage } from '../commit-image.js';
 import { DigestVerifier } from '../digest.js';
 import type { ImageStore } from '../store/images.js';
 import type { LayerRef } from '../store/types.js';
+import { nodeTar } from './node-tar.js';
 import { memberPath, readArchive, type ArchiveImage } from './read.js';
 
 export interface LoadedImage {
@@ -64,7 +65,7 @@ export async function loadArchive(store: ImageStore, input: Readable, where: str
 }
 
 async function unpackOuter(input: Readable, dir: string, where: string, ctx: Context): Promise<void> {
-  const tar = await import('tar');
+  const tar = nodeTar();
   // regular files, directories and (old docker-archive's shared layers) symlinks, read later only inside `dir`
   const kinds = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'SymbolicLink']);
   const unpack = tar.x({ cwd: dir, strict: true, preserveOwner: false, filter: (_p, entry) => kinds.has((entry as { type?: string }).type ?? '') });

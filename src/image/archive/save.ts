@@ -16,6 +16,7 @@ import { DigestVerifier, sha256Digest } from '../digest.js';
 import { MediaType, type Descriptor } from '../manifest.js';
 import type { ImageStore } from '../store/images.js';
 import type { ImageRecord } from '../store/types.js';
+import { nodeTar } from './node-tar.js';
 import { OCI_LAYOUT, blobPath, dockerManifestJson, ociIndexJson, repositoriesJson, savedManifest, type SavedImage } from './format.js';
 
 export type ArchiveFormat = 'docker-archive' | 'oci-archive';
@@ -86,7 +87,7 @@ async function writeBlob(stage: string, mediaType: string, bytes: Buffer): Promi
 
 /** `entries` of `dir` as one tar stream into `out` (left open: it may be the CLI's stdout). */
 async function packDir(dir: string, entries: string[], out: Writable): Promise<void> {
-  const tar = await import('tar');
+  const tar = nodeTar();
   // 1 MiB reads (node-tar's default is up to 16 MiB a read)
   const pack = tar.c({ cwd: dir, portable: true, mtime: new Date(0), maxReadSize: 1 << 20 }, entries);
   await pipeline(pack as unknown as NodeJS.ReadableStream, out, { end: false });
