@@ -101,6 +101,23 @@ describe('save and load', { skip: !isRoot && 'needs root for the harness package
     fs.rmSync(other, { recursive: true, force: true });
   });
 
+  test('names as docker: a bare repository saves all its tags (several images), an ID saves the image untagged', async () => {
+    await ok(root, ['tag', busybox, 'mine/app:1']);
+    await ok(root, ['tag', layered, 'mine/app:2']);
+    const file = path.join(work, 'repo.tar');
+    await ok(root, ['save', '-o', file, 'mine/app']);
+    const manifest = JSON.parse((await run('tar', ['-xOf', file, 'manifest.json'])).stdout) as Array<{ RepoTags: string[] | null }>;
+    assert.deepEqual(manifest.map((m) => m.RepoTags).sort(), [['mine/app:1'], ['mine/app:2']]);
+    const id = (await ok(root, ['inspect', '--format', '{{.Id}}', busybox])).trim();
+    await ok(root, ['save', '-o', file, id.slice(7, 19)]);
+    const byId = JSON.parse((await run('tar', ['-xOf', file, 'manifest.json'])).stdout) as Array<{ RepoTags: string[] | null }>;
+    assert.deepEqual(byId.map((m) => m.RepoTags), [null]);
+    const other = tempRoot('archive-id').root;
+    assert.equal(await ok(other, ['load', '-i', file]), `Loaded image ID: ${id}\n`);
+    fs.rmSync(other, { recursive: true, force: true });
+    await ok(root, ['rmi', 'mine/app:1', 'mine/app:2']);
+  });
+
   test('a zstd-compressed archive loads; save writes the same bytes twice', async () => {
     const a = path.join(work, 'zstd-a.tar');
     const b = path.join(work, 'zstd-b.tar');
