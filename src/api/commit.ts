@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { UsageError, cleanupFailed } from '../errors.js';
-import { openContainerView } from '../container/rootfs-view.js';
+import { openContainerView, type ContainerView } from '../container/rootfs-view.js';
+import type { LayerRef } from '../image/store/types.js';
 import { committedConfig, writeChangesTar } from '../container/commit.js';
 import { containerDiff } from './diff.js';
 import { makeTmpDir, removeTree } from '../storage/tmp.js';
@@ -41,18 +42,12 @@ export async function commitContainer(opts: CommitOptions, ctx: Context): Promis
     ? await loadConfig(store, parentImage)
     : { architecture: hostPlatform().architecture, os: 'linux', rootfs: { type: 'layers', diff_ids: [] } };
 
-  const work = await makeTmpDir(ctx.root, 'commit');
   // held shared from the new layer's commit until the image is recorded: GC cannot take the layer in between
-  let layersLock: LockHandle | undefined;
+  const layersLock: LockHandle = await acquireLock(store.lockPath('layers'), 'shared');
   try {
-    // 1. the layer tar of the container's changes
-    const tarPath = path.join(work, 'layer.tar');
-    const { diffId, size: tarSize } = await writeChangesTar(view, await containerDiff(view.id, ctx), tarPath, ctx.signal);
-
-    // 2. the layer in the store, keyed by its chain id; held shared until the image is recorded
+    // 1-2. the layer of the container's changes, in the store keyed by its chain id
     const parentLayers = parentImage?.layers ?? [];
-    layersLock = await acquireLock(store.lockPath('layers'), 'shared');
-    const layer = await importLayerTar(store, { path: tarPath, diffId, size: tarSize }, parentLayers, ctx);
+    const layer = await containerLayer(view, store, parentLayers, ctx);
     const layers = [...parentLayers, layer];
 
     // 3. the config: the parent's, the container's settings, then the -c changes
@@ -61,7 +56,22 @@ export async function commitContainer(opts: CommitOptions, ctx: Context): Promis
     const id = await recordImage(store, config, layers, tag);
     return { id, tag };
   } finally {
-    layersLock?.release();
+    layersLock.release();
+  }
+}
+
+/**
+ * A container's changes as a layer over `parentLayers` (whiteouts as `.wh.` entries): the tar written in the
+ * store's tmp dir, then imported (commit, and build's RUN). The caller holds layers.lock shared until the layer
+ * is referenced.
+ */
+export async function containerLayer(view: ContainerView, store: ImageStore, parentLayers: LayerRef[], ctx: Context): Promise<LayerRef> {
+  const work = await makeTmpDir(ctx.root, 'commit');
+  try {
+    const tarPath = path.join(work, 'layer.tar');
+    const { diffId, size } = await writeChangesTar(view, await containerDiff(view.id, ctx), tarPath, ctx.signal);
+    return await importLayerTar(store, { path: tarPath, diffId, size }, parentLayers, ctx);
+  } finally {
     await removeTree(work).catch(cleanupFailed(ctx, `remove ${work}`));
   }
 }

@@ -32,6 +32,8 @@ export async function pruneImages(options: PruneOptions, ctx: Context): Promise<
         result.deleted.push(img.id);
         delete index.images[img.id];
       }
+      // -a also drops the build cache (docker's `builder prune` part of it)
+      if (options.all) delete index.buildCache;
     });
     const sizes = new Map<string, number>();
     for (const chain of await store.layers.list()) sizes.set(chain, (await store.layers.meta(chain))?.size ?? 0);

@@ -9,6 +9,8 @@ export interface ImagesOptions {
   reference?: string;
   /** docker-style filters: dangling=true|false, reference=PATTERN, before=IMAGE, since=IMAGE, label=K[=V] */
   filters?: string[];
+  /** `-a`: also the intermediate images of builds */
+  all?: boolean;
 }
 
 /** One row of `images`: a tag of an image, or the image alone when it has none. */
@@ -30,6 +32,7 @@ export async function listImages(options: ImagesOptions, ctx: Context): Promise<
   const images = (await store.list()).sort((a, b) => (b.created ?? '').localeCompare(a.created ?? '') || a.id.localeCompare(b.id));
   const rows: ImageRow[] = [];
   for (const img of images) {
+    if (img.intermediate && !options.all) continue;
     const digestsFor = (repo: string) => img.repoDigests.filter((d) => d.startsWith(`${repo}@`)).map((d) => d.split('@')[1]!);
     const row = (repo: string | undefined, tag: string): ImageRow => {
       const digests = repo ? digestsFor(repo) : [];

@@ -121,7 +121,9 @@ export async function collectLayersLocked(store: ImageStore): Promise<string[]> 
     removed.push(chain);
   }
   const keepBlobs = new Set<string>();
-  for (const img of Object.values((await store.read()).images)) {
+  const index = await store.read();
+  for (const entry of Object.values(index.buildCache ?? {})) keepBlobs.add(entry.config);
+  for (const img of Object.values(index.images)) {
     keepBlobs.add(img.configDigest).add(img.manifestDigest);
     if (img.indexDigest) keepBlobs.add(img.indexDigest);
   }

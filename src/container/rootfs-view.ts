@@ -3,7 +3,7 @@ import { NotFoundError, TsdockError } from '../errors.js';
 import { readJsonSync } from '../state/atomic.js';
 import { ImageStore } from '../image/store/images.js';
 import type { ImageRecord } from '../image/store/types.js';
-import { registerOpaqueDirs } from '../storage/imagefs.js';
+import { layerDirs } from '../image/layer-dirs.js';
 import { loadRecord } from './state.js';
 import { resolveContainer } from './lookup.js';
 import type { ContainerRecord } from './record.js';
@@ -43,15 +43,8 @@ export async function openContainerView(root: string, ref: string): Promise<Cont
   } catch {
     image = undefined;
   }
-  const imageLayers: string[] = [];
-  if (image) {
-    for (const l of [...image.layers].reverse()) {
-      const d = store.layers.diffDir(l.chainId);
-      const dirs = (await store.layers.meta(l.chainId))?.opaqueDirs;
-      if (dirs) registerOpaqueDirs(d, dirs);
-      imageLayers.push(d);
-    }
-  } else if (driver === 'overlay') {
+  const imageLayers: string[] = image ? await layerDirs(store, image.layers) : [];
+  if (!image && driver === 'overlay') {
     throw new TsdockError(`the image of container ${id.slice(0, 12)} (${record.Image}) is no longer in the store`);
   }
   const mountTargets = new Set<string>();
@@ -66,14 +59,5 @@ export async function openContainerView(root: string, ref: string): Promise<Cont
 
 /** The image-only layers a path is compared with for `diff` (vfs: the image itself). */
 export async function imageLayerDirs(root: string, image: ImageRecord | undefined): Promise<string[]> {
-  if (!image) return [];
-  const store = new ImageStore(root);
-  const out: string[] = [];
-  for (const l of [...image.layers].reverse()) {
-    const d = store.layers.diffDir(l.chainId);
-    const dirs = (await store.layers.meta(l.chainId))?.opaqueDirs;
-    if (dirs) registerOpaqueDirs(d, dirs);
-    out.push(d);
-  }
-  return out;
+  return image ? layerDirs(new ImageStore(root), image.layers) : [];
 }

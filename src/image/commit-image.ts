@@ -49,10 +49,12 @@ export async function importLayerTar(store: ImageStore, tar: { path: string; dif
 
 /**
  * Config and manifest blobs, then the index entry (tagged `tag`, each taken from any other image); → the image
- * id. `configBytes`, when given, are the config exactly as an archive held it (the id is their digest).
+ * id. `configBytes`, when given, are the config exactly as an archive held it (the id is their digest);
+ * `intermediate`: a build's step image, hidden from `images` until something asks for it by name.
  */
-export async function recordImage(store: ImageStore, config: ImageConfig, layers: LayerRef[], tag: string | string[] | undefined, configBytes: Buffer = Buffer.from(JSON.stringify(config))): Promise<string> {
+export async function recordImage(store: ImageStore, config: ImageConfig, layers: LayerRef[], tag: string | string[] | undefined, opts: { configBytes?: Buffer; intermediate?: boolean } = {}): Promise<string> {
   const tags = tag === undefined ? [] : typeof tag === 'string' ? [tag] : tag;
+  const configBytes = opts.configBytes ?? Buffer.from(JSON.stringify(config));
   const id = sha256Digest(configBytes);
   const manifest = {
     schemaVersion: 2,
@@ -82,6 +84,9 @@ export async function recordImage(store: ImageStore, config: ImageConfig, layers
       storedAt: config.created ?? new Date().toISOString(),
     };
     for (const t of tags) if (!record.repoTags.includes(t)) record.repoTags.push(t);
+    // a build's intermediate stays hidden only while nothing asked for it by name
+    if (opts.intermediate && index.images[id] === undefined) record.intermediate = true;
+    else if (!opts.intermediate) delete record.intermediate;
     index.images[id] = record;
   });
   return id;

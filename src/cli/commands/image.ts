@@ -18,6 +18,7 @@ export async function register(program: Command, cli: CliContext): Promise<void>
     ['save', () => import('./save.js'), []],
     ['load', () => import('./load.js'), []],
     ['import', () => import('./import.js'), []],
+    ['build', () => import('./build.js'), []],
   ];
   for (const [name, load, aliases] of subs) {
     (await load()).register(image, cli, name);

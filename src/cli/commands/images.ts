@@ -18,8 +18,8 @@ export function register(parent: Command, cli: CliContext, name = 'images'): voi
     .option('--no-trunc', "Don't truncate output")
     .option('-f, --filter <filter>', 'Filter output based on conditions provided (dangling, reference, before, since)', collect, [])
     .option('--format <format>', "Format output using a custom template: 'table', 'table TEMPLATE', 'json', 'TEMPLATE'")
-    .action(async (reference: string | undefined, o: { quiet?: boolean; digests?: boolean; trunc: boolean; filter: string[]; format?: string }) => {
-      const rows = await listImages({ reference, filters: o.filter }, cli.api());
+    .action(async (reference: string | undefined, o: { all?: boolean; quiet?: boolean; digests?: boolean; trunc: boolean; filter: string[]; format?: string }) => {
+      const rows = await listImages({ reference, filters: o.filter, all: o.all }, cli.api());
       const id = (full: string) => (o.trunc ? full.slice(7, 19) : full);
       if (o.quiet) {
         const seen = new Set<string>();

@@ -117,6 +117,6 @@ async function commitImage(store: ImageStore, img: ArchiveImage, verified: Map<s
     const v = verified.get(`${layer.file} ${img.config.rootfs.diff_ids[i]}`)!;
     layers.push(await importLayerTar(store, v, layers, ctx));
   }
-  const id = await recordImage(store, img.config, layers, img.tags, img.configBytes);
+  const id = await recordImage(store, img.config, layers, img.tags, { configBytes: img.configBytes });
   return { id, tags: img.tags };
 }

@@ -96,6 +96,7 @@ export function detachTag(index: ImageIndexFile, tag: string): void {
 export function referencedLayers(index: ImageIndexFile): Set<string> {
   const used = new Set<string>();
   for (const img of Object.values(index.images)) for (const l of img.layers) used.add(l.chainId);
+  for (const entry of Object.values(index.buildCache ?? {})) for (const l of entry.layers) used.add(l.chainId);
   return used;
 }
 

@@ -19,6 +19,8 @@ export interface ImageRecord {
   variant?: string;
   /** when this store first recorded the image */
   storedAt: string;
+  /** a build step's image, made only to run the next RUN in (hidden by `images` without -a, as docker's intermediates) */
+  intermediate?: boolean;
 }
 
 export interface LayerRef {
@@ -33,7 +35,15 @@ export interface LayerRef {
   size: number;
 }
 
+/** One build cache entry (src/build/builder/cache.ts): a step's result, its config blob and layers. */
+export interface BuildCacheEntry {
+  config: string;
+  layers: LayerRef[];
+}
+
 export interface ImageIndexFile {
   version: 1;
   images: Record<string, ImageRecord>;
+  /** the build cache: step key → result; its configs and layers are GC roots like the images' */
+  buildCache?: Record<string, BuildCacheEntry>;
 }

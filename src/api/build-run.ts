@@ -1,0 +1,55 @@
+/**
+ * build's RUN steps, as the builder's StepRunner (src/build/builder/types.ts): each a real tsdock container of the
+ * stage's intermediate image, run in the foreground as `run` runs one (the command's output on the caller's
+ * stdout and stderr, or discarded with -q), whose changes then become the step's layer as `commit` makes it.
+ * The container is always removed, also after a failure or an interruption; its name is the build's own so a
+ * failure before its id is known still finds it.
+ */
+import crypto from 'node:crypto';
+import type { Context } from '../context.js';
+import { NotFoundError, cleanupFailed } from '../errors.js';
+import { openContainerView } from '../container/rootfs-view.js';
+import { ImageStore } from '../image/store/images.js';
+import type { RunOutcome, RunStep, StepRunner } from '../build/builder/types.js';
+import type { CreateRequest } from '../container/request.js';
+import { containerLayer } from './commit.js';
+import { removeContainer } from './rm.js';
+import { runContainer } from './run.js';
+import { resolveContainer } from '../container/lookup.js';
+
+export function containerRunner(ctx: Context, opts: { quiet: boolean }): StepRunner {
+  const store = new ImageStore(ctx.root);
+  return {
+    async run(step: RunStep): Promise<RunOutcome> {
+      const name = `tsdock-build-${crypto.randomBytes(6).toString('hex')}`;
+      const request: CreateRequest = {
+        Image: step.image,
+        Cmd: [...step.argv],
+        Entrypoint: [''],
+        Env: [...step.env],
+        ...(step.user ? { User: step.user } : {}),
+        ...(step.workdir ? { WorkingDir: step.workdir } : {}),
+        HostConfig: { NetworkMode: step.network, ...(step.binds.length ? { Binds: [...step.binds] } : {}), ...(Object.keys(step.tmpfs).length ? { Tmpfs: { ...step.tmpfs } } : {}) },
+      };
+      try {
+        const r = await runContainer({ request, name, pull: 'never', ...(opts.quiet ? { attach: [] } : {}) }, ctx);
+        if (r.exitCode !== 0) return { exitCode: r.exitCode };
+        const view = await openContainerView(ctx.root, r.containerId);
+        return { exitCode: 0, layer: await containerLayer(view, store, [...step.parentLayers], ctx) };
+      } finally {
+        await removeBuildContainer(name, ctx);
+      }
+    },
+  };
+}
+
+async function removeBuildContainer(name: string, ctx: Context): Promise<void> {
+  let id: string;
+  try {
+    id = resolveContainer(ctx.root, name);
+  } catch (err) {
+    if (err instanceof NotFoundError) return;
+    throw err;
+  }
+  await removeContainer(id, { force: true }, ctx).catch(cleanupFailed(ctx, `remove the build container ${name}`));
+}

@@ -1,0 +1,120 @@
+/**
+ * `tsdock build` (also `image build`, `buildx build`): the Dockerfile's stages built into an image.
+ * The steps: check the platform, read the Dockerfile (a file, or its text from stdin) and the context's
+ * .dockerignore, parse, run the build (src/build plans and executes the steps; RUN's containers come from
+ * build-run.ts, behind this api), record the image and its tags, write --iidfile.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Context } from '../context.js';
+import { TsdockError, UsageError } from '../errors.js';
+import { ImageStore } from '../image/store/images.js';
+import { recordImage } from '../image/commit-image.js';
+import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform } from '../image/manifest.js';
+import { formatReference, parseReference } from '../image/reference.js';
+import { acquireLock } from '../state/lock.js';
+import { ContextMatcher, loadIgnoreFile } from '../build/context/ignore.js';
+import { parseDockerfile } from '../build/dockerfile/parse.js';
+import { runBuild, unusedBuildArgs } from '../build/builder/build.js';
+import { containerRunner } from './build-run.js';
+
+export interface BuildOptions {
+  /** the context directory */
+  contextDir: string;
+  /** `-f`: the Dockerfile's path (relative to the caller's cwd); default `<context>/Dockerfile` */
+  dockerfile?: string;
+  /** `-f -`: the Dockerfile's text */
+  dockerfileText?: string;
+  tags: string[];
+  buildArgs: Record<string, string>;
+  target?: string;
+  noCache?: boolean;
+  pull?: boolean;
+  labels: Record<string, string>;
+  /** RUN's network mode (default host) */
+  network?: string;
+  platform?: string;
+  iidfile?: string;
+  /** RUN output discarded */
+  quiet?: boolean;
+  /** SOURCE_DATE_EPOCH (seconds): fixed `created` times, clamped file mtimes */
+  sourceDateEpoch?: number;
+  tlsVerify?: boolean;
+}
+
+export interface BuildResult {
+  id: string;
+  tags: string[];
+}
+
+export async function buildImage(opts: BuildOptions, ctx: Context): Promise<BuildResult> {
+  // 1. only the host's platform can be built (no emulation)
+  if (opts.platform) {
+    const want = normalizePlatform(parsePlatform(opts.platform));
+    const host = hostPlatform();
+    if (want.os !== host.os || want.architecture !== host.architecture || (want.variant ?? '') !== (host.variant ?? '')) {
+      throw new UsageError(`build: platform ${formatPlatform(want)} is not supported: tsdock builds for the host platform ${formatPlatform(host)} only`);
+    }
+  }
+  const tags = opts.tags.map((t) => {
+    const ref = parseReference(t);
+    if (ref.digest) throw new UsageError(`invalid tag ${JSON.stringify(t)}: a tag cannot carry a digest`);
+    return formatReference(ref);
+  });
+  // 2. the context, the Dockerfile and its ignore file
+  const contextDir = path.resolve(ctx.cwd, opts.contextDir);
+  if (!fs.statSync(contextDir, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`build: unable to prepare context: path ${JSON.stringify(opts.contextDir)} not found`);
+  const dockerfilePath = opts.dockerfile ? path.resolve(ctx.cwd, opts.dockerfile) : path.join(contextDir, 'Dockerfile');
+  let source = opts.dockerfileText;
+  if (source === undefined) {
+    try {
+      source = fs.readFileSync(dockerfilePath, 'utf8');
+    } catch (err) {
+      throw new UsageError(`build: cannot read the Dockerfile ${dockerfilePath}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    }
+  }
+  const inContext = opts.dockerfileText === undefined && !path.relative(contextDir, dockerfilePath).startsWith('..');
+  const ignore = await loadIgnoreFile(contextDir, opts.dockerfileText === undefined ? dockerfilePath : undefined);
+  const matcher = new ContextMatcher(ignore.patterns, inContext ? path.relative(contextDir, dockerfilePath) : undefined);
+  // 3. parse
+  const dockerfile = parseDockerfile(source);
+  const unused = unusedBuildArgs(dockerfile, opts.buildArgs);
+  if (unused.length) ctx.warn?.(`one or more build-args [${unused.join(' ')}] were not consumed`);
+  // 4. build, with layers.lock shared throughout: no GC takes a layer before the cache or an image references it
+  const store = new ImageStore(ctx.root);
+  const lock = await acquireLock(store.lockPath('layers'), 'shared');
+  try {
+    const state = await runBuild({
+      store,
+      dockerfile,
+      source,
+      contextDir,
+      matcher,
+      buildArgs: opts.buildArgs,
+      target: opts.target,
+      noCache: Boolean(opts.noCache),
+      pull: Boolean(opts.pull),
+      network: opts.network || 'host',
+      labels: opts.labels,
+      runner: containerRunner(ctx, { quiet: Boolean(opts.quiet) }),
+      ...(opts.sourceDateEpoch !== undefined ? { epoch: opts.sourceDateEpoch } : {}),
+      tlsVerify: opts.tlsVerify,
+    }, ctx);
+    // 5. the image and its tags
+    let id = await recordImage(store, state.config, [...state.layers], tags[0]);
+    for (const t of tags.slice(1)) id = await recordImage(store, state.config, [...state.layers], t);
+    // 6. --iidfile
+    if (opts.iidfile) {
+      try {
+        fs.writeFileSync(opts.iidfile, id);
+      } catch (err) {
+        throw new TsdockError(`build: writing the image id to ${opts.iidfile}: ${(err as Error).message}`, { exitCode: 1 });
+      }
+    }
+    return { id, tags };
+  } finally {
+    lock.release();
+  }
+}
+
+export { familiarTag } from './rmi.js';

@@ -1,0 +1,52 @@
+/**
+ * ADD's own sources: http(s) URLs (fetched whole; docker gives the file mode 0600) and local tar archives
+ * (plain, gzip or zstd; recognised by content, as docker does), whose entries land below the destination with
+ * their own owners and modes unless `--chown`/`--chmod` say otherwise.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ByteSource } from '../../storage/bytesource.js';
+import { decompressStream } from '../../storage/decompress.js';
+import { TarReader } from '../../storage/tarreader.js';
+import type { CopyItem, ItemOptions } from './copy-items.js';
+
+export const isUrl = (s: string): boolean => /^https?:\/\//i.test(s);
+
+export async function fetchUrl(url: string): Promise<Buffer> {
+  const res = await fetch(url, { redirect: 'follow' });
+  if (!res.ok) throw new Error(`invalid response status ${res.status}`);
+  return Buffer.from(await res.arrayBuffer());
+}
+
+function tarStream(file: string): ByteSource {
+  return new ByteSource(fs.createReadStream(file).pipe(decompressStream('auto')));
+}
+
+/** A tar archive (after decompression): its first header block carries ustar's magic. */
+export async function isArchive(file: string): Promise<boolean> {
+  try {
+    const block = await tarStream(file).readExact(512);
+    return Boolean(block && block.length === 512 && block.subarray(257, 262).toString('latin1') === 'ustar');
+  } catch {
+    return false;
+  }
+}
+
+export async function addArchiveItems(file: string, dest: string, opts: ItemOptions): Promise<CopyItem[]> {
+  const reader = new TarReader(tarStream(file));
+  const out: CopyItem[] = [];
+  for (let e = await reader.next(); e; e = await reader.next()) {
+    const name = path.posix.normalize(`/${e.path}`).replace(/\/$/, '');
+    if (name === '/' || (e.type !== 'file' && e.type !== 'directory' && e.type !== 'symlink')) continue;
+    const mtime = Math.floor(opts.epoch === undefined ? e.mtime : Math.min(e.mtime, opts.epoch));
+    const base = { dest: path.posix.join(dest, name), uid: opts.owner?.uid ?? e.uid, gid: opts.owner?.gid ?? e.gid, mtime };
+    if (e.type === 'file') {
+      const chunks: Buffer[] = [];
+      for await (const c of reader.body()) chunks.push(Buffer.from(c));
+      const body = Buffer.concat(chunks);
+      out.push({ ...base, type: 'file', mode: opts.chmod ?? e.mode, size: body.length, body });
+    } else if (e.type === 'directory') out.push({ ...base, type: 'directory', mode: opts.chmod ?? e.mode, size: 0 });
+    else out.push({ ...base, type: 'symlink', mode: 0o777, size: 0, linkname: e.linkpath });
+  }
+  return out;
+}

@@ -1,0 +1,88 @@
+/**
+ * RUN: the command in a container of the stage's current image and config (its env with the build args in
+ * scope, user, working dir, shell form through SHELL, heredocs as the shell reads them), run by the api's
+ * StepRunner; its filesystem change is the step's layer. `RUN --mount`: tmpfs, bind (context or stage) and
+ * cache (a directory of the store kept across builds) mounts. A non-zero exit fails the build (exit 1, as
+ * docker's CLI) naming the line, the command and its code.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { TsdockError } from '../../errors.js';
+import { recordImage } from '../../image/commit-image.js';
+import { layerDirs } from '../../image/layer-dirs.js';
+import { expandInstruction } from '../dockerfile/expand-instruction.js';
+import type { CommandLine, Heredoc, RunInstruction, RunMount } from '../dockerfile/types.js';
+import { cacheKey } from './cache-key.js';
+import { commandArgv, setEnv, shellOf } from './config.js';
+import { cleanSource } from './copy-paths.js';
+import { imageFs } from './source-fs.js';
+import { cachedStep, stepConfig, type StageRun } from './state.js';
+
+/** The command's argv: a lone heredoc is the script; other heredocs stay in the text the shell reads. */
+export function runArgv(command: CommandLine, heredocs: readonly Heredoc[], shell: readonly string[]): string[] {
+  if (command.form === 'exec' || heredocs.length === 0) return commandArgv(command, shell);
+  const only = heredocs.length === 1 && /^\d*<<-?(["']?)[^\s"']+\1$/.test(command.command.trim());
+  if (only) return [...shell, heredocs[0]!.content];
+  const bodies = heredocs.map((h) => `${h.content}${h.content.endsWith('\n') || h.content === '' ? '' : '\n'}${h.name}`).join('\n');
+  return [...shell, `${command.command}\n${bodies}`];
+}
+
+/** The container's environment: the config's Env, then the build args in scope that ENV does not set. */
+export function runEnv(env: readonly string[] | null | undefined, args: ReadonlyMap<string, string>): string[] {
+  let out = [...(env ?? [])];
+  const has = new Set(out.map((e) => e.split('=')[0]));
+  for (const [k, v] of args) if (!has.has(k)) out = setEnv(out, k, v);
+  return out;
+}
+
+interface Mounts {
+  tmpfs: Record<string, string>;
+  binds: string[];
+}
+
+async function mountsFor(run: StageRun, mounts: readonly RunMount[], workdir: string | undefined): Promise<Mounts> {
+  const out: Mounts = { tmpfs: {}, binds: [] };
+  const { store, ctx } = run.settings;
+  for (const m of mounts) {
+    const target = path.posix.resolve(workdir || '/', m.target ?? '');
+    if (m.type === 'tmpfs') out.tmpfs[target] = m.size ? `size=${m.size}` : '';
+    else if (m.type === 'cache') {
+      const id = (m.id ?? target).replace(/[^A-Za-z0-9_.-]/g, '_');
+      const dir = path.join(ctx.root, 'build-mounts', id);
+      fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+      out.binds.push(`${dir}:${target}`);
+    } else if (m.type === 'bind') {
+      const rel = cleanSource(m.source ?? '');
+      let host: string | undefined;
+      if (m.from) {
+        const state = await (run.settings.stageState(m.from) ?? run.settings.imageState(m.from));
+        host = imageFs(await layerDirs(store, state.layers)).lookup(rel, true)?.hostPath;
+      } else host = run.settings.context.lookup(rel, true)?.hostPath;
+      if (!host) throw new Error(`RUN --mount: bind source not found: ${m.source ?? '/'}`);
+      out.binds.push(`${host}:${target}${m.readonly ? ':ro' : ''}`);
+    } else if (m.required) throw new Error(`RUN --mount=type=${m.type} is not supported yet`);
+  }
+  return out;
+}
+
+export async function runStep(run: StageRun, raw: RunInstruction): Promise<void> {
+  const { instruction: inst } = expandInstruction(raw, run.scope.lookup, run.settings.escape);
+  const cfg = run.state.config.config ?? {};
+  const argv = runArgv(inst.command, inst.heredocs, shellOf(cfg));
+  const args = run.scope.declaredArgs();
+  const network = inst.network === 'none' ? 'none' : inst.network === 'host' ? 'host' : run.settings.network;
+  const key = cacheKey({ parent: run.id, instruction: inst, args: Object.fromEntries(args), extra: { network } });
+  await cachedStep(run, key, async () => {
+    const { store, runner, epoch } = run.settings;
+    // the container is made from an image: the stage's state recorded as a hidden intermediate image
+    const image = await recordImage(store, run.state.config, [...run.state.layers], undefined, { intermediate: true });
+    const mounts = await mountsFor(run, inst.mounts, cfg.WorkingDir);
+    const outcome = await runner.run({ image, parentLayers: run.state.layers, argv, env: runEnv(cfg.Env, args), user: cfg.User || undefined, workdir: cfg.WorkingDir || undefined, network, ...mounts });
+    if (!('layer' in outcome)) {
+      throw new TsdockError(`dockerfile line ${raw.startLine}: RUN: process ${JSON.stringify(argv.join(' '))} did not complete successfully: exit code: ${outcome.exitCode}`, { exitCode: 1 });
+    }
+    const argText = args.size ? `|${args.size} ${[...args].map(([k, v]) => `${k}=${v}`).join(' ')} ` : '';
+    const createdBy = `RUN ${argText}${argv.join(' ')} # buildkit`;
+    return { config: stepConfig(run.state.config, createdBy, outcome.layer, epoch), layers: [...run.state.layers, outcome.layer] };
+  });
+}

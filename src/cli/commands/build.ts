@@ -1,0 +1,97 @@
+import fs from 'node:fs';
+import { Command, Option } from 'commander';
+import type { CliContext } from '../context.js';
+import { buildImage, familiarTag, type BuildOptions } from '../../api/build.js';
+import { UsageError } from '../../errors.js';
+import { buildProgress } from '../render/build-progress.js';
+import { collect } from './images.js';
+
+interface BuildFlags {
+  tag: string[];
+  file?: string;
+  buildArg: string[];
+  target?: string;
+  cache: boolean;
+  pull?: boolean;
+  label: string[];
+  network?: string;
+  platform?: string;
+  iidfile?: string;
+  quiet?: boolean;
+  progress: 'auto' | 'plain' | 'tty' | 'quiet';
+  sourceDateEpoch?: string;
+  rewriteTimestamp?: boolean;
+}
+
+/** `KEY=VALUE` pairs; a bare `KEY` takes its value from the environment (skipped when unset), as docker's --build-arg. */
+export function keyValues(list: string[], env: NodeJS.ProcessEnv | undefined, flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list) {
+    const eq = kv.indexOf('=');
+    if (eq === 0) throw new UsageError(`invalid ${flag} ${JSON.stringify(kv)}: empty name`);
+    if (eq > 0) out[kv.slice(0, eq)] = kv.slice(eq + 1);
+    else if (env === undefined) out[kv] = '';
+    else if (env[kv] !== undefined) out[kv] = env[kv]!;
+  }
+  return out;
+}
+
+function epochOf(flag: string | undefined, env: NodeJS.ProcessEnv): number | undefined {
+  const v = flag ?? env.SOURCE_DATE_EPOCH;
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d+$/.test(v)) throw new UsageError(`invalid source date epoch ${JSON.stringify(v)}: expected seconds since the epoch`);
+  return Number(v);
+}
+
+/** `build`, `image build`, `buildx build`: flags → BuildOptions → api → the step lines, tags and id. */
+export function register(parent: Command, cli: CliContext, name = 'build'): void {
+  parent
+    .command(name)
+    .description('Build an image from a Dockerfile')
+    .argument('<path>', 'the build context: a directory')
+    .option('-t, --tag <name>', 'Name and optionally a tag (format: "name:tag")', collect, [])
+    .option('-f, --file <path>', 'Name of the Dockerfile (default: "PATH/Dockerfile"; "-" reads it from stdin)')
+    .option('--build-arg <arg>', 'Set build-time variables (NAME=VALUE, or NAME to take it from the environment)', collect, [])
+    .option('--target <stage>', 'Set the target build stage to build')
+    .option('--no-cache', 'Do not use cache when building the image')
+    .option('--pull', 'Always attempt to pull a newer version of the base images')
+    .option('--label <label>', 'Set metadata for an image (KEY=VALUE)', collect, [])
+    .option('--network <mode>', 'Set the networking mode for the RUN instructions (default "host")')
+    .option('--platform <platform>', 'Set the target platform (the host platform only)')
+    .option('--iidfile <file>', 'Write the image ID to the file')
+    .option('-q, --quiet', 'Suppress the build output and print image ID on success')
+    .addOption(new Option('--progress <type>', 'Type of progress output').choices(['auto', 'plain', 'tty', 'quiet']).default('auto'))
+    .option('--source-date-epoch <seconds>', 'Timestamp for reproducible builds (default: $SOURCE_DATE_EPOCH)')
+    .option('--rewrite-timestamp', 'Clamp the mtimes of the layers\' files to the source date epoch')
+    .action(async (contextDir: string, o: BuildFlags) => {
+      if (contextDir === '-') throw new UsageError('build: a context from stdin is not supported yet: give a directory');
+      const quiet = Boolean(o.quiet) || o.progress === 'quiet';
+      const opts: BuildOptions = {
+        contextDir,
+        ...(o.file === '-' ? { dockerfileText: fs.readFileSync(0, 'utf8') } : o.file ? { dockerfile: o.file } : {}),
+        tags: o.tag,
+        buildArgs: keyValues(o.buildArg, cli.env, '--build-arg'),
+        target: o.target,
+        noCache: !o.cache,
+        pull: o.pull,
+        labels: keyValues(o.label, undefined, '--label'),
+        network: o.network,
+        platform: o.platform,
+        iidfile: o.iidfile,
+        quiet,
+        sourceDateEpoch: epochOf(o.sourceDateEpoch, cli.env),
+      };
+      const ctx = cli.api();
+      ctx.progress = buildProgress(cli, quiet ? 'quiet' : 'plain');
+      const r = await buildImage(opts, ctx);
+      if (quiet) {
+        cli.out(r.id);
+        return;
+      }
+      const hex = r.id.replace(/^sha256:/, '');
+      if (r.tags.length) cli.out(`COMMIT ${familiarTag(r.tags[0]!)}`);
+      cli.out(`--> ${hex.slice(0, 12)}`);
+      for (const t of r.tags) cli.out(`Successfully tagged ${familiarTag(t)}`);
+      cli.out(hex);
+    });
+}

@@ -1,0 +1,250 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { isRoot } from './shared-harness.js';
+import { testStore, tsdock } from './helpers.js';
+
+/** A build context under the test's tmp dir: `files` written (dirs made), removed at exit. */
+function context(files: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdock-build-ctx-'));
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  for (const [name, body] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), body);
+  }
+  return dir;
+}
+
+interface ImageConfigView {
+  Env: string[];
+  Cmd: string[] | null;
+  Entrypoint: string[] | null;
+  WorkingDir: string;
+  User: string;
+  Labels: Record<string, string> | null;
+  ExposedPorts: Record<string, object> | null;
+  Healthcheck?: { Test: string[]; Interval?: number; Retries?: number };
+  StopSignal?: string;
+  Volumes: Record<string, object> | null;
+  OnBuild: string[] | null;
+  Shell?: string[];
+}
+
+describe('build', { skip: !isRoot && 'needs root for the harness packages' }, () => {
+  const store = testStore('build');
+  const build = (args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}) => tsdock(['build', ...args], { root: store.root, ...opts });
+  const config = async (ref: string): Promise<ImageConfigView> => JSON.parse(await store.ok(['image', 'inspect', '--format', '{{json .Config}}', ref])) as ImageConfigView;
+  const layerCount = () => fs.readdirSync(path.join(store.root, 'layers', 'sha256')).length;
+  /** nothing a build leaves behind: containers, mounts under the store, work dirs */
+  const assertClean = async () => {
+    assert.equal((await store.ok(['ps', '-aq'])).trim(), '', 'no build container left');
+    assert.ok(!fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(store.root), 'no mount left under the store');
+    const tmp = path.join(store.root, 'tmp');
+    assert.deepEqual(fs.existsSync(tmp) ? fs.readdirSync(tmp) : [], [], 'no work dir left');
+  };
+
+  test('a multi-stage Dockerfile: RUN, COPY, COPY --from, ARG/ENV substitution, and the config instructions', async () => {
+    const dir = context({
+      'src/a.txt': 'alpha\n',
+      'src/sub/b.txt': 'beta\n',
+      'secret.txt': 'not sent\n',
+      '.dockerignore': 'secret.txt\n',
+      Dockerfile: [
+        `ARG BASE=${store.image}`,
+        'FROM $BASE AS builder',
+        'ARG GREETING=hello',
+        'ENV APP=/app',
+        'WORKDIR $APP',
+        'COPY src/ ./src/',
+        'RUN echo "$GREETING from $(pwd) as $(id -u)" > out.txt && cat out.txt && rm src/a.txt',
+        'RUN test ! -e /app/secret.txt',
+        '',
+        `FROM ${store.image}`,
+        'LABEL org.example.name="demo app" org.example.stage=final',
+        'EXPOSE 8080 53/udp',
+        'COPY --from=builder /app/out.txt /srv/',
+        'COPY --from=builder /app/src /srv/src',
+        'COPY --chown=app:app --chmod=640 src/a.txt /home/app/',
+        'ENV MODE=prod',
+        'USER app',
+        'WORKDIR /srv',
+        'VOLUME /data',
+        'STOPSIGNAL SIGTERM',
+        'HEALTHCHECK --interval=5s --retries=2 CMD cat /srv/out.txt',
+        'ENTRYPOINT ["cat"]',
+        'CMD ["out.txt"]',
+        '',
+      ].join('\n'),
+    });
+    const r = await build(['-t', 'demo:1', '--build-arg', 'GREETING=hi', dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^\[1\/2\] STEP 1\/7: FROM \$BASE AS builder$/m);
+    assert.match(r.stdout, /^\[1\/2\] STEP 6\/7: RUN echo /m);
+    assert.match(r.stdout, /^hi from \/app as 0$/m, 'the RUN output, with the build arg and WORKDIR');
+    assert.match(r.stdout, /^Successfully tagged demo:1$/m);
+    const id = r.stdout.trim().split('\n').at(-1)!;
+    assert.match(id, /^[0-9a-f]{64}$/);
+    assert.equal((await store.ok(['image', 'inspect', '--format', '{{.Id}}', 'demo:1'])).trim(), `sha256:${id}`);
+
+    const c = await config('demo:1');
+    assert.deepEqual(c.Entrypoint, ['cat']);
+    assert.deepEqual(c.Cmd, ['out.txt']);
+    assert.equal(c.WorkingDir, '/srv');
+    assert.equal(c.User, 'app');
+    assert.ok(c.Env.includes('MODE=prod'));
+    assert.ok(!c.Env.some((e) => e.startsWith('APP=')), 'the first stage\'s ENV stays there');
+    assert.deepEqual(c.Labels, { 'org.example.name': 'demo app', 'org.example.stage': 'final' });
+    assert.deepEqual(Object.keys(c.ExposedPorts ?? {}).sort(), ['53/udp', '8080/tcp']);
+    assert.deepEqual(Object.keys(c.Volumes ?? {}), ['/data']);
+    assert.equal(c.StopSignal, 'SIGTERM');
+    assert.deepEqual(c.Healthcheck, { Test: ['CMD-SHELL', 'cat /srv/out.txt'], Interval: 5_000_000_000, Retries: 2 });
+
+    // the files, as a container sees them
+    assert.equal(await store.ok(['run', '--rm', 'demo:1']), 'hi from /app as 0\n');
+    const ls = await store.ok(['run', '--rm', '--entrypoint', 'sh', 'demo:1', '-c', 'id -u; ls /srv/src; cat /srv/src/sub/b.txt; stat -c "%a %U:%G" /home/app/a.txt; ls /app 2>&1 || true']);
+    assert.equal(ls, '1000\nsub\nbeta\n640 app:app\nls: /app: No such file or directory\n');
+    // the intermediate images are hidden, as docker's
+    assert.ok(!(await store.ok(['images'])).includes('<none>'));
+    await assertClean();
+  });
+
+  test('the cache: an unchanged rebuild reuses every step, an mtime is no change, a changed file redoes its COPY on', async () => {
+    const dir = context({
+      'a.txt': 'one\n',
+      'b.txt': 'two\n',
+      Dockerfile: [`FROM ${store.image}`, 'ENV X=1', 'COPY a.txt /a.txt', 'RUN cat /a.txt > /copy-a', 'COPY b.txt /b.txt', 'RUN cat /b.txt > /copy-b', 'CMD ["cat", "/copy-a", "/copy-b"]', ''].join('\n'),
+    });
+    const first = await build(['-t', 'cached:1', dir]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.doesNotMatch(first.stdout, /Using cache/);
+    const id = first.stdout.trim().split('\n').at(-1)!;
+    const layers = layerCount();
+
+    const again = await build(['-t', 'cached:2', dir]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal((again.stdout.match(/^--> Using cache [0-9a-f]{64}$/gm) ?? []).length, 6, again.stdout);
+    assert.equal(again.stdout.trim().split('\n').at(-1), id);
+    assert.equal(layerCount(), layers, 'a fully cached rebuild makes no layer');
+
+    const later = new Date(Date.now() + 60_000);
+    fs.utimesSync(path.join(dir, 'a.txt'), later, later);
+    const touched = await build(['-q', dir]);
+    assert.equal(touched.code, 0, touched.stderr);
+    assert.equal(touched.stdout, `sha256:${id}\n`, 'a new mtime changes nothing');
+
+    fs.writeFileSync(path.join(dir, 'b.txt'), 'TWO\n');
+    const changed = await build(['-t', 'cached:3', dir]);
+    assert.equal(changed.code, 0, changed.stderr);
+    const cachedSteps = changed.stdout.split('\n').filter((l) => l.startsWith('STEP') || l.startsWith('--> Using cache'));
+    assert.deepEqual(cachedSteps.map((l) => l.replace(/ [0-9a-f]{64}$/, '').replace(/^STEP (\d+)\/7: (\S+).*/, '$1 $2')), [
+      '1 FROM', '2 ENV', '--> Using cache', '3 COPY', '--> Using cache', '4 RUN', '--> Using cache', '5 COPY', '6 RUN', '7 CMD',
+    ]);
+    assert.notEqual(changed.stdout.trim().split('\n').at(-1), id);
+    assert.equal(await store.ok(['run', '--rm', 'cached:3']), 'one\nTWO\n');
+
+    // the cache survives rmi of every tag, and --no-cache bypasses it
+    for (const t of ['cached:1', 'cached:2']) await store.ok(['rmi', t]);
+    fs.writeFileSync(path.join(dir, 'b.txt'), 'two\n');
+    const back = await build(['-q', dir]);
+    assert.equal(back.stdout, `sha256:${id}\n`, back.stderr);
+    const fresh = await build(['--no-cache', dir]);
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.doesNotMatch(fresh.stdout, /Using cache/);
+    await assertClean();
+  });
+
+  test('errors are one line naming the line; a failed RUN exits 1 and leaves nothing behind', async () => {
+    const cases: Array<[string, string[], RegExp]> = [
+      [`FROM ${store.image}\nRUN true\nCOPPY a b\n`, [], /^Error: dockerfile line 3: unknown instruction: COPPY\n$/],
+      [`FROM ${store.image}\nCOPY missing.txt /x\n`, [], /^Error: dockerfile line 2: COPY failed: file not found in build context: missing\.txt\n$/],
+      [`FROM ${store.image}\nRUN echo step one\nRUN echo failing; exit 3\nRUN echo never\n`, [], /^Error: dockerfile line 3: RUN: process "\/bin\/sh -c echo failing; exit 3" did not complete successfully: exit code: 3\n$/],
+      [`FROM ${store.image} AS base\nRUN true\n`, ['--target', 'nope'], /^Error: dockerfile line 1: target stage "nope" could not be found\n$/],
+      [`FROM ${store.image}\n`, ['--platform', 'linux/s390x'], /^Error: build: platform linux\/s390x is not supported: tsdock builds for the host platform linux\/\w+ only\n$/],
+    ];
+    for (const [dockerfile, flags, expected] of cases) {
+      const dir = context({ Dockerfile: dockerfile });
+      const r = await build([...flags, dir]);
+      assert.equal(r.code, 1, `${dockerfile}: ${r.stderr}`);
+      assert.match(r.stderr, expected);
+    }
+    const failed = await build([context({ Dockerfile: `FROM ${store.image}\nRUN echo failing; exit 3\n` })]);
+    assert.match(failed.stdout, /^failing$/m, 'the failing command\'s output is shown');
+    assert.doesNotMatch(failed.stdout, /never/);
+    await assertClean();
+  });
+
+  test('flags: -f - and -f FILE, --build-arg from the environment, --label, --iidfile, -q, and the build aliases', async () => {
+    const dir = context({ 'other.Dockerfile': `FROM ${store.image}\nARG FROM_ENV\nARG PLAIN=default\nRUN echo "$FROM_ENV/$PLAIN" > /args\n` });
+    const iid = path.join(dir, 'iid');
+    let r = await build(['-f', path.join(dir, 'other.Dockerfile'), '--build-arg', 'FROM_ENV', '--build-arg', 'PLAIN=given', '--label', 'a=b', '--label', 'empty', '--iidfile', iid, '-q', '-t', 'flags:1', '-t', 'flags:2', dir], { env: { FROM_ENV: 'env-value' } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^sha256:[0-9a-f]{64}\n$/, 'only the id with -q');
+    assert.equal(fs.readFileSync(iid, 'utf8'), r.stdout.trim());
+    assert.equal(await store.ok(['run', '--rm', 'flags:2', 'cat', '/args']), 'env-value/given\n');
+    assert.deepEqual((await config('flags:1')).Labels, { a: 'b', empty: '' });
+
+    r = await build(['-f', '-', '-q', dir], { input: `FROM ${store.image}\nCMD ["echo", "from stdin"]\n` });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await store.ok(['run', '--rm', r.stdout.trim()]), 'from stdin\n');
+    for (const verb of [['image', 'build'], ['buildx', 'build']]) {
+      const a = await tsdock([...verb, '-q', '-f', '-', dir], { root: store.root, input: `FROM ${store.image}\nCMD ["echo", "from stdin"]\n` });
+      assert.equal(a.code, 0, a.stderr);
+      assert.equal(a.stdout, r.stdout, `${verb.join(' ')} builds the same image (cached)`);
+    }
+    r = await build(['--build-arg', 'UNUSED=1', '-q', '-f', '-', dir], { input: `FROM ${store.image}\n` });
+    assert.equal(r.stderr, 'WARN: one or more build-args [UNUSED] were not consumed\n');
+  });
+
+  test('COPY and ADD: wildcards, heredocs, tar archives, SHELL, ONBUILD and RUN heredocs', async () => {
+    const tarDir = context({ 'pkg/inner/file.txt': 'packed\n' });
+    const dir = context({ 'one.txt': '1\n', 'two.txt': '2\n', 'skip.md': 'no\n' });
+    const tarred = await new Promise<number>((resolve) => {
+      import('node:child_process').then(({ spawn }) => spawn('tar', ['-czf', path.join(dir, 'pkg.tar.gz'), '-C', tarDir, 'pkg']).on('close', (c) => resolve(c ?? 1)));
+    });
+    assert.equal(tarred, 0);
+    fs.writeFileSync(path.join(dir, 'Dockerfile'), [
+      `FROM ${store.image} AS base`,
+      'ONBUILD RUN echo triggered > /onbuild',
+      'COPY *.txt /nums/',
+      'ADD pkg.tar.gz /opt/',
+      'COPY <<EOF /etc/greeting',
+      'hello ${HOSTNAME:-heredoc}',
+      'EOF',
+      'SHELL ["/bin/sh", "-ec"]',
+      'RUN <<EOF',
+      'echo script > /script-out',
+      'EOF',
+      '',
+      'FROM base',
+      'RUN cat /onbuild',
+      '',
+    ].join('\n'));
+    const r = await build(['-t', 'copies:1', dir]);
+    assert.equal((await build(['-q', '--target', 'base', '-t', 'base-only', dir])).code, 0);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /^triggered$/m);
+    const out = await store.ok(['run', '--rm', 'copies:1', 'sh', '-c', 'ls /nums; cat /opt/pkg/inner/file.txt /etc/greeting /script-out /onbuild']);
+    assert.equal(out, 'one.txt\ntwo.txt\npacked\nhello heredoc\nscript\ntriggered\n');
+    const c = await config('copies:1');
+    assert.deepEqual(c.Shell, ['/bin/sh', '-ec']);
+    assert.equal(c.OnBuild, null, 'the triggers ran and are not inherited further');
+    assert.deepEqual(c.Cmd, ['sh']);
+    assert.deepEqual((await config('base-only')).OnBuild, ['RUN echo triggered > /onbuild']);
+  });
+
+  test('SOURCE_DATE_EPOCH: two builds of a context with other mtimes give the same image', async () => {
+    const dir = context({ 'f.txt': 'same\n', Dockerfile: `FROM ${store.image}\nCOPY f.txt /f.txt\nENV A=1\n` });
+    const ids: string[] = [];
+    for (const when of [Date.now() - 3_600_000, Date.now()]) {
+      fs.utimesSync(path.join(dir, 'f.txt'), new Date(when), new Date(when));
+      const r = await build(['--no-cache', '-q', dir], { env: { SOURCE_DATE_EPOCH: '1700000000' } });
+      assert.equal(r.code, 0, r.stderr);
+      ids.push(r.stdout.trim());
+    }
+    assert.equal(ids[0], ids[1]);
+    const created = (await store.ok(['image', 'inspect', '--format', '{{.Created}}', ids[0]!])).trim();
+    assert.match(created, /^2023-11-14T22:13:20/);
+  });
+});
