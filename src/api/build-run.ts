@@ -3,11 +3,15 @@
  * stage's intermediate image, run in the foreground as `run` runs one (the command's output on the caller's
  * stdout and stderr, or discarded with -q), whose changes then become the step's layer as `commit` makes it.
  * The container is always removed, also after a failure or an interruption; its name is the build's own so a
- * failure before its id is known still finds it.
+ * failure before its id is known still finds it, and the next build removes what a killed one left.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseNameFile } from '../container/names.js';
+import { pidAlive } from '../storage/tmp.js';
 import type { Context } from '../context.js';
-import { NotFoundError, cleanupFailed } from '../errors.js';
+import { NotFoundError, TsdockError, cleanupFailed } from '../errors.js';
 import { openContainerView } from '../container/rootfs-view.js';
 import { ImageStore } from '../image/store/images.js';
 import type { RunOutcome, RunStep, StepRunner } from '../build/builder/types.js';
@@ -17,11 +21,14 @@ import { removeContainer } from './rm.js';
 import { runContainer } from './run.js';
 import { resolveContainer } from '../container/lookup.js';
 
-export function containerRunner(ctx: Context, opts: { quiet: boolean }): StepRunner {
+const BUILD_PREFIX = 'tsdock-build-';
+
+/** `clampMtime`: --rewrite-timestamp's source date epoch, the latest mtime a RUN layer's entries get */
+export function containerRunner(ctx: Context, opts: { quiet: boolean; clampMtime?: number }): StepRunner {
   const store = new ImageStore(ctx.root);
   return {
     async run(step: RunStep): Promise<RunOutcome> {
-      const name = `tsdock-build-${crypto.randomBytes(6).toString('hex')}`;
+      const name = `${BUILD_PREFIX}${crypto.randomBytes(6).toString('hex')}`;
       const request: CreateRequest = {
         Image: step.image,
         Cmd: [...step.argv],
@@ -33,14 +40,31 @@ export function containerRunner(ctx: Context, opts: { quiet: boolean }): StepRun
       };
       try {
         const r = await runContainer({ request, name, pull: 'never', ...(opts.quiet ? { attach: [] } : {}) }, ctx);
+        // an interrupted step is no result, whatever its command made of the signal
+        if (ctx.signal?.aborted) throw new TsdockError('build: interrupted', { exitCode: 130 });
         if (r.exitCode !== 0) return { exitCode: r.exitCode };
         const view = await openContainerView(ctx.root, r.containerId);
-        return { exitCode: 0, layer: await containerLayer(view, store, [...step.parentLayers], ctx) };
+        return { exitCode: 0, layer: await containerLayer(view, store, [...step.parentLayers], ctx, opts.clampMtime === undefined ? {} : { clampMtime: opts.clampMtime }) };
       } finally {
         await removeBuildContainer(name, ctx);
       }
     },
   };
+}
+
+/** The build containers a killed build left (their creator, named in names/, is gone): removed. */
+export async function sweepBuildContainers(ctx: Context): Promise<void> {
+  const dir = path.join(ctx.root, 'names');
+  const names = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.startsWith(BUILD_PREFIX)) : [];
+  for (const name of names) {
+    let pid: number | undefined;
+    try {
+      pid = parseNameFile(fs.readFileSync(path.join(dir, name), 'utf8')).pid;
+    } catch {
+      continue;
+    }
+    if (pid !== undefined && !pidAlive(pid)) await removeBuildContainer(name, ctx);
+  }
 }
 
 async function removeBuildContainer(name: string, ctx: Context): Promise<void> {

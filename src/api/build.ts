@@ -16,7 +16,7 @@ import { acquireLock } from '../state/lock.js';
 import { ContextMatcher, loadIgnoreFile } from '../build/context/ignore.js';
 import { parseDockerfile } from '../build/dockerfile/parse.js';
 import { runBuild, unusedBuildArgs } from '../build/builder/build.js';
-import { containerRunner } from './build-run.js';
+import { containerRunner, sweepBuildContainers } from './build-run.js';
 
 export interface BuildOptions {
   /** the context directory */
@@ -39,6 +39,8 @@ export interface BuildOptions {
   quiet?: boolean;
   /** SOURCE_DATE_EPOCH (seconds): fixed `created` times, clamped file mtimes */
   sourceDateEpoch?: number;
+  /** `--rewrite-timestamp`: RUN layers' mtimes clamped to the source date epoch too */
+  rewriteTimestamp?: boolean;
   tlsVerify?: boolean;
 }
 
@@ -56,6 +58,7 @@ export async function buildImage(opts: BuildOptions, ctx: Context): Promise<Buil
       throw new UsageError(`build: platform ${formatPlatform(want)} is not supported: tsdock builds for the host platform ${formatPlatform(host)} only`);
     }
   }
+  if (opts.rewriteTimestamp && opts.sourceDateEpoch === undefined) throw new UsageError('build: --rewrite-timestamp needs a source date epoch (--source-date-epoch or SOURCE_DATE_EPOCH)', { exitCode: 1 });
   const tags = opts.tags.map((t) => {
     const ref = parseReference(t);
     if (ref.digest) throw new UsageError(`invalid tag ${JSON.stringify(t)}: a tag cannot carry a digest`);
@@ -80,8 +83,9 @@ export async function buildImage(opts: BuildOptions, ctx: Context): Promise<Buil
   const dockerfile = parseDockerfile(source);
   const unused = unusedBuildArgs(dockerfile, opts.buildArgs);
   if (unused.length) ctx.warn?.(`one or more build-args [${unused.join(' ')}] were not consumed`);
-  // 4. build, with layers.lock shared throughout: no GC takes a layer before the cache or an image references it
+  // 4. build (after removing the containers a killed build left), with layers.lock shared throughout: no GC takes a layer before the cache or an image references it
   const store = new ImageStore(ctx.root);
+  await sweepBuildContainers(ctx);
   const lock = await acquireLock(store.lockPath('layers'), 'shared');
   try {
     const state = await runBuild({
@@ -96,7 +100,7 @@ export async function buildImage(opts: BuildOptions, ctx: Context): Promise<Buil
       pull: Boolean(opts.pull),
       network: opts.network || 'host',
       labels: opts.labels,
-      runner: containerRunner(ctx, { quiet: Boolean(opts.quiet) }),
+      runner: containerRunner(ctx, { quiet: Boolean(opts.quiet), ...(opts.rewriteTimestamp ? { clampMtime: opts.sourceDateEpoch } : {}) }),
       ...(opts.sourceDateEpoch !== undefined ? { epoch: opts.sourceDateEpoch } : {}),
       tlsVerify: opts.tlsVerify,
     }, ctx);

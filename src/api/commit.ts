@@ -65,11 +65,11 @@ export async function commitContainer(opts: CommitOptions, ctx: Context): Promis
  * store's tmp dir, then imported (commit, and build's RUN). The caller holds layers.lock shared until the layer
  * is referenced.
  */
-export async function containerLayer(view: ContainerView, store: ImageStore, parentLayers: LayerRef[], ctx: Context): Promise<LayerRef> {
+export async function containerLayer(view: ContainerView, store: ImageStore, parentLayers: LayerRef[], ctx: Context, opts: { clampMtime?: number } = {}): Promise<LayerRef> {
   const work = await makeTmpDir(ctx.root, 'commit');
   try {
     const tarPath = path.join(work, 'layer.tar');
-    const { diffId, size } = await writeChangesTar(view, await containerDiff(view.id, ctx), tarPath, ctx.signal);
+    const { diffId, size } = await writeChangesTar(view, await containerDiff(view.id, ctx), tarPath, ctx.signal, opts);
     return await importLayerTar(store, { path: tarPath, diffId, size }, parentLayers, ctx);
   } finally {
     await removeTree(work).catch(cleanupFailed(ctx, `remove ${work}`));

@@ -14,12 +14,12 @@ import type { ContainerView } from './rootfs-view.js';
 import type { ContainerRecord } from './record.js';
 
 /** The changes as an uncompressed layer tar at `tarPath` (whiteouts as `.wh.` entries) → its diff id and size. */
-export async function writeChangesTar(view: ContainerView, changes: Change[], tarPath: string, signal?: AbortSignal): Promise<{ diffId: string; size: number }> {
+export async function writeChangesTar(view: ContainerView, changes: Change[], tarPath: string, signal?: AbortSignal, opts: { clampMtime?: number } = {}): Promise<{ diffId: string; size: number }> {
   const hash = crypto.createHash('sha256');
   const pass = new PassThrough({ highWaterMark: 1 << 20 });
   pass.on('data', (c: Buffer) => hash.update(c));
   const done = pipeline(pass, fs.createWriteStream(tarPath));
-  const tar = new TarWriter(pass);
+  const tar = new TarWriter(pass, opts);
   await tarChanges(view, changes, tar, signal);
   await tar.finish();
   pass.end();

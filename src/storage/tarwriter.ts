@@ -36,7 +36,11 @@ export class TarWriter {
   /** bytes written so far */
   bytes = 0;
 
-  constructor(private readonly out: Writable) {}
+  /** `clampMtime`: no entry's mtime is later than this (seconds; reproducible layers, SOURCE_DATE_EPOCH) */
+  constructor(
+    private readonly out: Writable,
+    private readonly opts: { clampMtime?: number } = {},
+  ) {}
 
   private async write(buf: Buffer): Promise<void> {
     this.bytes += buf.length;
@@ -75,7 +79,7 @@ export class TarWriter {
         mode: entry.mode & 0o7777,
         uid: Math.min(entry.uid, MAX_OCTAL_8),
         gid: Math.min(entry.gid, MAX_OCTAL_8),
-        mtime: Math.max(0, Math.min(Math.floor(entry.mtime), MAX_OCTAL_12)),
+        mtime: Math.max(0, Math.min(Math.floor(entry.mtime), this.opts.clampMtime ?? MAX_OCTAL_12, MAX_OCTAL_12)),
         size: Math.min(size, MAX_OCTAL_12),
         link: Buffer.byteLength(link) > 100 ? '' : link,
         devmajor: entry.devmajor ?? 0,

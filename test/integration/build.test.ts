@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isRoot } from './shared-harness.js';
-import { testStore, tsdock } from './helpers.js';
+import { spawn } from 'node:child_process';
+import { bin, testStore, tsdock } from './helpers.js';
 
 /** A build context under the test's tmp dir: `files` written (dirs made), removed at exit. */
 function context(files: Record<string, string>): string {
@@ -246,5 +247,45 @@ describe('build', { skip: !isRoot && 'needs root for the harness packages' }, ()
     assert.equal(ids[0], ids[1]);
     const created = (await store.ok(['image', 'inspect', '--format', '{{.Created}}', ids[0]!])).trim();
     assert.match(created, /^2023-11-14T22:13:20/);
+
+    // --rewrite-timestamp: what RUN writes is clamped too
+    const run = context({ Dockerfile: `FROM ${store.image}\nRUN mkdir /made && echo x > /made/file\n` });
+    const again: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const r = await build(['--no-cache', '-q', '--source-date-epoch', '1700000000', '--rewrite-timestamp', run]);
+      assert.equal(r.code, 0, r.stderr);
+      again.push(r.stdout.trim());
+      await new Promise((res) => setTimeout(res, 1100));
+    }
+    assert.equal(again[0], again[1]);
+    assert.equal(await store.ok(['run', '--rm', again[0]!, 'stat', '-c', '%Y', '/made/file']), '1700000000\n');
+    const bad = await build(['--rewrite-timestamp', run]);
+    assert.equal(bad.stderr, 'Error: build: --rewrite-timestamp needs a source date epoch (--source-date-epoch or SOURCE_DATE_EPOCH)\n');
+  });
+
+  test('an interrupted build removes its container; one killed with -9 is swept by the next build', async () => {
+    const dir = context({ Dockerfile: `FROM ${store.image}\nRUN echo started; sleep 30\n` });
+    for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+      const child = spawn(process.execPath, [bin, '--root', store.root, 'build', '--no-cache', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      const closed = new Promise<number>((res) => child.on('close', (code, sig) => res(code ?? (sig ? 128 + os.constants.signals[sig] : 1))));
+      while (!out.includes('started')) await new Promise((res) => setTimeout(res, 50));
+      child.kill(signal);
+      const code = await closed;
+      if (signal === 'SIGTERM') {
+        assert.equal(code, 130, err);
+        assert.equal(err, 'Error: build: interrupted\n');
+        await assertClean();
+      } else {
+        assert.equal(code, 137);
+        // the next build finds the dead build's container and removes it
+        const r = await build(['-q', '-f', '-', dir], { input: `FROM ${store.image}\n` });
+        assert.equal(r.code, 0, r.stderr);
+        await assertClean();
+      }
+    }
   });
 });

@@ -105,10 +105,9 @@ export async function runBuild(req: BuildRequest, ctx: Context): Promise<BuildSt
   }
   try {
     const settled = await Promise.allSettled(order.map((i) => results.get(i)!));
-    const failed = settled.find((s) => s.status === 'rejected' && !isAbort(s.reason));
+    // a stage stopped by another's failure throws that failure: the first rejection is the build's error
+    const failed = settled.find((s) => s.status === 'rejected');
     if (failed?.status === 'rejected') throw failed.reason;
-    const aborted = settled.find((s) => s.status === 'rejected');
-    if (aborted?.status === 'rejected') throw aborted.reason;
   } finally {
     ctx.signal?.removeEventListener('abort', onAbort);
   }
@@ -116,7 +115,6 @@ export async function runBuild(req: BuildRequest, ctx: Context): Promise<BuildSt
   return withLabels(final, req.labels);
 }
 
-const isAbort = (err: unknown): boolean => (err as Error | undefined)?.name === 'AbortError';
 
 function withLabels(state: BuildState, labels: Readonly<Record<string, string>>): BuildState {
   if (Object.keys(labels).length === 0) return state;

@@ -1,8 +1,9 @@
 /**
  * COPY/ADD's entries: what lands where, with which metadata. Sources are walked (a directory's contents go to
- * its destination), owners are `--chown`'s (else 0:0, docker's rule), modes `--chmod`'s (else the source's),
- * mtimes the source's (clamped to SOURCE_DATE_EPOCH when given). Parent directories the image lacks are added as
- * 0755 root; those it has keep their metadata (the layer's copy of a directory decides its attributes).
+ * its destination). Owners are `--chown`'s, else 0:0 from the context (docker's rule) and the source's own with
+ * `--from`; modes are `--chmod`'s, else the source's; mtimes the source's (clamped to SOURCE_DATE_EPOCH when
+ * given). Parent directories the image lacks are added as 0755 root; those it has keep their metadata (the
+ * layer's copy of a directory decides its attributes).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -32,6 +33,8 @@ export interface Owner {
 
 export interface ItemOptions {
   readonly owner?: Owner;
+  /** keep the source's owners when no --chown is given (COPY --from a stage or image, as docker and buildah do) */
+  readonly preserveOwner?: boolean;
   readonly chmod?: number;
   readonly epoch?: number;
 }
@@ -44,7 +47,7 @@ const mtimeOf = (st: fs.Stats, epoch?: number): number => {
 /** One source entry (and, for a directory, everything below it) landing at `dest`. */
 export function walkItems(src: SourceFs, rel: string, entry: SourceEntry, dest: string, opts: ItemOptions, out: CopyItem[], top = true): void {
   const st = entry.stat;
-  const owner = opts.owner ?? { uid: 0, gid: 0 };
+  const owner = opts.owner ?? (opts.preserveOwner ? { uid: st.uid, gid: st.gid } : { uid: 0, gid: 0 });
   const mode = opts.chmod ?? st.mode & 0o7777;
   const base = { dest, uid: owner.uid, gid: owner.gid, mtime: mtimeOf(st, opts.epoch) };
   if (st.isDirectory()) {

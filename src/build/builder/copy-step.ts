@@ -45,6 +45,7 @@ export async function copyStep(run: StageRun, raw: CopyInstruction | AddInstruct
     ...(inst.chown ? { owner: resolveChown(inst.chown, readImageFile(targetDirs, '/etc/passwd', 1 << 22)?.toString(), readImageFile(targetDirs, '/etc/group', 1 << 22)?.toString()) } : {}),
     ...(inst.chmod ? { chmod: parseChmod(inst.chmod) } : {}),
     ...(epoch !== undefined ? { epoch } : {}),
+    ...(inst.kind === 'copy' && inst.from !== undefined ? { preserveOwner: true } : {}),
   };
   const now = epoch ?? Math.floor(Date.now() / 1000);
   const { fs: src, what } = await sourceFsOf(run, inst.kind === 'copy' ? inst.from : undefined);

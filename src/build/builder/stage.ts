@@ -85,7 +85,7 @@ export async function buildStage(settings: BuildSettings, input: StageInput): Pr
   const steps = [...triggers, ...stage.instructions.map((i) => ({ inst: i, text: input.text(i) }))];
   const total = steps.length + 1;
   for (const [n, { inst, text }] of steps.entries()) {
-    settings.signal.throwIfAborted();
+    if (settings.signal.aborted) throw settings.signal.reason instanceof TsdockError ? settings.signal.reason : new TsdockError('build: interrupted', { exitCode: 130 });
     report(n + 2, total, text);
     try {
       await dispatch(run, inst, text);

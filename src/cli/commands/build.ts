@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import type { CliContext } from '../context.js';
-import { buildImage, familiarTag, type BuildOptions } from '../../api/build.js';
+import type { BuildOptions } from '../../api/build.js';
 import { UsageError } from '../../errors.js';
 import { buildProgress } from '../render/build-progress.js';
 import { collect } from './images.js';
@@ -62,7 +62,7 @@ export function register(parent: Command, cli: CliContext, name = 'build'): void
     .option('-q, --quiet', 'Suppress the build output and print image ID on success')
     .addOption(new Option('--progress <type>', 'Type of progress output').choices(['auto', 'plain', 'tty', 'quiet']).default('auto'))
     .option('--source-date-epoch <seconds>', 'Timestamp for reproducible builds (default: $SOURCE_DATE_EPOCH)')
-    .option('--rewrite-timestamp', 'Clamp the mtimes of the layers\' files to the source date epoch')
+    .option('--rewrite-timestamp', 'Clamp the mtimes of the RUN layers\' files to the source date epoch too')
     .action(async (contextDir: string, o: BuildFlags) => {
       if (contextDir === '-') throw new UsageError('build: a context from stdin is not supported yet: give a directory');
       const quiet = Boolean(o.quiet) || o.progress === 'quiet';
@@ -80,9 +80,14 @@ export function register(parent: Command, cli: CliContext, name = 'build'): void
         iidfile: o.iidfile,
         quiet,
         sourceDateEpoch: epochOf(o.sourceDateEpoch, cli.env),
+        rewriteTimestamp: o.rewriteTimestamp,
       };
+      // SIGINT aborts every verb (main.ts); a build also stops on SIGTERM and SIGHUP, its RUN container removed
+      for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.once(sig, () => cli.abort.abort(new Error('terminated')));
       const ctx = cli.api();
       ctx.progress = buildProgress(cli, quiet ? 'quiet' : 'plain');
+      // loaded only when a build runs: `image ls` registers this verb too, and must not pay for the builder
+      const { buildImage, familiarTag } = await import('../../api/build.js');
       const r = await buildImage(opts, ctx);
       if (quiet) {
         cli.out(r.id);
