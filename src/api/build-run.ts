@@ -22,6 +22,7 @@ import { runContainer } from './run.js';
 import { resolveContainer } from '../container/lookup.js';
 
 const BUILD_PREFIX = 'tsdock-build-';
+const interrupted = () => new TsdockError('build: interrupted', { exitCode: 130 });
 
 /** `clampMtime`: --rewrite-timestamp's source date epoch, the latest mtime a RUN layer's entries get */
 export function containerRunner(ctx: Context, opts: { quiet: boolean; clampMtime?: number }): StepRunner {
@@ -39,9 +40,13 @@ export function containerRunner(ctx: Context, opts: { quiet: boolean; clampMtime
         HostConfig: { NetworkMode: step.network, ...(step.binds.length ? { Binds: [...step.binds] } : {}), ...(Object.keys(step.tmpfs).length ? { Tmpfs: { ...step.tmpfs } } : {}) },
       };
       try {
-        const r = await runContainer({ request, name, pull: 'never', ...(opts.quiet ? { attach: [] } : {}) }, ctx);
+        const r = await runContainer({ request, name, pull: 'never', ...(opts.quiet ? { attach: [] } : {}) }, ctx).catch((err: unknown) => {
+          // the signal may reach the executor before it reported the start: still an interruption
+          if (ctx.signal?.aborted) throw interrupted();
+          throw err;
+        });
         // an interrupted step is no result, whatever its command made of the signal
-        if (ctx.signal?.aborted) throw new TsdockError('build: interrupted', { exitCode: 130 });
+        if (ctx.signal?.aborted) throw interrupted();
         if (r.exitCode !== 0) return { exitCode: r.exitCode };
         const view = await openContainerView(ctx.root, r.containerId);
         return { exitCode: 0, layer: await containerLayer(view, store, [...step.parentLayers], ctx, opts.clampMtime === undefined ? {} : { clampMtime: opts.clampMtime }) };

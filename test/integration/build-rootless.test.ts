@@ -1,35 +1,24 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { getHarness, isRoot } from './shared-harness.js';
-import { asUserArgv, collect, endRootless, tempRoot, type RunResult } from './helpers.js';
+import { getHarness } from './shared-harness.js';
+import { asUserArgv, collect, endRootless, tempRoot, testUser, type RunResult } from './helpers.js';
 
-const USER = 'tsdock-test';
-const uidOf = (flag: '-u' | '-g') => Number(execFileSync('id', [flag, USER], { encoding: 'utf8' }));
-const hasUser = isRoot && (() => {
-  try {
-    uidOf('-u');
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const skip = !isRoot ? 'needs root to switch to the unprivileged test user' : !hasUser ? `no ${USER} user (scripts/install-deps.sh creates it)` : false;
+const user = testUser();
 
-describe('build, rootless', { skip }, () => {
+describe('build, rootless', { skip: user.skip }, () => {
   let root = '';
   let runtime = '';
   let image = '';
-  const asUser = (args: string[]): Promise<RunResult> => collect(asUserArgv(USER, runtime, root, args));
+  const asUser = (args: string[]): Promise<RunResult> => collect(asUserArgv(user.name, runtime, root, args));
 
   before(async () => {
     image = (await getHarness()).fixtures.busyboxV2s2.ref;
     root = tempRoot('build-rootless').root;
     runtime = tempRoot('build-rootless-xdg').root;
-    fs.chownSync(runtime, uidOf('-u'), 0);
-    fs.chownSync(root, uidOf('-u'), uidOf('-g'));
+    fs.chownSync(runtime, user.uid, 0);
+    fs.chownSync(root, user.uid, user.gid);
   });
   after(async () => {
     await endRootless(asUser, runtime);
@@ -49,7 +38,7 @@ describe('build, rootless', { skip }, () => {
       'CMD ["cat", "/out/uid", "/owners"]',
       '',
     ].join('\n'));
-    for (const dir of [ctx, path.join(ctx, 'a.txt'), path.join(ctx, 'Dockerfile')]) fs.chownSync(dir, uidOf('-u'), uidOf('-g'));
+    for (const dir of [ctx, path.join(ctx, 'a.txt'), path.join(ctx, 'Dockerfile')]) fs.chownSync(dir, user.uid, user.gid);
     let r = await asUser(['build', '-t', 'rootless-built', ctx]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     r = await asUser(['run', '--rm', 'rootless-built']);

@@ -51,8 +51,10 @@ export function walkItems(src: SourceFs, rel: string, entry: SourceEntry, dest: 
   const mode = opts.chmod ?? st.mode & 0o7777;
   const base = { dest, uid: owner.uid, gid: owner.gid, mtime: mtimeOf(st, opts.epoch) };
   if (st.isDirectory()) {
-    // a directory source's own entry: its contents are what is copied; the destination gets its metadata
-    if (!top || dest !== '/') out.push({ ...base, type: 'directory', mode: opts.chmod ?? st.mode & 0o7777, size: 0 });
+    // a directory source's contents are what is copied: a destination made for them is 0755 (--chmod's mode,
+    // --chown's owner, else root), as BuildKit and buildah make it; the directories below keep their own
+    if (top && dest !== '/') out.push({ ...base, ...(opts.owner ? {} : { uid: 0, gid: 0 }), type: 'directory', mode: opts.chmod ?? 0o755, size: 0 });
+    else if (!top) out.push({ ...base, type: 'directory', mode: opts.chmod ?? st.mode & 0o7777, size: 0 });
     for (const name of src.list(rel) ?? []) {
       const childRel = rel === '' ? name : `${rel}/${name}`;
       const child = src.lookup(childRel, false);
