@@ -7,7 +7,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
-import { TsdockError, UsageError } from '../errors.js';
+import { TsdockError, UsageError, cleanupFailed } from '../errors.js';
+import { makeTmpDir, removeTree } from '../storage/tmp.js';
+import { contextFromStdin } from '../build/context/stdin.js';
 import { ImageStore } from '../image/store/images.js';
 import { recordImage } from '../image/commit-image.js';
 import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform } from '../image/manifest.js';
@@ -19,8 +21,10 @@ import { runBuild, unusedBuildArgs } from '../build/builder/build.js';
 import { containerRunner, sweepBuildContainers } from './build-run.js';
 
 export interface BuildOptions {
-  /** the context directory */
+  /** the context directory (ignored with `contextStdin`) */
   contextDir: string;
+  /** `build -`: stdin's bytes, a context tar or a Dockerfile */
+  contextStdin?: Buffer;
   /** `-f`: the Dockerfile's path (relative to the caller's cwd); default `<context>/Dockerfile` */
   dockerfile?: string;
   /** `-f -`: the Dockerfile's text */
@@ -50,6 +54,20 @@ export interface BuildResult {
 }
 
 export async function buildImage(opts: BuildOptions, ctx: Context): Promise<BuildResult> {
+  if (opts.contextStdin === undefined) return buildFrom(opts, ctx);
+  if (opts.dockerfileText !== undefined) throw new UsageError('build: invalid argument: can\'t use stdin for both build context and dockerfile', { exitCode: 1 });
+  // `build -`: the context unpacked into a work dir of the store (a kill -9 leaves it to the tmp sweep)
+  const dir = await makeTmpDir(ctx.root, 'context');
+  try {
+    const { dockerfileText } = await contextFromStdin(opts.contextStdin, dir, ctx.rootful);
+    const dockerfile = opts.dockerfile === undefined ? undefined : path.join(dir, path.posix.normalize(`/${opts.dockerfile}`));
+    return await buildFrom({ ...opts, contextDir: dir, ...(dockerfileText !== undefined ? { dockerfileText } : {}), dockerfile }, ctx);
+  } finally {
+    await removeTree(dir).catch(cleanupFailed(ctx, `remove ${dir}`));
+  }
+}
+
+async function buildFrom(opts: BuildOptions, ctx: Context): Promise<BuildResult> {
   // 1. only the host's platform can be built (no emulation)
   if (opts.platform) {
     const want = normalizePlatform(parsePlatform(opts.platform));

@@ -4,8 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isRoot } from './shared-harness.js';
-import { spawn } from 'node:child_process';
-import { bin, testStore, tsdock } from './helpers.js';
+import { spawn, spawnSync } from 'node:child_process';
+import http from 'node:http';
+import { bin, testStore, tsdock, tsdockRaw } from './helpers.js';
 
 /** A build context under the test's tmp dir: `files` written (dirs made), removed at exit. */
 function context(files: Record<string, string>): string {
@@ -233,6 +234,31 @@ describe('build', { skip: !isRoot && 'needs root for the harness packages' }, ()
     assert.equal(c.OnBuild, null, 'the triggers ran and are not inherited further');
     assert.deepEqual(c.Cmd, ['sh']);
     assert.deepEqual((await config('base-only')).OnBuild, ['RUN echo triggered > /onbuild']);
+  });
+
+  test('build - reads a context tar or a lone Dockerfile from stdin; ADD fetches a URL', async () => {
+    const server = http.createServer((req, res) => {
+      if (req.url === '/files/served.txt') res.end('served\n');
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const dir = context({ 'in-tar.txt': 'from the tar\n', Dockerfile: `FROM ${store.image}\nCOPY in-tar.txt /\nADD http://127.0.0.1:${port}/files/served.txt /web/\nCMD ["cat", "/in-tar.txt", "/web/served.txt"]\n` });
+      const tar = spawnSync('tar', ['-cz', '-C', dir, '.']);
+      assert.equal(tar.status, 0);
+      let r = await tsdockRaw(['build', '-q', '-t', 'from-stdin:1', '-'], store.root, tar.stdout);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(await store.ok(['run', '--rm', 'from-stdin:1']), 'from the tar\nserved\n');
+      assert.equal(await store.ok(['run', '--rm', 'from-stdin:1', 'stat', '-c', '%a', '/web/served.txt']), '600\n');
+      r = await tsdockRaw(['build', '-q', '-'], store.root, Buffer.from(`FROM ${store.image}\nRUN echo no context > /note\n`));
+      assert.equal(r.code, 0, r.stderr);
+      const missing = await build(['-f', '-', dir], { input: `FROM ${store.image}\nADD http://127.0.0.1:${port}/nope /x\n` });
+      assert.equal(missing.stderr, `Error: dockerfile line 2: ADD failed: http://127.0.0.1:${port}/nope: invalid response status 404\n`);
+    } finally {
+      server.close();
+    }
+    await assertClean();
   });
 
   test('SOURCE_DATE_EPOCH: two builds of a context with other mtimes give the same image', async () => {

@@ -48,7 +48,7 @@ export function register(parent: Command, cli: CliContext, name = 'build'): void
   parent
     .command(name)
     .description('Build an image from a Dockerfile')
-    .argument('<path>', 'the build context: a directory')
+    .argument('<path>', 'the build context: a directory, or - for a tar archive (or a lone Dockerfile) on stdin')
     .option('-t, --tag <name>', 'Name and optionally a tag (format: "name:tag")', collect, [])
     .option('-f, --file <path>', 'Name of the Dockerfile (default: "PATH/Dockerfile"; "-" reads it from stdin)')
     .option('--build-arg <arg>', 'Set build-time variables (NAME=VALUE, or NAME to take it from the environment)', collect, [])
@@ -64,10 +64,10 @@ export function register(parent: Command, cli: CliContext, name = 'build'): void
     .option('--source-date-epoch <seconds>', 'Timestamp for reproducible builds (default: $SOURCE_DATE_EPOCH)')
     .option('--rewrite-timestamp', 'Clamp the mtimes of the RUN layers\' files to the source date epoch too')
     .action(async (contextDir: string, o: BuildFlags) => {
-      if (contextDir === '-') throw new UsageError('build: a context from stdin is not supported yet: give a directory');
       const quiet = Boolean(o.quiet) || o.progress === 'quiet';
       const opts: BuildOptions = {
         contextDir,
+        ...(contextDir === '-' ? { contextStdin: fs.readFileSync(0) } : {}),
         ...(o.file === '-' ? { dockerfileText: fs.readFileSync(0, 'utf8') } : o.file ? { dockerfile: o.file } : {}),
         tags: o.tag,
         buildArgs: keyValues(o.buildArg, cli.env, '--build-arg'),
