@@ -37,11 +37,11 @@ _tsdock() {
     unpause) words_list="" ;;
     pull) words_list="--platform -q --quiet --tls-verify --cert-dir --creds --authfile" ;;
     images) words_list="-a --all -q --quiet --digests --no-trunc -f --filter --format" ;;
-    build) words_list="-t --tag -f --file --build-arg --target --no-cache --pull --label --network --platform --iidfile -q --quiet --progress --source-date-epoch --rewrite-timestamp" ;;
+    build) words_list="-t --tag -f --file --build-arg --target --no-cache --pull --label --secret --network --platform --iidfile -q --quiet --progress --source-date-epoch --rewrite-timestamp" ;;
     buildx)
       case "$sub" in
         "") words_list="build" ;;
-        build) words_list="-t --tag -f --file --build-arg --target --no-cache --pull --label --network --platform --iidfile -q --quiet --progress --source-date-epoch --rewrite-timestamp" ;;
+        build) words_list="-t --tag -f --file --build-arg --target --no-cache --pull --label --secret --network --platform --iidfile -q --quiet --progress --source-date-epoch --rewrite-timestamp" ;;
       esac ;;
     rmi) words_list="-f --force" ;;
     tag) words_list="" ;;
@@ -86,7 +86,7 @@ _tsdock() {
         tag) words_list="" ;;
         inspect) words_list="-f --format -s --size" ;;
         history) words_list="-H --human -q --quiet --no-trunc --format" ;;
-        build) words_list="-t --tag -f --file --build-arg --target --no-cache --pull --label --network --platform --iidfile -q --quiet --progress --source-date-epoch --rewrite-timestamp" ;;
+        build) words_list="-t --tag -f --file --build-arg --target --no-cache --pull --label --secret --network --platform --iidfile -q --quiet --progress --source-date-epoch --rewrite-timestamp" ;;
         prune) words_list="-a --all -f --force" ;;
       esac ;;
     volume)

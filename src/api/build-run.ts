@@ -49,7 +49,7 @@ export function containerRunner(ctx: Context, opts: { quiet: boolean; clampMtime
         if (ctx.signal?.aborted) throw interrupted();
         if (r.exitCode !== 0) return { exitCode: r.exitCode };
         const view = await openContainerView(ctx.root, r.containerId);
-        return { exitCode: 0, layer: await containerLayer(view, store, [...step.parentLayers], ctx, opts.clampMtime === undefined ? {} : { clampMtime: opts.clampMtime }) };
+        return { exitCode: 0, layer: await containerLayer(view, store, [...step.parentLayers], ctx, { withoutMountSkeleton: true, ...(opts.clampMtime === undefined ? {} : { clampMtime: opts.clampMtime }) }) };
       } finally {
         await removeBuildContainer(name, ctx);
       }

@@ -35,6 +35,8 @@ export interface BuildOptions {
   noCache?: boolean;
   pull?: boolean;
   labels: Record<string, string>;
+  /** `--secret id=ID,src=FILE`: id → file, for RUN --mount=type=secret */
+  secrets?: Record<string, string>;
   /** RUN's network mode (default host) */
   network?: string;
   platform?: string;
@@ -118,6 +120,7 @@ async function buildFrom(opts: BuildOptions, ctx: Context): Promise<BuildResult>
       pull: Boolean(opts.pull),
       network: opts.network || 'host',
       labels: opts.labels,
+      secrets: secretFiles(opts.secrets ?? {}, ctx.cwd),
       runner: containerRunner(ctx, { quiet: Boolean(opts.quiet), ...(opts.rewriteTimestamp ? { clampMtime: opts.sourceDateEpoch } : {}) }),
       ...(opts.sourceDateEpoch !== undefined ? { epoch: opts.sourceDateEpoch } : {}),
       tlsVerify: opts.tlsVerify,
@@ -137,6 +140,17 @@ async function buildFrom(opts: BuildOptions, ctx: Context): Promise<BuildResult>
   } finally {
     lock.release();
   }
+}
+
+/** The secrets' files, absolute, each checked to be a readable regular file before anything runs. */
+function secretFiles(secrets: Record<string, string>, cwd: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [id, file] of Object.entries(secrets)) {
+    const abs = path.resolve(cwd, file);
+    if (!fs.statSync(abs, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`build: secret ${id}: ${file} is not a file`, { exitCode: 1 });
+    out[id] = abs;
+  }
+  return out;
 }
 
 export { familiarTag } from './rmi.js';

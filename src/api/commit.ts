@@ -5,6 +5,7 @@ import { openContainerView, type ContainerView } from '../container/rootfs-view.
 import type { LayerRef } from '../image/store/types.js';
 import { committedConfig, writeChangesTar } from '../container/commit.js';
 import { containerDiff } from './diff.js';
+import { withoutMountSkeleton } from '../container/changes.js';
 import { makeTmpDir, removeTree } from '../storage/tmp.js';
 import { acquireLock, type LockHandle } from '../state/lock.js';
 import { ImageStore } from '../image/store/images.js';
@@ -65,11 +66,13 @@ export async function commitContainer(opts: CommitOptions, ctx: Context): Promis
  * store's tmp dir, then imported (commit, and build's RUN). The caller holds layers.lock shared until the layer
  * is referenced.
  */
-export async function containerLayer(view: ContainerView, store: ImageStore, parentLayers: LayerRef[], ctx: Context, opts: { clampMtime?: number } = {}): Promise<LayerRef> {
+export async function containerLayer(view: ContainerView, store: ImageStore, parentLayers: LayerRef[], ctx: Context, opts: { clampMtime?: number; withoutMountSkeleton?: boolean } = {}): Promise<LayerRef> {
   const work = await makeTmpDir(ctx.root, 'commit');
   try {
     const tarPath = path.join(work, 'layer.tar');
-    const { diffId, size } = await writeChangesTar(view, await containerDiff(view.id, ctx), tarPath, ctx.signal, opts);
+    const diff = await containerDiff(view.id, ctx);
+    const changes = opts.withoutMountSkeleton ? withoutMountSkeleton(diff, view.mountTargets) : diff;
+    const { diffId, size } = await writeChangesTar(view, changes, tarPath, ctx.signal, opts);
     return await importLayerTar(store, { path: tarPath, diffId, size }, parentLayers, ctx);
   } finally {
     await removeTree(work).catch(cleanupFailed(ctx, `remove ${work}`));

@@ -225,3 +225,19 @@ export async function tarChanges(view: ContainerView, changes: Change[], tar: Ta
     closeQuiet(fd);
   }
 }
+
+/**
+ * The changes without the directories made only to hold mount points (`/run/secrets` for `/run/secrets/x`):
+ * an added directory above a mount target with nothing else added below it. build's RUN layers leave them out, as
+ * BuildKit does; diff and commit keep them, as docker's.
+ */
+export function withoutMountSkeleton(changes: Change[], targets: ReadonlySet<string>): Change[] {
+  const above = (p: string) => [...targets].some((t) => t.startsWith(`${p}/`));
+  const skeleton = new Set(changes.filter((c) => c.kind === 'A' && above(c.path)).map((c) => c.path));
+  for (const c of changes) {
+    if (skeleton.has(c.path)) continue;
+    // something real below a skeleton candidate: the directories above it stay
+    for (let p = c.path.slice(0, c.path.lastIndexOf('/')); p !== ''; p = p.slice(0, p.lastIndexOf('/'))) skeleton.delete(p);
+  }
+  return changes.filter((c) => !skeleton.has(c.path));
+}

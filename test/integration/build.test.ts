@@ -261,6 +261,38 @@ describe('build', { skip: !isRoot && 'needs root for the harness packages' }, ()
     await assertClean();
   });
 
+  test('RUN --mount: cache kept across builds, bind (its content keys the step), tmpfs, secret', async () => {
+    const dir = context({
+      'data/d.txt': 'bound\n',
+      Dockerfile: [
+        `FROM ${store.image}`,
+        'RUN --mount=type=cache,target=/cache echo x >> /cache/log && wc -l < /cache/log > /count',
+        'RUN --mount=type=bind,source=data,target=/mnt cat /mnt/d.txt > /from-bind',
+        'RUN --mount=type=tmpfs,target=/scratch echo t > /scratch/t && grep -q tmpfs /proc/mounts',
+        'RUN --mount=type=secret,id=token,required test "$(cat /run/secrets/token)" = s3cret',
+        'CMD ["cat", "/count", "/from-bind"]',
+        '',
+      ].join('\n'),
+    });
+    const secret = path.join(dir, 'token.txt');
+    fs.writeFileSync(secret, 's3cret');
+    let r = await build(['-q', '-t', 'mounts:1', '--secret', `id=token,src=${secret}`, dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await store.ok(['run', '--rm', 'mounts:1']), '1\nbound\n');
+    const left = await store.ok(['run', '--rm', 'mounts:1', 'sh', '-c', 'for p in /scratch /run/secrets /mnt /cache; do test -e $p && echo $p; done; true']);
+    assert.equal(left, '', 'no mount point in the image');
+    fs.writeFileSync(path.join(dir, 'data/d.txt'), 'changed\n');
+    r = await build(['-t', 'mounts:2', '--secret', `id=token,src=${secret}`, dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.split('\n').filter((l) => /^STEP|Using cache/.test(l)).map((l) => l.slice(0, 14)), ['STEP 1/6: FROM', 'STEP 2/6: RUN ', '--> Using cach', 'STEP 3/6: RUN ', 'STEP 4/6: RUN ', 'STEP 5/6: RUN ', 'STEP 6/6: CMD ']);
+    r = await build(['--no-cache', '-q', '-t', 'mounts:3', '--secret', `id=token,src=${secret}`, dir]);
+    assert.equal(await store.ok(['run', '--rm', 'mounts:3']), '2\nchanged\n', 'the cache mount kept its content');
+    r = await build(['-q', '--no-cache', dir]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'Error: dockerfile line 5: RUN: secret token: not provided (give it with --secret id=token,src=FILE)\n');
+    await assertClean();
+  });
+
   test('SOURCE_DATE_EPOCH: two builds of a context with other mtimes give the same image', async () => {
     const dir = context({ 'f.txt': 'same\n', Dockerfile: `FROM ${store.image}\nCOPY f.txt /f.txt\nENV A=1\n` });
     const ids: string[] = [];

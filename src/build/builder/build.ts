@@ -32,6 +32,7 @@ export interface BuildRequest {
   readonly labels: Readonly<Record<string, string>>;
   readonly epoch?: number;
   readonly runner: StepRunner;
+  readonly secrets: Readonly<Record<string, string>>;
   readonly tlsVerify?: boolean;
 }
 
@@ -72,6 +73,7 @@ export async function runBuild(req: BuildRequest, ctx: Context): Promise<BuildSt
     noCache: req.noCache,
     network: req.network,
     escape: req.dockerfile.directives.escape,
+    secrets: req.secrets,
     signal: abort.signal,
     ...(req.epoch !== undefined ? { epoch: req.epoch } : {}),
     stageState(ref) {

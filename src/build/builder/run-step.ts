@@ -1,8 +1,9 @@
 /**
  * RUN: the command in a container of the stage's current image and config (its env with the build args in
  * scope, user, working dir, shell form through SHELL, heredocs as the shell reads them), run by the api's
- * StepRunner; its filesystem change is the step's layer. `RUN --mount`: tmpfs, bind (context or stage) and
- * cache (a directory of the store kept across builds) mounts. A non-zero exit fails the build (exit 1, as
+ * StepRunner; its filesystem change is the step's layer. `RUN --mount`: tmpfs, bind (context or stage, read-only,
+ * its content in the cache key), cache (a directory of the store kept across builds) and secret (`--secret`'s
+ * file, read-only at /run/secrets/<id>) mounts. A non-zero exit fails the build (exit 1, as
  * docker's CLI) naming the line, the command and its code.
  */
 import fs from 'node:fs';
@@ -12,10 +13,12 @@ import { recordImage } from '../../image/commit-image.js';
 import { layerDirs } from '../../image/layer-dirs.js';
 import { expandInstruction } from '../dockerfile/expand-instruction.js';
 import type { CommandLine, Heredoc, RunInstruction, RunMount } from '../dockerfile/types.js';
-import { cacheKey } from './cache-key.js';
+import { cacheKey, sourcesDigest } from './cache-key.js';
 import { commandArgv, setEnv, shellOf } from './config.js';
 import { cleanSource } from './copy-paths.js';
-import { imageFs } from './source-fs.js';
+import { imageFs, type SourceFs } from './source-fs.js';
+import { sourceRecords, walkItems, type CopyItem } from './copy-items.js';
+import { stateId } from './cache.js';
 import { cachedStep, stepConfig, type StageRun } from './state.js';
 
 /** The command's argv: a lone heredoc is the script; other heredocs stay in the text the shell reads. */
@@ -38,10 +41,20 @@ export function runEnv(env: readonly string[] | null | undefined, args: Readonly
 interface Mounts {
   tmpfs: Record<string, string>;
   binds: string[];
+  /** what the mounts' content adds to the cache key: a context bind's content digest, a stage's state */
+  key: Record<string, string>;
+}
+
+/** The digest of a tree's content and metadata (a bind mount's source), as COPY's sources are keyed. */
+function treeDigest(src: SourceFs, rel: string): string {
+  const entry = src.lookup(rel, true)!;
+  const items: CopyItem[] = [];
+  walkItems(src, rel, entry, '/', { preserveOwner: true }, items, false);
+  return sourcesDigest(sourceRecords(items));
 }
 
 async function mountsFor(run: StageRun, mounts: readonly RunMount[], workdir: string | undefined): Promise<Mounts> {
-  const out: Mounts = { tmpfs: {}, binds: [] };
+  const out: Mounts = { tmpfs: {}, binds: [], key: {} };
   const { store, ctx } = run.settings;
   for (const m of mounts) {
     const target = path.posix.resolve(workdir || '/', m.target ?? '');
@@ -53,14 +66,26 @@ async function mountsFor(run: StageRun, mounts: readonly RunMount[], workdir: st
       out.binds.push(`${dir}:${target}`);
     } else if (m.type === 'bind') {
       const rel = cleanSource(m.source ?? '');
-      let host: string | undefined;
+      let src: SourceFs;
       if (m.from) {
         const state = await (run.settings.stageState(m.from) ?? run.settings.imageState(m.from));
-        host = imageFs(await layerDirs(store, state.layers)).lookup(rel, true)?.hostPath;
-      } else host = run.settings.context.lookup(rel, true)?.hostPath;
+        src = imageFs(await layerDirs(store, state.layers));
+        out.key[target] = stateId(state);
+      } else src = run.settings.context;
+      const host = src.lookup(rel, true)?.hostPath;
       if (!host) throw new Error(`RUN --mount: bind source not found: ${m.source ?? '/'}`);
-      out.binds.push(`${host}:${target}${m.readonly ? ':ro' : ''}`);
-    } else if (m.required) throw new Error(`RUN --mount=type=${m.type} is not supported yet`);
+      if (!m.from) out.key[target] = treeDigest(src, rel);
+      // always read-only: BuildKit throws a writable bind's writes away, here they would reach the context or a layer
+      out.binds.push(`${host}:${target}:ro`);
+    } else if (m.type === 'secret') {
+      const id = m.id ?? path.posix.basename(m.target ?? '');
+      const file = run.settings.secrets[id];
+      if (file === undefined) {
+        if (m.required) throw new Error(`secret ${id}: not provided (give it with --secret id=${id},src=FILE)`);
+        continue;
+      }
+      out.binds.push(`${file}:${m.target ? target : `/run/secrets/${id}`}:ro`);
+    } else if (m.required) throw new Error(`RUN --mount=type=${m.type} is not supported`);
   }
   return out;
 }
@@ -71,13 +96,14 @@ export async function runStep(run: StageRun, raw: RunInstruction): Promise<void>
   const argv = runArgv(inst.command, inst.heredocs, shellOf(cfg));
   const args = run.scope.declaredArgs();
   const network = inst.network === 'none' ? 'none' : inst.network === 'host' ? 'host' : run.settings.network;
-  const key = cacheKey({ parent: run.id, instruction: inst, args: Object.fromEntries(args), extra: { network } });
+  const mounts = await mountsFor(run, inst.mounts, cfg.WorkingDir);
+  // a secret's content is not in the key (BuildKit's rule): it must not be recoverable from the cache
+  const key = cacheKey({ parent: run.id, instruction: inst, args: Object.fromEntries(args), extra: { network, ...Object.fromEntries(Object.entries(mounts.key).map(([t, d]) => [`mount:${t}`, d])) } });
   await cachedStep(run, key, async () => {
     const { store, runner, epoch } = run.settings;
     // the container is made from an image: the stage's state recorded as a hidden intermediate image
     const image = await recordImage(store, run.state.config, [...run.state.layers], undefined, { intermediate: true });
-    const mounts = await mountsFor(run, inst.mounts, cfg.WorkingDir);
-    const outcome = await runner.run({ image, parentLayers: run.state.layers, argv, env: runEnv(cfg.Env, args), user: cfg.User || undefined, workdir: cfg.WorkingDir || undefined, network, ...mounts });
+    const outcome = await runner.run({ image, parentLayers: run.state.layers, argv, env: runEnv(cfg.Env, args), user: cfg.User || undefined, workdir: cfg.WorkingDir || undefined, network, tmpfs: mounts.tmpfs, binds: mounts.binds });
     if (!('layer' in outcome)) {
       throw new TsdockError(`dockerfile line ${raw.startLine}: RUN: process ${JSON.stringify(argv.join(' '))} did not complete successfully: exit code: ${outcome.exitCode}`, { exitCode: 1 });
     }

@@ -23,6 +23,8 @@ export interface BuildSettings {
   /** SOURCE_DATE_EPOCH: clamps copied mtimes, fixes `created` */
   readonly epoch?: number;
   readonly escape: '\\' | '`';
+  /** `--secret id=…,src=…`: id → host file */
+  readonly secrets: Readonly<Record<string, string>>;
   /** a finished stage's state (COPY --from=stage, RUN --mount from=) */
   stageState(ref: string): Promise<BuildState> | undefined;
   /** an image named by COPY --from: its state (found or pulled) */

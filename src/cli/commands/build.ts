@@ -19,6 +19,7 @@ interface BuildFlags {
   iidfile?: string;
   quiet?: boolean;
   progress: 'auto' | 'plain' | 'tty' | 'quiet';
+  secret: string[];
   sourceDateEpoch?: string;
   rewriteTimestamp?: boolean;
 }
@@ -32,6 +33,19 @@ export function keyValues(list: string[], env: NodeJS.ProcessEnv | undefined, fl
     if (eq > 0) out[kv.slice(0, eq)] = kv.slice(eq + 1);
     else if (env === undefined) out[kv] = '';
     else if (env[kv] !== undefined) out[kv] = env[kv]!;
+  }
+  return out;
+}
+
+/** `--secret id=ID,src=FILE` (also `source=`, docker's `type=file`); the id defaults to the file's name. */
+function secretSpecs(list: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const spec of list) {
+    const f = Object.fromEntries(spec.split(',').map((kv) => [kv.slice(0, kv.indexOf('=') < 0 ? kv.length : kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+    const src = f.src ?? f.source;
+    if (f.type !== undefined && f.type !== 'file') throw new UsageError(`invalid --secret ${JSON.stringify(spec)}: only type=file is supported`);
+    if (!src) throw new UsageError(`invalid --secret ${JSON.stringify(spec)}: src=FILE is required`);
+    out[f.id ?? src.split('/').pop()!] = src;
   }
   return out;
 }
@@ -56,6 +70,7 @@ export function register(parent: Command, cli: CliContext, name = 'build'): void
     .option('--no-cache', 'Do not use cache when building the image')
     .option('--pull', 'Always attempt to pull a newer version of the base images')
     .option('--label <label>', 'Set metadata for an image (KEY=VALUE)', collect, [])
+    .option('--secret <spec>', 'Secret to expose to RUN --mount=type=secret (id=ID,src=FILE)', collect, [])
     .option('--network <mode>', 'Set the networking mode for the RUN instructions (default "host")')
     .option('--platform <platform>', 'Set the target platform (the host platform only)')
     .option('--iidfile <file>', 'Write the image ID to the file')
@@ -75,6 +90,7 @@ export function register(parent: Command, cli: CliContext, name = 'build'): void
         noCache: !o.cache,
         pull: o.pull,
         labels: keyValues(o.label, undefined, '--label'),
+        secrets: secretSpecs(o.secret),
         network: o.network,
         platform: o.platform,
         iidfile: o.iidfile,

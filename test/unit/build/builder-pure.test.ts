@@ -11,6 +11,7 @@ import { runArgv, runEnv } from '../../../src/build/builder/run-step.js';
 import { stepText } from '../../../src/build/builder/build.js';
 import type { ImageConfig } from '../../../src/image/manifest.js';
 import type fs from 'node:fs';
+import { withoutMountSkeleton } from '../../../src/container/changes.js';
 
 const one = (line: string): Instruction => parseDockerfile(`FROM x\n${line}\n`).instructions[1]!;
 const base: ImageConfig = { architecture: 'amd64', os: 'linux', config: { Env: ['PATH=/bin'], Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: [] } };
@@ -138,5 +139,20 @@ describe('RUN command and environment', () => {
     const df = parseDockerfile(src);
     assert.equal(stepText(src, df.instructions[1]!), 'RUN a b');
     assert.equal(stepText(src, df.instructions[2]!), 'RUN <<EOF');
+  });
+});
+
+describe('RUN layers without mount skeletons', () => {
+  it('drops added directories that only hold mount points, keeps those with real content', () => {
+    const changes = [
+      { kind: 'A' as const, path: '/run' },
+      { kind: 'A' as const, path: '/run/secrets' },
+      { kind: 'A' as const, path: '/mnt' },
+      { kind: 'A' as const, path: '/mnt/deep' },
+      { kind: 'A' as const, path: '/mnt/real.txt' },
+      { kind: 'C' as const, path: '/etc' },
+    ];
+    const kept = withoutMountSkeleton(changes, new Set(['/run/secrets/token', '/mnt/deep/x']));
+    assert.deepEqual(kept.map((c) => c.path), ['/mnt', '/mnt/real.txt', '/etc']);
   });
 });
