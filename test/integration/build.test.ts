@@ -9,9 +9,12 @@ import http from 'node:http';
 import { bin, testStore, tsdock, tsdockRaw } from './helpers.js';
 
 /** A build context under the test's tmp dir: `files` written (dirs made), removed at exit. */
+const contexts: string[] = [];
+process.once('exit', () => contexts.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
 function context(files: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdock-build-ctx-'));
-  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  contexts.push(dir);
   for (const [name, body] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     fs.writeFileSync(path.join(dir, name), body);
