@@ -12,7 +12,7 @@ _tsdock() {
   done
   local words_list=""
   case "$verb" in
-    "") words_list="run ps logs rm wait rename create start stop kill restart exec attach cp diff export commit top stats update pause unpause pull images build buildx rmi tag inspect history container image volume network port info version -v --version --root --runroot --storage-driver --log-level" ;;
+    "") words_list="run ps logs rm wait rename create start stop kill restart exec attach cp diff export commit top stats update pause unpause pull push login logout save load import images build buildx rmi tag inspect history container image volume network port info doctor version -v --version --root --runroot --storage-driver --log-level" ;;
     run) words_list="--rm -d --detach -a --attach -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net -p --publish -P --publish-all --expose --ip --ip6 --mac-address --network-alias --add-host --dns --dns-search --dns-option --cap-add --cap-drop --privileged --security-opt --ulimit --init --cgroup-parent --oom-score-adj --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt --memory-swappiness -m --memory --memory-swap --memory-reservation --cpus -c --cpu-shares --cpu-period --cpu-quota --cpuset-cpus --cpuset-mems --pids-limit --blkio-weight --health-cmd --health-interval --health-timeout --health-retries --health-start-period --no-healthcheck" ;;
     ps) words_list="-a --all -f --filter --format -n --last -l --latest --no-trunc -q --quiet -s --size" ;;
     logs) words_list="-f --follow --since -n --tail -t --timestamps --until --details" ;;
@@ -36,6 +36,12 @@ _tsdock() {
     pause) words_list="" ;;
     unpause) words_list="" ;;
     pull) words_list="--platform -q --quiet --tls-verify --cert-dir --creds --authfile" ;;
+    push) words_list="-f --format --digestfile -q --quiet --tls-verify --cert-dir --creds --authfile" ;;
+    login) words_list="-u --username -p --password --password-stdin --authfile --tls-verify --cert-dir" ;;
+    logout) words_list="-a --all --authfile" ;;
+    save) words_list="-o --output --format" ;;
+    load) words_list="-i --input -q --quiet" ;;
+    import) words_list="-c --change -m --message --platform" ;;
     images) words_list="-a --all -q --quiet --digests --no-trunc -f --filter --format" ;;
     build) words_list="-t --tag -f --file --build-arg --target --no-cache --pull --label --secret --network --platform --iidfile -q --quiet --progress --source-date-epoch --rewrite-timestamp" ;;
     buildx)
@@ -79,13 +85,17 @@ _tsdock() {
       esac ;;
     image)
       case "$sub" in
-        "") words_list="pull ls list rm remove tag inspect history build prune" ;;
+        "") words_list="pull push ls list rm remove tag inspect history save load import build prune" ;;
         pull) words_list="--platform -q --quiet --tls-verify --cert-dir --creds --authfile" ;;
+        push) words_list="-f --format --digestfile -q --quiet --tls-verify --cert-dir --creds --authfile" ;;
         ls|list) words_list="-a --all -q --quiet --digests --no-trunc -f --filter --format" ;;
         rm|remove) words_list="-f --force" ;;
         tag) words_list="" ;;
         inspect) words_list="-f --format -s --size" ;;
         history) words_list="-H --human -q --quiet --no-trunc --format" ;;
+        save) words_list="-o --output --format" ;;
+        load) words_list="-i --input -q --quiet" ;;
+        import) words_list="-c --change -m --message --platform" ;;
         build) words_list="-t --tag -f --file --build-arg --target --no-cache --pull --label --secret --network --platform --iidfile -q --quiet --progress --source-date-epoch --rewrite-timestamp" ;;
         prune) words_list="-a --all -f --force" ;;
       esac ;;
@@ -112,6 +122,7 @@ _tsdock() {
       esac ;;
     port) words_list="" ;;
     info) words_list="-f --format" ;;
+    doctor) words_list="--format" ;;
     version) words_list="-f --format" ;;
   esac
   COMPREPLY=($(compgen -W "$words_list" -- "$cur"))

@@ -5,7 +5,7 @@ export type ProgressEvent =
   | { kind: 'status'; message: string }
   | { kind: 'layer'; id: string; phase: 'waiting' | 'exists' | 'downloading' | 'verifying' | 'extracting' | 'complete'; current?: number; total?: number }
   /** push: `present` = the registry has it; `mounted` from the repository `from` of the same registry */
-  | { kind: 'push'; id: string; phase: 'preparing' | 'pushing' | 'pushed' | 'present' | 'mounted'; current?: number; total?: number; from?: string };
+  | { kind: 'push'; id: string; phase: 'preparing' | 'pushing' | 'pushed' | 'present' | 'mounted'; current?: number; total?: number; from?: string }
   /** a build starts a step (`stages` > 1: podman's `[stage/stages]` prefix) */
   | { kind: 'build-step'; stage: number; stages: number; step: number; total: number; text: string }
   /** a build step's result: taken from the cache, or made now */
