@@ -9,7 +9,7 @@ import { layerProgress } from './progress.js';
  */
 export function buildProgress(cli: CliContext, mode: 'plain' | 'quiet'): (e: ProgressEvent) => void {
   if (mode === 'quiet') return () => {};
-  const pull = layerProgress(cli, cli.stdout);
+  const pull = layerProgress(cli, 'stdout');
   const hex = (id: string) => id.replace(/^sha256:/, '');
   const prefix = (e: { stage: number; stages: number }) => (e.stages > 1 ? `[${e.stage}/${e.stages}] ` : '');
   return (e) => {

@@ -49,7 +49,7 @@ export function layerProgress(cli: CliContext, to: 'stdout' | 'stderr' = 'stdout
       order.length = 0;
       return;
     }
-    if (e.kind !== 'layer') return;
+    if (e.kind !== 'layer' && e.kind !== 'push') return;
     if (!lines.has(e.id)) order.push(e.id);
     let text = PHASES[e.phase] ?? e.phase;
     const moving = e.phase === 'downloading' || e.phase === 'pushing';
