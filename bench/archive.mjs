@@ -6,33 +6,10 @@
 // Without --image it starts a registry and pushes a debootstrap-made Debian image (bench/make-debian-image.sh).
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { benchSetup, median, repo } from './lib.mjs';
 
-const repo = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
-const runs = Number(arg('--runs', '5'));
-let image = arg('--image');
-let registry;
-if (!image) {
-  const { startRegistry } = await import(path.join(repo, 'dist/test/harness/index.js'));
-  registry = await startRegistry({ name: 'bench' });
-  image = execFileSync('bash', [path.join(repo, 'bench/make-debian-image.sh'), registry.host], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
-}
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdock-bench-archive-'));
-
-/** wall seconds and peak RSS (kB) of one command, through GNU time */
-function measure(cmd, args) {
-  const out = path.join(work, 'time.txt');
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', '-o', out, cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
-  const [secs, rss] = fs.readFileSync(out, 'utf8').trim().split(/\s+/).slice(-2).map(Number);
-  return { secs, rss };
-}
+const { runs, image, work, measure, done } = await benchSetup('archive');
 
 const tsdock = (root, ...args) => [process.execPath, [path.join(repo, 'bin/tsdock'), '--root', root, ...args]];
 // a tmpdir per store: `system reset` removes it
@@ -59,7 +36,6 @@ if (spawnSync('podman', ['--version']).status === 0) {
   };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const results = {};
 try {
   for (const [name, t] of Object.entries(tools)) {
@@ -76,8 +52,7 @@ try {
     t.reset(source);
   }
 } finally {
-  fs.rmSync(work, { recursive: true, force: true });
-  await registry?.stop();
+  await done();
 }
 console.log(`save and load (docker-archive) of ${image}, ${runs} runs each (median)`);
 for (const verb of ['save', 'load']) {

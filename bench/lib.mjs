@@ -1,0 +1,42 @@
+// What the image benchmarks (pull.mjs, archive.mjs) share: their flags, the image (given, or a debootstrap-made
+// Debian image pushed to a registry of their own), a work dir, GNU time's wall seconds and peak RSS, medians.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repo = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+
+export const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** `--runs`, `--image` (else a registry of the bench's own with bench/make-debian-image.sh's image), a work dir */
+export async function benchSetup(name) {
+  const runs = Number(arg('--runs', '5'));
+  let image = arg('--image');
+  let registry;
+  if (!image) {
+    const { startRegistry } = await import(path.join(repo, 'dist/test/harness/index.js'));
+    registry = await startRegistry({ name: 'bench' });
+    image = execFileSync('bash', [path.join(repo, 'bench/make-debian-image.sh'), registry.host], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
+  }
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), `tsdock-bench-${name}-`));
+  /** wall seconds and peak RSS (kB) of one command, through GNU time */
+  const measure = (cmd, args, env = {}) => {
+    const out = path.join(work, 'time.txt');
+    const r = spawnSync('/usr/bin/time', ['-f', '%e %M', '-o', out, cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+    const [secs, rss] = fs.readFileSync(out, 'utf8').trim().split(/\s+/).slice(-2).map(Number);
+    return { secs, rss };
+  };
+  const done = async () => {
+    fs.rmSync(work, { recursive: true, force: true });
+    await registry?.stop();
+  };
+  return { runs, image, work, measure, done };
+}
