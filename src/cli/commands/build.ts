@@ -4,7 +4,8 @@ import type { CliContext } from '../context.js';
 import type { BuildOptions } from '../../api/build.js';
 import { UsageError } from '../../errors.js';
 import { buildProgress } from '../render/build-progress.js';
-import { collect } from './images.js';
+import { collect } from '../opts/flags.js';
+import { keyValues } from '../opts/values.js';
 
 interface BuildFlags {
   tag: string[];
@@ -22,19 +23,6 @@ interface BuildFlags {
   secret: string[];
   sourceDateEpoch?: string;
   rewriteTimestamp?: boolean;
-}
-
-/** `KEY=VALUE` pairs; a bare `KEY` takes its value from the environment (skipped when unset), as docker's --build-arg. */
-export function keyValues(list: string[], env: NodeJS.ProcessEnv | undefined, flag: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of list) {
-    const eq = kv.indexOf('=');
-    if (eq === 0) throw new UsageError(`invalid ${flag} ${JSON.stringify(kv)}: empty name`);
-    if (eq > 0) out[kv.slice(0, eq)] = kv.slice(eq + 1);
-    else if (env === undefined) out[kv] = '';
-    else if (env[kv] !== undefined) out[kv] = env[kv]!;
-  }
-  return out;
 }
 
 /** `--secret id=ID,src=FILE` (also `source=`, docker's `type=file`); the id defaults to the file's name. */
@@ -85,11 +73,11 @@ export function register(parent: Command, cli: CliContext, name = 'build'): void
         ...(contextDir === '-' ? { contextStdin: fs.readFileSync(0) } : {}),
         ...(o.file === '-' ? { dockerfileText: fs.readFileSync(0, 'utf8') } : o.file ? { dockerfile: o.file } : {}),
         tags: o.tag,
-        buildArgs: keyValues(o.buildArg, cli.env, '--build-arg'),
+        buildArgs: keyValues(o.buildArg, { env: cli.env, flag: '--build-arg' }),
         target: o.target,
         noCache: !o.cache,
         pull: o.pull,
-        labels: keyValues(o.label, undefined, '--label'),
+        labels: keyValues(o.label, { flag: '--label' }),
         secrets: secretSpecs(o.secret),
         network: o.network,
         platform: o.platform,

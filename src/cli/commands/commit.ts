@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { commitContainer } from '../../api/commit.js';
-import { collect } from './images.js';
+import { collect } from '../opts/flags.js';
 
 export function register(parent: Command, cli: CliContext, name = 'commit'): void {
   parent

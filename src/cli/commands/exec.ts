@@ -3,7 +3,7 @@ import { TsdockError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { requestEnv } from '../opts/env.js';
 import { uintFlag } from '../opts/values.js';
-import { collect } from './images.js';
+import { collect } from '../opts/flags.js';
 
 export function register(program: Command, cli: CliContext): void {
   program

@@ -4,6 +4,7 @@ import { listImages } from '../../api/images.js';
 import { renderList } from '../render/format.js';
 import { ago, humanSize } from '../render/units.js';
 import { goTime } from '../render/time.js';
+import { collect } from '../opts/flags.js';
 
 const HEADERS = { ID: 'IMAGE ID', Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE' };
 
@@ -47,6 +48,3 @@ export function register(parent: Command, cli: CliContext, name = 'images'): voi
     });
 }
 
-export function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}

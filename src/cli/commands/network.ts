@@ -6,8 +6,8 @@ import { TsdockError, UsageError } from '../../errors.js';
 import { createNetwork, inspectNetwork, listNetworks, pruneNetworks, reloadNetworks, removeNetworks } from '../../api/network.js';
 import { connectNetwork, disconnectNetwork } from '../../api/network-connect.js';
 import { ip6Flag, ipFlag, macFlag } from '../opts/ports.js';
+import { collect } from '../opts/flags.js';
 
-const collect = (v: string, p: string[]) => [...p, v];
 const toMap = (list: string[]) => Object.fromEntries(list.map((kv) => (kv.includes('=') ? [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] : [kv, ''])));
 /** docker's repeatable --subnet/--gateway: at most one IPv4 and one IPv6 value */
 function byFamily(list: string[], flag: string): { v4?: string; v6?: string } {

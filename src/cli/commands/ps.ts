@@ -4,6 +4,7 @@ import { imageColumn, listContainers, statusString, type ContainerSummary } from
 import { renderList } from '../render/format.js';
 import { ago, humanDuration, humanSize } from '../render/units.js';
 import { goTime } from '../render/time.js';
+import { collect } from '../opts/flags.js';
 
 const HEADERS = {
   ID: 'CONTAINER ID',
@@ -101,9 +102,6 @@ export function ellipsis(s: string, max: number): string {
   return `${chars.slice(0, max - 1).join('')}…`;
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
 
 function integer(value: string): number {
   if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`invalid argument "${value}" for "-n, --last" flag: strconv.ParseInt: parsing ${JSON.stringify(value)}: invalid syntax`);

@@ -5,6 +5,7 @@ import { createVolume, inspectVolume, listVolumes, pruneVolumes, removeVolumes }
 import { renderInspect, renderList } from '../render/format.js';
 import { humanSize } from '../render/units.js';
 import { TsdockError, UsageError } from '../../errors.js';
+import { collect } from '../opts/flags.js';
 
 const HEADERS = {
   Name: 'VOLUME NAME',
@@ -128,9 +129,6 @@ export function register(program: Command, cli: CliContext): void {
     });
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
 
 /** docker's opts.ValidateLabel: a key is required and has no whitespace. */
 function collectLabel(value: string, previous: string[]): string[] {

@@ -88,12 +88,18 @@ export function restartFlag(value: string): RestartPolicy {
   return { Name: name, MaximumRetryCount: Number(count) };
 }
 
-/** `--label a=b` / `--log-opt k=v` lists as maps (a bare key: an empty value) */
-export function keyValues(list: readonly string[]): Record<string, string> {
+/**
+ * `--label a=b` / `--log-opt k=v` lists as maps (a bare key: an empty value). With `env`, a bare key takes its
+ * value from it, and is skipped when unset (docker's --build-arg). With `flag`, an empty name is refused.
+ */
+export function keyValues(list: readonly string[], opts: { env?: NodeJS.ProcessEnv; flag?: string } = {}): Record<string, string> {
   const out: Record<string, string> = {};
   for (const kv of list) {
     const i = kv.indexOf('=');
-    out[i < 0 ? kv : kv.slice(0, i)] = i < 0 ? '' : kv.slice(i + 1);
+    if (i === 0 && opts.flag) throw new UsageError(`invalid ${opts.flag} ${JSON.stringify(kv)}: empty name`);
+    if (i > 0 || (i === 0 && !opts.flag)) out[kv.slice(0, i)] = kv.slice(i + 1);
+    else if (!opts.env) out[kv] = '';
+    else if (opts.env[kv] !== undefined) out[kv] = opts.env[kv]!;
   }
   return out;
 }
