@@ -109,7 +109,20 @@ export function sourceRecords(items: readonly CopyItem[]): SourceRecord[] {
   return items.map((i) => {
     let content: string | undefined;
     if (i.type === 'symlink') content = i.linkname;
-    else if (i.type === 'file') content = crypto.createHash('sha256').update(typeof i.body === 'string' ? fs.readFileSync(i.body) : (i.body ?? Buffer.alloc(0))).digest('hex');
+    else if (i.type === 'file') content = typeof i.body === 'string' ? fileSha256(i.body) : crypto.createHash('sha256').update(i.body ?? Buffer.alloc(0)).digest('hex');
     return { dest: i.dest, type: i.type, mode: i.mode, uid: i.uid, gid: i.gid, ...(content !== undefined ? { content } : {}) };
   });
+}
+
+/** A context file's sha256 (hex), read 1 MiB at a time: a large file is never held whole in memory. */
+function fileSha256(file: string): string {
+  const hash = crypto.createHash('sha256');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest('hex');
 }

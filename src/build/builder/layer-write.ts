@@ -3,14 +3,13 @@
  * tmp dir (sorted, numeric owners, hashed as written: the diff id), then imported into the layer store on top of
  * the stage's layers (commit's import: unpacked, keyed by chain id).
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Context } from '../../context.js';
 import { cleanupFailed } from '../../errors.js';
 import { importLayerTar } from '../../image/commit-image.js';
+import { DigestVerifier } from '../../image/digest.js';
 import type { ImageStore } from '../../image/store/images.js';
 import type { LayerRef } from '../../image/store/types.js';
 import { TarWriter } from '../../storage/tarwriter.js';
@@ -18,19 +17,18 @@ import { makeTmpDir, removeTree } from '../../storage/tmp.js';
 import type { CopyItem } from './copy-items.js';
 
 export async function writeItemsTar(items: readonly CopyItem[], tarPath: string): Promise<{ diffId: string; size: number }> {
-  const hash = crypto.createHash('sha256');
-  const pass = new PassThrough({ highWaterMark: 1 << 20 });
-  pass.on('data', (c: Buffer) => hash.update(c));
-  const done = pipeline(pass, fs.createWriteStream(tarPath));
-  const tar = new TarWriter(pass);
+  // hashed as written: the diff id
+  const hashed = new DigestVerifier({ what: tarPath });
+  const done = pipeline(hashed, fs.createWriteStream(tarPath));
+  const tar = new TarWriter(hashed);
   for (const i of items) {
     const name = i.dest.replace(/^\/+/, '');
     await tar.add({ name, type: i.type, mode: i.mode, uid: i.uid, gid: i.gid, mtime: i.mtime, size: i.size, ...(i.linkname !== undefined ? { linkname: i.linkname } : {}) }, i.type === 'file' ? i.body : undefined);
   }
   await tar.finish();
-  pass.end();
+  hashed.end();
   await done;
-  return { diffId: `sha256:${hash.digest('hex')}`, size: fs.statSync(tarPath).size };
+  return { diffId: hashed.digest, size: fs.statSync(tarPath).size };
 }
 
 export async function itemsLayer(store: ImageStore, items: readonly CopyItem[], parents: readonly LayerRef[], ctx: Context): Promise<LayerRef> {
