@@ -236,10 +236,8 @@ export function farClient(net: string, tag: string): { host: string; client: str
 /** The unprivileged test user of the rootless tests (scripts/install-deps.sh makes it), its ids, and why a test skips. */
 export function testUser(name = 'tsdock-test'): { name: string; uid: number; gid: number; skip: string | false } {
   const root = process.getuid?.() === 0;
-  try {
-    const id = (flag: string) => Number(execFileSync('id', [flag, name], { encoding: 'utf8' }).trim());
-    return { name, uid: id('-u'), gid: id('-g'), skip: root ? false : 'needs root to switch to the unprivileged test user' };
-  } catch {
-    return { name, uid: -1, gid: -1, skip: root ? `no ${name} user (scripts/install-deps.sh creates it)` : 'needs root to switch to the unprivileged test user' };
-  }
+  const uid = uidOf(name);
+  if (uid === undefined) return { name, uid: -1, gid: -1, skip: root ? `no ${name} user (scripts/install-deps.sh creates it)` : 'needs root to switch to the unprivileged test user' };
+  const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim());
+  return { name, uid, gid, skip: root ? false : 'needs root to switch to the unprivileged test user' };
 }
