@@ -48,10 +48,18 @@ async function openSource(source: string, ctx: Context): Promise<Readable> {
     if (!res.ok || !res.body) throw new TsdockError(`fetching ${source}: the server answered ${res.status} ${res.statusText}`);
     return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
   }
+  return openInputFile(source);
+}
+
+/**
+ * A local file as a stream, opened now: a missing or unreadable file is a one-line error here, not an 'error'
+ * event on a stream nobody listens to yet (import's tarball, load's -i).
+ */
+export function openInputFile(file: string): Readable {
   try {
-    const fd = fs.openSync(source, 'r');
+    const fd = fs.openSync(file, 'r');
     return fs.createReadStream('', { fd, highWaterMark: 1 << 20 });
   } catch (err) {
-    throw new TsdockError(`open ${source}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+    throw new TsdockError(`open ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
   }
 }

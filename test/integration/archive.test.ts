@@ -221,5 +221,12 @@ describe('save and load', { skip: !isRoot && 'needs root for the harness package
     assert.equal(r.code, 1);
     assert.equal(r.stderr, 'Error: No such image: nosuch.example/none:1\n');
     assert.ok(!fs.existsSync(path.join(work, 'none.tar')));
+    // a missing input file and an unwritable output: one line each, no stack trace
+    r = await tsdock(['load', '-i', path.join(work, 'missing.tar')], { root });
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `Error: open ${path.join(work, 'missing.tar')}: no such file or directory\n`);
+    r = await tsdock(['save', '-o', path.join(work, 'no-dir', 'x.tar'), busybox], { root });
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `Error: open ${path.join(work, 'no-dir', 'x.tar')}: no such file or directory\n`);
   });
 });

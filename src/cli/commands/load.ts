@@ -1,6 +1,6 @@
-import fs from 'node:fs';
 import { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { openInputFile } from '../../api/import.js';
 import { familiarTag, loadImages } from '../../api/load.js';
 import { TsdockError } from '../../errors.js';
 
@@ -13,7 +13,7 @@ export function register(parent: Command, cli: CliContext, name = 'load'): void 
     .action(async (o: { input?: string }) => {
       const ctx = cli.api();
       if (!o.input && (!ctx.stdin || ctx.stdin.isTTY)) throw new TsdockError('requested load from stdin, but stdin is empty');
-      const input = o.input ? fs.createReadStream(o.input, { highWaterMark: 1 << 20 }) : ctx.stdin!;
+      const input = o.input ? openInputFile(o.input) : ctx.stdin!;
       const loaded = await loadImages({ input, source: o.input ?? 'stdin' }, ctx);
       for (const img of loaded) {
         if (img.tags.length === 0) cli.out(`Loaded image ID: ${img.id}`);

@@ -14,11 +14,19 @@ export async function writeOutput(cli: CliContext, file: string | undefined, wri
     return;
   }
   const tmp = `${file}.tsdock-tmp-${process.pid}`;
-  const out = fs.createWriteStream(tmp, { mode: 0o644 });
+  // opened now: an unwritable place is a one-line error before any work, not an unhandled stream error
+  let fd: number;
+  try {
+    fd = fs.openSync(tmp, 'w', 0o644);
+  } catch (err) {
+    throw new TsdockError(`open ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`, { cause: err });
+  }
+  const out = fs.createWriteStream('', { fd });
   const closed = new Promise<void>((resolve, reject) => {
     out.once('close', resolve);
     out.once('error', reject);
   });
+  closed.catch(() => {}); // a write error also fails `write`; awaited below when it does not
   try {
     await write(out);
     out.end();
