@@ -20,7 +20,7 @@ fs.rmSync(out, { recursive: true, force: true });
 // ~3 ms a start. Each becomes a stand-in whose every property access loads the real module; under esbuild's ESM
 // interop (__toESM copies own keys, then reads the rest through the prototype) it has no own keys and a prototype
 // that loads too, so default and named imports both resolve to the real module's values.
-const LAZY = ['child_process', 'crypto', 'dgram', 'dns', 'http', 'https', 'net', 'readline', 'tls', 'zlib'];
+const LAZY = ['child_process', 'crypto', 'dgram', 'dns', 'http', 'https', 'net', 'readline', 'tls', 'tty', 'zlib'];
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {

@@ -40,7 +40,7 @@ export function containerRunner(ctx: Context, opts: { quiet: boolean; clampMtime
         HostConfig: { NetworkMode: step.network, ...(step.binds.length ? { Binds: [...step.binds] } : {}), ...(Object.keys(step.tmpfs).length ? { Tmpfs: { ...step.tmpfs } } : {}) },
       };
       try {
-        const r = await runContainer({ request, name, pull: 'never', ...(opts.quiet ? { attach: [] } : {}) }, ctx).catch((err: unknown) => {
+        const r = await runContainer({ request, name, pull: 'never', volatile: true, ...(opts.quiet ? { attach: [] } : {}) }, ctx).catch((err: unknown) => {
           // the signal may reach the executor before it reported the start: still an interruption
           if (ctx.signal?.aborted) throw interrupted();
           throw err;

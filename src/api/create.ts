@@ -27,6 +27,8 @@ export interface CreateOptions {
   platform?: string;
   pull: PullPolicy;
   tlsVerify?: boolean;
+  /** the container's writes need not survive a crash (a build step; `--rm` implies it): see ContainerRecord.Volatile */
+  volatile?: boolean;
 }
 
 export interface Created {
@@ -55,12 +57,13 @@ export async function createContainer(opts: CreateOptions, ctx: Context, extra: 
     const found = await findOrPullImage(store, { reference: body.Image, policy: opts.pull, platform: opts.platform, tlsVerify: opts.tlsVerify }, ctx);
     return { image: found, paths: await createContainerDirs(ctx.root, opts.name, found.id) };
   });
+  const volatile = Boolean(opts.volatile || body.HostConfig.AutoRemove);
   let anonymous: string[] = [];
   try {
     const config = await loadConfig(store, image);
-    const prepared = await prepareContainer({ store, image, config, paths, request: body, ctx, imageName: body.Image, consolePath: extra.consolePath });
+    const prepared = await prepareContainer({ store, image, config, paths, request: body, ctx, imageName: body.Image, consolePath: extra.consolePath, volatile });
     anonymous = prepared.anonymousVolumes;
-    const record = buildRecord({ paths, imageId: image.id, imageName: body.Image, config, spec: prepared.spec, prepared, request: body });
+    const record = buildRecord({ paths, imageId: image.id, imageName: body.Image, config, spec: prepared.spec, prepared, request: body, volatile });
     await recordCreated(paths, record);
     return { store, image, config, paths, prepared, record };
   } catch (err) {

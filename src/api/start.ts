@@ -77,7 +77,7 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
     let started = false;
     try {
       if (record.Config.Tty) pty = openTerminal({ rows: 24, cols: 80 });
-      const plan = containerPlan({ seccompCache: seccompCacheDir(ctx), spec, store, image, paths, rootless: !ctx.rootful, driver: record.Driver ?? 'overlay', consolePath: pty?.slavePath, cgroup: record.Cgroup, privileged: record.HostConfig.Privileged });
+      const plan = containerPlan({ seccompCache: seccompCacheDir(ctx), spec, store, image, paths, rootless: !ctx.rootful, driver: record.Driver ?? 'overlay', consolePath: pty?.slavePath, cgroup: record.Cgroup, privileged: record.HostConfig.Privileged, volatile: Boolean(record.Volatile) });
       await networkForStart(id, record, paths, plan, ctx);
       const socket = attachSocketPath(ctx.runRoot, id);
       fs.mkdirSync(path.dirname(socket), { recursive: true, mode: 0o700 });

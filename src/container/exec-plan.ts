@@ -82,16 +82,23 @@ export function containerPlan(args: {
   cgroup?: CgroupLocation;
   /** --privileged: the rootfs keeps device nodes openable (else rootful mounts it nodev) */
   privileged: boolean;
+  /** ContainerRecord.Volatile: the overlay is mounted `volatile` (Linux >= 5.10) */
+  volatile?: boolean;
 }): ExecPlan {
   const { spec, store, paths } = args;
+  const overlay = args.driver !== 'vfs';
+  // a volatile mount leaves work/work/incompat/volatile behind, and the kernel refuses to mount over a work
+  // directory holding it: the container's earlier run ended (it is being started or opened again), so it goes
+  if (overlay) fs.rmSync(path.join(paths.work, 'work', 'incompat'), { recursive: true, force: true });
   const chains = args.image.layers.map((l) => l.chainId).reverse(); // top first
   const plan = buildPlan(spec, {
-    copiedRootfs: args.driver === 'vfs' ? paths.upper : undefined,
+    copiedRootfs: overlay ? undefined : paths.upper,
     layers: chains.map((c) => path.join(store.layers.dir, store.layers.shortLink(c))),
     layersBase: store.layers.dir,
     upper: paths.upper,
     work: paths.work,
     rootless: args.rootless,
+    ...(overlay && args.volatile && kernelAtLeast(5, 10) ? { overlayOptions: ['volatile'] } : {}),
     consolePath: args.consolePath,
     cgroupFs: cgroupFsPlan(args.cgroup),
     recursiveReadOnly: kernelAtLeast(5, 12),

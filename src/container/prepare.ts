@@ -101,6 +101,8 @@ export async function prepareContainer(args: {
   imageName: string;
   /** with -t: the pty slave's host path, bound on /dev/console so the container finds its terminal there */
   consolePath?: string;
+  /** ContainerRecord.Volatile */
+  volatile: boolean;
 }): Promise<PreparedContainer> {
   const { store, image, config, paths, request: r, ctx } = args;
   const chains = image.layers.map((l) => l.chainId).reverse(); // top first
@@ -168,7 +170,7 @@ export async function prepareContainer(args: {
   ]);
   const driver = chooseDriver(ctx.storageDriver, ctx.rootful).driver;
   if (driver === 'vfs') await seedVolume(paths.upper, layerDirs, '/');
-  const plan = containerPlan({ seccompCache: seccompCacheDir(ctx), spec: result.spec, store, image, paths, rootless: !ctx.rootful, driver, consolePath: args.consolePath, cgroup, privileged: Boolean(h.Privileged) });
+  const plan = containerPlan({ seccompCache: seccompCacheDir(ctx), spec: result.spec, store, image, paths, rootless: !ctx.rootful, driver, consolePath: args.consolePath, cgroup, privileged: Boolean(h.Privileged), volatile: args.volatile });
   return { spec: result.spec, plan, anonymousVolumes: anonymous, driver, resources, cgroup };
 }
 

@@ -18,6 +18,7 @@ export function buildRecord(args: {
   spec: Spec;
   prepared: PreparedContainer;
   request: CreateRequest;
+  volatile: boolean;
 }): ContainerRecord {
   const { paths, spec, request: r, config } = args;
   const h = r.HostConfig;
@@ -32,6 +33,7 @@ export function buildRecord(args: {
     Image: args.imageId,
     ImageName: args.imageName,
     Driver: args.prepared.driver,
+    ...(args.volatile ? { Volatile: true } : {}),
     Path: argv[0] ?? '',
     Args: argv.slice(1),
     Config: {

@@ -24,6 +24,11 @@ export interface ContainerRecord {
   Args: string[];
   /** storage driver of the rootfs: overlay, or vfs (a private copy in upper/) */
   Driver: 'overlay' | 'vfs';
+  /**
+   * its writes need not survive a host crash (podman's Volatile: `--rm` containers and build steps): the overlay
+   * rootfs is mounted `volatile`, so the kernel skips syncing the upper layer's file system at unmount
+   */
+  Volatile?: boolean;
   Config: {
     Hostname: string;
     User: string;
