@@ -38,7 +38,7 @@ export function joinPlan(process: PlanProcess, pid: number, namespaces: JoinName
  * runs (Node may exit; the executor waits for the process and exits with it). Rejects with ContainerStartError.
  */
 export async function startDetachedExec(plan: ExecPlan, opts: Omit<ExecutorOptions, 'stdio' | 'detached'> = {}): Promise<{ pid: number; executorPid: number }> {
-  const h = startExecutor(plan, { ...opts, stdio: ['ignore', 'ignore', 'ignore'], detached: true });
+  const h = startExecutor(plan, { ...opts, stdio: ['ignore', 'ignore', 'ignore'], detached: true, outlives: true });
   try {
     const pid = await h.started;
     return { pid, executorPid: h.pid };

@@ -14,7 +14,6 @@
  * With `plan.monitor` the executor reports `pid`, closes fd 4 and stays as the container's monitor (monitor.ts);
  * with `plan.join` it enters a running container's namespaces instead of creating new ones (exec-join.ts).
  */
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +24,7 @@ import { TsdockError } from '../errors.js';
 import { errnoName } from '../sys/errors.js';
 import { memfdCreate } from '../sys/fs.js';
 import { ExecStep, encodePlan } from './plan-encode.js';
+import { spawnExecutor, type SpawnedExecutor } from './executor-spawn.js';
 import type { ExecPlan, PlanStep } from './plan-types.js';
 
 export type StdioSpec = number | 'inherit' | 'pipe' | 'ignore';
@@ -48,6 +48,8 @@ export interface ExecutorOptions {
   detached?: boolean;
   /** more fds for the executor: extraFds[i] becomes its fd 5 + i (e.g. a pty master for MonitorPlan.ptyMasterFd) */
   extraFds?: number[];
+  /** the executor keeps its status pipe open after `pid` and outlives this process (`exec -d`): see executor-spawn.ts */
+  outlives?: boolean;
 }
 
 export interface ExecutorExit {
@@ -252,17 +254,10 @@ export function startExecutor(plan: ExecPlan, opts: ExecutorOptions): ExecutorHa
   // the plan goes in on fd 3 as an in-memory file written before the spawn (its offset stays at 0 with a
   // positioned write): no stream to set up, and no pipe capacity to mind
   const planFd = memfdCreate('tsdock-plan');
-  let child: ChildProcess;
+  let child: SpawnedExecutor;
   try {
     fs.writeSync(planFd, encoded, 0, encoded.length, 0);
-    const stdio: StdioOptions = [...opts.stdio, planFd, 'pipe', ...(opts.extraFds ?? [])];
-    child = spawn(exe, [], {
-      stdio,
-      env: opts.env ?? process.env,
-      detached: Boolean(opts.detached),
-      ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
-      ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
-    });
+    child = spawnExecutor(exe, planFd, opts);
   } finally {
     fs.closeSync(planFd);
   }
@@ -292,40 +287,26 @@ export function startExecutor(plan: ExecPlan, opts: ExecutorOptions): ExecutorHa
     } else last = ev;
   };
 
-  const statusStream = child.stdio[4] as Readable | null;
-
-  const statusDone = new Promise<void>((resolve) => {
-    if (!statusStream) return resolve();
-    let buf = '';
-    statusStream.setEncoding('latin1');
-    statusStream.on('data', (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const ev = parseStatusLine(buf.slice(0, nl));
-        buf = buf.slice(nl + 1);
-        if (ev) onEvent(ev);
-      }
-    });
-    statusStream.on('error', () => resolve());
-    statusStream.on('close', () => resolve());
-    statusStream.on('end', () => resolve());
-  });
-
-  const processDone = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
-    child.once('error', (error) => resolve({ code: null, signal: null, error }));
-    child.once('exit', (code, signal) => resolve({ code, signal }));
+  let buf = '';
+  const statusDone = child.readStatus((chunk) => {
+    buf += chunk;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const ev = parseStatusLine(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+      if (ev) onEvent(ev);
+    }
   });
 
   const exited = (async (): Promise<ExecutorExit> => {
-    const r = await processDone;
+    const r = await child.done;
     if (!r.error) await statusDone;
     if (r.error) {
       settle(() => rejectStarted(new ContainerStartError(`starting the executor ${exe}: ${r.error!.message}`, ExecStep.internal, 0, 125)));
       return { exitCode: 125 };
     }
     if (startErr) return { exitCode: startErr.code };
-    const sigNum = r.signal ? os.constants.signals[r.signal] : undefined;
+    const sigNum = typeof r.signal === 'number' ? r.signal : r.signal ? os.constants.signals[r.signal] : undefined;
     settle(() =>
       rejectStarted(new ContainerStartError(`the executor exited before the container started (${r.signal ? `signal ${r.signal}` : `exit code ${r.code}`})`, ExecStep.internal, 0, 125)),
     );
@@ -345,16 +326,13 @@ export function startExecutor(plan: ExecPlan, opts: ExecutorOptions): ExecutorHa
   }
 
   return {
-    pid: child.pid ?? -1,
+    pid: child.pid,
     started,
     exited,
     stdin: child.stdin,
     stdout: child.stdout,
     stderr: child.stderr,
     kill: (signal: NodeJS.Signals | number = 'SIGTERM') => child.kill(signal),
-    unref: () => {
-      child.unref();
-      for (const s of child.stdio) (s as { unref?: () => void } | null)?.unref?.();
-    },
+    unref: () => child.unref(),
   };
 }

@@ -28,6 +28,18 @@ export interface Libc {
   memfd_create(name: string, flags: number): number;
   /** openat2(2) through syscall(2): glibc 2.36 has no wrapper */
   openat2(dirfd: number, path: string, how: Buffer, size: number): number;
+  pipe2(fds: Int32Array, flags: number): number;
+  waitpid(pid: number, status: Int32Array, options: number): number;
+  /** the posix_spawn family returns an error number (0: success); the opaque structs are Buffers of room enough */
+  posix_spawn(pid: Int32Array, path: string, actions: Buffer, attr: Buffer, argv: Array<string | null>, envp: Array<string | null>): number;
+  posix_spawn_file_actions_init(actions: Buffer): number;
+  posix_spawn_file_actions_destroy(actions: Buffer): number;
+  posix_spawn_file_actions_adddup2(actions: Buffer, fd: number, newfd: number): number;
+  posix_spawnattr_init(attr: Buffer): number;
+  posix_spawnattr_destroy(attr: Buffer): number;
+  posix_spawnattr_setflags(attr: Buffer, flags: number): number;
+  posix_spawnattr_setsigdefault(attr: Buffer, set: Buffer): number;
+  posix_spawnattr_setsigmask(attr: Buffer, set: Buffer): number;
 }
 
 /** glibc first; musl names so an Alpine-built node still finds its libc. */
@@ -85,6 +97,17 @@ export function libc(): Libc {
     fcntl: lib.func('int fcntl(int fd, int cmd, int arg)'),
     memfd_create: lib.func('int memfd_create(const char *name, unsigned int flags)'),
     openat2: openat2Of(lib),
+    pipe2: lib.func('int pipe2(int *fds, int flags)'),
+    waitpid: lib.func('int waitpid(int pid, int *status, int options)'),
+    posix_spawn: lib.func('int posix_spawn(int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)'),
+    posix_spawn_file_actions_init: lib.func('int posix_spawn_file_actions_init(void *actions)'),
+    posix_spawn_file_actions_destroy: lib.func('int posix_spawn_file_actions_destroy(void *actions)'),
+    posix_spawn_file_actions_adddup2: lib.func('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)'),
+    posix_spawnattr_init: lib.func('int posix_spawnattr_init(void *attr)'),
+    posix_spawnattr_destroy: lib.func('int posix_spawnattr_destroy(void *attr)'),
+    posix_spawnattr_setflags: lib.func('int posix_spawnattr_setflags(void *attr, short flags)'),
+    posix_spawnattr_setsigdefault: lib.func('int posix_spawnattr_setsigdefault(void *attr, const void *set)'),
+    posix_spawnattr_setsigmask: lib.func('int posix_spawnattr_setsigmask(void *attr, const void *set)'),
   };
   cached = fns;
   return fns;

@@ -6,9 +6,11 @@
  * caller's private runtime dir (`<runroot>/seccomp`, 0700): whoever could write there could weaken the filter, as
  * they could already do worse with the container state beside it. A missing, short or unreadable entry is compiled
  * again; a failed write only costs the next compile. An entry is its key's full text, a newline, then the program:
- * the file name is only a 64-bit FNV-1a of the key (no crypto module to load on every `run`), and a read uses the
- * program only when the stored key equals the wanted one, so a name collision costs a compile, never a wrong filter.
+ * the file name is the first 64 bits of the key's SHA-256 (OpenSSL's, ~30 µs for docker's profile, where a JavaScript
+ * loop over its ~50 KB took ~1.3 ms in a fresh process), and a read uses the program only when the stored key equals
+ * the wanted one, so a name collision costs a compile, never a wrong filter.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,23 +37,16 @@ export function cacheKey(profile: SeccompProfile, opts: CompileOptions): string 
   return `${JSON.stringify(profile)}\0${opts.arch}\0${kernel}\0${opts.enosysForNewer ?? true}\0${caps}\0${compiler()}`;
 }
 
-/** The entry's file name: FNV-1a over the key, twice with different offset bases (64 bits of name). */
-export function cacheName(key: string): string {
-  let a = 0x811c9dc5;
-  let b = 0x050c5d1f;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x01000193);
-  }
-  return `${(a >>> 0).toString(16).padStart(8, '0')}${(b >>> 0).toString(16).padStart(8, '0')}.bpf`;
+/** The entry's file name: 64 bits of the key's SHA-256, in hex. */
+export function cacheName(key: string | Buffer): string {
+  return `${crypto.createHash('sha256').update(key).digest('hex').slice(0, 16)}.bpf`;
 }
 
 /** compileSeccomp through the disk cache in `dir` (none: compile) */
 export function compileCached(profile: SeccompProfile, opts: CompileOptions, dir: string | undefined): Buffer {
   if (!dir || !compiler()) return compileSeccomp(profile, opts);
   const key = Buffer.from(`${cacheKey(profile, opts)}\n`);
-  const file = path.join(dir, cacheName(key.toString()));
+  const file = path.join(dir, cacheName(key));
   try {
     const entry = fs.readFileSync(file);
     const prog = entry.subarray(key.length);
