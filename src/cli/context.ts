@@ -4,6 +4,7 @@ import type { Context, ProgressEvent } from '../context.js';
 import { ensureRuntimeDir, ensureStoreDir } from '../config/dirs.js';
 import { resolvePaths } from '../config/paths.js';
 import { TsdockError } from '../errors.js';
+import { writeAllSync } from './io/fd-write.js';
 
 export interface GlobalOptions {
   root?: string;
@@ -23,6 +24,8 @@ export class CliContext {
   progress?: (event: ProgressEvent) => void;
   readonly abort = new AbortController();
   private checkedDirs = false;
+  /** this process's stdout stream exists: output goes through it (see out) */
+  private stdoutMade = false;
 
   /**
    * `io.stdout`/`io.stderr` are read when first used: main passes process.stdout and process.stderr as getters,
@@ -34,6 +37,7 @@ export class CliContext {
   }
 
   get stdout(): Writable & { isTTY?: boolean; columns?: number } {
+    this.stdoutMade = true;
     return this.io.stdout;
   }
 
@@ -54,7 +58,9 @@ export class CliContext {
   }
 
   out(text: string): void {
-    this.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    const line = text.endsWith('\n') ? text : `${text}\n`;
+    if (this.io.process && !this.stdoutMade) writeAllSync(1, line);
+    else this.stdout.write(line);
   }
 
   warn(message: string): void {
@@ -82,11 +88,13 @@ export class CliContext {
     }
     const stdin = this.io.process ? () => process.stdin : () => undefined;
     const io = this.io;
+    const made = () => (this.stdoutMade = true);
     return {
       get stdin() {
         return stdin();
       },
       get stdout() {
+        made();
         return io.stdout;
       },
       get stderr() {
