@@ -97,6 +97,7 @@ function spawnDirect(exe: string, planFd: number, opts: ExecutorOptions): Spawne
   }
 
   let refd = true;
+  let timer: NodeJS.Timeout | undefined;
   let reaped = false;
   let statusEnded!: () => void;
   const statusDone = new Promise<void>((resolve) => (statusEnded = resolve));
@@ -110,8 +111,8 @@ function spawnDirect(exe: string, planFd: number, opts: ExecutorOptions): Spawne
         return st;
       }
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, delay);
-        if (!refd) t.unref();
+        timer = setTimeout(resolve, delay);
+        if (!refd) timer.unref();
       });
     }
   })();
@@ -147,6 +148,7 @@ function spawnDirect(exe: string, planFd: number, opts: ExecutorOptions): Spawne
     },
     unref: () => {
       refd = false;
+      timer?.unref();
     },
   };
 }
