@@ -63,7 +63,8 @@ async function pullUnderLayersLock(opts: PullOptions, ctx: Context): Promise<Pul
     if (parsed.kind !== 'manifest') throw new TsdockError(`${formatReference(ref)}: index entry ${desc.digest} is itself an index`);
   }
   const manifest = parsed.manifest;
-  const configBytes = await client.getBlobBytes(manifest.config.digest, MAX_CONFIG);
+  // an image pulled before has its config in the store (checked against its digest as it is read): no request
+  const configBytes = store.blobs.has(manifest.config.digest) ? await store.blobs.get(manifest.config.digest) : await client.getBlobBytes(manifest.config.digest, MAX_CONFIG);
   const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
   const diffIds = config.rootfs?.diff_ids ?? [];
   if (diffIds.length !== manifest.layers.length) {

@@ -34,12 +34,16 @@ export class ImageStore {
     return (await readJson<ImageIndexFile>(this.indexPath)) ?? { version: 1, images: {} };
   }
 
-  /** Read-modify-write of the index under its lock. */
+  /**
+   * Read-modify-write of the index under its lock. An index `fn` left as it was is not written again (a pull of an
+   * image already there as it is on the registry changes nothing, and the fsync'd write was most of its time).
+   */
   async update<T>(fn: (index: ImageIndexFile) => T | Promise<T>): Promise<T> {
     return withLock(this.lockPath('images'), 'exclusive', async () => {
       const index = await this.read();
+      const before = JSON.stringify(index);
       const result = await fn(index);
-      await writeJsonAtomic(this.indexPath, index);
+      if (JSON.stringify(index) !== before) await writeJsonAtomic(this.indexPath, index);
       return result;
     });
   }
