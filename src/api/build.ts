@@ -10,6 +10,8 @@ import type { Context } from '../context.js';
 import { TsdockError, UsageError, cleanupFailed } from '../errors.js';
 import { makeTmpDir, removeTree } from '../storage/tmp.js';
 import { contextFromStdin } from '../build/context/stdin.js';
+import { downloadContext, fetchGitContext, parseRemoteContext } from '../build/context/remote.js';
+export { isRemoteContext } from '../build/context/remote.js';
 import { ImageStore } from '../image/store/images.js';
 import { recordImage } from '../image/commit-image.js';
 import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform } from '../image/manifest.js';
@@ -25,6 +27,8 @@ export interface BuildOptions {
   contextDir: string;
   /** `build -`: stdin's bytes, a context tar or a Dockerfile */
   contextStdin?: Buffer;
+  /** `build URL`: a Git repository (`#ref:subdir`) or a URL to a context tar or a Dockerfile (build/context/remote.ts) */
+  contextUrl?: string;
   /** `-f`: the Dockerfile's path (relative to the caller's cwd); default `<context>/Dockerfile` */
   dockerfile?: string;
   /** `-f -`: the Dockerfile's text */
@@ -56,14 +60,22 @@ export interface BuildResult {
 }
 
 export async function buildImage(opts: BuildOptions, ctx: Context): Promise<BuildResult> {
-  if (opts.contextStdin === undefined) return buildFrom(opts, ctx);
-  if (opts.dockerfileText !== undefined) throw new UsageError('build: invalid argument: can\'t use stdin for both build context and dockerfile', { exitCode: 1 });
-  // `build -`: the context unpacked into a work dir of the store (a kill -9 leaves it to the tmp sweep)
+  if (opts.contextStdin === undefined && opts.contextUrl === undefined) return buildFrom(opts, ctx);
+  if (opts.contextStdin !== undefined && opts.dockerfileText !== undefined) throw new UsageError('build: invalid argument: can\'t use stdin for both build context and dockerfile', { exitCode: 1 });
+  // `build -` and `build URL`: the context made in a work dir of the store (a kill -9 leaves it to the tmp sweep)
   const dir = await makeTmpDir(ctx.root, 'context');
   try {
-    const { dockerfileText } = await contextFromStdin(opts.contextStdin, dir, ctx.rootful);
-    const dockerfile = opts.dockerfile === undefined ? undefined : path.join(dir, path.posix.normalize(`/${opts.dockerfile}`));
-    return await buildFrom({ ...opts, contextDir: dir, ...(dockerfileText !== undefined ? { dockerfileText } : {}), dockerfile }, ctx);
+    let contextDir = dir;
+    let dockerfileText = opts.dockerfileText;
+    const remote = opts.contextUrl === undefined ? undefined : parseRemoteContext(opts.contextUrl);
+    if (remote?.kind === 'git') contextDir = await fetchGitContext(remote.git, dir, ctx.signal);
+    else {
+      const bytes = remote ? await downloadContext(remote.url, ctx.signal) : opts.contextStdin!;
+      dockerfileText = (await contextFromStdin(bytes, dir, ctx.rootful)).dockerfileText ?? dockerfileText;
+    }
+    // -f names a file of the context
+    const dockerfile = opts.dockerfile === undefined ? undefined : path.join(contextDir, path.posix.normalize(`/${opts.dockerfile}`));
+    return await buildFrom({ ...opts, contextDir, ...(dockerfileText !== undefined ? { dockerfileText } : {}), dockerfile }, ctx);
   } finally {
     await removeTree(dir).catch(cleanupFailed(ctx, `remove ${dir}`));
   }

@@ -50,7 +50,7 @@ export function register(parent: Command, cli: CliContext, name = 'build'): void
   parent
     .command(name)
     .description('Build an image from a Dockerfile')
-    .argument('<path>', 'the build context: a directory, or - for a tar archive (or a lone Dockerfile) on stdin')
+    .argument('<path>', 'the build context: a directory; - for a tar archive (or a lone Dockerfile) on stdin; a Git URL (git://, git@, https://….git, with #ref:subdir); or a URL to a tar archive or a Dockerfile')
     .option('-t, --tag <name>', 'Name and optionally a tag (format: "name:tag")', collect, [])
     .option('-f, --file <path>', 'Name of the Dockerfile (default: "PATH/Dockerfile"; "-" reads it from stdin)')
     .option('--build-arg <arg>', 'Set build-time variables (NAME=VALUE, or NAME to take it from the environment)', collect, [])
@@ -68,9 +68,11 @@ export function register(parent: Command, cli: CliContext, name = 'build'): void
     .option('--rewrite-timestamp', 'Clamp the mtimes of the RUN layers\' files to the source date epoch too')
     .action(async (contextDir: string, o: BuildFlags) => {
       const quiet = Boolean(o.quiet) || o.progress === 'quiet';
+      // loaded only when a build runs: `image ls` registers this verb too, and must not pay for the builder
+      const { buildImage, familiarTag, isRemoteContext } = await import('../../api/build.js');
       const opts: BuildOptions = {
         contextDir,
-        ...(contextDir === '-' ? { contextStdin: fs.readFileSync(0) } : {}),
+        ...(contextDir === '-' ? { contextStdin: fs.readFileSync(0) } : isRemoteContext(contextDir) ? { contextUrl: contextDir } : {}),
         ...(o.file === '-' ? { dockerfileText: fs.readFileSync(0, 'utf8') } : o.file ? { dockerfile: o.file } : {}),
         tags: o.tag,
         buildArgs: keyValues(o.buildArg, { env: cli.env, flag: '--build-arg' }),
@@ -90,8 +92,6 @@ export function register(parent: Command, cli: CliContext, name = 'build'): void
       for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.once(sig, () => cli.abort.abort(new Error('terminated')));
       const ctx = cli.api();
       ctx.progress = buildProgress(cli, quiet ? 'quiet' : 'plain');
-      // loaded only when a build runs: `image ls` registers this verb too, and must not pay for the builder
-      const { buildImage, familiarTag } = await import('../../api/build.js');
       const r = await buildImage(opts, ctx);
       if (quiet) {
         cli.out(r.id);
