@@ -123,6 +123,7 @@ export async function collectLayersLocked(store: ImageStore): Promise<string[]> 
   const keepBlobs = new Set<string>();
   const index = await store.read();
   for (const entry of Object.values(index.buildCache ?? {})) keepBlobs.add(entry.config);
+  for (const list of Object.values(index.manifestLists ?? {})) keepBlobs.add(list.digest);
   for (const img of Object.values(index.images)) {
     keepBlobs.add(img.configDigest).add(img.manifestDigest);
     if (img.indexDigest) keepBlobs.add(img.indexDigest);

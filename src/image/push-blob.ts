@@ -22,6 +22,8 @@ export interface BlobSource {
   /** the blob's file, or its bytes */
   file?: string;
   bytes?: Buffer;
+  /** makes the file when the blob must be uploaded after all (not present, not mounted): a blob of another registry */
+  fetch?: () => Promise<string>;
 }
 
 export type BlobOutcome = { kind: 'exists' } | { kind: 'mounted'; from: string } | { kind: 'pushed' };
@@ -56,6 +58,7 @@ export async function pushBlob(client: RegistryClient, blob: BlobSource, opts: P
     }
     await remember(sessionFile, session.location);
   }
+  if (!blob.file && !blob.bytes && blob.fetch) blob = { ...blob, file: await blob.fetch() };
   const read = (start: number, length: number): Readable => {
     const stream = blob.file ? fs.createReadStream(blob.file, { start, end: start + length - 1, highWaterMark: 1 << 20 }) : Readable.from([blob.bytes!.subarray(start, start + length)]);
     let sent = start;

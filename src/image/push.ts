@@ -24,13 +24,16 @@ export interface PushOptions extends RegistryAccess {
   /** where to push; defaults to the image's name */
   destination?: string;
   format?: PushFormat;
+  /** push the manifest by its own digest (a manifest list's entry), not by a tag */
+  byDigest?: boolean;
 }
 
 export interface PushResult {
   reference: ImageReference;
-  /** the pushed manifest's digest and size */
+  /** the pushed manifest's digest, size and media type */
   digest: string;
   size: number;
+  mediaType: string;
 }
 
 const PARALLEL_BLOBS = 3;
@@ -82,14 +85,14 @@ async function pushUnderLock(store: ImageStore, opts: PushOptions, ctx: Context)
   const config = await store.blobs.get(image.configDigest);
   await push({ digest: image.configDigest, size: config.length, bytes: config }, false);
 
-  const reported = await client.uploads().putManifest(ref.digest ?? ref.tag ?? 'latest', bytes, manifest.mediaType!);
+  const reported = await client.uploads().putManifest(opts.byDigest ? digest : (ref.digest ?? ref.tag ?? 'latest'), bytes, manifest.mediaType!);
   if (reported && reported !== digest) throw new TsdockError(`pushing ${formatReference(ref)}: the registry stored manifest ${reported}, not ${digest}`);
   const repoDigest = `${repoName(ref)}@${digest}`;
   await store.update((index) => {
     const record = index.images[image.id];
     if (record && !record.repoDigests.includes(repoDigest)) record.repoDigests.push(repoDigest);
   });
-  return { reference: ref, digest, size: bytes.length };
+  return { reference: opts.byDigest ? { ...ref, tag: undefined, digest } : ref, digest, size: bytes.length, mediaType: manifest.mediaType! };
 }
 
 /** The destination reference: DESTINATION, else the image's own name; a push by digest must match the manifest. */

@@ -64,6 +64,7 @@ export const commands: CommandEntry[] = [
   { name: 'history', summary: 'Show the history of an image', load: () => import('./history.js') },
   { name: 'container', summary: 'Manage containers', load: () => import('./container.js') },
   { name: 'image', summary: 'Manage images', load: () => import('./image.js') },
+  { name: 'manifest', summary: 'Manage manifest lists and image indexes', load: () => import('./manifest.js') },
   { name: 'volume', summary: 'Manage volumes', load: () => import('./volume.js') },
   { name: 'network', summary: 'Manage networks', load: () => import('./network.js') },
   { name: 'port', summary: 'List port mappings or a specific mapping for the container', load: () => import('./port.js') },

@@ -46,4 +46,25 @@ export interface ImageIndexFile {
   images: Record<string, ImageRecord>;
   /** the build cache: step key → result; its configs and layers are GC roots like the images' */
   buildCache?: Record<string, BuildCacheEntry>;
+  /** `manifest create`'s local lists (image/manifest-list/): id → record; their list JSON is a blob, a GC root */
+  manifestLists?: Record<string, ManifestListRecord>;
+}
+
+/** A local manifest list (OCI index or Docker list v2s2) being assembled: its current JSON is `blobs/<digest>`. */
+export interface ManifestListRecord {
+  /** 64 hex with `sha256:`: given at create and kept across edits (the list's content digest changes with each) */
+  id: string;
+  /** full references, e.g. localhost/mylist:latest */
+  names: string[];
+  digest: string;
+  mediaType: string;
+  created: string;
+  /** where each entry's manifest comes from: a local image id, or the registry repository it was read from */
+  sources: Record<string, ManifestListSource>;
+}
+
+export interface ManifestListSource {
+  image?: string;
+  /** `registry/repository` */
+  repository?: string;
 }
