@@ -60,8 +60,6 @@ export function entryPlatform(p: Platform): Platform {
   return out;
 }
 
-const ENTRY_TO_DOCKER: Record<string, string> = { [MediaType.ociManifest]: MediaType.dockerManifest };
-const ENTRY_TO_OCI: Record<string, string> = { [MediaType.dockerManifest]: MediaType.ociManifest };
 
 /**
  * The list in `format`. Entries keep their digests: their media types change only where `converted` says the
@@ -82,11 +80,6 @@ export function convertList(list: ImageIndex, format: PushFormat, converted: Rea
     delete (out as { subject?: unknown }).subject;
   }
   return out;
-}
-
-/** The media type an entry's manifest would have in `format` (used to check a v2s2 list holds only v2s2 entries). */
-export function entryTypeIn(mediaType: string, format: PushFormat): string {
-  return (format === 'v2s2' ? ENTRY_TO_DOCKER : ENTRY_TO_OCI)[mediaType] ?? mediaType;
 }
 
 /** The list's bytes as stored and pushed. */
