@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // save/load benchmark: `tsdock save`/`load` vs `podman save`/`load` (docker-archive), same image, same run.
-// Each tool pulls the image once into a store of its own; then every run saves it to a file and loads that file
-// into a fresh store. Prints medians, ratios and peak RSS.
-//   npm run build && node bench/archive.mjs [--runs 5] [--image host:port/repo:tag]
+// Each tool pulls the image once into a store of its own; then every run (A B A B) saves it to a file and loads
+// that file into a fresh store. Prints medians, ratios and peak RSS.
+//   npm run build && node bench/archive.mjs [--runs 5] [--layered | --image host:port/repo:tag]
 // Without --image it starts a registry and pushes a debootstrap-made Debian image (bench/make-debian-image.sh).
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -37,20 +37,21 @@ if (spawnSync('podman', ['--version']).status === 0) {
 }
 
 const results = {};
+const source = (name) => path.join(work, `${name}-source`);
 try {
-  for (const [name, t] of Object.entries(tools)) {
-    const source = path.join(work, `${name}-source`);
-    t.setup(source);
-    for (let i = 0; i < runs; i++) {
+  for (const [name, t] of Object.entries(tools)) t.setup(source(name));
+  // A B A B: both tools see the same load on a shared machine
+  for (let i = 0; i < runs; i++) {
+    for (const [name, t] of Object.entries(tools)) {
       const file = path.join(work, `${name}-${i}.tar`);
       const dest = path.join(work, `${name}-dest-${i}`);
-      (results[`${name} save`] ??= []).push(t.save(source, file));
+      (results[`${name} save`] ??= []).push(t.save(source(name), file));
       (results[`${name} load`] ??= []).push(t.load(dest, file));
       t.reset(dest);
       fs.rmSync(file, { force: true });
     }
-    t.reset(source);
   }
+  for (const [name, t] of Object.entries(tools)) t.reset(source(name));
 } finally {
   await done();
 }

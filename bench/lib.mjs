@@ -1,5 +1,6 @@
-// What the image benchmarks (pull.mjs, archive.mjs) share: their flags, the image (given, or a debootstrap-made
-// Debian image pushed to a registry of their own), a work dir, GNU time's wall seconds and peak RSS, medians.
+// What the image benchmarks (pull.mjs, archive.mjs, push.mjs) share: their flags, the image (given, or a
+// debootstrap-made Debian image pushed to a registry of their own, or with `--layered` a 4-layer image of this
+// host's directories: no Debian mirror needed), a work dir, GNU time's wall seconds and peak RSS, medians.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,6 +16,19 @@ export const arg = (name, dflt) => {
 
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** Host directories as the layers of `--layered`'s image (~250 MB unpacked: docs, python, perl). */
+const HOST_LAYERS = ['usr/share/doc', 'usr/lib/python3', 'usr/lib/python3.11', 'usr/share/perl'];
+
+/** `--layered`'s image: each existing HOST_LAYERS directory tarred (GNU tar) as one gzip layer, pushed raw. */
+async function pushHostLayers(host) {
+  const { pushRaw } = await import(path.join(repo, 'dist/test/harness/index.js'));
+  const layers = HOST_LAYERS.filter((d) => fs.existsSync(`/${d}`)).map((d) =>
+    execFileSync('tar', ['--sort=name', '--numeric-owner', '--format=posix', '-C', '/', '-cf', '-', d], { maxBuffer: 1 << 30 }),
+  );
+  const pushed = await pushRaw(host, 'layered', 'bench', { layers, format: 'docker' });
+  return pushed.ref;
+}
+
 /** `--runs`, `--image` (else a registry of the bench's own with bench/make-debian-image.sh's image), a work dir */
 export async function benchSetup(name) {
   const runs = Number(arg('--runs', '5'));
@@ -23,7 +37,9 @@ export async function benchSetup(name) {
   if (!image) {
     const { startRegistry } = await import(path.join(repo, 'dist/test/harness/index.js'));
     registry = await startRegistry({ name: 'bench' });
-    image = execFileSync('bash', [path.join(repo, 'bench/make-debian-image.sh'), registry.host], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
+    image = process.argv.includes('--layered')
+      ? await pushHostLayers(registry.host)
+      : execFileSync('bash', [path.join(repo, 'bench/make-debian-image.sh'), registry.host], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
   }
   const work = fs.mkdtempSync(path.join(os.tmpdir(), `tsdock-bench-${name}-`));
   /** wall seconds and peak RSS (kB) of one command, through GNU time */
@@ -38,5 +54,5 @@ export async function benchSetup(name) {
     fs.rmSync(work, { recursive: true, force: true });
     await registry?.stop();
   };
-  return { runs, image, work, measure, done };
+  return { runs, image, work, measure, done, registry };
 }
