@@ -109,7 +109,8 @@ async function resume(up: Uploads, file: string): Promise<{ location: string; of
   return status;
 }
 
-async function remember(file: string, location: string): Promise<void> {
+/** Keep an open session's Location, so a killed push continues it. */
+export async function remember(file: string, location: string): Promise<void> {
   await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   await writeJsonAtomic(file, { location });
 }

@@ -10,7 +10,10 @@ import { NotFoundError, TsdockError, UsageError } from '../errors.js';
 import { loadRegistriesConf } from '../config/registries.js';
 import { withLock } from '../state/lock.js';
 import { sha256Digest } from './digest.js';
-import { MediaType, parseManifest, type Descriptor, type ImageManifest } from './manifest.js';
+import { Readable } from 'node:stream';
+import { rebuildLayerTar } from '../storage/tar-layout.js';
+import { MediaType, layerCompression, parseManifest, type Descriptor, type ImageManifest } from './manifest.js';
+import { pushCompressed, type StreamedLayer } from './push-compressed.js';
 import { convertManifest, inFormat, type PushFormat } from './manifest-convert.js';
 import { pushBlob, type BlobOutcome, type BlobSource } from './push-blob.js';
 import { formatReference, parseReference, type ImageReference } from './reference.js';
@@ -56,34 +59,49 @@ async function pushUnderLock(store: ImageStore, opts: PushOptions, ctx: Context)
   const stored = await store.blobs.get(image.manifestDigest);
   const parsed = parseManifest(stored, image.manifestMediaType);
   if (parsed.kind !== 'manifest') throw new TsdockError(`image ${image.id}: stored manifest ${image.manifestDigest} is an index`);
-  const { blobs, layers } = await layerBlobs(store, image, parsed.manifest);
-  const { bytes, manifest } = manifestToPush(stored, parsed.manifest, parsed.mediaType, layers, opts.format);
-  const digest = sha256Digest(bytes);
-  if (ref.digest && ref.digest !== digest) {
-    throw new UsageError(`cannot push ${formatReference(ref)}: the image's manifest${opts.format ? ` in ${opts.format} format` : ''} is ${digest}`);
-  }
-  for (const b of [...blobs].reverse()) ctx.progress?.({ kind: 'push', id: b.digest.slice(7, 19), phase: 'preparing' });
+  const family: PushFormat = opts.format ?? (parsed.mediaType === MediaType.ociManifest ? 'oci' : 'v2s2');
+  const plans = await layerPlans(store, image, parsed.manifest, family);
+  const early = plans.every((p) => p.desc) ? manifestToPush(stored, parsed.manifest, parsed.mediaType, plans.map((p) => p.desc!), opts.format) : undefined;
+  if (early) checkDigest(ref, sha256Digest(early.bytes), opts.format);
+  for (const p of [...plans].reverse()) ctx.progress?.({ kind: 'push', id: p.id, phase: 'preparing' });
 
-  const push = async (blob: BlobSource, report: boolean): Promise<BlobOutcome> => {
-    const id = blob.digest.slice(7, 19);
-    const outcome = await pushBlob(client, blob, {
-      mountFrom,
-      sessionDir: path.join(ctx.root, 'uploads'),
-      ...(report ? { progress: (current: number, total: number) => ctx.progress?.({ kind: 'push', id, phase: 'pushing', current, total }) } : {}),
-    });
-    if (!report) return outcome;
+  const sessionDir = path.join(ctx.root, 'uploads');
+  const report = (id: string, outcome: BlobOutcome): void => {
     if (outcome.kind === 'exists') ctx.progress?.({ kind: 'push', id, phase: 'present' });
     else if (outcome.kind === 'mounted') ctx.progress?.({ kind: 'push', id, phase: 'mounted', from: outcome.from });
     else ctx.progress?.({ kind: 'push', id, phase: 'pushed' });
-    return outcome;
   };
+  const pushOne = async (plan: LayerPlan): Promise<Descriptor> => {
+    const progress = (current: number, total?: number) => ctx.progress?.({ kind: 'push', id: plan.id, phase: 'pushing', current, ...(total !== undefined ? { total } : {}) });
+    if (plan.blob) {
+      report(plan.id, await pushBlob(client, plan.blob, { mountFrom, sessionDir, progress }));
+      return plan.desc!;
+    }
+    const stream = plan.stream!;
+    if (plan.desc && (await client.blobExists(plan.desc.digest))) {
+      report(plan.id, { kind: 'exists' });
+      return plan.desc;
+    }
+    const made = await pushCompressed(client, stream, { sessionDir, progress });
+    await store.layers.recordPushedGzip(stream.chainId, made);
+    report(plan.id, { kind: 'pushed' });
+    return { mediaType: stream.mediaType, ...made };
+  };
+  const layers: Descriptor[] = new Array(plans.length);
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < blobs.length) await push(blobs[next++]!, true);
+    while (next < plans.length) {
+      const i = next++;
+      layers[i] = await pushOne(plans[i]!);
+    }
   };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_BLOBS, blobs.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_BLOBS, plans.length) }, worker));
   const config = await store.blobs.get(image.configDigest);
-  await push({ digest: image.configDigest, size: config.length, bytes: config }, false);
+  await pushBlob(client, { digest: image.configDigest, size: config.length, bytes: config }, { mountFrom, sessionDir });
+
+  const { bytes, manifest } = early && layers.every((l, i) => l.digest === plans[i]!.desc!.digest) ? early : manifestToPush(stored, parsed.manifest, parsed.mediaType, layers, opts.format);
+  const digest = sha256Digest(bytes);
+  checkDigest(ref, digest, opts.format);
 
   const reported = await client.uploads().putManifest(opts.byDigest ? digest : (ref.digest ?? ref.tag ?? 'latest'), bytes, manifest.mediaType!);
   if (reported && reported !== digest) throw new TsdockError(`pushing ${formatReference(ref)}: the registry stored manifest ${reported}, not ${digest}`);
@@ -93,6 +111,13 @@ async function pushUnderLock(store: ImageStore, opts: PushOptions, ctx: Context)
     if (record && !record.repoDigests.includes(repoDigest)) record.repoDigests.push(repoDigest);
   });
   return { reference: opts.byDigest ? { ...ref, tag: undefined, digest } : ref, digest, size: bytes.length, mediaType: manifest.mediaType! };
+}
+
+/** A push by digest must name the manifest pushed. */
+function checkDigest(ref: ImageReference, digest: string, format: PushFormat | undefined): void {
+  if (ref.digest && ref.digest !== digest) {
+    throw new UsageError(`cannot push ${formatReference(ref)}: the image's manifest${format ? ` in ${format} format` : ''} is ${digest}`);
+  }
 }
 
 /** The destination reference: DESTINATION, else the image's own name; a push by digest must match the manifest. */
@@ -138,22 +163,44 @@ function manifestToPush(stored: Buffer, manifest: ImageManifest, mediaType: stri
 }
 
 /**
- * Each layer's kept blob, with the descriptor to push it under: the manifest's own when the blob is the one it
- * names, else the blob's (a layer first pulled under another compression: same diff id, so the same image id).
+ * How each layer goes: its kept compressed blob (`blob`, under the manifest's own descriptor when it is the blob
+ * the manifest names, else the blob's: a layer first pulled under another compression, same diff id, so the same
+ * image id); or, when the layer is kept uncompressed (commit, build) or not kept as a blob at all, its tar gzip'd
+ * while it streams (`stream`: the kept tar, or the tar rebuilt from diff/ and tar-layout.gz), with the `desc` an
+ * earlier push of it made, when there was one.
  */
-async function layerBlobs(store: ImageStore, image: ImageRecord, manifest: ImageManifest): Promise<{ blobs: BlobSource[]; layers: Descriptor[] }> {
-  const found = await Promise.all(
-    manifest.layers.map(async (desc, i) => {
+interface LayerPlan {
+  id: string;
+  desc?: Descriptor;
+  blob?: BlobSource;
+  stream?: StreamedLayer & { chainId: string; mediaType: string };
+}
+
+async function layerPlans(store: ImageStore, image: ImageRecord, manifest: ImageManifest, family: PushFormat): Promise<LayerPlan[]> {
+  const gzipType = family === 'oci' ? MediaType.ociLayerGzip : MediaType.dockerLayerGzip;
+  return Promise.all(
+    manifest.layers.map(async (desc, i): Promise<LayerPlan> => {
       const layer = image.layers[i];
-      const file = layer ? store.layers.blobPath(layer.chainId) : '';
       const meta = layer ? await store.layers.meta(layer.chainId) : undefined;
+      if (!layer || !meta) throw new NotFoundError(`image ${image.id.slice(7, 19)}: layer ${desc.digest} is not in the store`);
+      const file = store.layers.blobPath(layer.chainId);
       const size = await fs.promises.stat(file).then((s) => s.size, () => undefined);
-      if (!layer || !meta?.digest || !meta.mediaType || size === undefined) {
-        throw new NotFoundError(`image ${image.id.slice(7, 19)}: layer ${desc.digest} is not kept in the store as a blob (stored before push kept blobs): pull the image again`);
+      const kept = meta.digest && meta.mediaType && size !== undefined;
+      if (kept && layerCompression(meta.mediaType!) !== 'none') {
+        const own = meta.digest === desc.digest && size === desc.size;
+        return { id: meta.digest!.slice(7, 19), blob: { digest: meta.digest!, size: size!, file }, desc: own ? desc : { mediaType: meta.mediaType!, digest: meta.digest!, size: size! } };
       }
-      const own = meta.digest === desc.digest && size === desc.size;
-      return { blob: { digest: meta.digest, size, file }, desc: own ? desc : { mediaType: meta.mediaType, digest: meta.digest, size } };
+      const layout = store.layers.layoutFile(layer.chainId);
+      if (!kept && !fs.existsSync(layout)) {
+        throw new NotFoundError(`image ${image.id.slice(7, 19)}: layer ${desc.digest} is kept neither as a blob nor as a tar layout (stored before push kept blobs): pull the image again`);
+      }
+      const diffDir = store.layers.diffDir(layer.chainId);
+      const tar = kept ? () => fs.createReadStream(file, { highWaterMark: 1 << 20 }) : () => Readable.from(rebuildLayerTar(diffDir, layout));
+      return {
+        id: layer.diffId.slice(7, 19),
+        stream: { diffId: layer.diffId, chainId: layer.chainId, mediaType: gzipType, tar },
+        ...(meta.pushedGzip ? { desc: { mediaType: gzipType, ...meta.pushedGzip } } : {}),
+      };
     }),
   );
-  return { blobs: found.map((f) => f.blob), layers: found.map((f) => f.desc) };
 }

@@ -16,6 +16,8 @@ export interface LayerMeta {
   createdAt: string;
   /** directories the layer makes opaque (relative; '' = its root); absent in layers unpacked before it existed */
   opaqueDirs?: string[];
+  /** a layer kept uncompressed (or not kept): the gzip blob push made of it while streaming, as pushed */
+  pushedGzip?: { digest: string; size: number };
 }
 
 /**
@@ -82,6 +84,13 @@ export class LayerStore {
     const diff = path.join(work, 'diff');
     await fs.promises.mkdir(diff, { mode: 0o755 });
     return { work, diff };
+  }
+
+  /** Remember the gzip blob a push made of this layer (the same bytes each time: the next push HEADs it first). */
+  async recordPushedGzip(chainId: string, blob: { digest: string; size: number }): Promise<void> {
+    const meta = await this.meta(chainId);
+    if (!meta || (meta.pushedGzip?.digest === blob.digest && meta.pushedGzip.size === blob.size)) return;
+    await writeJsonAtomic(path.join(this.dirOf(chainId), 'layer.json'), { ...meta, pushedGzip: blob });
   }
 
   /** Move a prepared directory into place. If another pull won the race, keep theirs and drop ours. */

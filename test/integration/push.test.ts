@@ -160,6 +160,40 @@ describe('push to the loopback registry', { skip: !isRoot && 'needs root for the
     assert.equal(again.stdout, run.stdout);
   });
 
+  test('a layer kept uncompressed (commit) or only as a tar layout is gzip\'d while it streams; pulled back the same', async () => {
+    const run = await t(['run', '--name', 'gz1', source, 'sh', '-c', 'yes tsdock | head -c 3000000 > /text']);
+    assert.equal(run.code, 0, run.stderr);
+    const ref = `${proxy.host}/gz/one:v1`;
+    const id = (await t(['commit', 'gz1', ref])).stdout.trim();
+    assert.equal((await t(['rm', 'gz1'])).code, 0);
+    const r = await t(['push', '--tls-verify=false', '--format', 'oci', ref]);
+    assert.equal(r.code, 0, r.stderr);
+    const raw = await skopeoInspect(`${h.plain.host}/gz/one:v1`, { raw: true });
+    const top = raw.layers[raw.layers.length - 1];
+    assert.equal(top.mediaType, 'application/vnd.oci.image.layer.v1.tar+gzip');
+    assert.ok(top.size < 100_000, `3 MB of text gzip'd is small: ${top.size}`);
+    const again = await t(['push', '--tls-verify=false', '--format', 'oci', ref]);
+    assert.match(again.stdout, /^[0-9a-f]{12}: Layer already exists$/m, 'the gzip blob made before is known: a HEAD finds it');
+    assert.equal(/digest: (sha256:\S+)/.exec(again.stdout)![1], /digest: (sha256:\S+)/.exec(r.stdout)![1]);
+
+    // a store from before push kept blobs: the layers are rebuilt from diff/ and tar-layout.gz
+    const other = tempRoot('push-layout');
+    const o = (args: string[]) => tsdock(args, { root: other.root });
+    assert.equal((await o(['pull', '--tls-verify=false', ref])).code, 0);
+    const layers = path.join(other.root, 'layers', 'sha256');
+    for (const chain of fs.readdirSync(layers)) fs.rmSync(path.join(layers, chain, 'blob'), { force: true });
+    const dest = `${h.plain.host}/gz/rebuilt:v1`;
+    const p = await o(['push', '--tls-verify=false', ref, dest]);
+    assert.equal(p.code, 0, p.stderr);
+    const back = tempRoot('push-layout-back');
+    assert.equal((await tsdock(['pull', '--tls-verify=false', dest], { root: back.root })).code, 0);
+    assert.equal((await tsdock(['images', '-q', '--no-trunc', dest], { root: back.root })).stdout.trim(), id);
+    const text = await tsdock(['run', '--rm', dest, 'sh', '-c', 'wc -c < /text'], { root: back.root });
+    assert.equal(text.stdout.trim(), '3000000');
+    other.cleanup();
+    back.cleanup();
+  });
+
   test('a push killed with -9 mid-layer is pushed again, continuing the upload', async () => {
     const run = await t(['run', '--name', 'big2', source, 'sh', '-c', 'head -c 40000000 /dev/urandom > /big2']);
     assert.equal(run.code, 0, run.stderr);
