@@ -69,6 +69,11 @@ describe('manifest lists', { skip: !isRoot && 'needs root for the harness regist
       [['amd64', digestOf('amd64')], ['arm64', digestOf('arm64')]],
     );
     assert.equal(shown.manifests[1].annotations['org.example.arch'], 'arm64');
+    // a remote list without --all gives the entry of the platform asked for
+    await ok(['manifest', 'create', 'picked']);
+    await ok(['manifest', 'add', '--tls-verify=false', '--arch', 'arm64', 'picked', `docker://${ma.ref}`]);
+    assert.deepEqual(JSON.parse(await ok(['manifest', 'inspect', 'picked'])).manifests.map((d: { digest: string }) => d.digest), [digestOf('arm64')]);
+    await ok(['manifest', 'rm', 'picked']);
     await ok(['manifest', 'annotate', '--os-version', '1.0', list(), digestOf('arm64')]);
     const annotated = JSON.parse(await ok(['manifest', 'inspect', list()]));
     assert.equal(annotated.manifests[1].platform['os.version'], '1.0');
