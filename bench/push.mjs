@@ -5,7 +5,9 @@
 // tsdock pushes from a copy of its store made for the run (hard links), so the RepoDigests an earlier run added
 // do not turn uploads into cross-repository mounts; skopeo runs with an empty blob-info cache (a tmpfs over
 // /var/lib/containers/cache in a private mount namespace) for the same reason. Prints medians, ratios, peak RSS.
-//   npm run build && node bench/push.mjs [--runs 5] [--layered | --image host:port/repo:tag]
+// With --from-layout tsdock's copy has no kept blobs: every layer is rebuilt from diff/ + tar-layout.gz and gzip'd
+// while it streams (a store from before push kept blobs; a committed layer takes the same path).
+//   npm run build && node bench/push.mjs [--runs 5] [--layered | --image host:port/repo:tag] [--from-layout]
 // Without --image it starts a registry with the image (bench/lib.mjs); the destination is a second registry.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -27,6 +29,10 @@ const tools = {
   tsdock: (i) => {
     const root = path.join(work, `tsdock-${i}`);
     execFileSync('cp', ['-al', source, root]);
+    if (process.argv.includes('--from-layout')) {
+      const layers = path.join(root, 'layers', 'sha256');
+      for (const chain of fs.readdirSync(layers)) fs.rmSync(path.join(layers, chain, 'blob'), { force: true });
+    }
     const target = `${dest.host}/tsdock-${i}:bench`;
     const push = () => measure(process.execPath, [tsdockBin, '--root', root, 'push', '-q', '--tls-verify=false', image, target]);
     const out = { cold: push(), warm: push() };

@@ -35,7 +35,8 @@ export async function manifestCreate(o: ManifestCreateOptions, ctx: Context): Pr
   const store = new ImageStore(ctx.root);
   return withLock(store.lockPath('layers'), 'shared', async () => {
     const resolved: ResolvedEntries[] = [];
-    for (const image of o.images) resolved.push(await resolveEntries(image, { ...o, all: o.all }, ctx));
+    const access: RegistryAccess = { tlsVerify: o.tlsVerify, certDir: o.certDir, creds: o.creds, authFile: o.authFile };
+    for (const image of o.images) resolved.push(await resolveEntries(image, { ...access, all: o.all }, ctx));
     const { record, list } = await createList(store, o.list, emptyList(o.format), Boolean(o.amend));
     let out: ImageIndex = o.format ? convertList(list, o.format) : list;
     const sources = {};
@@ -61,7 +62,8 @@ export async function manifestAdd(o: ManifestAddOptions, ctx: Context): Promise<
   return withLock(store.lockPath('layers'), 'shared', async () => {
     const { record, list } = await loadList(store, o.list);
     const wanted = wantedPlatform(o);
-    const r = await resolveEntries(o.image, { ...o, ...(wanted ? { wanted } : {}) }, ctx);
+    const access: RegistryAccess = { tlsVerify: o.tlsVerify, certDir: o.certDir, creds: o.creds, authFile: o.authFile };
+    const r = await resolveEntries(o.image, { ...access, all: o.all, ...(wanted ? { wanted } : {}) }, ctx);
     let out = list;
     for (const e of r.entries) out = withEntry(out, r.entries.length === 1 ? annotateEntry(e, o) : e);
     await saveList(store, record.id, out, r.sources);
@@ -69,11 +71,10 @@ export async function manifestAdd(o: ManifestAddOptions, ctx: Context): Promise<
   });
 }
 
-/** From a remote list, take the platform the flags name (os and arch given), else the host's. */
+/** From a remote list, take the platform `--arch` (with `--os`, `--variant`) names, else the host's. */
 function wantedPlatform(o: EntryAnnotation): Platform | undefined {
-  if (!o.os && !o.architecture) return undefined;
-  const spec = [o.os ?? 'linux', o.architecture, o.variant].filter((x) => x).join('/');
-  return o.architecture ? parsePlatform(spec) : undefined;
+  if (!o.architecture) return undefined;
+  return parsePlatform([o.os ?? 'linux', o.architecture, o.variant].filter((x) => x).join('/'));
 }
 
 export interface ManifestAnnotateOptions extends EntryAnnotation {

@@ -1,7 +1,7 @@
 /**
  * One layer of a push that is not kept compressed (a committed or built layer's uncompressed blob, or a layer
  * kept only as diff/ + tar-layout.gz): its tar gzip'd while it streams to the registry, in PATCH chunks of
- * CHUNK bytes (the one buffer held: never the whole layer), the digest known only at the closing PUT. gzip of the
+ * STREAM_CHUNK bytes (the one buffer held: never the whole layer), the digest known only at the closing PUT. gzip of the
  * same tar gives the same bytes, so a session a killed push left open is continued: the blob is made again from
  * the start, hashed whole, and only what the registry lacks is sent.
  */
@@ -14,7 +14,10 @@ import { readJson } from '../state/atomic.js';
 import { TsdockError } from '../errors.js';
 import type { RegistryClient } from './registry/client.js';
 import { chunkSize } from './registry/upload.js';
-import { CHUNK, MONOLITHIC_MAX, remember } from './push-blob.js';
+import { MONOLITHIC_MAX, remember } from './push-blob.js';
+
+/** A streamed layer's chunk: the buffer each parallel upload holds (push-blob's CHUNK would be 16 MiB each). */
+export const STREAM_CHUNK = 8 * 1024 * 1024;
 
 export interface StreamedLayer {
   /** the layer's diff id: names the upload session and the messages */
@@ -45,17 +48,19 @@ export async function pushCompressed(client: RegistryClient, layer: StreamedLaye
     minChunk = start.minChunk;
     await remember(sessionFile, session.location);
   }
-  const size = chunkSize(opts.chunk ?? CHUNK, minChunk);
+  const size = chunkSize(opts.chunk ?? STREAM_CHUNK, minChunk);
   let { location } = session;
   const sent0 = session.offset;
   const hash = crypto.createHash('sha256');
   let made = 0;
   let sent = sent0;
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  const patch = async (chunk: Buffer): Promise<void> => {
-    location = await up.patch(location, Readable.from([chunk]), sent, chunk.length, layer.diffId);
-    sent += chunk.length;
+  // the one buffer of this layer: filled with what the registry lacks, sent as a chunk when full, reused
+  const chunk = Buffer.allocUnsafe(size);
+  let filled = 0;
+  const patch = async (): Promise<void> => {
+    location = await up.patch(location, Readable.from([chunk.subarray(0, filled)]), sent, filled, layer.diffId);
+    sent += filled;
+    filled = 0;
     await remember(sessionFile, location);
     opts.progress?.(sent);
   };
@@ -66,24 +71,20 @@ export async function pushCompressed(client: RegistryClient, layer: StreamedLaye
       const start = made;
       made += buf.length;
       if (made <= sent0) continue;
-      const fresh = start < sent0 ? buf.subarray(sent0 - start) : buf;
-      pending.push(fresh);
-      pendingBytes += fresh.length;
-      while (pendingBytes >= size) {
-        const all = Buffer.concat(pending, pendingBytes);
-        const rest = all.subarray(size);
-        pending = rest.length ? [rest] : [];
-        pendingBytes = rest.length;
-        await patch(all.subarray(0, size));
+      let fresh = start < sent0 ? buf.subarray(sent0 - start) : buf;
+      while (fresh.length > 0) {
+        const n = fresh.copy(chunk, filled);
+        filled += n;
+        fresh = fresh.subarray(n);
+        if (filled === size) await patch();
       }
     }
     if (made < sent0) throw new TsdockError(`uploading layer ${layer.diffId}: the registry holds ${sent0} bytes of a ${made}-byte blob`);
     const digest = `sha256:${hash.digest('hex')}`;
-    if (sent === 0 && pendingBytes <= (opts.monolithicMax ?? MONOLITHIC_MAX)) {
-      const body = Buffer.concat(pending, pendingBytes);
-      await up.finish(location, digest, Readable.from([body]), body.length);
+    if (sent === 0 && filled <= (opts.monolithicMax ?? MONOLITHIC_MAX)) {
+      await up.finish(location, digest, Readable.from([chunk.subarray(0, filled)]), filled);
     } else {
-      if (pendingBytes > 0) await patch(Buffer.concat(pending, pendingBytes));
+      if (filled > 0) await patch();
       await up.finish(location, digest);
     }
     await fs.promises.rm(sessionFile, { force: true });

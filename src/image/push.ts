@@ -195,7 +195,7 @@ async function layerPlans(store: ImageStore, image: ImageRecord, manifest: Image
         throw new NotFoundError(`image ${image.id.slice(7, 19)}: layer ${desc.digest} is kept neither as a blob nor as a tar layout (stored before push kept blobs): pull the image again`);
       }
       const diffDir = store.layers.diffDir(layer.chainId);
-      const tar = kept ? () => fs.createReadStream(file, { highWaterMark: 1 << 20 }) : () => Readable.from(rebuildLayerTar(diffDir, layout));
+      const tar = kept ? () => fs.createReadStream(file, { highWaterMark: 1 << 20 }) : () => Readable.from(rebuildLayerTar(diffDir, layout), { objectMode: false, highWaterMark: 1 << 20 });
       return {
         id: layer.diffId.slice(7, 19),
         stream: { diffId: layer.diffId, chainId: layer.chainId, mediaType: gzipType, tar },

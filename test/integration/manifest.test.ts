@@ -74,9 +74,10 @@ describe('manifest lists', { skip: !isRoot && 'needs root for the harness regist
     await ok(['manifest', 'add', '--tls-verify=false', '--arch', 'arm64', 'picked', `docker://${ma.ref}`]);
     assert.deepEqual(JSON.parse(await ok(['manifest', 'inspect', 'picked'])).manifests.map((d: { digest: string }) => d.digest), [digestOf('arm64')]);
     await ok(['manifest', 'rm', 'picked']);
-    await ok(['manifest', 'annotate', '--os-version', '1.0', list(), digestOf('arm64')]);
+    await ok(['manifest', 'annotate', '--os-version', '1.0', '--features', 'f1,f2', list(), digestOf('arm64')]);
     const annotated = JSON.parse(await ok(['manifest', 'inspect', list()]));
     assert.equal(annotated.manifests[1].platform['os.version'], '1.0');
+    assert.deepEqual(annotated.manifests[1].platform['os.features'], ['f1', 'f2']);
   });
 
   test('push: skopeo sees the index with both platforms; pulled back per platform', async () => {

@@ -30,7 +30,7 @@ interface EntryFlags {
   arch?: string;
   variant?: string;
   osVersion?: string;
-  features?: string[];
+  features: string[];
   annotation: string[];
 }
 
@@ -48,7 +48,7 @@ function withEntryFlags(cmd: Command): Command {
     .option('--arch <arch>', 'Set the architecture of the entry')
     .option('--variant <variant>', 'Set the architecture variant of the entry')
     .option('--os-version <version>', 'Set the operating system version of the entry')
-    .option('--features <feature>', 'Set the operating system features of the entry', collect, undefined)
+    .option('--features <feature>', 'Set the operating system features of the entry', collect, [])
     .option('--annotation <key=value>', 'Set an annotation on the entry', collect, []);
 }
 
@@ -62,7 +62,7 @@ function annotation(o: EntryFlags): EntryAnnotation {
     architecture: o.arch,
     variant: o.variant,
     osVersion: o.osVersion,
-    osFeatures: o.features?.flatMap((f) => f.split(',')),
+    osFeatures: o.features.length ? o.features.flatMap((f) => f.split(',')) : undefined,
     annotations: keyValues(o.annotation, { flag: '--annotation' }),
   };
 }
