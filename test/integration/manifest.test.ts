@@ -108,6 +108,20 @@ describe('manifest lists', { skip: !isRoot && 'needs root for the harness regist
     assert.equal((await t(['manifest', 'exists', dest])).code, 1, 'pushed with --rm');
   });
 
+  test('push --all to another registry copies the remote entries through tmp/ (blobs streamed, nothing left)', async () => {
+    const h = await getHarness();
+    const dest = `${h.basicTls.host}/mlist/copied:v1`;
+    await ok(['manifest', 'create', '--all', 'copied', `docker://${ma.ref}`]);
+    const creds = `${h.basicTls.username}:${h.basicTls.password}`;
+    await ok(['manifest', 'push', '--cert-dir', h.basicTls.certsDir, '--creds', creds, 'copied', dest]);
+    const raw = await skopeoInspect(dest, { raw: true, creds, certDir: h.basicTls.certDir, tlsVerify: true });
+    assert.deepEqual(raw.manifests.map((d: { digest: string }) => d.digest), ma.platforms.map((p) => p.digest));
+    const arm = await skopeoInspect(`${h.basicTls.host}/mlist/copied@${digestOf('arm64')}`, { creds, certDir: h.basicTls.certDir, tlsVerify: true });
+    assert.equal(arm.Architecture, 'arm64');
+    assert.deepEqual(fs.existsSync(path.join(root, 'tmp')) ? fs.readdirSync(path.join(root, 'tmp')) : [], []);
+    await ok(['manifest', 'rm', 'copied']);
+  });
+
   test('rm; bad input is a one-line error', async () => {
     const rm = await ok(['manifest', 'rm', list()]);
     assert.match(rm, new RegExp(`^Untagged: ${list().replace(/[.]/g, '\\.')}\nDeleted: sha256:[a-f0-9]{64}\n$`));
