@@ -1,12 +1,11 @@
 import { collectHookGarbage } from '../container/hooks.js';
 import fs from 'node:fs';
 import type { Context } from '../context.js';
-import { TsdockError, UsageError } from '../errors.js';
+import { TsdockError } from '../errors.js';
 import { ORPHAN_GRACE_MS, containerDir, listContainerIds, loadRecordOrOrphan, rwSize, tryContainerLock } from '../container/state.js';
 import { containerState, isActive } from '../container/status.js';
-import { parseTimeArg } from '../container/logs.js';
 import { removeContainer } from './rm.js';
-import { labelsMatch } from './ps.js';
+import { PRUNE_FILTERS, parseFilters, pruneMatcher } from './prune-filters.js';
 
 export interface PruneContainersOptions {
   /** docker's filters: until=TIMESTAMP|DURATION, label=KEY[=VALUE], label!=KEY[=VALUE] */
@@ -25,9 +24,8 @@ export interface PruneContainersResult {
  * preparing its container.
  */
 export async function pruneContainers(opts: PruneContainersOptions, ctx: Context): Promise<PruneContainersResult> {
-  const filters = parseFilters(opts.filters ?? []);
+  const matches = pruneMatcher(parseFilters(opts.filters ?? [], PRUNE_FILTERS));
   const now = Date.now();
-  const until = filters.get('until')?.map((v) => parseTimeArg(v, now, 'until'));
   const result: PruneContainersResult = { deleted: [], reclaimed: 0 };
   for (const id of listContainerIds(ctx.root)) {
     const loaded = loadRecordOrOrphan(ctx.root, id);
@@ -35,9 +33,7 @@ export async function pruneContainers(opts: PruneContainersOptions, ctx: Context
     const { record, orphan } = loaded;
     if (orphan && !orphanIsStale(ctx.root, id, now)) continue;
     if (isActive(await containerState(ctx.root, id, orphan))) continue;
-    if (until && !until.every((t) => Date.parse(record.Created) < Date.parse(t))) continue;
-    const labels = record.Config.Labels ?? {};
-    if (!labelsMatch(filters.get('label'), labels) || (filters.get('label!') ?? []).some((l) => labelsMatch([l], labels))) continue;
+    if (!matches({ created: record.Created, labels: record.Config.Labels ?? {} })) continue;
     const size = rwSize(ctx.root, id);
     try {
       await removeContainer(id, {}, ctx);
@@ -60,16 +56,4 @@ function orphanIsStale(root: string, id: string, now: number): boolean {
   const lock = tryContainerLock(root, id);
   lock?.release();
   return lock !== undefined;
-}
-
-function parseFilters(args: string[]): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const f of args) {
-    const i = f.indexOf('=');
-    if (i < 0) throw new UsageError('bad format of filter (expected name=value)');
-    const key = f.slice(0, i).trim().toLowerCase();
-    if (!['until', 'label', 'label!'].includes(key)) throw new UsageError(`invalid filter '${key}'`);
-    out.set(key, [...(out.get(key) ?? []), f.slice(i + 1).trim()]);
-  }
-  return out;
 }

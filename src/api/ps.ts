@@ -8,6 +8,7 @@ import type { ContainerRecord, ContainerState } from '../container/record.js';
 import { listContainerIds, loadRecordOrOrphan, rwSize } from '../container/state.js';
 import { containerState, currentState, isActive } from '../container/status.js';
 import { resolveContainer } from '../container/lookup.js';
+import { labelsMatch } from './prune-filters.js';
 
 export interface PsOptions {
   /** stopped containers too (-a) */
@@ -165,15 +166,6 @@ function match(values: string[] | undefined, subject: string): boolean {
 }
 
 /** docker's MatchKVList: every `KEY` or `KEY=VALUE` holds in `labels`. */
-export function labelsMatch(values: string[] | undefined, labels: Record<string, string>): boolean {
-  if (!values) return true;
-  return values.every((spec) => {
-    const i = spec.indexOf('=');
-    const key = i < 0 ? spec : spec.slice(0, i);
-    return key in labels && (i < 0 || labels[key] === spec.slice(i + 1));
-  });
-}
-
 async function buildMatcher(filters: Map<string, string[]>, images: () => Promise<ImageIndexFile>, root: string): Promise<(row: ContainerSummary) => boolean> {
   let ancestors: Set<string> | undefined;
   if (filters.has('ancestor')) {

@@ -2,6 +2,7 @@ import { goMap } from './go-map.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { listContainerIds, loadRecord } from '../container/state.js';
+import { labelsMatch, parseFilters, pruneMatcher, type Filters } from './prune-filters.js';
 import { ANONYMOUS_LABEL, VolumeStore, type InUseCheck, type Volume } from '../volume/store.js';
 
 /**
@@ -54,7 +55,7 @@ export async function listVolumes(options: ListVolumesOptions, ctx: Context): Pr
   const inUse = options.inUse ?? volumeUsers(ctx);
   const out: Volume[] = [];
   for (const v of await new VolumeStore(ctx.root).listVolumes()) {
-    if (!matchLabels(v, filters)) continue;
+    if (!labelsOk(v, filters)) continue;
     const names = filters.get('name');
     if (names && !names.some((n) => v.Name === n || regexpMatch(n, v.Name))) continue;
     const drivers = filters.get('driver');
@@ -134,13 +135,14 @@ export async function pruneVolumes(options: PruneVolumesOptions, ctx: Context): 
     if (!['true', 'false', '1', '0'].includes(v)) throw new UsageError(`invalid filter 'all=${allFilter.join(',')}'`);
     all = v === 'true' || v === '1';
   }
+  const matches = pruneMatcher(filters);
   const store = new VolumeStore(ctx.root);
   const inUse = options.inUse ?? volumeUsers(ctx);
   const result: PruneVolumesResult = { deleted: [], reclaimed: 0 };
   await store.withLock('exclusive', async () => {
     for (const v of await store.listVolumes()) {
       if (!all && !isAnonymous(v)) continue;
-      if (!matchLabels(v, filters)) continue;
+      if (!matches({ labels: v.Labels })) continue;
       if ((await inUse(v.Name)).length > 0) continue;
       const size = store.volumeSize(v.Name);
       if (await store.removeLocked(v.Name, { inUse })) {
@@ -157,31 +159,9 @@ export function isAnonymous(v: Volume): boolean {
   return v.Anonymous || ANONYMOUS_LABEL in v.Labels;
 }
 
-/** `key=value` filters by key; docker's error for an unknown key or a missing `=`. */
-function parseFilters(args: string[], accepted: string[]): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const f of args) {
-    const i = f.indexOf('=');
-    if (i < 0) throw new UsageError(`bad format of filter (expected name=value)`);
-    const key = f.slice(0, i).trim().toLowerCase();
-    const value = f.slice(i + 1).trim();
-    if (!accepted.includes(key)) throw new UsageError(`invalid filter '${key}'`);
-    out.set(key, [...(out.get(key) ?? []), value]);
-  }
-  return out;
-}
-
-/** label= filters must all match; label!= filters must all not match. */
-function matchLabels(v: Volume, filters: Map<string, string[]>): boolean {
-  const has = (spec: string) => {
-    const i = spec.indexOf('=');
-    const key = i < 0 ? spec : spec.slice(0, i);
-    if (!(key in v.Labels)) return false;
-    return i < 0 || v.Labels[key] === spec.slice(i + 1);
-  };
-  if ((filters.get('label') ?? []).some((l) => !has(l))) return false;
-  if ((filters.get('label!') ?? []).some((l) => has(l))) return false;
-  return true;
+/** `volume ls`'s label=/label!=: every label= holds, no label!= holds. */
+function labelsOk(v: Volume, filters: Filters): boolean {
+  return labelsMatch(filters.get('label'), v.Labels) && !(filters.get('label!') ?? []).some((l) => labelsMatch([l], v.Labels));
 }
 
 /** docker matches name= as an unanchored regular expression; an invalid one matches nothing. */
