@@ -1,12 +1,13 @@
 /**
  * The build cache in the image store: `images.json`'s `buildCache` maps a step's key (cache-key.ts) to its result,
  * a config blob and the layers. Shared by every build and tag of the store; its configs and layers are GC roots
- * (rmi of a tag keeps them; `image prune -a` drops the cache). A hit is only taken when its blob and layers are
+ * (rmi of a tag keeps them; `builder prune` drops entries, `image prune -a` the dangling ones). A hit is only taken when its blob and layers are
  * still there.
  */
 import type { ImageConfig } from '../../image/manifest.js';
 import { sha256Digest } from '../../image/digest.js';
 import type { ImageStore } from '../../image/store/images.js';
+import type { BuildCacheEntry, ImageIndexFile } from '../../image/store/types.js';
 import type { BuildState } from './types.js';
 
 export async function cacheLookup(store: ImageStore, key: string): Promise<(BuildState & { id: string }) | undefined> {
@@ -22,7 +23,7 @@ export async function cacheStore(store: ImageStore, key: string, state: BuildSta
   const id = sha256Digest(bytes);
   await store.blobs.put(id, bytes);
   await store.update((index) => {
-    index.buildCache = { ...(index.buildCache ?? {}), [key]: { config: id, layers: [...state.layers] } };
+    index.buildCache = { ...(index.buildCache ?? {}), [key]: { config: id, layers: [...state.layers], created: new Date().toISOString() } };
   });
   return id;
 }
@@ -30,4 +31,38 @@ export async function cacheStore(store: ImageStore, key: string, state: BuildSta
 /** The digest a state's config has as a blob: its image id. */
 export function stateId(state: BuildState): string {
   return sha256Digest(Buffer.from(JSON.stringify(state.config)));
+}
+
+/**
+ * A prune of the cache, on the index in place → the keys dropped. Without `all` only dangling entries go: those
+ * holding a layer that no image holds (the build's intermediates aside), so keeping them costs disk. `matches`
+ * is the prune's filters (until=: the entry's creation).
+ */
+export function pruneCacheEntries(index: ImageIndexFile, opts: { all: boolean; matches: (entry: BuildCacheEntry) => boolean }): string[] {
+  const imageLayers = new Set<string>();
+  for (const img of Object.values(index.images)) if (!img.intermediate) for (const l of img.layers) imageLayers.add(l.chainId);
+  const dropped: string[] = [];
+  for (const [key, entry] of Object.entries(index.buildCache ?? {})) {
+    if (!opts.all && entry.layers.every((l) => imageLayers.has(l.chainId))) continue;
+    if (!opts.matches(entry)) continue;
+    delete index.buildCache![key];
+    dropped.push(key);
+  }
+  if (index.buildCache && Object.keys(index.buildCache).length === 0) delete index.buildCache;
+  return dropped;
+}
+
+/**
+ * The build's intermediate images (untagged, made to run a RUN in) that no container uses and no cache entry
+ * names any more: removed from the index in place → their ids.
+ */
+export function dropOrphanIntermediates(index: ImageIndexFile, inUse: (id: string) => boolean): string[] {
+  const named = new Set(Object.values(index.buildCache ?? {}).map((e) => e.config));
+  const dropped: string[] = [];
+  for (const img of Object.values(index.images)) {
+    if (!img.intermediate || img.repoTags.length || named.has(img.id) || inUse(img.id)) continue;
+    delete index.images[img.id];
+    dropped.push(img.id);
+  }
+  return dropped;
 }

@@ -3,6 +3,8 @@ import type { CliContext } from '../context.js';
 import { pruneImages } from '../../api/image-prune.js';
 import { humanSize } from '../render/units.js';
 import { familiarTag } from '../../api/rmi.js';
+import { confirm } from '../render/confirm.js';
+import { collect } from '../opts/flags.js';
 
 /** `tsdock image <verb>`: docker's management-command spellings of the image verbs. */
 export async function register(program: Command, cli: CliContext): Promise<void> {
@@ -28,16 +30,19 @@ export async function register(program: Command, cli: CliContext): Promise<void>
   image
     .command('prune')
     .description('Remove unused images')
-    .option('-a, --all', 'Remove all unused images, not just dangling ones')
+    .option('-a, --all', 'Remove all unused images, not just dangling ones (and the build cache entries left dangling)')
+    .option('--filter <filter>', "Provide filter values (e.g. 'until=<timestamp>', 'label=<key>=<value>')", collect, [])
     .option('-f, --force', 'Do not prompt for confirmation')
-    .action(async (o: { all?: boolean }) => {
-      const r = await pruneImages({ all: o.all }, cli.api());
+    .action(async (o: { all?: boolean; force?: boolean; filter: string[] }) => {
+      const warning = o.all ? 'WARNING! This will remove all images without at least one container associated to them.' : 'WARNING! This will remove all dangling images.';
+      if (!o.force && !(await confirm(cli, warning))) return;
+      const r = await pruneImages({ all: o.all, filters: o.filter }, cli.api());
       if (r.untagged.length || r.deleted.length) {
         cli.out('Deleted Images:');
         for (const t of r.untagged) cli.out(`untagged: ${familiarTag(t)}`);
         for (const d of r.deleted) cli.out(`deleted: ${d}`);
         cli.out('');
       }
-      cli.out(`Total reclaimed space: ${humanSize(r.reclaimed)}`);
+      cli.out(`Total reclaimed space: ${humanSize(r.reclaimed, 4)}`);
     });
 }

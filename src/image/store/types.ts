@@ -39,6 +39,8 @@ export interface LayerRef {
 export interface BuildCacheEntry {
   config: string;
   layers: LayerRef[];
+  /** when the step was first made (absent in entries recorded before it existed); `builder prune --filter until=` */
+  created?: string;
 }
 
 export interface ImageIndexFile {
