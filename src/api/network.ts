@@ -11,7 +11,9 @@ import { applyRuleset, renderRuleset } from '../network/nft.js';
 import { reloadFirewall } from '../network/attach.js';
 import { removeBridge } from '../network/bridge.js';
 import { removeRootlessBridge } from '../network/rootless-netns.js';
+import { PRUNE_FILTERS, parseFilters, pruneMatcher } from './prune-filters.js';
 import { bridgeOf, DEFAULT_NETWORK, type NetworkCreateOptions, type NetworkRecord, type PortMapping } from '../network/types.js';
+
 
 export type { NetworkCreateOptions, NetworkRecord, PortMapping };
 
@@ -98,12 +100,28 @@ async function removeOne(n: NetworkRecord, ctx: Context, force?: boolean): Promi
   });
 }
 
-/** `network prune`: user networks no container of this store is configured for */
-export async function pruneNetworks(ctx: Context): Promise<string[]> {
+/** `network prune`: user networks no container of this store is configured for (any state), matching the filters */
+export async function pruneNetworks(ctx: Context, opts: { filters?: string[] } = {}): Promise<string[]> {
+  const matches = pruneMatcher(parseFilters(opts.filters ?? [], PRUNE_FILTERS));
   const out: string[] = [];
   for (const n of await storeList(ctx.root, ctx.env)) {
     if (n.Name === DEFAULT_NETWORK || usersOf(n, ctx).length) continue;
+    if (!matches({ created: n.Created, labels: n.Labels })) continue;
     await removeOne(n, ctx);
+    out.push(n.Name);
+  }
+  return out;
+}
+
+/**
+ * `system reset`'s part: every network of this store (its containers are gone by now), bridges included. The
+ * default network's bridge is the host's, shared by every store (as docker0): only its record goes.
+ */
+export async function removeAllNetworks(ctx: Context): Promise<string[]> {
+  const out: string[] = [];
+  for (const n of await storeList(ctx.root, ctx.env)) {
+    if (n.Name === DEFAULT_NETWORK) await deleteNetworkRecord(ctx.root, n.Name);
+    else await removeOne(n, ctx, true);
     out.push(n.Name);
   }
   return out;

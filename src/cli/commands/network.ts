@@ -98,10 +98,11 @@ export function register(program: Command, cli: CliContext): void {
   network
     .command('prune')
     .description('Remove all unused networks')
+    .option('--filter <filter>', "Provide filter values (e.g. 'until=<timestamp>', 'label=<key>=<value>')", collect, [])
     .option('-f, --force', 'Do not prompt for confirmation')
-    .action(async (o: { force?: boolean }) => {
+    .action(async (o: { force?: boolean; filter: string[] }) => {
       if (!o.force && !(await confirm(cli, 'WARNING! This will remove all custom networks not used by at least one container.'))) return;
-      const removed = await pruneNetworks(cli.api());
+      const removed = await pruneNetworks(cli.api(), { filters: o.filter });
       if (removed.length) {
         cli.out('Deleted Networks:');
         for (const n of removed) cli.out(n);
