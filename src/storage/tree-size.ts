@@ -48,3 +48,41 @@ export function treeSize(dir: string): number {
   walk(dir);
   return total;
 }
+
+/**
+ * Bytes `du -sbx PATH` reports: the apparent size of every entry, directories and PATH itself included, each
+ * inode once, on PATH's filesystem only (a mounted container rootfs is not walked into). What `system df`
+ * counts, so its figures are the store's footprint on disk. A missing PATH weighs 0.
+ */
+export function diskUsage(top: string): number {
+  const seen = new Set<string>();
+  let dev: number | undefined;
+  const weigh = (p: string): number => {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(p);
+    } catch (err) {
+      if (vanished(err)) return 0;
+      throw err;
+    }
+    dev ??= st.dev;
+    if (st.dev !== dev) return 0;
+    if (st.nlink > 1 && !st.isDirectory()) {
+      const key = `${st.dev}:${st.ino}`;
+      if (seen.has(key)) return 0;
+      seen.add(key);
+    }
+    if (!st.isDirectory()) return st.size;
+    let total = st.size;
+    let names: string[];
+    try {
+      names = fs.readdirSync(p);
+    } catch (err) {
+      if (vanished(err)) return total;
+      throw err;
+    }
+    for (const name of names) total += weigh(path.join(p, name));
+    return total;
+  };
+  return weigh(top);
+}

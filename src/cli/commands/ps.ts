@@ -65,7 +65,7 @@ export function register(parent: Command, cli: CliContext, name = 'ps'): void {
 }
 
 /** docker's ContainerContext fields (json keys in Go's sorted order). */
-function psRow(r: ContainerSummary, trunc: boolean, now: number): Record<string, string> {
+export function psRow(r: ContainerSummary, trunc: boolean, now: number): Record<string, string> {
   const created = Date.parse(r.Created);
   return {
     Command: JSON.stringify(trunc ? ellipsis(r.Command, 20) : r.Command),

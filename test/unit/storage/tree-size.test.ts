@@ -34,3 +34,19 @@ test('one tree-size walker: a container upper dir and a volume weigh the same tr
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('diskUsage counts what du -sbx counts: directories too, hard links once', async () => {
+  const { diskUsage } = await import('../../../src/storage/tree-size.js');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdock-diskusage-'));
+  try {
+    fs.mkdirSync(path.join(root, 'a', 'b'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'a', 'b', 'f'), Buffer.alloc(12345));
+    fs.linkSync(path.join(root, 'a', 'b', 'f'), path.join(root, 'hard'));
+    fs.symlinkSync('a/b/f', path.join(root, 'link'));
+    const du = Number(execFileSync('du', ['-sbx', root], { encoding: 'utf8' }).split('\t')[0]);
+    assert.equal(diskUsage(root), du);
+    assert.equal(diskUsage(path.join(root, 'missing')), 0);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
