@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { getHarness, isRoot } from './shared-harness.js';
-import { tempRoot, tsdock } from './helpers.js';
+import { asUserArgv, collect, endRootless, tempRoot, testUser, tsdock } from './helpers.js';
 
 /** go-units' decimal sizes back to bytes ("3.993MB" → 3993000) */
 function bytesOf(human: string): number {
@@ -209,5 +209,53 @@ describe('system df, prune, reset; builder prune', { skip: !isRoot && 'needs roo
     // the store works again afterwards
     await ok(['pull', '-q', image]);
     assert.equal((await inventory()).images.length, 1);
+  });
+});
+
+const user = testUser();
+
+describe('system df, prune, reset rootless', { skip: user.skip }, () => {
+  let image = '';
+  let root = '';
+  let runtime = '';
+  const asUser = (args: string[]) => collect(asUserArgv(user.name, runtime, root, args));
+  const ok = async (args: string[]) => {
+    const r = await asUser(args);
+    assert.equal(r.code, 0, `tsdock ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+
+  before(async () => {
+    image = (await getHarness()).fixtures.busyboxV2s2.ref;
+    root = tempRoot('system-rootless').root;
+    runtime = tempRoot('system-rootless-xdg').root;
+    fs.chownSync(runtime, user.uid, 0);
+    fs.chownSync(root, user.uid, user.gid);
+    await ok(['pull', '-q', image]);
+  });
+  after(() => endRootless(asUser, runtime));
+
+  test('df agrees with du, prune keeps what a running and a stopped container use, reset empties the store', async () => {
+    await ok(['volume', 'create', 'rl-vol']);
+    await ok(['volume', 'create', 'rl-unused']);
+    await ok(['create', '--name', 'rl-stopped', '--label', 'keep=1', '-v', 'rl-vol:/data', image, 'true']);
+    await ok(['run', '-d', '--name', 'rl-run', '--label', 'keep=1', image, 'sleep', '1000']);
+    await ok(['run', '--name', 'rl-gone', image, 'sh', '-c', 'head -c 100000 /dev/zero > /f']);
+    const rows = new Map((await ok(['system', 'df', '--format', 'json'])).trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>).map((r) => [r.Type!, r]));
+    assert.deepEqual([rows.get('Containers')!.TotalCount, rows.get('Containers')!.Active], ['3', '1']);
+    const within = (got: number, want: number, what: string) => assert.ok(Math.abs(got - want) <= want * 0.01, `${what}: df ${got} vs du ${want}`);
+    within(bytesOf(rows.get('Containers')!.Size!), duEntries(path.join(root, 'containers')), 'containers');
+    within(bytesOf(rows.get('Images')!.Size!), duEntries(path.join(root, 'layers', 'sha256')) + duEntries(path.join(root, 'blobs', 'sha256')), 'images');
+
+    const pruned = await ok(['system', 'prune', '-a', '--volumes', '-f', '--filter', 'label!=keep']);
+    assert.match(pruned, /Deleted Containers:\n[0-9a-f]{64}\n\nDeleted Volumes:\nrl-unused\n\n/);
+    assert.equal((await ok(['ps', '-aq'])).trim().split('\n').length, 2);
+    assert.equal(await ok(['volume', 'ls', '-q']), 'rl-vol\n');
+    assert.equal((await ok(['images', '-q'])).trim().split('\n').length, 1);
+
+    await ok(['system', 'reset', '-f']);
+    assert.deepEqual(fs.readdirSync(root), []);
+    assert.equal(fs.statSync(root).uid, user.uid, 'the root stays the user\'s');
+    await ok(['pull', '-q', image]);
   });
 });
