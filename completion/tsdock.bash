@@ -123,7 +123,7 @@ _tsdock() {
     builder)
       case "$sub" in
         "") words_list="prune" ;;
-        prune) words_list="-a --all --filter -f --force" ;;
+        prune) words_list="-a --all --filter --keep-storage -f --force" ;;
       esac ;;
     system)
       case "$sub" in

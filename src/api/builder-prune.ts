@@ -1,6 +1,7 @@
 import type { Context } from '../context.js';
 import { ImageStore } from '../image/store/images.js';
 import { withLock } from '../state/lock.js';
+import type { BuildCacheEntry } from '../image/store/types.js';
 import { imageUsers } from '../container/image-pins.js';
 import { sweepTmp } from '../storage/tmp.js';
 import { dropOrphanIntermediates, pruneCacheEntries } from '../build/builder/cache.js';
@@ -12,6 +13,8 @@ export interface BuilderPruneOptions {
   all?: boolean;
   /** until= (the entry's creation); label=/label!= match nothing/everything: cache entries carry no labels */
   filters?: string[];
+  /** bytes of cache to keep (`--keep-storage`): the oldest entries go until the cache's own layers weigh no more */
+  keepStorage?: number;
 }
 
 export interface BuilderPruneResult {
@@ -32,8 +35,11 @@ export async function pruneBuildCache(options: BuilderPruneOptions, ctx: Context
   let result: BuilderPruneResult = { deleted: [], reclaimed: 0 };
   await withLock(store.lockPath('layers'), 'exclusive', async () => {
     const users = imageUsers(ctx.root);
+    const sizes = new Map<string, number>();
+    if (options.keepStorage !== undefined) for (const chain of await store.layers.list()) sizes.set(chain, (await store.layers.meta(chain))?.size ?? 0);
     await store.update((index) => {
-      result.deleted.push(...pruneCacheEntries(index, { all: Boolean(options.all), matches: (e) => matches({ created: e.created, labels: {} }) }));
+      const prune = { all: Boolean(options.all), matches: (e: BuildCacheEntry) => matches({ created: e.created, labels: {} }), keep: options.keepStorage, layerSize: (c: string) => sizes.get(c) ?? 0 };
+      result.deleted.push(...pruneCacheEntries(index, prune));
       result.deleted.push(...dropOrphanIntermediates(index, (id) => users.has(id)));
     });
     result = await collectCounted(store, result);

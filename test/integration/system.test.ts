@@ -174,6 +174,9 @@ describe('system df, prune, reset; builder prune', { skip: !isRoot && 'needs roo
     assert.doesNotMatch(await ok(['build', '-t', 'sysb', ctx]), /Using cache/);
     // rmi of the tag leaves the cache's layers dangling: builder prune (no -a) collects them
     await ok(['rmi', 'sysb']);
+    const before = await cacheCount();
+    await ok(['builder', 'prune', '-f', '--keep-storage', '1GB']);
+    assert.equal(await cacheCount(), before, 'the cache weighs less than --keep-storage: nothing goes');
     const pruned = await ok(['builder', 'prune', '-f']);
     assert.match(pruned, /Deleted build cache objects:/);
     assert.notEqual(pruned.match(/Total reclaimed space: (\S+)/)?.[1], '0B');

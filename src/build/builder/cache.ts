@@ -36,16 +36,24 @@ export function stateId(state: BuildState): string {
 /**
  * A prune of the cache, on the index in place → the keys dropped. Without `all` only dangling entries go: those
  * holding a layer that no image holds (the build's intermediates aside), so keeping them costs disk. `matches`
- * is the prune's filters (until=: the entry's creation).
+ * is the prune's filters (until=: the entry's creation). With `keep` (bytes, `--keep-storage`), candidates go
+ * oldest first, and only while the layers held by the cache alone weigh more than that (`layerSize`: unpacked).
  */
-export function pruneCacheEntries(index: ImageIndexFile, opts: { all: boolean; matches: (entry: BuildCacheEntry) => boolean }): string[] {
+export function pruneCacheEntries(index: ImageIndexFile, opts: { all: boolean; matches: (entry: BuildCacheEntry) => boolean; keep?: number; layerSize?: (chainId: string) => number }): string[] {
   const imageLayers = new Set<string>();
   for (const img of Object.values(index.images)) if (!img.intermediate) for (const l of img.layers) imageLayers.add(l.chainId);
+  const cache = index.buildCache ?? {};
+  const candidates = Object.entries(cache)
+    .filter(([, e]) => (opts.all || !e.layers.every((l) => imageLayers.has(l.chainId))) && opts.matches(e))
+    .sort(([, a], [, b]) => (a.created ?? '').localeCompare(b.created ?? ''));
+  const cacheOnly = () => {
+    const held = new Set(Object.values(cache).flatMap((e) => e.layers.map((l) => l.chainId)).filter((c) => !imageLayers.has(c)));
+    return [...held].reduce((n, c) => n + (opts.layerSize?.(c) ?? 0), 0);
+  };
   const dropped: string[] = [];
-  for (const [key, entry] of Object.entries(index.buildCache ?? {})) {
-    if (!opts.all && entry.layers.every((l) => imageLayers.has(l.chainId))) continue;
-    if (!opts.matches(entry)) continue;
-    delete index.buildCache![key];
+  for (const [key] of candidates) {
+    if (opts.keep !== undefined && cacheOnly() <= opts.keep) break;
+    delete cache[key];
     dropped.push(key);
   }
   if (index.buildCache && Object.keys(index.buildCache).length === 0) delete index.buildCache;
