@@ -7,10 +7,14 @@ import { VERSION } from '../version.js';
 import { chooseDriver } from '../storage/driver.js';
 import { rootlessDefault } from '../network/rootless-net.js';
 import { doctor, doctorSummary } from './doctor.js';
+import { listContainers } from './ps.js';
 
 export interface SystemInfo {
   ServerVersion: string;
   Containers: number;
+  ContainersRunning: number;
+  ContainersPaused: number;
+  ContainersStopped: number;
   Images: number;
   Driver: string;
   /** why that driver (overlay, or the vfs copying fallback) */
@@ -79,9 +83,15 @@ export async function systemInfo(ctx: Context): Promise<SystemInfo> {
   const mode = cgroupMode();
   const driver = chooseDriver(ctx.storageDriver, ctx.rootful);
   const images = (await new ImageStore(ctx.root).list()).length;
+  const states = (await listContainers({ all: true }, ctx)).map((c) => c.State.Status);
+  const running = states.filter((s) => s === 'running' || s === 'restarting').length;
+  const paused = states.filter((s) => s === 'paused').length;
   return {
     ServerVersion: VERSION,
-    Containers: 0,
+    Containers: states.length,
+    ContainersRunning: running,
+    ContainersPaused: paused,
+    ContainersStopped: states.length - running - paused,
     Images: images,
     Driver: driver.driver,
     DriverStatus: driver.reason,

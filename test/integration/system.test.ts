@@ -91,6 +91,9 @@ describe('system df, prune, reset; builder prune', { skip: !isRoot && 'needs roo
     assert.deepEqual(Object.keys(json), ['Images', 'Containers', 'Volumes', 'BuildCache']);
     assert.equal(json.Images![0]!.Containers, '2');
     assert.equal((await ok(['system', 'df', '--format', '{{.Type}}={{.TotalCount}}'])).split('\n')[1], 'Containers=2');
+    // system info is info: its container counts
+    assert.equal(await ok(['system', 'info', '--format', '{{.Containers}} {{.ContainersRunning}} {{.ContainersPaused}} {{.ContainersStopped}}']), '2 1 0 1\n');
+    assert.match(await ok(['system', 'info']), /^Server:\n Containers: 2\n {2}Running: 1\n {2}Paused: 0\n {2}Stopped: 1\n/);
     await ok(['rm', '-f', 'sysdf-run', 'sysdf-stopped']);
     await ok(['volume', 'prune', '-a', '-f']);
   });

@@ -22,6 +22,9 @@ export function register(parent: Command, cli: CliContext): void {
       const lines = [
         'Server:',
         ` Containers: ${info.Containers}`,
+        `  Running: ${info.ContainersRunning}`,
+        `  Paused: ${info.ContainersPaused}`,
+        `  Stopped: ${info.ContainersStopped}`,
         ` Images: ${info.Images}`,
         ` Server Version: ${info.ServerVersion}`,
         ` Storage Driver: ${info.Driver} (${info.DriverStatus})`,
