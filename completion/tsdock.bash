@@ -12,7 +12,7 @@ _tsdock() {
   done
   local words_list=""
   case "$verb" in
-    "") words_list="run ps logs rm wait rename create start stop kill restart exec attach cp diff export commit top stats update pause unpause pull push login logout save load import images build buildx rmi tag inspect history container image volume network builder system port info doctor version -v --version --root --runroot --storage-driver --log-level" ;;
+    "") words_list="run ps logs rm wait rename create start stop kill restart exec attach cp diff export commit top stats update pause unpause pull push login logout save load import images build buildx rmi tag inspect history container image manifest volume network builder system port info doctor version -v --version --root --runroot --storage-driver --log-level" ;;
     run) words_list="--rm -d --detach -a --attach -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net -p --publish -P --publish-all --expose --ip --ip6 --mac-address --network-alias --add-host --dns --dns-search --dns-option --cap-add --cap-drop --privileged --security-opt --ulimit --init --cgroup-parent --oom-score-adj --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt --memory-swappiness -m --memory --memory-swap --memory-reservation --cpus -c --cpu-shares --cpu-period --cpu-quota --cpuset-cpus --cpuset-mems --pids-limit --blkio-weight --health-cmd --health-interval --health-timeout --health-retries --health-start-period --no-healthcheck" ;;
     ps) words_list="-a --all -f --filter --format -n --last -l --latest --no-trunc -q --quiet -s --size" ;;
     logs) words_list="-f --follow --since -n --tail -t --timestamps --until --details" ;;
@@ -98,6 +98,17 @@ _tsdock() {
         import) words_list="-c --change -m --message --platform" ;;
         build) words_list="-t --tag -f --file --build-arg --target --no-cache --pull --label --secret --network --platform --iidfile -q --quiet --progress --source-date-epoch --rewrite-timestamp" ;;
         prune) words_list="-a --all --filter -f --force" ;;
+      esac ;;
+    manifest)
+      case "$sub" in
+        "") words_list="create add annotate inspect push rm remove exists" ;;
+        create) words_list="-a --amend --all -f --format --tls-verify --cert-dir --creds --authfile" ;;
+        add) words_list="--all --tls-verify --cert-dir --creds --authfile --os --arch --variant --os-version --features --annotation" ;;
+        annotate) words_list="--os --arch --variant --os-version --features --annotation" ;;
+        inspect) words_list="--tls-verify --cert-dir --creds --authfile" ;;
+        push) words_list="--all -f --format --digestfile --rm -q --quiet --tls-verify --cert-dir --creds --authfile" ;;
+        rm|remove) words_list="" ;;
+        exists) words_list="" ;;
       esac ;;
     volume)
       case "$sub" in
