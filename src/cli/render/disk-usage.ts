@@ -3,7 +3,7 @@ import type { SystemDf, UsageTotals } from '../../api/system-df.js';
 import { familiarTag } from '../../api/rmi.js';
 import { renderList, renderInspect } from './format.js';
 import { ago, humanSize } from './units.js';
-import { psRow } from '../commands/ps.js';
+import { psRow } from './container-row.js';
 
 const SUMMARY = { table: 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}', headers: { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' } };
 const IMAGES = {
