@@ -9,7 +9,9 @@ export type ProgressEvent =
   /** a build starts a step (`stages` > 1: podman's `[stage/stages]` prefix) */
   | { kind: 'build-step'; stage: number; stages: number; step: number; total: number; text: string }
   /** a build step's result: taken from the cache, or made now */
-  | { kind: 'build-result'; stage: number; stages: number; id: string; cached: boolean };
+  | { kind: 'build-result'; stage: number; stages: number; id: string; cached: boolean }
+  /** a RUN step's output, when the build reports it instead of writing it to the caller's stdout/stderr (the tty view) */
+  | { kind: 'build-output'; stage: number; stages: number; data: string };
 
 /**
  * What every api function (and the domain code it calls) gets instead of reaching for globals: output streams,

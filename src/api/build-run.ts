@@ -8,6 +8,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { parseNameFile } from '../container/names.js';
 import { pidAlive } from '../storage/tmp.js';
 import type { Context } from '../context.js';
@@ -24,8 +26,31 @@ import { resolveContainer } from '../container/lookup.js';
 const BUILD_PREFIX = 'tsdock-build-';
 const interrupted = () => new TsdockError('build: interrupted', { exitCode: 130 });
 
+/** Where a RUN's output goes: the caller's stdout and stderr, nowhere (-q), or `build-output` progress events (the tty view). */
+export type RunOutput = 'inherit' | 'discard' | 'report';
+
+/** A writable that reports what is written as the step's `build-output` events (UTF-8 split across chunks kept whole). */
+function reporter(ctx: Context, step: RunStep): Writable {
+  const decoder = new StringDecoder('utf8');
+  return new Writable({
+    write(chunk: Buffer, _enc, done) {
+      const data = decoder.write(chunk);
+      if (data) ctx.progress?.({ kind: 'build-output', stage: step.stage, stages: step.stages, data });
+      done();
+    },
+  });
+}
+
+/** The context a RUN's container runs with: its output where `output` says. */
+function stepContext(ctx: Context, step: RunStep, output: RunOutput): Context {
+  if (output !== 'report') return ctx;
+  // without stdioFds and with fd-less streams, the container's output comes through pipes to these writables
+  const { stdioFds: _fds, ...rest } = ctx;
+  return { ...rest, stdin: undefined, stdout: reporter(ctx, step), stderr: reporter(ctx, step) };
+}
+
 /** `clampMtime`: --rewrite-timestamp's source date epoch, the latest mtime a RUN layer's entries get */
-export function containerRunner(ctx: Context, opts: { quiet: boolean; clampMtime?: number }): StepRunner {
+export function containerRunner(ctx: Context, opts: { output: RunOutput; clampMtime?: number }): StepRunner {
   const store = new ImageStore(ctx.root);
   return {
     async run(step: RunStep): Promise<RunOutcome> {
@@ -40,7 +65,7 @@ export function containerRunner(ctx: Context, opts: { quiet: boolean; clampMtime
         HostConfig: { NetworkMode: step.network, ...(step.binds.length ? { Binds: [...step.binds] } : {}), ...(Object.keys(step.tmpfs).length ? { Tmpfs: { ...step.tmpfs } } : {}) },
       };
       try {
-        const r = await runContainer({ request, name, pull: 'never', volatile: true, ...(opts.quiet ? { attach: [] } : {}) }, ctx).catch((err: unknown) => {
+        const r = await runContainer({ request, name, pull: 'never', volatile: true, ...(opts.output === 'discard' ? { attach: [] } : {}) }, stepContext(ctx, step, opts.output)).catch((err: unknown) => {
           // the signal may reach the executor before it reported the start: still an interruption
           if (ctx.signal?.aborted) throw interrupted();
           throw err;

@@ -47,6 +47,8 @@ export interface BuildOptions {
   iidfile?: string;
   /** RUN output discarded */
   quiet?: boolean;
+  /** RUN output reported as `build-output` progress events instead of written to ctx's stdout/stderr (the tty view) */
+  reportOutput?: boolean;
   /** SOURCE_DATE_EPOCH (seconds): fixed `created` times, clamped file mtimes */
   sourceDateEpoch?: number;
   /** `--rewrite-timestamp`: RUN layers' mtimes clamped to the source date epoch too */
@@ -133,7 +135,7 @@ async function buildFrom(opts: BuildOptions, ctx: Context): Promise<BuildResult>
       network: opts.network || 'host',
       labels: opts.labels,
       secrets: secretFiles(opts.secrets ?? {}, ctx.cwd),
-      runner: containerRunner(ctx, { quiet: Boolean(opts.quiet), ...(opts.rewriteTimestamp ? { clampMtime: opts.sourceDateEpoch } : {}) }),
+      runner: containerRunner(ctx, { output: opts.quiet ? 'discard' : opts.reportOutput ? 'report' : 'inherit', ...(opts.rewriteTimestamp ? { clampMtime: opts.sourceDateEpoch } : {}) }),
       ...(opts.sourceDateEpoch !== undefined ? { epoch: opts.sourceDateEpoch } : {}),
       tlsVerify: opts.tlsVerify,
     }, ctx);

@@ -69,10 +69,16 @@ export async function launch(
   } finally {
     if (pty) fs.closeSync(pty.slave);
   }
+  // output through pipes (ctx's streams have no fd) is all copied before the exit is reported: the executor's exit
+  // can come before the last chunks are read
+  const copied: Promise<unknown>[] = [];
   if (!pty) {
     if (stdio[0] === 'pipe' && ctx.stdin && handle.stdin) ctx.stdin.pipe(handle.stdin);
-    if (stdio[1] === 'pipe') handle.stdout?.pipe(ctx.stdout, { end: false });
-    if (stdio[2] === 'pipe') handle.stderr?.pipe(ctx.stderr, { end: false });
+    for (const [i, from, to] of [[1, handle.stdout, ctx.stdout], [2, handle.stderr, ctx.stderr]] as const) {
+      if (stdio[i] !== 'pipe' || !from) continue;
+      from.pipe(to, { end: false });
+      copied.push(new Promise((resolve) => from.once('close', resolve)));
+    }
   }
   // -t: the CLI copies the pty, so it writes the log too (without a tty the executor does)
   const ttyLog = pty && opts.log ? new K8sFileLog(opts.log.path, opts.log.maxSize) : undefined;
@@ -95,6 +101,7 @@ export async function launch(
     opts.trace?.mark('executor: container exec');
     await opts.onStarted?.(pid);
     const exit = await handle.exited;
+    if (copied.length) await Promise.race([Promise.all(copied), new Promise((r) => setTimeout(r, RELAY_DRAIN_MS).unref())]);
     await session?.done;
     return { exitCode: exit.exitCode, signal: exit.signal ?? 0 };
   } catch (err) {

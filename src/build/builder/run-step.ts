@@ -103,7 +103,7 @@ export async function runStep(run: StageRun, raw: RunInstruction): Promise<void>
     const { store, runner, epoch } = run.settings;
     // the container is made from an image: the stage's state recorded as a hidden intermediate image
     const image = await recordImage(store, run.state.config, [...run.state.layers], undefined, { intermediate: true });
-    const outcome = await runner.run({ image, parentLayers: run.state.layers, argv, env: runEnv(cfg.Env, args), user: cfg.User || undefined, workdir: cfg.WorkingDir || undefined, network, tmpfs: mounts.tmpfs, binds: mounts.binds });
+    const outcome = await runner.run({ image, parentLayers: run.state.layers, argv, env: runEnv(cfg.Env, args), user: cfg.User || undefined, workdir: cfg.WorkingDir || undefined, network, tmpfs: mounts.tmpfs, binds: mounts.binds, stage: run.stage, stages: run.stages });
     if (!('layer' in outcome)) {
       throw new TsdockError(`dockerfile line ${raw.startLine}: RUN: process ${JSON.stringify(argv.join(' '))} did not complete successfully: exit code: ${outcome.exitCode}`, { exitCode: 1 });
     }

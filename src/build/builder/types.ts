@@ -25,6 +25,9 @@ export interface RunStep {
   readonly tmpfs: Readonly<Record<string, string>>;
   /** bind mounts (`RUN --mount=type=bind|cache|secret`), docker's `-v` form */
   readonly binds: readonly string[];
+  /** the stage it belongs to (1-based) and how many the build runs: what its reported output is tagged with */
+  readonly stage: number;
+  readonly stages: number;
 }
 
 export type RunOutcome = { readonly exitCode: 0; readonly layer: LayerRef } | { readonly exitCode: number };

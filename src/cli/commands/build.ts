@@ -4,6 +4,7 @@ import type { CliContext } from '../context.js';
 import type { BuildOptions } from '../../api/build.js';
 import { UsageError } from '../../errors.js';
 import { buildProgress } from '../render/build-progress.js';
+import { buildTtyView } from '../render/build-tty.js';
 import { collect } from '../opts/flags.js';
 import { keyValues } from '../opts/values.js';
 
@@ -36,6 +37,13 @@ function secretSpecs(list: string[]): Record<string, string> {
     out[f.id ?? src.split('/').pop()!] = src;
   }
   return out;
+}
+
+/** `--progress`: auto is the live view when stdout and stderr are both a terminal (TERM not dumb), else plain. */
+function viewMode(progress: BuildFlags['progress'], cli: CliContext): 'tty' | 'plain' {
+  const terminal = Boolean(cli.stdout.isTTY && cli.stderr.isTTY) && cli.env.TERM !== 'dumb';
+  if (progress === 'tty' && !cli.stderr.isTTY) throw new UsageError('build: --progress=tty needs a terminal on stderr');
+  return progress === 'tty' || (progress === 'auto' && terminal) ? 'tty' : 'plain';
 }
 
 function epochOf(flag: string | undefined, env: NodeJS.ProcessEnv): number | undefined {
@@ -91,8 +99,15 @@ export function register(parent: Command, cli: CliContext, name = 'build'): void
       // SIGINT aborts every verb (main.ts); a build also stops on SIGTERM and SIGHUP, its RUN container removed
       for (const sig of ['SIGTERM', 'SIGHUP'] as const) process.once(sig, () => cli.abort.abort(new Error('terminated')));
       const ctx = cli.api();
-      ctx.progress = buildProgress(cli, quiet ? 'quiet' : 'plain');
-      const r = await buildImage(opts, ctx);
+      const view = quiet ? undefined : viewMode(o.progress, cli) === 'tty' ? await buildTtyView(cli) : undefined;
+      ctx.progress = view ? (e) => view.onEvent(e) : buildProgress(cli, quiet ? 'quiet' : 'plain');
+      if (view) opts.reportOutput = true;
+      let r;
+      try {
+        r = await buildImage(opts, ctx);
+      } finally {
+        view?.finish(r === undefined);
+      }
       if (quiet) {
         cli.out(r.id);
         return;
