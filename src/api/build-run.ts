@@ -14,14 +14,20 @@ import { parseNameFile } from '../container/names.js';
 import { pidAlive } from '../storage/tmp.js';
 import type { Context } from '../context.js';
 import { NotFoundError, TsdockError, cleanupFailed } from '../errors.js';
-import { openContainerView } from '../container/rootfs-view.js';
 import { ImageStore } from '../image/store/images.js';
 import type { RunOutcome, RunStep, StepRunner } from '../build/builder/types.js';
 import type { CreateRequest } from '../container/request.js';
-import { containerLayer } from './commit.js';
-import { removeContainer } from './rm.js';
-import { runContainer } from './run.js';
 import { resolveContainer } from '../container/lookup.js';
+
+/**
+ * The run path (create, the spec, seccomp, the executor) and commit's layer code, loaded by the first RUN that
+ * runs: a build whose steps all come from the cache never loads them (~20 ms of module start-up).
+ */
+const runPath = async () => {
+  const [{ runContainer }, { containerLayer }, { openContainerView }] = await Promise.all([import('./run.js'), import('./commit.js'), import('../container/rootfs-view.js')]);
+  return { runContainer, containerLayer, openContainerView };
+};
+const removal = async () => (await import('./rm.js')).removeContainer;
 
 const BUILD_PREFIX = 'tsdock-build-';
 const interrupted = () => new TsdockError('build: interrupted', { exitCode: 130 });
@@ -65,6 +71,7 @@ export function containerRunner(ctx: Context, opts: { output: RunOutput; clampMt
         HostConfig: { NetworkMode: step.network, ...(step.binds.length ? { Binds: [...step.binds] } : {}), ...(Object.keys(step.tmpfs).length ? { Tmpfs: { ...step.tmpfs } } : {}) },
       };
       try {
+        const { runContainer, containerLayer, openContainerView } = await runPath();
         const r = await runContainer({ request, name, pull: 'never', volatile: true, ...(opts.output === 'discard' ? { attach: [] } : {}) }, stepContext(ctx, step, opts.output)).catch((err: unknown) => {
           // the signal may reach the executor before it reported the start: still an interruption
           if (ctx.signal?.aborted) throw interrupted();
@@ -105,5 +112,5 @@ async function removeBuildContainer(name: string, ctx: Context): Promise<void> {
     if (err instanceof NotFoundError) return;
     throw err;
   }
-  await removeContainer(id, { force: true }, ctx).catch(cleanupFailed(ctx, `remove the build container ${name}`));
+  await (await removal())(id, { force: true }, ctx).catch(cleanupFailed(ctx, `remove the build container ${name}`));
 }

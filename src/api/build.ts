@@ -9,7 +9,6 @@ import path from 'node:path';
 import type { Context } from '../context.js';
 import { TsdockError, UsageError, cleanupFailed } from '../errors.js';
 import { makeTmpDir, removeTree } from '../storage/tmp.js';
-import { contextFromStdin } from '../build/context/stdin.js';
 import { downloadContext, fetchGitContext, parseRemoteContext } from '../build/context/remote.js';
 export { isRemoteContext } from '../build/context/remote.js';
 import { ImageStore } from '../image/store/images.js';
@@ -17,6 +16,7 @@ import { recordImage } from '../image/commit-image.js';
 import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform } from '../image/manifest.js';
 import { formatReference, parseReference } from '../image/reference.js';
 import { acquireLock } from '../state/lock.js';
+import { tracer } from '../trace.js';
 import { ContextMatcher, loadIgnoreFile } from '../build/context/ignore.js';
 import { parseDockerfile } from '../build/dockerfile/parse.js';
 import { runBuild, unusedBuildArgs } from '../build/builder/build.js';
@@ -73,6 +73,8 @@ export async function buildImage(opts: BuildOptions, ctx: Context): Promise<Buil
     if (remote?.kind === 'git') contextDir = await fetchGitContext(remote.git, dir, ctx.signal);
     else {
       const bytes = remote ? await downloadContext(remote.url, ctx.signal) : opts.contextStdin!;
+      // loaded only for a context given as a tar: the tar reader and decompressors are no cost of a directory's build
+      const { contextFromStdin } = await import('../build/context/stdin.js');
       dockerfileText = (await contextFromStdin(bytes, dir, ctx.rootful)).dockerfileText ?? dockerfileText;
     }
     // -f names a file of the context
@@ -84,6 +86,8 @@ export async function buildImage(opts: BuildOptions, ctx: Context): Promise<Buil
 }
 
 async function buildFrom(opts: BuildOptions, ctx: Context): Promise<BuildResult> {
+  const trace = tracer(ctx.env, () => ctx.stderr);
+  trace.mark('node + cli loaded');
   // 1. only the host's platform can be built (no emulation)
   if (opts.platform) {
     const want = normalizePlatform(parsePlatform(opts.platform));
@@ -115,12 +119,14 @@ async function buildFrom(opts: BuildOptions, ctx: Context): Promise<BuildResult>
   const matcher = new ContextMatcher(ignore.patterns, inContext ? path.relative(contextDir, dockerfilePath) : undefined);
   // 3. parse
   const dockerfile = parseDockerfile(source);
+  trace.mark('dockerfile parsed');
   const unused = unusedBuildArgs(dockerfile, opts.buildArgs);
   if (unused.length) ctx.warn?.(`one or more build-args [${unused.join(' ')}] were not consumed`);
   // 4. build (after removing the containers a killed build left), with layers.lock shared throughout: no GC takes a layer before the cache or an image references it
   const store = new ImageStore(ctx.root);
   await sweepBuildContainers(ctx);
   const lock = await acquireLock(store.lockPath('layers'), 'shared');
+  trace.mark('swept, layers.lock');
   try {
     const state = await runBuild({
       store,
@@ -139,9 +145,11 @@ async function buildFrom(opts: BuildOptions, ctx: Context): Promise<BuildResult>
       ...(opts.sourceDateEpoch !== undefined ? { epoch: opts.sourceDateEpoch } : {}),
       tlsVerify: opts.tlsVerify,
     }, ctx);
+    trace.mark('stages built');
     // 5. the image and its tags
     let id = await recordImage(store, state.config, [...state.layers], tags[0]);
     for (const t of tags.slice(1)) id = await recordImage(store, state.config, [...state.layers], t);
+    trace.mark('image recorded');
     // 6. --iidfile
     if (opts.iidfile) {
       try {

@@ -5,6 +5,7 @@
  * config. The result is the target's state; recording and tagging it is the caller's.
  */
 import type { Context } from '../../context.js';
+import { cleanupFailed } from '../../errors.js';
 import { findOrPullImage } from '../../image/find-or-pull.js';
 import { formatPlatform, hostPlatform, type ImageConfig } from '../../image/manifest.js';
 import type { ImageStore } from '../../image/store/images.js';
@@ -12,6 +13,7 @@ import type { ContextMatcher } from '../context/ignore.js';
 import type { PlatformArgs } from '../dockerfile/scope.js';
 import { resolveTarget, splitStages, stagesFor } from '../dockerfile/stages.js';
 import type { Dockerfile, Instruction } from '../dockerfile/types.js';
+import { BuildCache } from './cache.js';
 import { contextFs } from './source-fs.js';
 import { buildStage } from './stage.js';
 import type { BuildSettings } from './state.js';
@@ -67,6 +69,7 @@ export async function runBuild(req: BuildRequest, ctx: Context): Promise<BuildSt
   const byName = new Map(plan.stages.filter((s) => s.name !== undefined).map((s) => [s.name!, s.index]));
   const settings: BuildSettings = {
     store: req.store,
+    cache: new BuildCache(req.store),
     ctx,
     context: contextFs(req.contextDir, req.matcher),
     runner: req.runner,
@@ -109,7 +112,12 @@ export async function runBuild(req: BuildRequest, ctx: Context): Promise<BuildSt
     const settled = await Promise.allSettled(order.map((i) => results.get(i)!));
     // a stage stopped by another's failure throws that failure: the first rejection is the build's error
     const failed = settled.find((s) => s.status === 'rejected');
-    if (failed?.status === 'rejected') throw failed.reason;
+    if (failed?.status === 'rejected') {
+      // the steps made before the failure stay cached: the rebuild after a fix starts from them
+      await settings.cache.flush().catch(cleanupFailed(ctx, 'record the build cache'));
+      throw failed.reason;
+    }
+    await settings.cache.flush();
   } finally {
     ctx.signal?.removeEventListener('abort', onAbort);
   }

@@ -10,22 +10,51 @@ import type { ImageStore } from '../../image/store/images.js';
 import type { BuildCacheEntry, ImageIndexFile } from '../../image/store/types.js';
 import type { BuildState } from './types.js';
 
-export async function cacheLookup(store: ImageStore, key: string): Promise<(BuildState & { id: string }) | undefined> {
-  const entry = (await store.read()).buildCache?.[key];
-  if (!entry || !store.blobs.has(entry.config) || !entry.layers.every((l) => store.layers.has(l.chainId))) return undefined;
-  const config = JSON.parse((await store.blobs.get(entry.config)).toString('utf8')) as ImageConfig;
-  return { id: entry.config, config, layers: entry.layers };
-}
+/**
+ * One build's view of the cache. The entries are read from images.json once, at the first lookup; what the build
+ * stores joins them at once and reaches images.json in one update when the build ends (`flush`, also after a
+ * failure), not one rewrite and fsync per step. Both are safe because the build holds layers.lock shared
+ * throughout: a GC (`builder prune`, `image prune`: the only removers of entries, under layers.lock exclusive)
+ * cannot run, so the snapshot stays true and the layers of steps not yet written stay in the store (a step that
+ * another build stores meanwhile is made again here, with the same key and content). A build killed before its
+ * flush leaves its layers unreferenced, for GC.
+ */
+export class BuildCache {
+  private entries?: Record<string, BuildCacheEntry>;
+  private readonly pending: Record<string, BuildCacheEntry> = {};
 
-/** Stores a step's result (its config as a blob) under `key` → the config's digest (the step's image id). */
-export async function cacheStore(store: ImageStore, key: string, state: BuildState): Promise<string> {
-  const bytes = Buffer.from(JSON.stringify(state.config));
-  const id = sha256Digest(bytes);
-  await store.blobs.put(id, bytes);
-  await store.update((index) => {
-    index.buildCache = { ...(index.buildCache ?? {}), [key]: { config: id, layers: [...state.layers], created: new Date().toISOString() } };
-  });
-  return id;
+  constructor(private readonly store: ImageStore) {}
+
+  async lookup(key: string): Promise<(BuildState & { id: string }) | undefined> {
+    const { store } = this;
+    this.entries ??= { ...((await store.read()).buildCache ?? {}), ...this.pending };
+    const entry = this.entries[key];
+    if (!entry || !store.blobs.has(entry.config) || !entry.layers.every((l) => store.layers.has(l.chainId))) return undefined;
+    const config = JSON.parse((await store.blobs.get(entry.config)).toString('utf8')) as ImageConfig;
+    return { id: entry.config, config, layers: entry.layers };
+  }
+
+  /** Stores a step's result (its config as a blob) under `key` → the config's digest (the step's image id). */
+  async save(key: string, state: BuildState): Promise<string> {
+    const bytes = Buffer.from(JSON.stringify(state.config));
+    const id = sha256Digest(bytes);
+    await this.store.blobs.put(id, bytes);
+    const entry: BuildCacheEntry = { config: id, layers: [...state.layers], created: new Date().toISOString() };
+    this.pending[key] = entry;
+    if (this.entries) this.entries[key] = entry;
+    return id;
+  }
+
+  /** What the build stored, written to images.json in one update. */
+  async flush(): Promise<void> {
+    const keys = Object.keys(this.pending);
+    if (!keys.length) return;
+    const entries = { ...this.pending };
+    await this.store.update((index) => {
+      index.buildCache = { ...(index.buildCache ?? {}), ...entries };
+    });
+    for (const k of keys) delete this.pending[k];
+  }
 }
 
 /** The digest a state's config has as a blob: its image id. */

@@ -3,6 +3,7 @@
  * triggers (run first, then cleared), then each instruction in order, every step reported as `STEP n/m`.
  */
 import { TsdockError } from '../../errors.js';
+import { tracer } from '../../trace.js';
 import { hostPlatform, type ImageConfig } from '../../image/manifest.js';
 import { DockerfileError } from '../dockerfile/errors.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
@@ -84,6 +85,8 @@ export async function buildStage(settings: BuildSettings, input: StageInput): Pr
   const run: StageRun = { settings, stage: input.position, stages: input.stages, scope: new StageScope(input.globals, input.args, state.config.config?.Env ?? []), flags: { cmdSet: false }, state, id: base.id };
   const steps = [...triggers, ...stage.instructions.map((i) => ({ inst: i, text: input.text(i) }))];
   const total = steps.length + 1;
+  const trace = tracer(settings.ctx.env, () => settings.ctx.stderr);
+  trace.mark(`stage ${input.position}: FROM`);
   for (const [n, { inst, text }] of steps.entries()) {
     if (settings.signal.aborted) throw settings.signal.reason instanceof TsdockError ? settings.signal.reason : new TsdockError('build: interrupted', { exitCode: 130 });
     report(n + 2, total, text);
@@ -93,6 +96,7 @@ export async function buildStage(settings: BuildSettings, input: StageInput): Pr
       if (err instanceof TsdockError || (err as Error).name === 'AbortError') throw err;
       throw new DockerfileError(inst.startLine, `${inst.kind.toUpperCase()}: ${(err as Error).message}`, { cause: err });
     }
+    trace.mark(`stage ${input.position}: ${n + 2} ${inst.kind.toUpperCase()}`);
   }
   return run.state;
 }

@@ -7,7 +7,7 @@ import type { ImageConfig, HistoryEntry } from '../../image/manifest.js';
 import type { ImageStore } from '../../image/store/images.js';
 import type { LayerRef } from '../../image/store/types.js';
 import type { StageScope } from '../dockerfile/scope.js';
-import { cacheLookup, cacheStore } from './cache.js';
+import type { BuildCache } from './cache.js';
 import type { StageFlags } from './config.js';
 import type { SourceFs } from './source-fs.js';
 import type { BuildState, StepRunner } from './types.js';
@@ -15,6 +15,8 @@ import type { BuildState, StepRunner } from './types.js';
 /** What every stage of one build shares. */
 export interface BuildSettings {
   readonly store: ImageStore;
+  /** the build's view of the store's cache */
+  readonly cache: BuildCache;
   readonly ctx: Context;
   readonly context: SourceFs;
   readonly runner: StepRunner;
@@ -61,9 +63,9 @@ export function stepConfig(config: ImageConfig, createdBy: string, layer: LayerR
 }
 
 export async function cachedStep(run: StageRun, key: string, make: () => Promise<BuildState>): Promise<void> {
-  const { store, ctx } = run.settings;
+  const { cache, ctx } = run.settings;
   if (!run.settings.noCache) {
-    const hit = await cacheLookup(store, key);
+    const hit = await cache.lookup(key);
     if (hit) {
       run.state = { config: hit.config, layers: hit.layers };
       run.id = hit.id;
@@ -72,7 +74,7 @@ export async function cachedStep(run: StageRun, key: string, make: () => Promise
     }
   }
   const state = await make();
-  run.id = await cacheStore(store, key, state);
+  run.id = await cache.save(key, state);
   run.state = state;
   ctx.progress?.({ kind: 'build-result', stage: run.stage, stages: run.stages, id: run.id, cached: false });
 }
