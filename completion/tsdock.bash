@@ -43,11 +43,11 @@ _tsdock() {
     load) words_list="-i --input -q --quiet" ;;
     import) words_list="-c --change -m --message --platform" ;;
     images) words_list="-a --all -q --quiet --digests --no-trunc -f --filter --format" ;;
-    build) words_list="-t --tag -f --file --build-arg --target --no-cache --pull --label --secret --network --platform --iidfile -q --quiet --progress --source-date-epoch --rewrite-timestamp" ;;
+    build) words_list="-t --tag -f --file --build-arg --target --no-cache --pull --label --secret --ssh --network --platform --iidfile -q --quiet --progress --source-date-epoch --rewrite-timestamp" ;;
     buildx)
       case "$sub" in
         "") words_list="build" ;;
-        build) words_list="-t --tag -f --file --build-arg --target --no-cache --pull --label --secret --network --platform --iidfile -q --quiet --progress --source-date-epoch --rewrite-timestamp" ;;
+        build) words_list="-t --tag -f --file --build-arg --target --no-cache --pull --label --secret --ssh --network --platform --iidfile -q --quiet --progress --source-date-epoch --rewrite-timestamp" ;;
       esac ;;
     rmi) words_list="-f --force" ;;
     tag) words_list="" ;;
@@ -96,7 +96,7 @@ _tsdock() {
         save) words_list="-o --output --format" ;;
         load) words_list="-i --input -q --quiet" ;;
         import) words_list="-c --change -m --message --platform" ;;
-        build) words_list="-t --tag -f --file --build-arg --target --no-cache --pull --label --secret --network --platform --iidfile -q --quiet --progress --source-date-epoch --rewrite-timestamp" ;;
+        build) words_list="-t --tag -f --file --build-arg --target --no-cache --pull --label --secret --ssh --network --platform --iidfile -q --quiet --progress --source-date-epoch --rewrite-timestamp" ;;
         prune) words_list="-a --all --filter -f --force" ;;
       esac ;;
     manifest)

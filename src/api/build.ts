@@ -41,6 +41,8 @@ export interface BuildOptions {
   labels: Record<string, string>;
   /** `--secret id=ID,src=FILE`: id → file, for RUN --mount=type=secret */
   secrets?: Record<string, string>;
+  /** `--ssh ID[=SOCKET]`: id → an SSH agent's socket, for RUN --mount=type=ssh */
+  ssh?: Record<string, string>;
   /** RUN's network mode (default host) */
   network?: string;
   platform?: string;
@@ -141,6 +143,7 @@ async function buildFrom(opts: BuildOptions, ctx: Context): Promise<BuildResult>
       network: opts.network || 'host',
       labels: opts.labels,
       secrets: secretFiles(opts.secrets ?? {}, ctx.cwd),
+      ssh: agentSockets(opts.ssh ?? {}, ctx.cwd),
       runner: containerRunner(ctx, { output: opts.quiet ? 'discard' : opts.reportOutput ? 'report' : 'inherit', ...(opts.rewriteTimestamp ? { clampMtime: opts.sourceDateEpoch } : {}) }),
       ...(opts.sourceDateEpoch !== undefined ? { epoch: opts.sourceDateEpoch } : {}),
       tlsVerify: opts.tlsVerify,
@@ -170,6 +173,17 @@ function secretFiles(secrets: Record<string, string>, cwd: string): Record<strin
   for (const [id, file] of Object.entries(secrets)) {
     const abs = path.resolve(cwd, file);
     if (!fs.statSync(abs, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`build: secret ${id}: ${file} is not a file`, { exitCode: 1 });
+    out[id] = abs;
+  }
+  return out;
+}
+
+/** The agents' sockets, absolute, each checked to be a socket before anything runs. */
+function agentSockets(ssh: Record<string, string>, cwd: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [id, sock] of Object.entries(ssh)) {
+    const abs = path.resolve(cwd, sock);
+    if (!fs.statSync(abs, { throwIfNoEntry: false })?.isSocket()) throw new UsageError(`build: --ssh ${id}: ${sock} is not an SSH agent's socket`, { exitCode: 1 });
     out[id] = abs;
   }
   return out;

@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -258,6 +259,19 @@ describe('build', { skip: !isRoot && 'needs root for the harness packages' }, ()
       assert.equal(r.code, 0, r.stderr);
       const missing = await build(['-f', '-', dir], { input: `FROM ${store.image}\nADD http://127.0.0.1:${port}/nope /x\n` });
       assert.equal(missing.stderr, `Error: dockerfile line 2: ADD failed: http://127.0.0.1:${port}/nope: invalid response status 404\n`);
+      // --checksum: the fetched content verified; a mismatch, a local source or a malformed digest: one line each
+      const url = `http://127.0.0.1:${port}/files/served.txt`;
+      const good = `sha256:${crypto.createHash('sha256').update('served\n').digest('hex')}`;
+      const bad = `sha256:${'0'.repeat(64)}`;
+      r = await tsdockRaw(['build', '-q', '-f', '-', dir], store.root, Buffer.from(`FROM ${store.image}\nADD --checksum=${good} ${url} /web/\n`));
+      assert.equal(r.code, 0, r.stderr);
+      const mismatch = await build(['-q', '-f', '-', dir], { input: `FROM ${store.image}\nADD --checksum=${bad} ${url} /web/\n` });
+      assert.equal(mismatch.code, 1);
+      assert.equal(mismatch.stderr, `Error: dockerfile line 2: ADD failed: ${url}: digest mismatch: expected ${bad}, got ${good}\n`);
+      const local = await build(['-q', '-f', '-', dir], { input: `FROM ${store.image}\nADD --checksum=${good} in-tar.txt /x\n` });
+      assert.equal(local.stderr, "Error: dockerfile line 2: ADD failed: checksum can't be specified for multiple sources or non-HTTP(S) sources\n");
+      const malformed = await build(['-q', '-f', '-', dir], { input: `FROM ${store.image}\nADD --checksum=md5:abc ${url} /x\n` });
+      assert.match(malformed.stderr, /^Error: dockerfile line 2: ADD failed: invalid checksum digest format "md5:abc": .*\n$/);
     } finally {
       server.close();
     }
@@ -293,6 +307,30 @@ describe('build', { skip: !isRoot && 'needs root for the harness packages' }, ()
     r = await build(['-q', '--no-cache', dir]);
     assert.equal(r.code, 1);
     assert.equal(r.stderr, 'Error: dockerfile line 5: RUN: secret token: not provided (give it with --secret id=token,src=FILE)\n');
+    await assertClean();
+  });
+
+  const hasAgent = spawnSync('ssh-agent', ['-h']).error === undefined;
+  test('RUN --mount=type=ssh: --ssh forwards an agent\'s socket (SSH_AUTH_SOCK set); none forwarded: a warning, or an error when required', { skip: !hasAgent && 'needs ssh-agent (openssh-client)' }, async () => {
+    const dir = context({ Dockerfile: `FROM ${store.image}\nRUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo "agent at $SSH_AUTH_SOCK"\nRUN --mount=type=ssh,id=deploy,target=/agent,required test -S /agent\n` });
+    const sock = path.join(dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100 && !fs.existsSync(sock); i++) await new Promise((r) => setTimeout(r, 20));
+      const r = await build(['--no-cache', '--ssh', 'default', '--ssh', `deploy=${sock}`, dir], { env: { SSH_AUTH_SOCK: sock } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /agent at \/run\/buildkit\/ssh_agent\.0\n/);
+      const unset = await build(['--ssh', 'default', dir], { env: { SSH_AUTH_SOCK: '' } });
+      assert.equal(unset.stderr, 'Error: --ssh default: SSH_AUTH_SOCK is not set: no agent to forward (start ssh-agent, or give default=SOCKET)\n');
+      const none = await build(['--no-cache', '-f', '-', dir], { input: `FROM ${store.image}\nRUN --mount=type=ssh,id=deploy,required true\n` });
+      assert.equal(none.code, 1);
+      assert.match(none.stderr, /^Error: dockerfile line 2: RUN: ssh deploy: no SSH agent forwarded: give it with --ssh deploy=SOCKET .*\n$/);
+      const optional = await build(['--no-cache', '-q', '-f', '-', dir], { input: `FROM ${store.image}\nRUN --mount=type=ssh true\n` });
+      assert.equal(optional.code, 0, optional.stderr);
+      assert.match(optional.stderr, /WARN: RUN --mount=type=ssh: no SSH agent forwarded for id "default", the mount is skipped/);
+    } finally {
+      agent.kill();
+    }
     await assertClean();
   });
 

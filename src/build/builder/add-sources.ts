@@ -3,6 +3,7 @@
  * (plain, gzip or zstd; recognised by content, as docker does), whose entries land below the destination with
  * their own owners and modes unless `--chown`/`--chmod` say otherwise.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ByteSource } from '../../storage/bytesource.js';
@@ -16,6 +17,22 @@ export async function fetchUrl(url: string): Promise<Buffer> {
   const res = await fetch(url, { redirect: 'follow' });
   if (!res.ok) throw new Error(`invalid response status ${res.status}`);
   return Buffer.from(await res.arrayBuffer());
+}
+
+const DIGEST_HEX: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 };
+
+/** `ADD --checksum=<algo>:<hex>` checked before anything is fetched: → the algorithm and the hex */
+export function parseChecksum(checksum: string): { algo: string; hex: string } {
+  const m = /^(sha256|sha384|sha512):([a-f0-9]+)$/.exec(checksum);
+  if (!m || m[2]!.length !== DIGEST_HEX[m[1]!]) throw new Error(`invalid checksum digest format ${JSON.stringify(checksum)}: expected sha256:, sha384: or sha512: and the hex digest`);
+  return { algo: m[1]!, hex: m[2]! };
+}
+
+/** A fetched body against `--checksum`: a mismatch is an error naming both digests. */
+export function verifyChecksum(body: Buffer, checksum: string): void {
+  const { algo, hex } = parseChecksum(checksum);
+  const got = crypto.createHash(algo).update(body).digest('hex');
+  if (got !== hex) throw new Error(`digest mismatch: expected ${checksum}, got ${algo}:${got}`);
 }
 
 function tarStream(file: string): ByteSource {

@@ -35,6 +35,8 @@ export interface BuildRequest {
   readonly epoch?: number;
   readonly runner: StepRunner;
   readonly secrets: Readonly<Record<string, string>>;
+  /** `--ssh`: id → an SSH agent's socket */
+  readonly ssh?: Readonly<Record<string, string>>;
   readonly tlsVerify?: boolean;
 }
 
@@ -77,6 +79,7 @@ export async function runBuild(req: BuildRequest, ctx: Context): Promise<BuildSt
     network: req.network,
     escape: req.dockerfile.directives.escape,
     secrets: req.secrets,
+    ssh: req.ssh ?? {},
     signal: abort.signal,
     ...(req.epoch !== undefined ? { epoch: req.epoch } : {}),
     stageState(ref) {

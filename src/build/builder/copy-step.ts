@@ -11,7 +11,7 @@ import { readImageFile } from '../../storage/imagefs.js';
 import { DockerfileError } from '../dockerfile/errors.js';
 import { expandInstruction } from '../dockerfile/expand-instruction.js';
 import type { AddInstruction, CopyInstruction } from '../dockerfile/types.js';
-import { addArchiveItems, fetchUrl, isArchive, isUrl } from './add-sources.js';
+import { addArchiveItems, fetchUrl, isArchive, isUrl, parseChecksum, verifyChecksum } from './add-sources.js';
 import { cacheKey, sourcesDigest } from './cache-key.js';
 import { usedValues } from './config-step.js';
 import { contentItem, orderItems, parentItems, sourceRecords, walkItems, type CopyItem, type ItemOptions } from './copy-items.js';
@@ -54,6 +54,16 @@ export async function copyStep(run: StageRun, raw: CopyInstruction | AddInstruct
   const urls = inst.sources.filter(isUrl);
   const paths = inst.sources.filter((s) => !isUrl(s));
   if (urls.length && inst.kind !== 'add') fail(`source can't be a URL for COPY`);
+  const checksum = inst.kind === 'add' ? inst.checksum : undefined;
+  if (checksum !== undefined) {
+    // BuildKit's rule: the checksum is a single URL's (git sources are not supported here)
+    if (paths.length || inst.inline.length || urls.length !== 1) fail("checksum can't be specified for multiple sources or non-HTTP(S) sources");
+    try {
+      parseChecksum(checksum);
+    } catch (err) {
+      fail((err as Error).message);
+    }
+  }
   const matched = paths.flatMap((p) => {
     const found = expandSource(p, (d) => src.list(d)).filter((m) => src.lookup(m, !hasWildcard(p)) !== undefined);
     if (found.length === 0) fail(hasWildcard(p) ? `no source files were specified: ${p}` : `file not found in ${what}: ${p}`);
@@ -75,6 +85,13 @@ export async function copyStep(run: StageRun, raw: CopyInstruction | AddInstruct
   }
   for (const url of urls) {
     const body = await fetchUrl(url).catch((err: Error) => fail(`${url}: ${err.message}`));
+    if (checksum !== undefined) {
+      try {
+        verifyChecksum(body, checksum);
+      } catch (err) {
+        fail(`${url}: ${(err as Error).message}`);
+      }
+    }
     const name = path.posix.basename(new URL(url).pathname) || 'index.html';
     items.push(contentItem(dest.dir || destIsDir ? path.posix.join(dest.path, name) : dest.path, body, { ...opts, defaultMode: 0o600, mtime: now }));
   }

@@ -38,11 +38,19 @@ export function runEnv(env: readonly string[] | null | undefined, args: Readonly
   return out;
 }
 
+/** The mounts' variables (SSH_AUTH_SOCK) where the environment has none of its own, as BuildKit adds them. */
+export function withMountEnv(env: readonly string[], extra: readonly string[]): string[] {
+  const has = new Set(env.map((e) => e.split('=')[0]));
+  return [...env, ...extra.filter((e) => !has.has(e.split('=')[0]))];
+}
+
 interface Mounts {
   tmpfs: Record<string, string>;
   binds: string[];
   /** what the mounts' content adds to the cache key: a context bind's content digest, a stage's state */
   key: Record<string, string>;
+  /** what the mounts add to the command's environment (SSH_AUTH_SOCK for an ssh mount) */
+  env: string[];
 }
 
 /** The digest of a tree's content and metadata (a bind mount's source), as COPY's sources are keyed. */
@@ -54,7 +62,8 @@ function treeDigest(src: SourceFs, rel: string): string {
 }
 
 async function mountsFor(run: StageRun, mounts: readonly RunMount[], workdir: string | undefined): Promise<Mounts> {
-  const out: Mounts = { tmpfs: {}, binds: [], key: {} };
+  const out: Mounts = { tmpfs: {}, binds: [], key: {}, env: [] };
+  let agents = 0;
   const { store, ctx } = run.settings;
   for (const m of mounts) {
     const target = path.posix.resolve(workdir || '/', m.target ?? '');
@@ -85,6 +94,20 @@ async function mountsFor(run: StageRun, mounts: readonly RunMount[], workdir: st
         continue;
       }
       out.binds.push(`${file}:${m.target ? target : `/run/secrets/${id}`}:ro`);
+    } else if (m.type === 'ssh') {
+      // BuildKit's: the agent's socket at the target (default /run/buildkit/ssh_agent.N), the first as SSH_AUTH_SOCK;
+      // the agent itself is never in the key
+      const id = m.id ?? 'default';
+      const sock = run.settings.ssh[id];
+      if (sock === undefined) {
+        const hint = `give it with --ssh ${id === 'default' ? 'default' : `${id}=SOCKET`} (an ssh-agent's socket; default $SSH_AUTH_SOCK)`;
+        if (m.required) throw new Error(`ssh ${id}: no SSH agent forwarded: ${hint}`);
+        ctx.warn?.(`RUN --mount=type=ssh: no SSH agent forwarded for id ${JSON.stringify(id)}, the mount is skipped: ${hint}`);
+        continue;
+      }
+      const at = m.target ? target : `/run/buildkit/ssh_agent.${agents}`;
+      if (agents++ === 0) out.env.push(`SSH_AUTH_SOCK=${at}`);
+      out.binds.push(`${sock}:${at}:ro`);
     } else if (m.required) throw new Error(`RUN --mount=type=${m.type} is not supported`);
   }
   return out;
@@ -103,7 +126,7 @@ export async function runStep(run: StageRun, raw: RunInstruction): Promise<void>
     const { store, runner, epoch } = run.settings;
     // the container is made from an image: the stage's state recorded as a hidden intermediate image
     const image = await recordImage(store, run.state.config, [...run.state.layers], undefined, { intermediate: true });
-    const outcome = await runner.run({ image, parentLayers: run.state.layers, argv, env: runEnv(cfg.Env, args), user: cfg.User || undefined, workdir: cfg.WorkingDir || undefined, network, tmpfs: mounts.tmpfs, binds: mounts.binds, stage: run.stage, stages: run.stages });
+    const outcome = await runner.run({ image, parentLayers: run.state.layers, argv, env: withMountEnv(runEnv(cfg.Env, args), mounts.env), user: cfg.User || undefined, workdir: cfg.WorkingDir || undefined, network, tmpfs: mounts.tmpfs, binds: mounts.binds, stage: run.stage, stages: run.stages });
     if (!('layer' in outcome)) {
       throw new TsdockError(`dockerfile line ${raw.startLine}: RUN: process ${JSON.stringify(argv.join(' '))} did not complete successfully: exit code: ${outcome.exitCode}`, { exitCode: 1 });
     }

@@ -27,6 +27,8 @@ export interface BuildSettings {
   readonly escape: '\\' | '`';
   /** `--secret id=…,src=…`: id → host file */
   readonly secrets: Readonly<Record<string, string>>;
+  /** `--ssh`: id → an SSH agent's socket (RUN --mount=type=ssh) */
+  readonly ssh: Readonly<Record<string, string>>;
   /** a finished stage's state (COPY --from=stage, RUN --mount from=) */
   stageState(ref: string): Promise<BuildState> | undefined;
   /** an image named by COPY --from: its state (found or pulled) */

@@ -22,6 +22,7 @@ interface BuildFlags {
   quiet?: boolean;
   progress: 'auto' | 'plain' | 'tty' | 'quiet';
   secret: string[];
+  ssh: string[];
   sourceDateEpoch?: string;
   rewriteTimestamp?: boolean;
 }
@@ -46,6 +47,25 @@ function viewMode(progress: BuildFlags['progress'], cli: CliContext): 'tty' | 'p
   return progress === 'tty' || (progress === 'auto' && terminal) ? 'tty' : 'plain';
 }
 
+/**
+ * `--ssh default|ID[=SOCKET]`: the agent sockets RUN --mount=type=ssh may use, by id; without a socket, the
+ * caller's $SSH_AUTH_SOCK. Only agent sockets: docker's key files (`ID=KEYFILE`) would need an agent of our own.
+ */
+function sshSockets(list: string[], env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const spec of list) {
+    const eq = spec.indexOf('=');
+    const id = eq < 0 ? spec : spec.slice(0, eq);
+    const paths = eq < 0 ? [] : spec.slice(eq + 1).split(',').filter(Boolean);
+    if (!id) throw new UsageError(`invalid --ssh ${JSON.stringify(spec)}: expected ID[=SOCKET]`);
+    if (paths.length > 1) throw new UsageError(`invalid --ssh ${JSON.stringify(spec)}: one agent socket per id (key files are not supported)`);
+    const sock = paths[0] ?? env.SSH_AUTH_SOCK;
+    if (!sock) throw new UsageError(`--ssh ${spec}: SSH_AUTH_SOCK is not set: no agent to forward (start ssh-agent, or give ${id}=SOCKET)`);
+    out[id] = sock;
+  }
+  return out;
+}
+
 function epochOf(flag: string | undefined, env: NodeJS.ProcessEnv): number | undefined {
   const v = flag ?? env.SOURCE_DATE_EPOCH;
   if (v === undefined || v === '') return undefined;
@@ -67,6 +87,7 @@ export function register(parent: Command, cli: CliContext, name = 'build'): void
     .option('--pull', 'Always attempt to pull a newer version of the base images')
     .option('--label <label>', 'Set metadata for an image (KEY=VALUE)', collect, [])
     .option('--secret <spec>', 'Secret to expose to RUN --mount=type=secret (id=ID,src=FILE)', collect, [])
+    .option('--ssh <spec>', 'SSH agent socket to expose to RUN --mount=type=ssh (default|ID[=SOCKET], default $SSH_AUTH_SOCK)', collect, [])
     .option('--network <mode>', 'Set the networking mode for the RUN instructions (default "host")')
     .option('--platform <platform>', 'Set the target platform (the host platform only)')
     .option('--iidfile <file>', 'Write the image ID to the file')
@@ -89,6 +110,7 @@ export function register(parent: Command, cli: CliContext, name = 'build'): void
         pull: o.pull,
         labels: keyValues(o.label, { flag: '--label' }),
         secrets: secretSpecs(o.secret),
+        ssh: sshSockets(o.ssh, cli.env),
         network: o.network,
         platform: o.platform,
         iidfile: o.iidfile,
