@@ -72,7 +72,7 @@ export function containerRunner(ctx: Context, opts: { output: RunOutput; clampMt
       };
       try {
         const { runContainer, containerLayer, openContainerView } = await runPath();
-        const r = await runContainer({ request, name, pull: 'never', volatile: true, ...(opts.output === 'discard' ? { attach: [] } : {}) }, stepContext(ctx, step, opts.output)).catch((err: unknown) => {
+        const r = await runContainer({ request, name, pull: 'never', volatile: true, ...(ctx.signal ? { killOn: ctx.signal } : {}), ...(opts.output === 'discard' ? { attach: [] } : {}) }, stepContext(ctx, step, opts.output)).catch((err: unknown) => {
           // the signal may reach the executor before it reported the start: still an interruption
           if (ctx.signal?.aborted) throw interrupted();
           throw err;

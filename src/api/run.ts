@@ -20,6 +20,11 @@ export type AttachStream = 'stdin' | 'stdout' | 'stderr';
 export interface RunOptions extends CreateOptions {
   /** `-a`: only these streams are attached (the others: stdin closed, output discarded); default all */
   attach?: AttachStream[];
+  /**
+   * The container is killed (its executor SIGKILLed, the init with it) when this aborts, instead of being sent the
+   * signals the CLI gets: build's RUN steps, whose init (a shell as PID 1) ignores SIGINT, stop with the build.
+   */
+  killOn?: AbortSignal;
 }
 
 export interface RunResult {
@@ -76,6 +81,7 @@ export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunR
       ctx,
       trace,
       ...(opts.attach ? { attach: opts.attach } : {}),
+      ...(opts.killOn ? { killOn: opts.killOn } : {}),
       // logged like a detached container (docker and podman log attached runs too)
       log: logTarget(paths.dir, record),
       onStarted: async (pid) => {

@@ -51,7 +51,7 @@ export function withRelay(plan: ExecPlan, interactive: boolean, stdout: number |
  */
 export async function launch(
   plan: ExecPlan,
-  opts: { pty?: Pty; interactive: boolean; ctx: Context; trace?: Tracer; onStarted?: (pid: number) => Promise<void> | void; timeoutMs?: number; attach?: Array<'stdin' | 'stdout' | 'stderr'>; log?: RelayPlan['log']; extraFds?: number[] },
+  opts: { pty?: Pty; interactive: boolean; ctx: Context; trace?: Tracer; killOn?: AbortSignal; onStarted?: (pid: number) => Promise<void> | void; timeoutMs?: number; attach?: Array<'stdin' | 'stdout' | 'stderr'>; log?: RelayPlan['log']; extraFds?: number[] },
 ): Promise<ExitStatus> {
   const { ctx, pty } = opts;
   // `run -a`: a stream not attached is relayed to /dev/null (output) or closed (stdin)
@@ -65,7 +65,7 @@ export async function launch(
   const run = pty ? plan : withRelay(plan, interactive, typeof out === 'number' ? out : undefined, typeof err === 'number' ? err : undefined, opts.log);
   let handle;
   try {
-    handle = startExecutor(run, { stdio, detached: true, ...(opts.extraFds?.length ? { extraFds: opts.extraFds } : {}) });
+    handle = startExecutor(run, { stdio, detached: true, ...(opts.extraFds?.length ? { extraFds: opts.extraFds } : {}), ...(opts.killOn ? { signal: opts.killOn } : {}) });
   } finally {
     if (pty) fs.closeSync(pty.slave);
   }

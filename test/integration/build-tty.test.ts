@@ -42,6 +42,16 @@ describe('build on a terminal (--progress)', { skip: !isRoot && 'needs root for 
     assert.match(r.output, /Error: dockerfile line 2: RUN: .*exit code: 3/);
   });
 
+  test('--progress=tty: Ctrl-C stops the running RUN at once (exit 130), its container removed', async () => {
+    fs.writeFileSync(path.join(dir, 'Dockerfile.slow'), [`FROM ${store.image}`, 'RUN echo started; sleep 30', ''].join('\n'));
+    const start = Date.now();
+    const r = await interact(['--root', store.root, 'build', '--no-cache', '--progress=tty', '-f', path.join(dir, 'Dockerfile.slow'), dir], [{ expect: /│ started/, type: '\x03', delayMs: 200 }], 60_000);
+    assert.equal(r.code, 130, r.output);
+    assert.ok(Date.now() - start < 15_000, `took ${Date.now() - start} ms`);
+    assert.match(r.output, /Error: build: interrupted/);
+    assert.equal((await store.ok(['ps', '-aq'])).trim(), '');
+  });
+
   test('--progress=plain with NO_COLOR on a terminal: podman\'s lines, no escape sequence', async () => {
     dockerfile();
     const r = await interact(['--root', store.root, 'build', '--progress=plain', '--no-cache', '-t', 'ttyview:plain', dir], [{ expect: /Successfully tagged ttyview:plain/ }], 60_000);

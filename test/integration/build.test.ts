@@ -372,10 +372,13 @@ describe('build', { skip: !isRoot && 'needs root for the harness packages' }, ()
       child.stderr.on('data', (d) => (err += d));
       const closed = new Promise<number>((res) => child.on('close', (code, sig) => res(code ?? (sig ? 128 + os.constants.signals[sig] : 1))));
       while (!out.includes('started')) await new Promise((res) => setTimeout(res, 50));
+      const sent = Date.now();
       child.kill(signal);
       const code = await closed;
       if (signal === 'SIGTERM') {
         assert.equal(code, 130, err);
+        // the step's container is killed with the build, not left to finish (its shell, as PID 1, ignores SIGTERM)
+        assert.ok(Date.now() - sent < 10_000, `stopped after ${Date.now() - sent} ms`);
         assert.equal(err, 'Error: build: interrupted\n');
         await assertClean();
       } else {
