@@ -18,6 +18,7 @@ import { ImageStore } from '../image/store/images.js';
 import type { RunOutcome, RunStep, StepRunner } from '../build/builder/types.js';
 import type { CreateRequest } from '../container/request.js';
 import { resolveContainer } from '../container/lookup.js';
+import { tracer } from '../trace.js';
 
 /**
  * The run path (create, the spec, seccomp, the executor) and commit's layer code, loaded by the first RUN that
@@ -58,6 +59,7 @@ function stepContext(ctx: Context, step: RunStep, output: RunOutput): Context {
 /** `clampMtime`: --rewrite-timestamp's source date epoch, the latest mtime a RUN layer's entries get */
 export function containerRunner(ctx: Context, opts: { output: RunOutput; clampMtime?: number }): StepRunner {
   const store = new ImageStore(ctx.root);
+  const trace = tracer(ctx.env, () => ctx.stderr);
   return {
     async run(step: RunStep): Promise<RunOutcome> {
       const name = `${BUILD_PREFIX}${crypto.randomBytes(6).toString('hex')}`;
@@ -81,9 +83,12 @@ export function containerRunner(ctx: Context, opts: { output: RunOutput; clampMt
         if (ctx.signal?.aborted) throw interrupted();
         if (r.exitCode !== 0) return { exitCode: r.exitCode };
         const view = await openContainerView(ctx.root, r.containerId);
-        return { exitCode: 0, layer: await containerLayer(view, store, [...step.parentLayers], ctx, { withoutMountSkeleton: true, ...(opts.clampMtime === undefined ? {} : { clampMtime: opts.clampMtime }) }) };
+        const layer = await containerLayer(view, store, [...step.parentLayers], ctx, { withoutMountSkeleton: true, ...(opts.clampMtime === undefined ? {} : { clampMtime: opts.clampMtime }) });
+        trace.mark('RUN: layer committed');
+        return { exitCode: 0, layer };
       } finally {
         await removeBuildContainer(name, ctx);
+        trace.mark('RUN: container removed');
       }
     },
   };
