@@ -115,6 +115,11 @@ export async function buildTtyView(cli: CliContext): Promise<BuildView> {
       step.lines.push(line);
       step.kept += line.length + 1;
     }
+    // a line never ended (a progress bar redrawn with \r): only its end can be shown
+    if (step.partial.length > KEEP_BYTES) {
+      step.partial = step.partial.slice(-KEEP_BYTES);
+      step.dropped = true;
+    }
     while (step.kept > KEEP_BYTES && step.lines.length > 1) {
       step.kept -= step.lines.shift()!.length + 1;
       step.dropped = true;
