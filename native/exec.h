@@ -138,6 +138,8 @@ extern int ncg;
 extern const char *cgt_paths[MAX_CGROUPS];
 extern int ncgt;
 extern const char *oom_file;
+/* monitor: the store's event log and the lines written when the init ends (placeholders \1 exit code, \2 s, \3 ns) */
+extern const char *event_log, *event_die, *event_oom;
 extern const char *cg_dir;
 extern const char *df_prog;
 extern size_t df_len;

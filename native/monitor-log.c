@@ -108,6 +108,27 @@ static long long oom_kills(void) {
   return -1;
 }
 
+/*
+ * One event line from the plan's template, rendered by TypeScript: byte 1 becomes the exit code, 2 the seconds,
+ * 3 the nanoseconds of `t`. One write(2) on an O_APPEND fd: concurrent writers and a kill leave whole lines.
+ * The line is small (TypeScript keeps it under 3 KiB); rotation is left to the next TypeScript writer.
+ */
+static void write_event(const char *tpl, long long code, const struct timespec *t) {
+  char buf[4096];
+  size_t n = 0;
+  for (const char *p = tpl; *p; p++) {
+    if (n + 24 > sizeof buf) return;
+    if (*p == 1) n += fmt_ll(buf + n, code);
+    else if (*p == 2) n += fmt_ll(buf + n, (long long)t->tv_sec);
+    else if (*p == 3) n += fmt_ll(buf + n, (long long)t->tv_sec * 1000000000LL + t->tv_nsec);
+    else buf[n++] = *p;
+  }
+  int fd = open(event_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  if (write(fd, buf, n) < 0) { /* nothing to report to: the container's end is in the exit file */ }
+  close(fd);
+}
+
 void write_exit_file(int st, const struct timespec *end) {
   char tmp[PATH_MAX], buf[200];
   size_t n = 0;
@@ -128,6 +149,9 @@ void write_exit_file(int st, const struct timespec *end) {
   if (fd < 0) return;
   int bad = write_all(fd, buf, n) < 0 || fsync(fd) < 0;
   if (close(fd) < 0 || bad || rename(tmp, exit_file) < 0) unlink(tmp);
+  /* after the exit file, so whoever sees `die` finds the container exited */
+  if (event_log && ooms > 0) write_event(event_oom, 0, end);
+  if (event_log) write_event(event_die, code_of(st), end);
 }
 
 /* before clone: the log (appended to), kept from the child */

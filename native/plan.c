@@ -43,6 +43,7 @@ int ncg;
 const char *cgt_paths[MAX_CGROUPS];
 int ncgt;
 const char *oom_file;
+const char *event_log, *event_die, *event_oom;
 const char *cg_dir;
 const char *df_prog;
 size_t df_len;
@@ -207,6 +208,7 @@ static int parse(void) {
     else if (!strcmp(k, "cgroupprocs")) { if (ncg >= MAX_CGROUPS) return E2BIG; cg_paths[ncg++] = str(); }
     else if (!strcmp(k, "cgrouptasks")) { if (ncgt >= MAX_CGROUPS) return E2BIG; cgt_paths[ncgt++] = str(); }
     else if (!strcmp(k, "oomfile")) oom_file = str();
+    else if (!strcmp(k, "events")) { event_log = str(); event_die = str(); event_oom = str(); }
     else if (!strcmp(k, "cgroupdir")) cg_dir = str();
     else if (!strcmp(k, "devfilter")) { df_prog = tok(&df_len); if (df_len == 0 || df_len % sizeof(struct bpf_insn) || df_len / sizeof(struct bpf_insn) > 4096) perr = EINVAL; }
     else if (!strcmp(k, "monitor")) {
@@ -284,7 +286,8 @@ static int parse(void) {
   if (df_prog && !cg_dir) return EINVAL;
   if (relay && (mon || terminal)) return EINVAL;
   if (relay_log && (!relay || njoin || log_path[0] != '/')) return EINVAL;
-  if (!mon && (attach_path || nexitcmd || nhealthcmd || pty_master >= 0 || oom_file)) return EINVAL;
+  if (!mon && (attach_path || nexitcmd || nhealthcmd || pty_master >= 0 || oom_file || event_log)) return EINVAL;
+  if (event_log && event_log[0] != '/') return EINVAL;
   if (mon && (log_path[0] != '/' || exit_file[0] != '/' || (attach_path && attach_path[0] != '/'))) return EINVAL;
   argv_[argc_] = NULL;
   envp_[nenv] = NULL;

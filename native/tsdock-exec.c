@@ -70,6 +70,9 @@
  *   step netup|netaddr|netroute   the container side (name = link, path = address or gateway, mode = prefix)
  *   oomfile <path>            monitor mode: when the init ends, the `oom_kill N` line of this file (memory.events
  *                             or memory.oom_control) goes into the exit file as "OOMKills":N
+ *   events <path> <die> <oom> monitor mode: after the exit file, <die> (and <oom> first when OOMKills > 0) is
+ *                             appended to the event log <path> in one O_APPEND write, bytes 1/2/3 replaced by
+ *                             the exit code, the seconds and the nanoseconds of the end
  * Numbers are decimal (64-bit masks and limits unsigned, others may carry a leading '-').
  *
  * Status lines on fd 4: "pid <hostpid>" (the container's init runs), "error <step> <errno>" (step >= 0: index

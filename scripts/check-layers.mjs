@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const argRoot = process.argv.indexOf('--root');
 const repo = argRoot > 0 ? path.resolve(process.argv[argRoot + 1] ?? '.') : path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const src = path.join(repo, 'src');
-const DOMAIN = ['image', 'storage', 'ocispec', 'runtime', 'container', 'cgroups', 'network', 'volume', 'state', 'config', 'build', 'doctor'];
+const DOMAIN = ['image', 'storage', 'ocispec', 'runtime', 'container', 'cgroups', 'network', 'volume', 'state', 'config', 'build', 'doctor', 'events'];
 const SHARED_NAMES = { errors: 'errors.ts', trace: 'trace.ts', version: 'version.ts', context: 'context.ts' };
 const violations = [];
 

@@ -4,6 +4,7 @@
  * .dockerignore, parse, run the build (src/build plans and executes the steps; RUN's containers come from
  * build-run.ts, behind this api), record the image and its tags, write --iidfile.
  */
+import { imageEvent } from '../image/events.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
@@ -153,6 +154,8 @@ async function buildFrom(opts: BuildOptions, ctx: Context): Promise<BuildResult>
     let id = await recordImage(store, state.config, [...state.layers], tags[0]);
     for (const t of tags.slice(1)) id = await recordImage(store, state.config, [...state.layers], t);
     trace.mark('image recorded');
+    // podman's event (docker's builder reports only the tags)
+    imageEvent(ctx.root, 'build', id, tags[0] ?? id);
     // 6. --iidfile
     if (opts.iidfile) {
       try {

@@ -8,6 +8,8 @@ import { execJoinPlan, type ExecRequest } from '../container/exec-join-plan.js';
 import { startDetachedExec } from '../runtime/exec-join.js';
 import { launch } from '../runtime/launch.js';
 import { openTerminal } from '../runtime/tty.js';
+import { containerEvent } from '../container/events.js';
+import { newContainerId } from '../container/names.js';
 
 export interface ExecOptions extends ExecRequest {
   container: string;
@@ -31,16 +33,24 @@ export async function execInContainer(opts: ExecOptions, ctx: Context): Promise<
   if (pid === undefined) throw new TsdockError(`container ${id} is not running`, { exitCode: 125 });
   if (loadState(ctx.root, id)?.Status === 'paused') throw new TsdockError(`container ${id} is paused, unpause the container before exec`, { exitCode: 125 });
   const extraFds = passedFds(opts.preserveFds ?? 0);
-  const joined = execJoinPlan(id, pid, loadRecord(ctx.root, id), opts, ctx);
+  const record = loadRecord(ctx.root, id);
+  const joined = execJoinPlan(id, pid, record, opts, ctx);
   // the executor gets them as its fds 5.. (extraFds), the command as 3..
   const plan = extraFds.length ? { ...joined, process: { ...joined.process, preserveFds: { from: 5, count: extraFds.length } } } : joined;
+  // docker's exec events: the command in the action, the exec's id in the attributes
+  const execID = newContainerId();
+  const event = (action: string, extra: Record<string, string> = {}) => record && containerEvent(ctx.root, action, record, { execID, ...extra });
+  const command = opts.command.join(' ');
+  event(`exec_create: ${command}`);
   if (opts.detach) {
     await startDetachedExec(plan, { extraFds });
+    event(`exec_start: ${command}`);
     return 0;
   }
   const out = ctx.stdout as { columns?: number; rows?: number };
   const pty = opts.tty ? openTerminal({ rows: out.rows ?? 24, cols: out.columns ?? 80 }) : undefined;
-  const exit = await launch(plan, { pty, interactive: Boolean(opts.interactive), ctx, timeoutMs: opts.timeoutMs, extraFds });
+  const exit = await launch(plan, { pty, interactive: Boolean(opts.interactive), ctx, timeoutMs: opts.timeoutMs, extraFds, onStarted: async () => event(`exec_start: ${command}`) });
+  event('exec_die', { exitCode: String(exit.exitCode) });
   return exit.exitCode;
 }
 

@@ -5,6 +5,7 @@ import { loadRecord, loadState, saveState, withContainerLock } from '../containe
 import { runningPid } from '../container/running.js';
 import { healthTiming, nextHealth, probeCommand, type ProbeResult } from '../container/health.js';
 import { execInContainer } from './exec.js';
+import { containerEvent } from '../container/events.js';
 
 const MAX_OUTPUT = 4096;
 
@@ -42,7 +43,11 @@ export async function runHealthcheck(ref: string, ctx: Context): Promise<ProbeRe
   const probe: ProbeResult = { Start: start.toISOString(), End: new Date().toISOString(), ExitCode: exitCode, Output: output };
   await withContainerLock(ctx.root, id, async () => {
     const state = loadState(ctx.root, id);
-    if (state && state.Status === 'running') await saveState(ctx.root, id, { ...state, Health: nextHealth(state.Health, probe, timing, state.StartedAt) });
+    if (!state || state.Status !== 'running') return;
+    const health = nextHealth(state.Health, probe, timing, state.StartedAt);
+    await saveState(ctx.root, id, { ...state, Health: health });
+    const record = loadRecord(ctx.root, id);
+    if (record && health.Status !== state.Health?.Status) containerEvent(ctx.root, `health_status: ${health.Status}`, record);
   });
   return probe;
 }

@@ -7,6 +7,7 @@ import { loadRecord, saveRecord, withContainerLock } from '../container/state.js
 import { connectRunning, disconnectRunning, type RunningContainer } from '../network/hotplug.js';
 import { findNetwork } from '../network/store.js';
 import type { ContainerRecord } from '../container/record.js';
+import { networkEvent } from '../network/events.js';
 
 /** `network connect`'s endpoint settings (docker's --ip, --alias; podman's --mac-address) */
 export interface NetworkConnectOptions {
@@ -43,6 +44,7 @@ export async function connectNetwork(networkRef: string, containerRef: string, o
     const live = running(id, record, ctx);
     if (live) await connectRunning(live, n, settings, ctx.env);
     await saveRecord(ctx.root, next);
+    networkEvent(ctx.root, 'connect', n, { container: id });
   });
 }
 
@@ -54,5 +56,6 @@ export async function disconnectNetwork(networkRef: string, containerRef: string
     const live = running(id, record, ctx);
     if (live) await disconnectRunning(live, n, ctx.env);
     await saveRecord(ctx.root, next);
+    networkEvent(ctx.root, 'disconnect', n, { container: id });
   });
 }

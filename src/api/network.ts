@@ -85,7 +85,7 @@ async function removeOne(n: NetworkRecord, ctx: Context, force?: boolean): Promi
     const dir = netRunDir(ctx.env);
     if (!ctx.rootful) {
       await withNetLock(dir, () => removeRootlessBridge(n, dir));
-      await deleteNetworkRecord(ctx.root, n.Name);
+      await deleteNetworkRecord(ctx.root, n);
       return;
     }
     await withNetLock(dir, async () => {
@@ -96,7 +96,7 @@ async function removeOne(n: NetworkRecord, ctx: Context, force?: boolean): Promi
       await applyRuleset(renderRuleset(bridges, live), dir);
       dropCollected(dir, collected);
     });
-    await deleteNetworkRecord(ctx.root, n.Name);
+    await deleteNetworkRecord(ctx.root, n);
   });
 }
 

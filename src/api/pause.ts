@@ -6,6 +6,7 @@ import { runningPid } from '../container/running.js';
 import { cgroupOf } from '../container/cgroup.js';
 import type { ContainerRecord } from '../container/record.js';
 import type { Cgroup } from '../cgroups/index.js';
+import { containerEvent } from '../container/events.js';
 
 function cgroupFor(record: ContainerRecord | undefined, id: string, verb: string): Cgroup {
   const cg = cgroupOf(record);
@@ -25,6 +26,7 @@ export async function pauseContainer(ref: string, ctx: Context): Promise<string>
     if (state.Status === 'paused') throw new TsdockError(`container ${id} is already paused`, { exitCode: 1 });
     await cgroupFor(record, id, 'pause').freeze();
     await saveState(ctx.root, id, { ...state, Status: 'paused' });
+    if (record) containerEvent(ctx.root, 'pause', record);
     return record?.Name ?? id;
   });
 }
@@ -38,6 +40,7 @@ export async function unpauseContainer(ref: string, ctx: Context): Promise<strin
     if (!state || state.Status !== 'paused' || runningPid(ctx.root, id) === undefined) throw new TsdockError(`container ${id} is not paused`, { exitCode: 1 });
     await cgroupFor(record, id, 'unpause').thaw();
     await saveState(ctx.root, id, { ...state, Status: 'running' });
+    if (record) containerEvent(ctx.root, 'unpause', record);
     return record?.Name ?? id;
   });
 }

@@ -4,6 +4,7 @@ import { validateName } from '../container/names.js';
 import { releaseName, reserveName } from '../container/store.js';
 import { loadRecord, saveRecord, withContainerLock } from '../container/state.js';
 import { resolveContainer } from '../container/lookup.js';
+import { containerEvent } from '../container/events.js';
 
 /**
  * `rename OLD NEW`: NEW is reserved in the names index with O_EXCL (so two renames, or a rename and a create,
@@ -25,13 +26,15 @@ export async function renameContainer(oldRef: string, newName: string, ctx: Cont
     const old = record.Name.replace(/^\//, '');
     if (old === name) throw new TsdockError('Renaming a container with the same name as its current name', { exitCode: 1 });
     reserveName(root, name, id);
+    const renamed = { ...record, Name: record.Name.startsWith('/') ? `/${name}` : name };
     try {
-      await saveRecord(root, { ...record, Name: record.Name.startsWith('/') ? `/${name}` : name });
+      await saveRecord(root, renamed);
     } catch (err) {
       releaseName(root, name, id);
       throw err;
     }
     releaseName(root, old, id);
+    containerEvent(root, 'rename', renamed, { oldName: `/${old}` });
   });
 }
 

@@ -1,5 +1,6 @@
 import '../container/network.js'; // registers the network's release hooks
 import { runHooks } from '../container/hooks.js';
+import { containerEvent } from '../container/events.js';
 import fs from 'node:fs';
 import type { Context } from '../context.js';
 import { TsdockError, cleanupFailed } from '../errors.js';
@@ -72,6 +73,7 @@ export async function removeContainer(id: string, opts: { force?: boolean; volum
     await runHooks('onRemove', { id, record }, ctx);
     await removeTree(containerDir(root, id));
     if (name) releaseName(root, name, id);
+    containerEvent(root, 'destroy', record);
     if (opts.volumes) await removeVolumes(record.AnonymousVolumes ?? [], ctx);
   });
 }

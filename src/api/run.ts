@@ -10,6 +10,7 @@ import { recordExited, recordStarted } from '../container/lifecycle-files.js';
 import { createContainer, type CreateOptions, type Created } from './create.js';
 import { tracer } from '../trace.js';
 import { runHooks, type HookContainer } from '../container/hooks.js';
+import { containerEvent } from '../container/events.js';
 import { networkForStart, networkStarted } from '../container/network.js';
 import { cgroupPlanFields, prepareCgroup } from '../container/cgroup.js';
 import type { Cgroup } from '../cgroups/index.js';
@@ -60,6 +61,7 @@ export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunR
     await withContainerLock(ctx.root, paths.id, async () => {
       await runHooks('onRemove', hooked, ctx);
       await removeContainerDirs(ctx.root, paths);
+      containerEvent(ctx.root, 'destroy', record);
     }).catch((err: unknown) => {
       if (!(err instanceof NotFoundError)) throw err;
     });
@@ -87,14 +89,14 @@ export async function runContainer(opts: RunOptions, ctx: Context): Promise<RunR
       onStarted: async (pid) => {
         await networkStarted(paths.id, record, pid, ctx);
         await runHooks('afterStart', { ...hooked, pid }, ctx);
-        await recordStarted(paths, pid, process.pid);
+        await recordStarted(paths, record, pid, process.pid);
       },
     });
     trace.mark('container exited');
     const ooms = cgroup?.oomKills();
     await runHooks('afterStop', hooked, ctx);
     // also before --rm's removal: a concurrent `rm -f` waits for exit.json (this CLI is the container's monitor)
-    await recordExited(paths, { ...exit, ooms });
+    await recordExited(paths, record, { ...exit, ooms });
     return { containerId: paths.id, name: paths.name, exitCode: exit.exitCode };
   }, async () => {
     await cleanup();

@@ -17,6 +17,8 @@ import type { Spec } from '../ocispec/types.js';
 import { ramInBytes } from '../ocispec/units.js';
 import { healthTiming } from '../container/health.js';
 import { runHooks } from '../container/hooks.js';
+import { monitorEventTemplates } from '../container/events.js';
+import { eventLogFile } from '../events/log.js';
 import { networkForStart, networkStarted, releaseNetwork } from '../container/network.js';
 import { cgroupPlanFields, prepareCgroup, releaseCgroup, requireDeviceControl } from '../container/cgroup.js';
 
@@ -90,6 +92,7 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
         exitCommand: tsdockCommand(ctx, 'cleanup', id),
         keepStdin: record.Config.OpenStdin,
         ...(cgroup?.oomFile() ? { oomFile: cgroup.oomFile() } : {}),
+        events: { logPath: eventLogFile(ctx.root), ...monitorEventTemplates(record) },
       };
       if (cgroup) Object.assign(plan, cgroupPlanFields(cgroup, spec));
       const health = record.Config.Healthcheck;
@@ -97,7 +100,7 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
       if (health) plan.monitor.healthCommand = { intervalMs: healthTiming(health).interval, argv: tsdockCommand(ctx, 'healthcheck', id) };
       const { pid, monitorPid } = await startMonitor(plan, pty ? { ptyMaster: pty.master } : {});
       started = true;
-      await recordStarted(paths, pid, monitorPid, restartCount(ctx.root, id, opts.restarting), health ? { Status: 'starting', FailingStreak: 0, Log: [] } : undefined);
+      await recordStarted(paths, record, pid, monitorPid, restartCount(ctx.root, id, opts.restarting), health ? { Status: 'starting', FailingStreak: 0, Log: [] } : undefined);
       await networkStarted(id, record, pid, ctx);
       await runHooks('afterStart', { id, record, spec, pid }, ctx);
       return { id, name: record.Name, pid, started: true };

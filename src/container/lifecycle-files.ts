@@ -2,14 +2,16 @@ import { writeJsonAtomic } from '../state/atomic.js';
 import type { ContainerPaths } from './store.js';
 import type { ContainerRecord, ContainerState, ExitFile } from './record.js';
 import { procStat } from './status.js';
+import { containerEvent } from './events.js';
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** The files a container's life leaves behind (docs/lifecycle-design.md), written atomically. */
+/** The files a container's life leaves behind (docs/lifecycle-design.md), written atomically; each an event too. */
 export async function recordCreated(paths: ContainerPaths, record: ContainerRecord): Promise<void> {
   await writeJsonAtomic(paths.meta, record, { fsync: false });
   const state: ContainerState = { Status: 'created', Pid: 0, RestartCount: 0 };
   await writeJsonAtomic(path.join(paths.dir, 'state.json'), state, { fsync: false });
+  containerEvent(paths.root, 'create', record);
 }
 
 /**
@@ -17,7 +19,7 @@ export async function recordCreated(paths: ContainerPaths, record: ContainerReco
  * run, the CLI itself (so status derivation does not call it "monitor died" in the moment between the init's
  * exit and the CLI writing exit.json).
  */
-export async function recordStarted(paths: ContainerPaths, pid: number, monitorPid: number, restartCount = 0, health?: ContainerState['Health']): Promise<void> {
+export async function recordStarted(paths: ContainerPaths, record: ContainerRecord, pid: number, monitorPid: number, restartCount = 0, health?: ContainerState['Health']): Promise<void> {
   const state: ContainerState = {
     Status: 'running',
     Pid: pid,
@@ -29,16 +31,19 @@ export async function recordStarted(paths: ContainerPaths, pid: number, monitorP
     ...(health ? { Health: health } : {}),
   };
   await writeJsonAtomic(path.join(paths.dir, 'state.json'), state, { fsync: false });
+  containerEvent(paths.root, 'start', record);
 }
 
 /** A foreground run knows how its container ended: it writes exit.json itself (a detached one's monitor does). */
-export async function recordExited(paths: ContainerPaths, exit: { exitCode: number; signal: number; ooms?: number }): Promise<void> {
+export async function recordExited(paths: ContainerPaths, record: ContainerRecord, exit: { exitCode: number; signal: number; ooms?: number }): Promise<void> {
   const file: ExitFile = { ExitCode: exit.exitCode, Signal: exit.signal, FinishedAt: new Date().toISOString(), ...(exit.ooms !== undefined ? { OOMKills: exit.ooms } : {}) };
   try {
     await writeJsonAtomic(path.join(paths.dir, 'exit.json'), file, { fsync: false });
   } catch (err) {
     // removed meanwhile (`rm -f` from another CLI): nothing is left to record the exit in
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(paths.dir)) return;
-    throw err;
+    if (!((err as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(paths.dir))) throw err;
   }
+  // what the monitor of a detached container writes (plan.monitor.events), in the same order
+  if (exit.ooms) containerEvent(paths.root, 'oom', record);
+  containerEvent(paths.root, 'die', record, { exitCode: String(exit.exitCode) });
 }

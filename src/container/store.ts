@@ -9,6 +9,8 @@ import { CONTAINER_FILES } from './state.js';
 
 /** Where one container's files live. */
 export interface ContainerPaths {
+  /** the store's root */
+  root: string;
   id: string;
   name: string;
   dir: string;
@@ -27,6 +29,7 @@ export interface ContainerPaths {
 export function containerPaths(root: string, id: string, name: string): ContainerPaths {
   const dir = path.join(root, 'containers', id);
   return {
+    root,
     id,
     name,
     dir,

@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { TsdockError, cleanupFailed, errorMessage } from '../errors.js';
 import type { Context } from '../context.js';
 import { acquireLock } from '../state/lock.js';
+import { imageEvent } from './events.js';
 import { decompressStream } from '../storage/decompress.js';
 import { makeTmpDir, removeTree } from '../storage/tmp.js';
 import { importLayerTar, recordImage } from './commit-image.js';
@@ -46,7 +47,9 @@ export async function importRootfs(store: ImageStore, req: RootfsImport, ctx: Co
     try {
       const layer = await importLayerTar(store, { path: tarPath, diffId: hash.digest, size: hash.bytes }, [], ctx);
       // 3. config and index entry
-      return await recordImage(store, importedConfig(req, hash.digest), [layer], req.tag);
+      const id = await recordImage(store, importedConfig(req, hash.digest), [layer], req.tag);
+      imageEvent(store.root, 'import', id, req.tag ?? id);
+      return id;
     } finally {
       lock.release();
     }

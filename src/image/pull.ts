@@ -4,6 +4,7 @@ import { withLock } from '../state/lock.js';
 import { sweepTmp } from '../storage/tmp.js';
 import { chainIds, hostPlatform, parseManifest, parsePlatform, selectManifest, type ImageConfig, type Platform } from './manifest.js';
 import { formatReference, parseReference, type ImageReference } from './reference.js';
+import { imageEvent } from './events.js';
 import { clientFor, type RegistryAccess } from './registry-access.js';
 import { loadRegistriesConf } from '../config/registries.js';
 import { fetchLayer, type LayerJob } from './layer-fetch.js';
@@ -138,5 +139,6 @@ async function pullUnderLayersLock(opts: PullOptions, ctx: Context): Promise<Pul
     index.images[id] = record;
     return { image: record, existed: hadTag || (!tag && Boolean(existing)) };
   });
+  imageEvent(ctx.root, 'pull', formatReference(ref));
   return { image, reference: ref, digest: indexDigest ?? manifestDigest, status: existed ? 'up-to-date' : 'downloaded' };
 }

@@ -17,6 +17,7 @@ import { pushCompressed, type StreamedLayer } from './push-compressed.js';
 import { convertManifest, inFormat, type PushFormat } from './manifest-convert.js';
 import { pushBlob, type BlobOutcome, type BlobSource } from './push-blob.js';
 import { formatReference, parseReference, type ImageReference } from './reference.js';
+import { imageEvent } from './events.js';
 import { clientFor, type RegistryAccess } from './registry-access.js';
 import { ImageStore, repoName } from './store/images.js';
 import type { ImageRecord } from './store/types.js';
@@ -110,6 +111,7 @@ async function pushUnderLock(store: ImageStore, opts: PushOptions, ctx: Context)
     const record = index.images[image.id];
     if (record && !record.repoDigests.includes(repoDigest)) record.repoDigests.push(repoDigest);
   });
+  imageEvent(store.root, 'push', formatReference(ref));
   return { reference: opts.byDigest ? { ...ref, tag: undefined, digest } : ref, digest, size: bytes.length, mediaType: manifest.mediaType! };
 }
 

@@ -4,6 +4,7 @@
  * (config.ts). Subnets for new networks come from a pool (10.91.N.0/24 by default) and skip every subnet another
  * network uses or the host already routes (/proc/net/route), so a new network never shadows a LAN.
  */
+import { networkEvent } from './events.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -164,6 +165,7 @@ export async function createNetwork(root: string, o: NetworkCreateOptions, env: 
     if (all.some((n) => n.Options[BRIDGE_NAME_OPTION] === bridge) || bridge === DEFAULT_BRIDGE) throw new TsdockError(`bridge name ${bridge} is already in use`, { exitCode: 1 });
     rec.Options = { ...(o.options ?? {}), [BRIDGE_NAME_OPTION]: bridge };
     await writeFileAtomic(fileOf(root, o.name), `${JSON.stringify(rec, null, 2)}\n`);
+    networkEvent(root, 'create', rec);
     return rec;
   });
 }
@@ -198,6 +200,7 @@ function pickSubnet(cfg: NetworkConfig, taken: Subnet[]): Subnet {
   throw new TsdockError('could not find a free subnet in the default pools: give one with --subnet', { exitCode: 1 });
 }
 
-export async function deleteNetworkRecord(root: string, name: string): Promise<void> {
-  await fs.promises.rm(fileOf(root, name), { force: true });
+export async function deleteNetworkRecord(root: string, n: NetworkRecord): Promise<void> {
+  await fs.promises.rm(fileOf(root, n.Name), { force: true });
+  networkEvent(root, 'destroy', n);
 }

@@ -6,6 +6,7 @@ import { fsyncDir, readJson, writeJsonAtomic } from '../state/atomic.js';
 import { withLock, type LockMode } from '../state/lock.js';
 import { makeTmpDir, removeTree } from '../storage/tmp.js';
 import { treeSize } from '../storage/tree-size.js';
+import { appendEvent } from '../events/log.js';
 import { RENAME_NOREPLACE, SysError, renameat2 } from '../sys/index.js';
 
 /** docker (>= 23) marks volumes that containers create for themselves with this label; `volume prune` removes only those unless -a. */
@@ -200,6 +201,7 @@ export class VolumeStore {
       throw err;
     }
     await removeTree(trash);
+    volumeEvent(this.root, 'destroy', name);
     return true;
   }
 
@@ -237,6 +239,7 @@ export class VolumeStore {
         if (renameNoReplace(work, this.dirOf(volumeName))) {
           // volume.json was fsynced in work/; the rename that makes the volume exist is made durable too
           await fsyncDir(this.dir);
+          volumeEvent(this.root, 'create', volumeName);
           return { volume: this.view(record), created: true };
         }
       } catch (err) {
@@ -253,6 +256,11 @@ export class VolumeStore {
   private view(record: VolumeRecord): Volume {
     return { ...record, Labels: record.Labels ?? {}, Options: record.Options ?? {}, Anonymous: Boolean(record.Anonymous), Mountpoint: this.dataDir(record.Name) };
   }
+}
+
+/** docker's volume event: the actor is the volume's name, its driver in the attributes. */
+function volumeEvent(root: string, action: string, name: string): void {
+  appendEvent(root, { type: 'volume', action, id: name, attributes: { driver: LOCAL_DRIVER } });
 }
 
 /** True when renamed; false when `to` already exists. Falls back to rename(2) where RENAME_NOREPLACE is unsupported. */

@@ -70,6 +70,7 @@ export const commands: CommandEntry[] = [
   { name: 'builder', summary: 'Manage builds', load: () => import('./builder.js') },
   { name: 'system', summary: 'Manage tsdock', load: () => import('./system.js') },
   { name: 'port', summary: 'List port mappings or a specific mapping for the container', load: () => import('./port.js') },
+  { name: 'events', summary: 'Get real time events from the server', load: () => import('./events.js') },
   { name: 'info', summary: 'Display system-wide information', load: () => import('./info.js') },
   { name: 'doctor', summary: 'Check this host for what tsdock needs, and say how to fix what is missing', load: () => import('./doctor.js') },
   { name: 'version', summary: 'Show the tsdock version information', load: () => import('./version.js') },

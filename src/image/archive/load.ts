@@ -4,6 +4,7 @@
  * compressed one decompressed into tmp/ on the way), and only when all of them matched are the layers
  * imported and the images recorded. A failure leaves nothing: the directory goes, no image was recorded.
  */
+import { imageEvent } from '../events.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -55,6 +56,7 @@ export async function loadArchive(store: ImageStore, input: Readable, where: str
     try {
       const out: LoadedImage[] = [];
       for (const img of images) out.push(await commitImage(store, img, verified, ctx));
+      for (const img of out) imageEvent(store.root, 'load', img.id, img.tags[0] ?? img.id);
       return out;
     } finally {
       lock.release();

@@ -4,6 +4,7 @@
  * manifests), then the directory streamed out as one tar (node-tar). As moby's tarexport, nothing reaches the
  * output before every layer has been checked.
  */
+import { imageEvent } from '../events.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
@@ -44,6 +45,7 @@ export async function saveArchive(store: ImageStore, items: SaveItem[], format: 
     if (format === 'docker-archive') files.push(['manifest.json', JSON.stringify(dockerManifestJson(saved))], ['repositories', JSON.stringify(repositoriesJson(saved))]);
     for (const [name, text] of files) await fs.promises.writeFile(path.join(stage, name), text, { mode: 0o644 });
     await packDir(stage, ['blobs', ...files.map(([n]) => n).sort()], out);
+    for (const img of items) imageEvent(store.root, 'save', img.image.id, img.tags[0] ?? img.image.id);
   } finally {
     await removeTree(stage).catch(cleanupFailed(ctx, `remove ${stage}`));
   }

@@ -3,6 +3,7 @@ import { readJson, writeJsonAtomic } from '../../state/atomic.js';
 import { withLock } from '../../state/lock.js';
 import { NotFoundError, UsageError } from '../../errors.js';
 import { BlobStore } from './blobs.js';
+import { indexChangeEvents } from '../events.js';
 import { LayerStore } from '../../storage/layers.js';
 import { formatReference, parseReference, type ImageReference } from '../reference.js';
 import type { ImageIndexFile, ImageRecord } from './types.js';
@@ -37,13 +38,18 @@ export class ImageStore {
   /**
    * Read-modify-write of the index under its lock. An index `fn` left as it was is not written again (a pull of an
    * image already there as it is on the registry changes nothing, and the fsync'd write was most of its time).
+   * The tags and images it added or removed are events.
    */
   async update<T>(fn: (index: ImageIndexFile) => T | Promise<T>): Promise<T> {
     return withLock(this.lockPath('images'), 'exclusive', async () => {
       const index = await this.read();
       const before = JSON.stringify(index);
+      const changed = indexChangeEvents(this.root, index);
       const result = await fn(index);
-      if (JSON.stringify(index) !== before) await writeJsonAtomic(this.indexPath, index);
+      if (JSON.stringify(index) !== before) {
+        await writeJsonAtomic(this.indexPath, index);
+        changed(index);
+      }
       return result;
     });
   }

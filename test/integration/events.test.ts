@@ -1,0 +1,179 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { isRoot } from './shared-harness.js';
+import { bin, repoDir, testStore, tsdock } from './helpers.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Ev {
+  Type: string;
+  Action: string;
+  Actor: { ID: string; Attributes: Record<string, string> };
+  time: number;
+  timeNano: number;
+}
+
+/** every line of the store's event log (and its rotated file), each parsed: a torn line fails the test */
+function logLines(root: string): Ev[] {
+  const out: Ev[] = [];
+  for (const f of ['events.log.1', 'events.log']) {
+    const file = path.join(root, 'events', f);
+    if (!fs.existsSync(file)) continue;
+    const text = fs.readFileSync(file, 'utf8');
+    assert.ok(text === '' || text.endsWith('\n'), `${f} ends with a whole line`);
+    for (const line of text.split('\n').filter(Boolean)) out.push(JSON.parse(line) as Ev);
+  }
+  return out;
+}
+
+function logSize(root: string): number {
+  return ['events.log', 'events.log.1'].reduce((n, f) => n + (fs.statSync(path.join(root, 'events', f), { throwIfNoEntry: false })?.size ?? 0), 0);
+}
+
+/** `events ARGS` in the background; its output lines as they come */
+function follow(root: string, args: string[]): { child: ChildProcess; lines: string[]; until(pred: (lines: string[]) => boolean, ms?: number): Promise<void> } {
+  const child = spawn(process.execPath, [bin, '--root', root, 'events', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let rest = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    const parts = (rest + d.toString()).split('\n');
+    rest = parts.pop()!;
+    lines.push(...parts);
+  });
+  return {
+    child,
+    lines,
+    async until(pred, ms = 10_000) {
+      const end = Date.now() + ms;
+      while (!pred(lines) && Date.now() < end) await sleep(50);
+      assert.ok(pred(lines), `events saw: ${lines.join('\n')}`);
+    },
+  };
+}
+
+describe('events: the store event log', { skip: !isRoot && 'needs root' }, () => {
+  const store = testStore('events');
+
+  test('events --since 1m --until now --filter event=start lists a container started a moment ago', async () => {
+    const id = (await store.ok(['run', '-d', '--name', 'ev-start', '--label', 'team=blue', store.image, 'sleep', '30'])).trim();
+    const r = await tsdock(['events', '--since', '1m', '--until', 'now', '--filter', 'event=start'], { root: store.root, timeoutMs: 10_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.length, 1, r.stdout);
+    assert.match(lines[0]!, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z container start ${id} \\(image=${store.image.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, name=ev-start, team=blue\\)$`));
+    // json and a template, other filters ANDed, label and container by name
+    const j = await tsdock(['events', '--since', '1m', '--until', 'now', '--format', 'json', '--filter', 'container=ev-start', '--filter', 'label=team=blue'], { root: store.root });
+    const evs = j.stdout.trim().split('\n').map((l) => JSON.parse(l) as Ev);
+    assert.deepEqual(evs.map((e) => e.Action), ['create', 'start']);
+    assert.ok(evs.every((e) => e.Actor.ID === id && e.Type === 'container'));
+    const tpl = await tsdock(['events', '--since', '1m', '--until', 'now', '--format', '{{.Type}}/{{.Action}}/{{.Actor.Attributes.name}}', '--filter', 'type=container', '--filter', 'container=' + id.slice(0, 8)], { root: store.root });
+    assert.equal(tpl.stdout, 'container/create/ev-start\ncontainer/start/ev-start\n');
+    await store.ok(['rm', '-f', 'ev-start']);
+  });
+
+  test('events in the background sees run, stop, rm of another CLI in order, each once; the monitor writes die with its exit code', async () => {
+    const f = follow(store.root, ['--filter', 'container=ev-bg', '--format', '{{.Action}} {{.Actor.Attributes.exitCode}}']);
+    try {
+      await sleep(700); // the follower is reading
+      await store.ok(['run', '-d', '--name', 'ev-bg', store.image, 'sh', '-c', 'trap "exit 3" TERM; while :; do sleep 0.1; done']);
+      await store.ok(['stop', 'ev-bg']);
+      await store.ok(['rm', 'ev-bg']);
+      await f.until((l) => l.some((x) => x.startsWith('destroy')));
+      await sleep(500); // nothing comes twice
+      assert.deepEqual(f.lines, ['create <no value>', 'start <no value>', 'kill <no value>', 'die 3', 'stop <no value>', 'destroy <no value>']);
+    } finally {
+      f.child.kill('SIGINT');
+    }
+    // the die line is the C monitor's: it carries the docker fields and the exact exit code
+    const die = logLines(store.root).find((e) => e.Action === 'die' && e.Actor.Attributes.name === 'ev-bg')!;
+    assert.equal(die.Actor.Attributes.exitCode, '3');
+    assert.equal(die.time, Math.floor(die.timeNano / 1e9));
+    assert.ok(Math.abs(Date.now() / 1000 - die.time) < 60);
+  });
+
+  test('a foreground run --rm: create, start, die (exit code), destroy; exec events', async () => {
+    const f = follow(store.root, ['--filter', 'type=container', '--format', '{{.Action}} {{.Actor.Attributes.exitCode}}']);
+    try {
+      await sleep(700);
+      const r = await tsdock(['run', '--rm', '--name', 'ev-fg', store.image, 'sh', '-c', 'exit 7'], { root: store.root });
+      assert.equal(r.code, 7, r.stderr);
+      await f.until((l) => l.some((x) => x.startsWith('destroy')));
+      assert.deepEqual(f.lines, ['create <no value>', 'start <no value>', 'die 7', 'destroy <no value>']);
+    } finally {
+      f.child.kill('SIGINT');
+    }
+    await store.ok(['run', '-d', '--name', 'ev-exec', store.image, 'sleep', '30']);
+    assert.equal((await tsdock(['exec', 'ev-exec', 'sh', '-c', 'exit 4'], { root: store.root })).code, 4);
+    const r = await tsdock(['events', '--since', '30s', '--until', 'now', '--filter', 'event=exec_die', '--format', '{{.Actor.Attributes.exitCode}} {{.Actor.Attributes.name}}'], { root: store.root });
+    assert.equal(r.stdout, '4 ev-exec\n');
+    await store.ok(['rm', '-f', 'ev-exec']);
+  });
+
+  test('image, volume and network events', async () => {
+    const since = String(Date.now() / 1000);
+    await store.ok(['tag', store.image, 'localhost/ev-tag:1']);
+    await store.ok(['rmi', 'localhost/ev-tag:1']);
+    await store.ok(['volume', 'create', 'ev-vol']);
+    await store.ok(['volume', 'rm', 'ev-vol']);
+    await store.ok(['network', 'create', 'ev-net']);
+    const conn = (await store.ok(['create', '--name', 'ev-conn', store.image, 'true'])).trim();
+    await store.ok(['network', 'connect', 'ev-net', 'ev-conn']);
+    await store.ok(['network', 'disconnect', 'ev-net', 'ev-conn']);
+    await store.ok(['network', 'rm', 'ev-net']);
+    await store.ok(['rm', 'ev-conn']);
+    const r = await tsdock(['events', '--since', since, '--until', 'now', '--filter', 'type=image', '--filter', 'type=volume', '--filter', 'type=network', '--format', '{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.container}}'], { root: store.root });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.trimEnd()), [
+      'image tag localhost/ev-tag:1 <no value>',
+      'image untag localhost/ev-tag:1 <no value>',
+      'volume create <no value> <no value>',
+      'volume destroy <no value> <no value>',
+      'network create ev-net <no value>',
+      `network connect ev-net ${conn}`,
+      `network disconnect ev-net ${conn}`,
+      'network destroy ev-net <no value>',
+    ]);
+    const v = await tsdock(['events', '--since', since, '--until', 'now', '--filter', 'volume=ev-vol', '--format', '{{.Action}}'], { root: store.root });
+    assert.equal(v.stdout, 'create\ndestroy\n');
+  });
+
+  test('10 CLIs writing events at once leave every line intact', async () => {
+    const before = logLines(store.root).length;
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => tsdock(['volume', 'create', `ev-par-${i}`], { root: store.root })));
+    assert.ok(results.every((r) => r.code === 0));
+    await Promise.all(Array.from({ length: 10 }, (_, i) => tsdock(['volume', 'rm', `ev-par-${i}`], { root: store.root })));
+    const lines = logLines(store.root);
+    assert.equal(lines.length - before, 20);
+    for (let i = 0; i < 10; i++) assert.deepEqual(lines.filter((e) => e.Actor.ID === `ev-par-${i}`).map((e) => e.Action), ['create', 'destroy']);
+  });
+
+  test('writers killed with -9 tear no line; rotation keeps lines intact and --since reads across it', async () => {
+    // writers appending big events (labels near the line limit) in a loop, killed at random moments
+    const writer = `import(${JSON.stringify(path.join(repoDir, 'dist/src/events/log.js'))}).then(({ appendEvent }) => { const big = 'x'.repeat(900); for (let i = 0; ; i++) appendEvent(process.argv[1], { type: 'container', action: 'start', id: 'w' + process.pid, attributes: { n: String(i), a: big, b: big, c: big } }, { maxSize: 256 * 1024 }); })`;
+    for (let round = 0; round < 6; round++) {
+      const kids = Array.from({ length: 4 }, () => spawn(process.execPath, ['-e', writer, store.root], { stdio: 'ignore' }));
+      // killed while they write: once the log has grown, at a random moment
+      const size = () => logSize(store.root);
+      const start = size();
+      for (const end = Date.now() + 10_000; size() < start + 64 * 1024 && Date.now() < end; ) await sleep(20);
+      await sleep(Math.random() * 100);
+      for (const k of kids) k.kill('SIGKILL');
+      await Promise.all(kids.map((k) => new Promise((r) => k.once('exit', r))));
+    }
+    const lines = logLines(store.root);
+    assert.ok(fs.existsSync(path.join(store.root, 'events', 'events.log.1')), 'rotated');
+    assert.ok(lines.length > 100);
+    assert.ok(lines.every((e) => typeof e.Action === 'string' && e.Actor.ID));
+    // across the rotated file: a `since` older than the current file's first event reads .1 too
+    const current = fs.readFileSync(path.join(store.root, 'events', 'events.log'), 'utf8').split('\n')[0]!;
+    const firstCurrent = JSON.parse(current) as Ev;
+    const old = JSON.parse(fs.readFileSync(path.join(store.root, 'events', 'events.log.1'), 'utf8').split('\n')[0]!) as Ev;
+    const r = await tsdock(['events', '--since', String(old.time), '--until', 'now', '--format', '{{.TimeNano}}', '--filter', 'event=start'], { root: store.root, timeoutMs: 30_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const times = r.stdout.trim().split('\n').map(Number);
+    assert.ok(times.some((t) => t < firstCurrent.timeNano) && times.some((t) => t >= firstCurrent.timeNano), 'both files read');
+  });
+});
