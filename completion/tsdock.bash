@@ -12,7 +12,7 @@ _tsdock() {
   done
   local words_list=""
   case "$verb" in
-    "") words_list="run ps logs rm wait rename create start stop kill restart exec attach cp diff export commit top stats update pause unpause pull push login logout save load import images build buildx rmi tag inspect history container image manifest volume network builder system port info doctor version -v --version --root --runroot --storage-driver --log-level" ;;
+    "") words_list="run ps logs rm wait rename create start stop kill restart exec attach cp diff export commit top stats update pause unpause pull push login logout save load import images build buildx rmi tag inspect history container image manifest volume network builder system port events info doctor version -v --version --root --runroot --storage-driver --log-level" ;;
     run) words_list="--rm -d --detach -a --attach -e --env --env-file -v --volume --mount --tmpfs --read-only -w --workdir -u --user --entrypoint --name -h --hostname --network --net -p --publish -P --publish-all --expose --ip --ip6 --mac-address --network-alias --add-host --dns --dns-search --dns-option --cap-add --cap-drop --privileged --security-opt --ulimit --init --cgroup-parent --oom-score-adj --platform --pull -q --quiet -i --interactive -t --tty --tls-verify -l --label --restart --log-opt --memory-swappiness -m --memory --memory-swap --memory-reservation --cpus -c --cpu-shares --cpu-period --cpu-quota --cpuset-cpus --cpuset-mems --pids-limit --blkio-weight --health-cmd --health-interval --health-timeout --health-retries --health-start-period --no-healthcheck" ;;
     ps) words_list="-a --all -f --filter --format -n --last -l --latest --no-trunc -q --quiet -s --size" ;;
     logs) words_list="-f --follow --since -n --tail -t --timestamps --until --details" ;;
@@ -138,13 +138,15 @@ _tsdock() {
       esac ;;
     system)
       case "$sub" in
-        "") words_list="df prune info reset" ;;
+        "") words_list="df prune info events reset" ;;
         df) words_list="-v --verbose --format" ;;
         prune) words_list="-a --all --volumes --filter -f --force" ;;
         info) words_list="-f --format" ;;
+        events) words_list="-f --filter --format --since --until" ;;
         reset) words_list="-f --force" ;;
       esac ;;
     port) words_list="" ;;
+    events) words_list="-f --filter --format --since --until" ;;
     info) words_list="-f --format" ;;
     doctor) words_list="--format" ;;
     version) words_list="-f --format" ;;

@@ -120,7 +120,7 @@ export async function pruneNetworks(ctx: Context, opts: { filters?: string[] } =
 export async function removeAllNetworks(ctx: Context): Promise<string[]> {
   const out: string[] = [];
   for (const n of await storeList(ctx.root, ctx.env)) {
-    if (n.Name === DEFAULT_NETWORK) await deleteNetworkRecord(ctx.root, n.Name);
+    if (n.Name === DEFAULT_NETWORK) await deleteNetworkRecord(ctx.root, n);
     else await removeOne(n, ctx, true);
     out.push(n.Name);
   }

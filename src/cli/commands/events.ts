@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { streamEvents, type EngineEvent } from '../../api/events.js';
+import type { EngineEvent } from '../../api/events.js';
 import { collect } from '../opts/flags.js';
 import { Template } from '../render/template.js';
 
@@ -33,7 +33,7 @@ function templateView(ev: EngineEvent): object {
   return { Status: ev.status ?? '', ID: ev.id ?? '', From: ev.from ?? '', Type: ev.Type, Action: ev.Action, Actor: { ID: ev.Actor.ID, Attributes: Object.assign(Object.create(null) as Record<string, string>, ev.Actor.Attributes) }, Scope: ev.scope, Time: ev.time, TimeNano: ev.timeNano };
 }
 
-/** `events` (later also `system events`). */
+/** `events` and `system events`. */
 export function register(parent: Command, cli: CliContext, name = 'events'): void {
   parent
     .command(name)
@@ -46,6 +46,8 @@ export function register(parent: Command, cli: CliContext, name = 'events'): voi
       const format = o.format?.trim();
       const tpl = format && format !== 'json' ? new Template(format.replace(/\\t/g, '\t').replace(/\\n/g, '\n')) : undefined;
       const line = (ev: EngineEvent, timeNano: bigint): string => (format === 'json' ? eventJson(ev, timeNano) : tpl ? tpl.execute(templateView(ev)) : eventText(ev, timeNano));
+      // loaded here: `system` registers this verb beside its others
+      const { streamEvents } = await import('../../api/events.js');
       await streamEvents({ since: o.since, until: o.until, filters: o.filter }, cli.api(), (ev, timeNano) => cli.out(line(ev, timeNano)));
     });
 }

@@ -4,6 +4,7 @@ import { confirm } from '../render/confirm.js';
 import { humanSize } from '../render/units.js';
 import { collect } from '../opts/flags.js';
 import { register as registerInfo } from './info.js';
+import { register as registerEvents } from './events.js';
 
 /** `tsdock system df|prune|info|reset`: docker's system management command. */
 export function register(program: Command, cli: CliContext): void {
@@ -42,6 +43,7 @@ export function register(program: Command, cli: CliContext): void {
     });
 
   registerInfo(system, cli);
+  registerEvents(system, cli);
 
   system
     .command('reset')

@@ -8,7 +8,7 @@ import { appendEvent, eventLogPaths } from '../../../src/events/log.js';
 import { matchEvent } from '../../../src/events/filter.js';
 import { parseEventLine, readEvents, type LoggedEvent } from '../../../src/events/read.js';
 import { eventTime } from '../../../src/api/events.js';
-import { parseFilters } from '../../../src/api/volume.js';
+import { parseFilters } from '../../../src/api/prune-filters.js';
 import { EVENT_FILTER_KEYS } from '../../../src/events/filter.js';
 import type { EngineEvent } from '../../../src/events/types.js';
 import { eventText } from '../../../src/cli/commands/events.js';
@@ -85,7 +85,7 @@ describe('events: the line writer', () => {
 });
 
 describe('events: filters', () => {
-  const f = (...args: string[]) => parseFilters(args, EVENT_FILTER_KEYS);
+  const f = (...args: string[]) => parseFilters(args, [...EVENT_FILTER_KEYS]);
 
   it('same key ORed, keys ANDed', () => {
     assert.ok(matchEvent(ev(), f('event=stop', 'event=start')));
