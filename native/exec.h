@@ -138,8 +138,8 @@ extern int ncg;
 extern const char *cgt_paths[MAX_CGROUPS];
 extern int ncgt;
 extern const char *oom_file;
-/* monitor: the store's event log and the lines written when the init ends (placeholders \1 exit code, \2 s, \3 ns) */
-extern const char *event_log, *event_die, *event_oom;
+/* monitor: the store's event log, the line written before "pid" and those when the init ends (placeholders \1 exit code, \2 s, \3 ns) */
+extern const char *event_log, *event_start, *event_die, *event_oom;
 extern const char *cg_dir;
 extern const char *df_prog;
 extern size_t df_len;
@@ -226,6 +226,7 @@ void log_end(void);
 int log_fd(void);
 void log_chunk(int stream, const char *p, size_t n);
 void write_exit_file(int st, const struct timespec *end);
+void write_start_event(void);
 
 /* ---- relay.c */
 int relay_prepare(int *err);

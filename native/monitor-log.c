@@ -129,6 +129,13 @@ static void write_event(const char *tpl, long long code, const struct timespec *
   close(fd);
 }
 
+/* before "pid": the container's start, so its die (written by this same process) can only come after it */
+void write_start_event(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  write_event(event_start, 0, &t);
+}
+
 void write_exit_file(int st, const struct timespec *end) {
   char tmp[PATH_MAX], buf[200];
   size_t n = 0;

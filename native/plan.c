@@ -43,7 +43,7 @@ int ncg;
 const char *cgt_paths[MAX_CGROUPS];
 int ncgt;
 const char *oom_file;
-const char *event_log, *event_die, *event_oom;
+const char *event_log, *event_start, *event_die, *event_oom;
 const char *cg_dir;
 const char *df_prog;
 size_t df_len;
@@ -208,7 +208,7 @@ static int parse(void) {
     else if (!strcmp(k, "cgroupprocs")) { if (ncg >= MAX_CGROUPS) return E2BIG; cg_paths[ncg++] = str(); }
     else if (!strcmp(k, "cgrouptasks")) { if (ncgt >= MAX_CGROUPS) return E2BIG; cgt_paths[ncgt++] = str(); }
     else if (!strcmp(k, "oomfile")) oom_file = str();
-    else if (!strcmp(k, "events")) { event_log = str(); event_die = str(); event_oom = str(); }
+    else if (!strcmp(k, "events")) { event_log = str(); event_start = str(); event_die = str(); event_oom = str(); }
     else if (!strcmp(k, "cgroupdir")) cg_dir = str();
     else if (!strcmp(k, "devfilter")) { df_prog = tok(&df_len); if (df_len == 0 || df_len % sizeof(struct bpf_insn) || df_len / sizeof(struct bpf_insn) > 4096) perr = EINVAL; }
     else if (!strcmp(k, "monitor")) {

@@ -70,9 +70,10 @@
  *   step netup|netaddr|netroute   the container side (name = link, path = address or gateway, mode = prefix)
  *   oomfile <path>            monitor mode: when the init ends, the `oom_kill N` line of this file (memory.events
  *                             or memory.oom_control) goes into the exit file as "OOMKills":N
- *   events <path> <die> <oom> monitor mode: after the exit file, <die> (and <oom> first when OOMKills > 0) is
- *                             appended to the event log <path> in one O_APPEND write, bytes 1/2/3 replaced by
- *                             the exit code, the seconds and the nanoseconds of the end
+ *   events <path> <start> <die> <oom>
+ *                             monitor mode: <start> just before "pid"; after the exit file, <die> (and <oom>
+ *                             first when OOMKills > 0); each appended to the event log <path> in one O_APPEND
+ *                             write, bytes 1/2/3 replaced by the exit code, the seconds and the nanoseconds
  * Numbers are decimal (64-bit masks and limits unsigned, others may carry a leading '-').
  *
  * Status lines on fd 4: "pid <hostpid>" (the container's init runs), "error <step> <errno>" (step >= 0: index
@@ -330,6 +331,7 @@ int main(int argc, char **argv) {
   }
   close(err_r);
   if (got == sizeof msg) return give_up(pid, msg[0], msg[1]);
+  if (mon && event_log) write_start_event();
   status("pid", pid, 0, 0);
   if (mon) monitor(pid);
   if (relay) return report_exit(relay_run(pid));

@@ -100,7 +100,7 @@ export async function startContainer(ref: string, ctx: Context, opts: { restarti
       if (health) plan.monitor.healthCommand = { intervalMs: healthTiming(health).interval, argv: tsdockCommand(ctx, 'healthcheck', id) };
       const { pid, monitorPid } = await startMonitor(plan, pty ? { ptyMaster: pty.master } : {});
       started = true;
-      await recordStarted(paths, record, pid, monitorPid, restartCount(ctx.root, id, opts.restarting), health ? { Status: 'starting', FailingStreak: 0, Log: [] } : undefined);
+      await recordStarted(paths, record, pid, monitorPid, { restartCount: restartCount(ctx.root, id, opts.restarting), ...(health ? { health: { Status: 'starting', FailingStreak: 0, Log: [] } } : {}), monitored: true });
       await networkStarted(id, record, pid, ctx);
       await runHooks('afterStart', { id, record, spec, pid }, ctx);
       return { id, name: record.Name, pid, started: true };

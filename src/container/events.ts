@@ -19,9 +19,10 @@ export function containerEvent(root: string, action: string, record: EventSubjec
  * The lines a detached container's monitor writes when the container ends (the executor renders nothing):
  * `die` with the exit code, and `oom` when the cgroup counted an OOM kill, docker's order (oom, then die).
  */
-export function monitorEventTemplates(record: EventSubject): { die: string; oom: string } {
+export function monitorEventTemplates(record: EventSubject): { start: string; die: string; oom: string } {
   const from = record.ImageName;
   return {
+    start: eventTemplate({ type: 'container', action: 'start', id: record.Id, from, attributes: containerAttributes(record) }),
     die: eventTemplate({ type: 'container', action: 'die', id: record.Id, from, attributes: containerAttributes(record, { exitCode: PLACEHOLDER.exitCode }) }),
     oom: eventTemplate({ type: 'container', action: 'oom', id: record.Id, from, attributes: containerAttributes(record) }),
   };

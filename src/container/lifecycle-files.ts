@@ -19,7 +19,9 @@ export async function recordCreated(paths: ContainerPaths, record: ContainerReco
  * run, the CLI itself (so status derivation does not call it "monitor died" in the moment between the init's
  * exit and the CLI writing exit.json).
  */
-export async function recordStarted(paths: ContainerPaths, record: ContainerRecord, pid: number, monitorPid: number, restartCount = 0, health?: ContainerState['Health']): Promise<void> {
+/** `monitored`: the monitor wrote the start event itself (MonitorPlan.events), ordered before its die */
+export async function recordStarted(paths: ContainerPaths, record: ContainerRecord, pid: number, monitorPid: number, opts: { restartCount?: number; health?: ContainerState['Health']; monitored?: boolean } = {}): Promise<void> {
+  const { restartCount = 0, health } = opts;
   const state: ContainerState = {
     Status: 'running',
     Pid: pid,
@@ -31,7 +33,7 @@ export async function recordStarted(paths: ContainerPaths, record: ContainerReco
     ...(health ? { Health: health } : {}),
   };
   await writeJsonAtomic(path.join(paths.dir, 'state.json'), state, { fsync: false });
-  containerEvent(paths.root, 'start', record);
+  if (!opts.monitored) containerEvent(paths.root, 'start', record);
 }
 
 /** A foreground run knows how its container ended: it writes exit.json itself (a detached one's monitor does). */

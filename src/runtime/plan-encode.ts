@@ -31,7 +31,7 @@
  *   cgroupdir <path>                     v2: clone3(CLONE_INTO_CGROUP) into it (cgroupprocs the fallback)
  *   devfilter <bytes>                    v2: eBPF device program attached to cgroupdir before the clone
  *   oomfile <path>                       monitor: the file whose oom_kill count goes into the exit file
- *   events <path> <die> <oom>            monitor: the event log and the lines appended when the init ends
+ *   events <path> <start> <die> <oom>    monitor: the event log, the line appended before `pid`, those when the init ends
  *   monitor <logPath> <logMaxSize> <exitFile> <keepStdin 0|1> <stdinOnce 0|1> <drainMs> <drainIdleMs>
  *           <clientStallMs>              detached: the executor stays as the monitor (timing: MonitorTiming)
  *   attachsock <path>                    these three only with `monitor`
@@ -474,7 +474,7 @@ export function encodePlan(plan: ExecPlan): Buffer {
     if (m.oomFile !== undefined) w.record('oomfile', (x) => x.field(absolutePath(m.oomFile!, 'monitor oomFile'), 'oomFile'));
     if (m.events !== undefined) {
       const e = m.events;
-      w.record('events', (x) => x.field(absolutePath(e.logPath, 'monitor events logPath'), 'events logPath'), (x) => x.field(e.die, 'events die'), (x) => x.field(e.oom, 'events oom'));
+      w.record('events', (x) => x.field(absolutePath(e.logPath, 'monitor events logPath'), 'events logPath'), (x) => x.field(e.start, 'events start'), (x) => x.field(e.die, 'events die'), (x) => x.field(e.oom, 'events oom'));
     }
     if (m.ptyMasterFd !== undefined) w.record('ptymaster', (x) => x.int(m.ptyMasterFd!, 'ptyMasterFd', 5, 0x7fffffff));
   }

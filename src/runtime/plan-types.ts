@@ -200,11 +200,12 @@ export interface MonitorPlan {
   /** memory.events (v2) or memory.oom_control (v1): its `oom_kill` count goes into the exit file as OOMKills */
   oomFile?: string;
   /**
-   * after the exit file: the store's event log (absolute) gets `die` (and `oom` first when the oomFile counted
-   * a kill), each one O_APPEND write of a line rendered here, in which the executor only replaces the bytes
-   * \x01 (exit code), \x02 (seconds) and \x03 (nanoseconds) (events/line.ts eventTemplate)
+   * the store's event log (absolute): `start` just before the executor reports `pid` (so a container that ends at
+   * once still has its start before its die: one process writes both), and after the exit file `die` (and `oom`
+   * first when the oomFile counted a kill); each one O_APPEND write of a line rendered here, in which the
+   * executor only replaces the bytes \x01 (exit code), \x02 (seconds) and \x03 (nanoseconds) (events/line.ts)
    */
-  events?: { logPath: string; die: string; oom: string };
+  events?: { logPath: string; start: string; die: string; oom: string };
   /** `-i`: the container's stdin is a pipe (or the pty) fed by attach clients; else /dev/null */
   keepStdin: boolean;
   /**
