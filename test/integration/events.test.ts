@@ -94,6 +94,18 @@ describe('events: the store event log', { skip: !isRoot && 'needs root' }, () =>
     assert.ok(Math.abs(Date.now() / 1000 - die.time) < 60);
   });
 
+  test('a detached container that ends at once: its start still comes before its die (the monitor writes both)', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await store.ok(['run', '-d', store.image, 'true'])).trim());
+    await store.ok(['wait', ...ids]);
+    const evs = logLines(store.root);
+    for (const id of ids) {
+      const actions = evs.filter((e) => e.Actor.ID === id && (e.Action === 'start' || e.Action === 'die')).map((e) => e.Action);
+      assert.deepEqual(actions, ['start', 'die'], id);
+    }
+    await store.ok(['rm', ...ids]);
+  });
+
   test('a foreground run --rm: create, start, die (exit code), destroy; exec events', async () => {
     const f = follow(store.root, ['--filter', 'type=container', '--format', '{{.Action}} {{.Actor.Attributes.exitCode}}']);
     try {
