@@ -98,6 +98,9 @@ describe('events: the store event log', { skip: !isRoot && 'needs root' }, () =>
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await store.ok(['run', '-d', store.image, 'true'])).trim());
     await store.ok(['wait', ...ids]);
+    // die follows the exit file that `wait` saw
+    const dies = () => logLines(store.root).filter((e) => e.Action === 'die' && ids.includes(e.Actor.ID)).length;
+    for (let i = 0; i < 100 && dies() < ids.length; i++) await sleep(50);
     const evs = logLines(store.root);
     for (const id of ids) {
       const actions = evs.filter((e) => e.Actor.ID === id && (e.Action === 'start' || e.Action === 'die')).map((e) => e.Action);
