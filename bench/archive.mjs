@@ -7,7 +7,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { benchSetup, median, repo } from './lib.mjs';
+import { benchSetup, printPhases, repo } from './lib.mjs';
 
 const { runs, image, work, measure, done } = await benchSetup('archive');
 
@@ -56,12 +56,4 @@ try {
   await done();
 }
 console.log(`save and load (docker-archive) of ${image}, ${runs} runs each (median)`);
-for (const verb of ['save', 'load']) {
-  const base = median(results[`tsdock ${verb}`].map((r) => r.secs));
-  for (const name of Object.keys(tools)) {
-    const rs = results[`${name} ${verb}`];
-    const secs = median(rs.map((r) => r.secs));
-    const rss = Math.max(...rs.map((r) => r.rss));
-    console.log(`${`${name} ${verb}`.padEnd(12)} ${secs.toFixed(3)} s   peak RSS ${(rss / 1024).toFixed(1)} MB   ${name}/tsdock = ${(secs / base).toFixed(2)}`);
-  }
-}
+printPhases(results, Object.keys(tools), ['save', 'load']);

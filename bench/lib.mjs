@@ -16,6 +16,23 @@ export const arg = (name, dflt) => {
 
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/**
+ * One line per tool and phase from `results[`${tool} ${phase}`]` (each run's { secs, rss } in KiB): the median
+ * time, the peak RSS and the ratio tsdock/tool, as every table in the notes gives it.
+ */
+export function printPhases(results, tools, phases) {
+  for (const phase of phases) {
+    const base = median(results[`tsdock ${phase}`].map((r) => r.secs));
+    for (const name of tools) {
+      const rs = results[`${name} ${phase}`];
+      const secs = median(rs.map((r) => r.secs));
+      const rss = Math.max(...rs.map((r) => r.rss));
+      const ratio = name === 'tsdock' ? '' : `   tsdock/${name} = ${(base / secs).toFixed(2)}`;
+      console.log(`${`${name} ${phase}`.padEnd(12)} ${secs.toFixed(3)} s   peak RSS ${(rss / 1024).toFixed(1)} MB${ratio}`);
+    }
+  }
+}
+
 /** Host directories as the layers of `--layered`'s image (~250 MB unpacked: docs, python, perl). */
 const HOST_LAYERS = ['usr/share/doc', 'usr/lib/python3', 'usr/lib/python3.11', 'usr/share/perl'];
 

@@ -12,7 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { benchSetup, median, repo } from './lib.mjs';
+import { benchSetup, printPhases, repo } from './lib.mjs';
 
 const { runs, image, work, measure, done } = await benchSetup('push');
 const { startRegistry } = await import(path.join(repo, 'dist/test/harness/index.js'));
@@ -64,12 +64,4 @@ try {
   await done();
 }
 console.log(`push of ${image} (${summary}), ${runs} runs each (median)`);
-for (const phase of ['cold', 'warm']) {
-  const base = median(results[`tsdock ${phase}`].map((r) => r.secs));
-  for (const name of Object.keys(tools)) {
-    const rs = results[`${name} ${phase}`];
-    const secs = median(rs.map((r) => r.secs));
-    const rss = Math.max(...rs.map((r) => r.rss));
-    console.log(`${`${name} ${phase}`.padEnd(12)} ${secs.toFixed(3)} s   peak RSS ${(rss / 1024).toFixed(1)} MB   ${name}/tsdock = ${(secs / base).toFixed(2)}`);
-  }
-}
+printPhases(results, Object.keys(tools), ['cold', 'warm']);
