@@ -6,7 +6,11 @@
 #   scripts/install-deps.sh --check       # just report; exit 1 if something is missing
 set -euo pipefail
 
-PACKAGES=(docker-registry busybox-static skopeo umoci zstd openssl apache2-utils uidmap gcc libc6-dev util-linux nftables iproute2 passt slirp4netns)
+PACKAGES=(docker-registry busybox-static skopeo umoci zstd openssl apache2-utils uidmap gcc libc6-dev util-linux nftables iproute2 passt slirp4netns git)
+# Installed when they can be, never a failure: the tests that compare with podman (build's config, save/load
+# interop) skip with their reason without it. runc named beside podman so apt takes it for podman's `crun | runc`
+# (crun refuses this host's hybrid cgroups).
+OPTIONAL=(podman runc)
 # A binary (or an absolute file path) per package, to tell "installed and usable" apart from "dpkg knows about it".
 declare -A PROBE=(
   [docker-registry]=docker-registry
@@ -24,6 +28,9 @@ declare -A PROBE=(
   [iproute2]=ip
   [passt]=pasta
   [slirp4netns]=slirp4netns
+  [git]=git
+  [podman]=podman
+  [runc]=runc
 )
 
 check_only=0
@@ -65,6 +72,19 @@ ensure_test_user() {
 }
 
 # The cgroup tests also run on a pure cgroup v2 kernel in a QEMU VM (scripts/vm/): QEMU and a Debian kernel.
+optional_deps() {
+  local want=()
+  for p in "${OPTIONAL[@]}"; do is_installed "$p" || want+=("$p"); done
+  ((${#want[@]})) || return 0
+  if ((check_only)) || [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-deps: optional, not installed: ${want[*]} (the podman comparison tests skip)"
+    return 0
+  fi
+  echo "install-deps: installing (optional): ${want[*]}"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${want[@]}"; } ||
+    echo "install-deps: could not install ${want[*]}: the podman comparison tests skip" >&2
+}
+
 vm_deps() {
   [[ ${TSDOCK_SKIP_VM:-0} == 1 ]] && return 0
   if ((check_only)); then "$(dirname "$0")/vm/install-vm-deps.sh" --check; else "$(dirname "$0")/vm/install-vm-deps.sh"; fi
@@ -73,6 +93,7 @@ vm_deps() {
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all present: ${PACKAGES[*]}"
   ((check_only)) || ensure_test_user
+  optional_deps
   vm_deps
   exit 0
 fi
@@ -112,4 +133,5 @@ if ((${#still[@]})); then
 fi
 echo "install-deps: installed: ${missing[*]}"
 ensure_test_user
+optional_deps
 vm_deps

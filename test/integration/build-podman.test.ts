@@ -14,10 +14,10 @@ import { listEntryDir, lookupImagePath, type ImageEntry } from '../../src/storag
 /**
  * tsdock build against `podman build` (buildah's chroot isolation: no containers, cgroups or mounts of its own) of
  * the same Dockerfiles and base image: the config fields docker defines and the files, owner and mode included.
- * podman is not one of scripts/install-deps.sh's packages: without it this file skips.
+ * podman is one of scripts/install-deps.sh's optional packages (installed when apt can): without it this file skips.
  */
 const hasPodman = spawnSync('podman', ['--version'], { stdio: 'ignore' }).status === 0;
-const skip = !isRoot ? 'needs root for the harness packages' : !hasPodman ? 'podman is not installed (not one of scripts/install-deps.sh\'s packages)' : false;
+const skip = !isRoot ? 'needs root for the harness packages' : !hasPodman ? 'podman is not installed (scripts/install-deps.sh could not install its optional podman)' : false;
 
 /** `path type mode uid gid digest` lines of a tree, sorted; `list`/`stat`/`read` abstract the two stores. */
 interface Tree {
