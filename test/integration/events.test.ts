@@ -63,7 +63,7 @@ describe('events: the store event log', { skip: !isRoot && 'needs root' }, () =>
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines.length, 1, r.stdout);
-    assert.match(lines[0]!, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z container start ${id} \\(image=${store.image.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, name=ev-start, team=blue\\)$`));
+    assert.match(lines[0]!, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}(Z|[+-]\\d\\d:\\d\\d) container start ${id} \\(image=${store.image.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, name=ev-start, team=blue\\)$`));
     // json and a template, other filters ANDed, label and container by name
     const j = await tsdock(['events', '--since', '1m', '--until', 'now', '--format', 'json', '--filter', 'container=ev-start', '--filter', 'label=team=blue'], { root: store.root });
     const evs = j.stdout.trim().split('\n').map((l) => JSON.parse(l) as Ev);

@@ -11,10 +11,14 @@ interface EventsFlags {
   format?: string;
 }
 
-/** docker's RFC3339NanoFixed of a time in nanoseconds, in UTC */
+/** docker's RFC3339NanoFixed of a time in nanoseconds, in local time as docker prints it (`Z` when that is UTC) */
 export function eventTimeText(timeNano: bigint): string {
-  const iso = new Date(Number(timeNano / 1_000_000n)).toISOString().slice(0, 19);
-  return `${iso}.${String(timeNano % 1_000_000_000n).padStart(9, '0')}Z`;
+  const ms = Number(timeNano / 1_000_000n);
+  const offset = -new Date(ms).getTimezoneOffset(); // minutes east of UTC
+  const iso = new Date(ms + offset * 60_000).toISOString().slice(0, 19);
+  const abs = Math.abs(offset);
+  const zone = offset === 0 ? 'Z' : `${offset < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  return `${iso}.${String(timeNano % 1_000_000_000n).padStart(9, '0')}${zone}`;
 }
 
 /** docker's default line: `TIME TYPE ACTION ID (k=v, ...)`, the attributes sorted by key */

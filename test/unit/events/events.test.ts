@@ -129,8 +129,19 @@ describe('events: --since/--until and the default text', () => {
     assert.throws(() => eventTime('yesterday', 'since', now), /invalid value for "since"/);
   });
 
-  it("docker's line: TIME TYPE ACTION ID (sorted attributes)", () => {
-    assert.equal(eventText(ev({ attrs: { zz: '1' } }), T), '2025-12-07T10:00:00.123456789Z container start abc123def (image=docker.io/library/busybox:latest, name=web, zz=1)');
-    assert.equal(eventText(ev({ Actor: { ID: 'x', Attributes: {} } }), T), '2025-12-07T10:00:00.123456789Z container start x');
+  it("docker's line: TIME TYPE ACTION ID (sorted attributes), the time local as docker prints it", () => {
+    const tz = process.env.TZ;
+    try {
+      process.env.TZ = 'UTC';
+      assert.equal(eventText(ev({ attrs: { zz: '1' } }), T), '2025-12-07T10:00:00.123456789Z container start abc123def (image=docker.io/library/busybox:latest, name=web, zz=1)');
+      assert.equal(eventText(ev({ Actor: { ID: 'x', Attributes: {} } }), T), '2025-12-07T10:00:00.123456789Z container start x');
+      process.env.TZ = 'Europe/Berlin';
+      assert.equal(eventText(ev({ Actor: { ID: 'x', Attributes: {} } }), T), '2025-12-07T11:00:00.123456789+01:00 container start x');
+      process.env.TZ = 'America/St_Johns';
+      assert.equal(eventText(ev({ Actor: { ID: 'x', Attributes: {} } }), T), '2025-12-07T06:30:00.123456789-03:30 container start x');
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
   });
 });
