@@ -109,6 +109,16 @@ describe('events: the store event log', { skip: !isRoot && 'needs root' }, () =>
     await store.ok(['rm', ...ids]);
   });
 
+  test('restart: kill, die, stop, start, then restart', async () => {
+    const id = (await store.ok(['run', '-d', store.image, 'sleep', '30'])).trim();
+    await store.ok(['restart', '-t', '0', id]);
+    const actions = logLines(store.root).filter((e) => e.Actor.ID === id).map((e) => e.Action);
+    const after = actions.slice(actions.indexOf('start') + 1);
+    assert.deepEqual(after.slice(-2), ['start', 'restart'], actions.join(' '));
+    assert.ok(after.includes('die') && after.includes('stop'), actions.join(' '));
+    await store.ok(['rm', '-f', id]);
+  });
+
   test('a foreground run --rm: create, start, die (exit code), destroy; exec events', async () => {
     const f = follow(store.root, ['--filter', 'type=container', '--format', '{{.Action}} {{.Actor.Attributes.exitCode}}']);
     try {

@@ -16,10 +16,11 @@ export function register(program: Command, cli: CliContext, name = 'stop'): void
   cmd.action(async (containers: string[], o: { time?: number; signal?: string }) => {
     const api = await import('../../api/stop.js');
     const ctx = cli.api();
+    const restart = name === 'restart' ? (await import('../../api/restart.js')).restartContainer : undefined;
     await forEachContainer(cli, containers, async (c) => {
       if (name === 'kill') await api.killContainer(c, { signal: o.signal }, ctx);
+      else if (restart) await restart(c, { timeout: o.time, signal: o.signal }, ctx);
       else await api.stopContainer(c, { timeout: o.time, signal: o.signal }, ctx);
-      if (name === 'restart') await (await import('../../api/start.js')).startContainer(c, ctx);
     });
   });
 }
