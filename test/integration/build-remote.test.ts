@@ -7,7 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { isRoot } from './shared-harness.js';
-import { testStore, tsdock } from './helpers.js';
+import { freePort, testStore, tsdock } from './helpers.js';
 
 const gitOk = spawnSync('git', ['--version']).status === 0;
 
@@ -15,14 +15,6 @@ function git(cwd: string, ...args: string[]): string {
   const r = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', '-c', 'init.defaultBranch=main', ...args], { cwd, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' } });
   assert.equal(r.status, 0, `git ${args.join(' ')}: ${r.stderr}`);
   return r.stdout.trim();
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((res) => s.listen(0, '127.0.0.1', res));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((res) => s.close(() => res()));
-  return port;
 }
 
 /** a static file server on loopback for `dir` (git's dumb http protocol, a context tar, a Dockerfile) */

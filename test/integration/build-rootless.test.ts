@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { getHarness } from './shared-harness.js';
-import { asUserArgv, collect, endRootless, tempRoot, testUser, type RunResult } from './helpers.js';
+import { asUserArgv, collect, endRootless, rootlessDirs, testUser, type RunResult } from './helpers.js';
 
 const user = testUser();
 
@@ -15,10 +15,7 @@ describe('build, rootless', { skip: user.skip }, () => {
 
   before(async () => {
     image = (await getHarness()).fixtures.busyboxV2s2.ref;
-    root = tempRoot('build-rootless').root;
-    runtime = tempRoot('build-rootless-xdg').root;
-    fs.chownSync(runtime, user.uid, 0);
-    fs.chownSync(root, user.uid, user.gid);
+    ({ root, runtime } = rootlessDirs('build-rootless', user));
   });
   after(async () => {
     await endRootless(asUser, runtime);

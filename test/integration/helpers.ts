@@ -241,3 +241,12 @@ export function testUser(name = 'tsdock-test'): { name: string; uid: number; gid
   const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim());
   return { name, uid, gid, skip: root ? false : 'needs root to switch to the unprivileged test user' };
 }
+
+/** A store and a runtime dir of a test's own, owned by the unprivileged `user` (their holder runs there). */
+export function rootlessDirs(label: string, user: { uid: number; gid: number }): { root: string; runtime: string } {
+  const root = tempRoot(label).root;
+  const runtime = tempRoot(`${label}-xdg`).root;
+  fs.chownSync(runtime, user.uid, 0);
+  fs.chownSync(root, user.uid, user.gid);
+  return { root, runtime };
+}

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { getHarness, isRoot } from './shared-harness.js';
-import { asUserArgv, collect, endRootless, tempRoot, testUser, tsdock } from './helpers.js';
+import { asUserArgv, collect, endRootless, rootlessDirs, tempRoot, testUser, tsdock } from './helpers.js';
 
 /** go-units' decimal sizes back to bytes ("3.993MB" → 3993000) */
 function bytesOf(human: string): number {
@@ -233,10 +233,7 @@ describe('system df, prune, reset rootless', { skip: user.skip }, () => {
 
   before(async () => {
     image = (await getHarness()).fixtures.busyboxV2s2.ref;
-    root = tempRoot('system-rootless').root;
-    runtime = tempRoot('system-rootless-xdg').root;
-    fs.chownSync(runtime, user.uid, 0);
-    fs.chownSync(root, user.uid, user.gid);
+    ({ root, runtime } = rootlessDirs('system-rootless', user));
     await ok(['pull', '-q', image]);
   });
   after(() => endRootless(asUser, runtime));
