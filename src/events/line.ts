@@ -1,8 +1,10 @@
 import type { NewEvent } from './types.js';
 
 /**
- * A line stays well under PIPE_BUF (4096): one write(2) of it on an O_APPEND fd lands whole, however many
- * writers append at once, and a writer killed meanwhile leaves the line there or absent, never half of it.
+ * A line stays under 3 KiB and is appended by one write(2) on an O_APPEND fd: writers appending at once never
+ * interleave (the inode's lock is held for the whole write). A writer killed by SIGKILL in the middle of its write
+ * can leave the line's first part, though (the kernel looks for a fatal signal between the pages it copies); the
+ * next line is then glued to that fragment, and the reader (read.ts) finds it again by where it begins.
  */
 export const MAX_LINE = 3072;
 /** how long an attribute's value may stay when a line would be too long (labels can be large) */

@@ -81,7 +81,9 @@ function rotate(p: EventLogPaths, maxSize: number): void {
     fs.mkdirSync(p.rotateLock);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    if (Date.now() - lockTime(p.rotateLock) < STALE_LOCK_MS) return;
+    // gone meanwhile: its writer has just rotated (taking it for a stale lock would remove the next one's)
+    const made = fs.statSync(p.rotateLock, { throwIfNoEntry: false })?.mtimeMs;
+    if (made === undefined || Date.now() - made < STALE_LOCK_MS) return;
     fs.rmSync(p.rotateLock, { recursive: true, force: true });
     return;
   }
@@ -90,8 +92,4 @@ function rotate(p: EventLogPaths, maxSize: number): void {
   } finally {
     fs.rmdirSync(p.rotateLock);
   }
-}
-
-function lockTime(dir: string): number {
-  return fs.statSync(dir, { throwIfNoEntry: false })?.mtimeMs ?? 0;
 }

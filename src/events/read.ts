@@ -8,8 +8,26 @@ export interface LoggedEvent {
   timeNano: bigint;
 }
 
-/** One line of the log, or undefined when it is not an event (nothing tsdock writes: a foreign line is skipped). */
+/**
+ * Where a line of ours begins: `{"status":` (container and image events) or `{"Type":`. Neither can occur inside
+ * a value (JSON escapes its quotes), only as an attribute's key, so in a line that does not parse, the last of them
+ * that parses to its end is where a whole line begins after the fragment a killed writer left (see line.ts).
+ */
+const LINE_START = /\{"(?:status|Type)":"/g;
+
+/** One line of the log, or undefined when it holds no event (a foreign line, or only a killed writer's fragment). */
 export function parseEventLine(line: string): LoggedEvent | undefined {
+  const whole = parseWhole(line);
+  if (whole) return whole;
+  const starts = [...line.matchAll(LINE_START)].map((m) => m.index).filter((i) => i > 0);
+  for (const i of starts.reverse()) {
+    const ev = parseWhole(line.slice(i));
+    if (ev) return ev;
+  }
+  return undefined;
+}
+
+function parseWhole(line: string): LoggedEvent | undefined {
   let event: EngineEvent;
   try {
     event = JSON.parse(line) as EngineEvent;

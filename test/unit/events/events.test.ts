@@ -52,6 +52,17 @@ describe('events: the line writer', () => {
     assert.equal(parsed.timeNano, T);
   });
 
+  it('a killed writer\'s fragment: skipped, and the whole line glued after it is read (even with a label named Type)', () => {
+    const whole = eventLine({ type: 'container', action: 'die', id: 'c2', attributes: { Type: 'x', status: 'y', name: 'n' } }, T);
+    const fragment = eventLine({ type: 'volume', action: 'create', id: 'v' }, T).slice(0, 40);
+    const glued = parseEventLine((fragment + whole).trimEnd())!;
+    assert.equal(glued.event.Actor.ID, 'c2');
+    assert.equal(glued.event.Actor.Attributes.Type, 'x');
+    assert.equal(glued.timeNano, T);
+    assert.equal(parseEventLine(fragment), undefined);
+    assert.equal(parseEventLine('not an event {"Type":"volume"'), undefined);
+  });
+
   it('appends and rotates: .1 then the current file, every line whole, history and follow in order', async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdock-events-'));
     try {
