@@ -13,6 +13,9 @@ const { createRequire } = Module;
 /** the global options that take a value (src/cli/main.ts), skipped when looking for the verb */
 const VALUED = ['--root', '--runroot', '--storage-driver', '--log-level'];
 
+// the launcher (native/launch) deferred NODE_EXTRA_CA_CERTS: tsdock's https client applies the file itself
+// (src/image/registry/extra-ca.ts); the variable goes back for what tsdock starts and for `run -e NODE_EXTRA_CA_CERTS`
+if (process.env.TSDOCK_EXTRA_CA_CERTS && process.env.NODE_EXTRA_CA_CERTS === undefined) process.env.NODE_EXTRA_CA_CERTS = process.env.TSDOCK_EXTRA_CA_CERTS;
 const args = process.argv.slice(2);
 const dir = path.join(__dirname, '..', 'dist', 'bundle');
 try {
@@ -50,10 +53,17 @@ function onlyVersion(argv) {
 }
 
 function load(argv) {
-  const file = path.join(dir, 'tsdock.cjs');
-  // ASCII (scripts/bundle.mjs checks): latin1 makes the one-byte string without decoding UTF-8
-  const source = fs.readFileSync(file, 'latin1');
   const verb = (argv.find((a, i) => !a.startsWith('-') && !VALUED.includes(argv[i - 1])) ?? 'none').replace(/[^a-z-]/g, '');
+  // the verb's own bundle (the CLI without the other verbs' modules), else the whole CLI (help, an unknown verb)
+  let file = path.join(dir, 'verbs', `${verb}.cjs`);
+  let source;
+  try {
+    // ASCII (scripts/bundle.mjs checks): latin1 makes the one-byte string without decoding UTF-8
+    source = fs.readFileSync(file, 'latin1');
+  } catch {
+    file = path.join(dir, 'tsdock.cjs');
+    source = fs.readFileSync(file, 'latin1');
+  }
   const stat = fs.statSync(file);
   // V8 rejects a cache made under other flags: node's own flags (the launcher's) get a cache of their own
   const flags = process.execArgv.length ? `.${fnv1a(process.execArgv.join(' '))}` : '';
@@ -71,7 +81,7 @@ function load(argv) {
   }
   const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
   const mod = { exports: {} };
-  script.runInThisContext().call(mod.exports, mod.exports, createRequire(file), mod, file, dir);
+  script.runInThisContext().call(mod.exports, mod.exports, createRequire(file), mod, file, path.dirname(file));
   if (!cachedData || script.cachedDataRejected) {
     process.once('exit', () => {
       const data = script.createCachedData();

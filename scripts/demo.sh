@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] && bash scripts/install-deps.sh >/dev/null
-[ -f dist/bundle/main.js ] && [ -x native/build/tsdock-exec ] || npm run build >/dev/null
+[ -f dist/bundle/tsdock.cjs ] && [ -x native/build/tsdock-exec ] || npm run build >/dev/null
 image="${TSDOCK_DEMO_IMAGE:-}"
 if [ -z "$image" ]; then
   image=$(bash scripts/local-registry.sh start | tail -n 1)

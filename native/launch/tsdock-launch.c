@@ -8,7 +8,8 @@
  * the holder maps subordinate ids: its uid_map has more than one line, else `single`). Without a holder, or when
  * anything about it does not check out, it changes nothing and Node takes today's path (creating the holder,
  * re-executing inside it). It decides nothing else: the verb, help and every policy stay in TypeScript, which
- * behaves the same inside the namespace (TSDOCK_USERNS marks a rootless command there).
+ * behaves the same inside the namespace (TSDOCK_USERNS marks a rootless command there). It also hands
+ * NODE_EXTRA_CA_CERTS over as TSDOCK_EXTRA_CA_CERTS (see main), so Node does not parse that file at every start.
  *
  * The holder is trusted only as the TypeScript side trusts it: its pid file lives in the user's runtime dir
  * ($XDG_RUNTIME_DIR/tsdock, else $TMPDIR/tsdock-<uid>), which must be a directory owned by the user with no group or
@@ -106,6 +107,14 @@ int main(int argc, char **argv) {
     return 125;
   }
   if (getuid() != 0 && !getenv("TSDOCK_USERNS")) try_join();
+  /* Node reads NODE_EXTRA_CA_CERTS before any script runs (~40 ms for a distribution's whole bundle); tsdock applies
+   * the file to its own TLS connections instead (src/image/registry/extra-ca.ts), and its loader puts the variable
+   * back for what tsdock starts. Only the name moves: what is trusted stays the same. */
+  const char *extra = getenv("NODE_EXTRA_CA_CERTS");
+  if (extra && *extra) {
+    setenv("TSDOCK_EXTRA_CA_CERTS", extra, 1);
+    unsetenv("NODE_EXTRA_CA_CERTS");
+  }
   argv[0] = "node";
   execvp("node", argv);
   fprintf(stderr, "Error: cannot run node: %s\n", strerror(errno));

@@ -6,6 +6,7 @@ import { parseChange } from '../image/config-change.js';
 import { importRootfs } from '../image/import-rootfs.js';
 import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform } from '../image/manifest.js';
 import { formatReference, parseReference } from '../image/reference.js';
+import { request, type HttpResponse } from '../image/registry/http.js';
 import { ImageStore } from '../image/store/images.js';
 
 export interface ImportOptions {
@@ -39,14 +40,18 @@ async function openSource(source: string, ctx: Context): Promise<Readable> {
     return ctx.stdin;
   }
   if (/^https?:\/\//i.test(source)) {
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await fetch(source, { signal: ctx.signal });
+      res = await request({ url: source, ...(ctx.signal ? { signal: ctx.signal } : {}) });
     } catch (err) {
-      throw new TsdockError(`fetching ${source}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
+      if (ctx.signal?.aborted) throw err;
+      throw new TsdockError(`fetching ${source}: ${(err as Error).message}`);
     }
-    if (!res.ok || !res.body) throw new TsdockError(`fetching ${source}: the server answered ${res.status} ${res.statusText}`);
-    return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+    if (res.status < 200 || res.status > 299) {
+      res.body.resume();
+      throw new TsdockError(`fetching ${source}: the server answered ${res.status} ${res.body.statusMessage ?? ''}`.trimEnd());
+    }
+    return res.body;
   }
   return openInputFile(source);
 }

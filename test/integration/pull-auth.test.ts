@@ -3,8 +3,17 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
+import { execFile } from 'node:child_process';
 import { getHarness, isRoot, type HarnessData } from './shared-harness.js';
-import { tempRoot, tsdock } from './helpers.js';
+import { bin, tempRoot, tsdock } from './helpers.js';
+
+/** bin/tsdock run as a program (its sh line, then native/build/tsdock-launch), not by node as tsdock() runs it */
+function program(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(bin, args, { env, timeout: 120_000 }, (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+  });
+}
 
 let h: HarnessData;
 
@@ -88,6 +97,26 @@ describe('basic auth over TLS', { skip: !isRoot && 'needs root to install a CA u
       if (created) fs.rmSync(certs, { recursive: true, force: true });
       else fs.rmSync(path.join(certs, 'ca.crt'), { force: true });
     }
+  });
+
+  test('NODE_EXTRA_CA_CERTS is trusted when bin/tsdock runs as a program (its launcher defers the file from Node\'s start)', async () => {
+    const { root } = tempRoot('tls-extra-ca');
+    const env = { ...process.env, NO_COLOR: '1', ...cleanEnv({ DOCKER_CONFIG: dockerConfig(h.basicTls.host, h.basicTls.username, h.basicTls.password) }) };
+    const ref = `${h.basicTls.host}/private/busybox:latest`;
+    // another CA's file: still refused, so it is the file's own certificate that is trusted below
+    const other = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tsdock-test-otherca-')), 'other.crt');
+    fs.writeFileSync(other, tls.rootCertificates[0]!);
+    let r = await program(['--root', root, 'pull', ref], { ...env, NODE_EXTRA_CA_CERTS: other });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^Error: tls verification failed for registry/);
+    r = await program(['--root', root, 'pull', '-q', ref], { ...env, NODE_EXTRA_CA_CERTS: h.basicTls.caCertPath });
+    assert.equal(r.code, 0, r.stderr);
+    // the launcher moved it (TSDOCK_EXTRA_CA_CERTS), and the loader put it back for what tsdock starts: `-e NAME`
+    // passes the caller's value on
+    r = await program(['--root', root, 'run', '--rm', '--network', 'none', '-e', 'NODE_EXTRA_CA_CERTS', '-e', 'TSDOCK_EXTRA_CA_CERTS', ref, 'sh', '-c', 'echo "$NODE_EXTRA_CA_CERTS $TSDOCK_EXTRA_CA_CERTS"'], { ...env, NODE_EXTRA_CA_CERTS: h.basicTls.caCertPath });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${h.basicTls.caCertPath} ${h.basicTls.caCertPath}\n`);
+    fs.rmSync(path.dirname(other), { recursive: true, force: true });
   });
 
   test('--tls-verify=false skips verification', async () => {

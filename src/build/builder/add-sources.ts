@@ -3,20 +3,28 @@
  * (plain, gzip or zstd; recognised by content, as docker does), whose entries land below the destination with
  * their own owners and modes unless `--chown`/`--chmod` say otherwise.
  */
+import { constants } from 'node:buffer';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ByteSource } from '../../storage/bytesource.js';
 import { decompressStream } from '../../storage/decompress.js';
 import { TarReader } from '../../storage/tarreader.js';
+import { readBody, request } from '../../image/registry/http.js';
 import type { CopyItem, ItemOptions } from './copy-items.js';
+
+const BUFFER_MAX = constants.MAX_LENGTH;
 
 export const isUrl = (s: string): boolean => /^https?:\/\//i.test(s);
 
+/** An ADD URL's body, whole (through the registry's client: redirects, retries, and the extra CAs it trusts). */
 export async function fetchUrl(url: string): Promise<Buffer> {
-  const res = await fetch(url, { redirect: 'follow' });
-  if (!res.ok) throw new Error(`invalid response status ${res.status}`);
-  return Buffer.from(await res.arrayBuffer());
+  const res = await request({ url });
+  if (res.status < 200 || res.status > 299) {
+    res.body.resume();
+    throw new Error(`invalid response status ${res.status}`);
+  }
+  return readBody(res, BUFFER_MAX, url);
 }
 
 const DIGEST_HEX: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 };

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TsdockError, UsageError } from '../../errors.js';
+import { readBody, request, type HttpResponse } from '../../image/registry/http.js';
 
 export interface GitContext {
   url: string;
@@ -92,23 +93,21 @@ const MAX_URL_CONTEXT = 1 << 30;
 
 /** A URL's body: the context tar, or a Dockerfile (contextFromStdin tells which). */
 export async function downloadContext(url: string, signal?: AbortSignal): Promise<Buffer> {
-  let res: Response;
+  let res: HttpResponse;
   try {
-    res = await fetch(url, { redirect: 'follow', ...(signal ? { signal } : {}) });
+    res = await request({ url, ...(signal ? { signal } : {}) });
   } catch (err) {
     if (signal?.aborted) throw err;
-    const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
-    throw new TsdockError(`build: unable to prepare context: downloading ${url}: ${cause}`);
+    throw new TsdockError(`build: unable to prepare context: downloading ${url}: ${(err as Error).message}`);
   }
-  if (!res.ok) throw new TsdockError(`build: unable to prepare context: downloading ${url}: HTTP ${res.status} ${res.statusText}`);
-  const length = Number(res.headers.get('content-length') ?? 0);
-  if (length > MAX_URL_CONTEXT) throw new TsdockError(`build: unable to prepare context: ${url} is ${length} bytes, over the 1 GiB limit`);
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of res.body ?? []) {
-    total += chunk.length;
-    if (total > MAX_URL_CONTEXT) throw new TsdockError(`build: unable to prepare context: ${url} is over the 1 GiB limit`);
-    chunks.push(Buffer.from(chunk));
+  if (res.status < 200 || res.status > 299) {
+    res.body.resume();
+    throw new TsdockError(`build: unable to prepare context: downloading ${url}: HTTP ${res.status} ${res.body.statusMessage ?? ''}`.trimEnd());
   }
-  return Buffer.concat(chunks);
+  try {
+    return await readBody(res, MAX_URL_CONTEXT, url);
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    throw new TsdockError(`build: unable to prepare context: ${(err as Error).message.replace(/ is too large: .*/, ' is over the 1 GiB limit')}`);
+  }
 }

@@ -20,6 +20,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TsdockError } from '../../errors.js';
 import { NetworkError } from './errors.js';
+import { caWithExtras } from './extra-ca.js';
 
 export interface TlsOptions {
   /** full CA list (system roots plus extras), or undefined for the system roots */
@@ -129,8 +130,11 @@ function requestOnce(
   return new Promise((resolve, reject) => {
     const secure = url.protocol === 'https:';
     const options: https.RequestOptions = { method, headers: { ...headers } };
+    if (secure) {
+      const ca = caWithExtras(tls?.ca);
+      if (ca) options.ca = ca;
+    }
     if (secure && tls) {
-      if (tls.ca) options.ca = tls.ca;
       if (tls.cert) options.cert = tls.cert;
       if (tls.key) options.key = tls.key;
       if (tls.rejectUnauthorized === false) options.rejectUnauthorized = false;

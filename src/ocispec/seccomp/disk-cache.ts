@@ -21,7 +21,9 @@ let compilerId: string | undefined;
 function compiler(): string {
   if (compilerId === undefined) {
     try {
-      const st = fs.statSync(fileURLToPath(import.meta.url));
+      // a verb's bundle (dist/bundle/verbs/) is built with the whole one: one id for all, so every verb shares the cache
+      const self = fileURLToPath(import.meta.url);
+      const st = fs.statSync(path.basename(path.dirname(self)) === 'verbs' ? path.join(path.dirname(self), '..', 'tsdock.cjs') : self);
       compilerId = `${st.size}-${st.mtimeMs}`;
     } catch {
       compilerId = '';
