@@ -20,7 +20,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TsdockError } from '../../errors.js';
 import { NetworkError } from './errors.js';
-import { caWithExtras } from './extra-ca.js';
+import { extraCaDeferred, isUntrustedChain, markNeedsExtraCa, needsExtraCa, tlsConnectionFor } from './extra-ca.js';
 
 export interface TlsOptions {
   /** full CA list (system roots plus extras), or undefined for the system roots */
@@ -97,7 +97,7 @@ async function requestFollowingRedirects(opts: HttpRequestOptions): Promise<Http
   const maxRedirects = opts.maxRedirects ?? 10;
   for (let redirects = 0; ; redirects++) {
     const sameOrigin = url.origin === origin.origin;
-    const res = await requestOnce(url, method, headers, body, sameOrigin ? opts.tls : undefined, opts);
+    const res = await requestTrusting(url, method, headers, body, sameOrigin ? opts.tls : undefined, opts);
     const location = res.headers.location;
     if (opts.followRedirects === false || body instanceof Readable || !REDIRECT_STATUS.has(res.statusCode ?? 0) || !location) {
       return { status: res.statusCode ?? 0, headers: res.headers, body: res, url };
@@ -119,7 +119,12 @@ async function requestFollowingRedirects(opts: HttpRequestOptions): Promise<Http
   }
 }
 
-function requestOnce(
+/**
+ * One request, made again trusting the deferred extra CAs (extra-ca.ts) when the server's chain did not verify
+ * against the bundled roots. A stream body cannot be sent twice: it goes with the extras at once when any are
+ * deferred (an upload follows requests that found out already).
+ */
+async function requestTrusting(
   url: URL,
   method: string,
   headers: Record<string, string>,
@@ -127,17 +132,37 @@ function requestOnce(
   tls: TlsOptions | undefined,
   opts: HttpRequestOptions,
 ): Promise<http.IncomingMessage> {
+  const deferred = url.protocol === 'https:' && extraCaDeferred();
+  const withExtras = deferred && (needsExtraCa(url.origin) || body instanceof Readable);
+  try {
+    return await requestOnce(url, method, headers, body, tls, opts, withExtras);
+  } catch (err) {
+    if (!deferred || withExtras || !isUntrustedChain(err)) throw err;
+    markNeedsExtraCa(url.origin);
+    return requestOnce(url, method, headers, body, tls, opts, true);
+  }
+}
+
+function requestOnce(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: Buffer | string | Readable | undefined,
+  tls: TlsOptions | undefined,
+  opts: HttpRequestOptions,
+  withExtras: boolean,
+): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const secure = url.protocol === 'https:';
     const options: https.RequestOptions = { method, headers: { ...headers } };
     if (secure) {
-      const ca = caWithExtras(tls?.ca);
-      if (ca) options.ca = ca;
-    }
-    if (secure && tls) {
-      if (tls.cert) options.cert = tls.cert;
-      if (tls.key) options.key = tls.key;
-      if (tls.rejectUnauthorized === false) options.rejectUnauthorized = false;
+      const conn = tlsConnectionFor(tls, withExtras);
+      if (conn) {
+        // https passes it on to tls.connect (its typings leave it out of RequestOptions)
+        (options as https.RequestOptions & { secureContext?: unknown }).secureContext = conn.secureContext;
+        options.agent = conn.agent;
+      }
+      if (tls?.rejectUnauthorized === false) options.rejectUnauthorized = false;
     }
     if (body !== undefined && !(body instanceof Readable)) (options.headers as Record<string, string | number>)['content-length'] = Buffer.byteLength(body);
     const signal = opts.signal;
