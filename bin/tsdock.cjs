@@ -14,7 +14,7 @@ const { createRequire } = Module;
 const VALUED = ['--root', '--runroot', '--storage-driver', '--log-level'];
 
 // the launcher (native/launch) deferred NODE_EXTRA_CA_CERTS: tsdock's https client applies the file itself
-// (src/image/registry/extra-ca.ts); the variable goes back for what tsdock starts and for `run -e NODE_EXTRA_CA_CERTS`
+// (src/image/registry/trust.ts); the variable goes back for what tsdock starts and for `run -e NODE_EXTRA_CA_CERTS`
 if (process.env.TSDOCK_EXTRA_CA_CERTS && process.env.NODE_EXTRA_CA_CERTS === undefined) process.env.NODE_EXTRA_CA_CERTS = process.env.TSDOCK_EXTRA_CA_CERTS;
 const args = process.argv.slice(2);
 const dir = path.join(__dirname, '..', 'dist', 'bundle');

@@ -108,7 +108,7 @@ int main(int argc, char **argv) {
   }
   if (getuid() != 0 && !getenv("TSDOCK_USERNS")) try_join();
   /* Node reads NODE_EXTRA_CA_CERTS before any script runs (~40 ms for a distribution's whole bundle); tsdock applies
-   * the file to its own TLS connections instead (src/image/registry/extra-ca.ts), and its loader puts the variable
+   * the file to its own TLS connections instead (src/image/registry/trust.ts), and its loader puts the variable
    * back for what tsdock starts. Only the name moves: what is trusted stays the same. */
   const char *extra = getenv("NODE_EXTRA_CA_CERTS");
   if (extra && *extra) {

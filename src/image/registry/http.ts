@@ -20,7 +20,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TsdockError } from '../../errors.js';
 import { NetworkError } from './errors.js';
-import { extraCaDeferred, isUntrustedChain, markNeedsExtraCa, needsExtraCa, tlsConnectionFor } from './extra-ca.js';
+import { extraCaDeferred, isUntrustedChain, noteTrustNeeded, tlsConnectionFor, trustNeeded, type Trust } from './trust.js';
 
 export interface TlsOptions {
   /** full CA list (system roots plus extras), or undefined for the system roots */
@@ -44,6 +44,9 @@ export interface HttpRequestOptions {
   retryDelayMs?: number;
   maxRedirects?: number;
   followRedirects?: boolean;
+  /** a first contact where plain http is likely (trust.ts): the https attempt carries no trust store, and a server
+   * that presents a chain is verified again with one */
+  probe?: boolean;
   connectTimeoutMs?: number;
   idleTimeoutMs?: number;
 }
@@ -120,9 +123,10 @@ async function requestFollowingRedirects(opts: HttpRequestOptions): Promise<Http
 }
 
 /**
- * One request, made again trusting the deferred extra CAs (extra-ca.ts) when the server's chain did not verify
- * against the bundled roots. A stream body cannot be sent twice: it goes with the extras at once when any are
- * deferred (an upload follows requests that found out already).
+ * One request under the least trust store that can do (trust.ts): none for a probe or where nothing is verified,
+ * else the roots, made again with the next store when the server's chain did not verify (none → roots → the
+ * deferred extras); the origin keeps what it needed. A stream body cannot be sent twice: it goes with the most its
+ * origin may need (an upload follows requests that found out already).
  */
 async function requestTrusting(
   url: URL,
@@ -132,14 +136,20 @@ async function requestTrusting(
   tls: TlsOptions | undefined,
   opts: HttpRequestOptions,
 ): Promise<http.IncomingMessage> {
-  const deferred = url.protocol === 'https:' && extraCaDeferred();
-  const withExtras = deferred && (needsExtraCa(url.origin) || body instanceof Readable);
-  try {
-    return await requestOnce(url, method, headers, body, tls, opts, withExtras);
-  } catch (err) {
-    if (!deferred || withExtras || !isUntrustedChain(err)) throw err;
-    markNeedsExtraCa(url.origin);
-    return requestOnce(url, method, headers, body, tls, opts, true);
+  if (url.protocol !== 'https:') return requestOnce(url, method, headers, body, tls, opts, 'roots');
+  if (tls?.rejectUnauthorized === false) return requestOnce(url, method, headers, body, tls, opts, 'none');
+  const deferred = extraCaDeferred();
+  let trust: Trust = trustNeeded(url.origin) ?? (opts.probe ? 'none' : 'roots');
+  if (body instanceof Readable && trust !== 'extras') trust = deferred ? 'extras' : 'roots';
+  for (;;) {
+    try {
+      return await requestOnce(url, method, headers, body, tls, opts, trust);
+    } catch (err) {
+      const next: Trust | undefined = trust === 'none' ? 'roots' : trust === 'roots' && deferred ? 'extras' : undefined;
+      if (!next || body instanceof Readable || !isUntrustedChain(err)) throw err;
+      noteTrustNeeded(url.origin, next);
+      trust = next;
+    }
   }
 }
 
@@ -150,13 +160,13 @@ function requestOnce(
   body: Buffer | string | Readable | undefined,
   tls: TlsOptions | undefined,
   opts: HttpRequestOptions,
-  withExtras: boolean,
+  trust: Trust,
 ): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const secure = url.protocol === 'https:';
     const options: https.RequestOptions = { method, headers: { ...headers } };
     if (secure) {
-      const conn = tlsConnectionFor(tls, withExtras);
+      const conn = tlsConnectionFor(tls, trust);
       if (conn) {
         // https passes it on to tls.connect (its typings leave it out of RequestOptions)
         (options as https.RequestOptions & { secureContext?: unknown }).secureContext = conn.secureContext;

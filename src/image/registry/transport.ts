@@ -90,7 +90,8 @@ export class RegistryTransport {
       const last = i === schemes.length - 1;
       let res: HttpResponse;
       try {
-        res = await this.http({ url, ...(last ? {} : { attempts: 1 }) });
+        // https with http still to try (a loopback or insecure registry not seen before): a probe (http.ts)
+        res = await this.http({ url, ...(last ? {} : { attempts: 1, ...(scheme === 'https' ? { probe: true } : {}) }) });
       } catch (err) {
         if (!(err instanceof NetworkError)) throw err;
         if (scheme === 'https' && isCertificateError(err)) {
