@@ -8,6 +8,7 @@ import { Authorizer, type TokenCache } from './auth.js';
 import type { Credentials } from './credentials.js';
 import { AuthError, NetworkError, RegistryError, describeErrorBody, errorCodes } from './errors.js';
 import { readErrorBody, request, type HttpRequestOptions, type HttpResponse } from './http.js';
+import { sniffTls } from './sniff.js';
 import { rememberScheme, transportPolicy, type TransportPolicy } from './tls.js';
 
 export interface TransportOptions {
@@ -88,9 +89,12 @@ export class RegistryTransport {
     for (const [i, scheme] of schemes.entries()) {
       const url = new URL(`${scheme}://${this.opts.host}/v2/`);
       const last = i === schemes.length - 1;
+      // https with http still to try (a loopback or insecure registry not seen before): a port that answers a
+      // ClientHello in http is not asked over TLS at all (sniff.ts); any other answer tries https as before
+      if (!last && scheme === 'https' && (await sniffTls(this.opts.host, 1000, this.opts.signal)) === 'http') continue;
       let res: HttpResponse;
       try {
-        // https with http still to try (a loopback or insecure registry not seen before): a probe (http.ts)
+        // still a probe (http.ts): an https server needs no trust store to fail against, an http one does
         res = await this.http({ url, ...(last ? {} : { attempts: 1, ...(scheme === 'https' ? { probe: true } : {}) }) });
       } catch (err) {
         if (!(err instanceof NetworkError)) throw err;

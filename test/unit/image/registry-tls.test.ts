@@ -5,12 +5,14 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../../../src/errors.js';
 import { mayUseBasicOver } from '../../../src/image/registry/auth.js';
 import { RegistryClient, type RegistryClientOptions } from '../../../src/image/registry/client.js';
 import { NetworkError } from '../../../src/image/registry/errors.js';
+import { sniffTls } from '../../../src/image/registry/sniff.js';
 import { cachedScheme, isLoopbackHost, loadHostCerts, transportPolicy } from '../../../src/image/registry/tls.js';
 
 let dir: string;
@@ -64,7 +66,7 @@ function client(host: string, extra: Partial<RegistryClientOptions> = {}): Regis
   return new RegistryClient({ registry: host, repository: 'x', env: ENV, certDirs: [], credentials: null, retry: { delayMs: 5 }, ...extra });
 }
 
-test('loopback plain http: https is tried first, http is used and remembered', async () => {
+test('loopback plain http: https is asked first (a ClientHello sniff), http is used and remembered', async () => {
   await client(plainHost).getManifest('latest');
   assert.equal(cachedScheme(plainHost), 'http');
   assert.deepEqual(transportPolicy(plainHost, { certDirs: [] }).schemes, ['http', 'https']);
@@ -124,4 +126,20 @@ test('the scheme a host answered on is kept in the scheme-cache file for the nex
   assert.deepEqual(transportPolicy(fresh, { certDirs: [], tlsVerify: false, schemeCacheFile: stale }).schemes, ['http', 'https']);
   await client(fresh, { tlsVerify: false, schemeCacheFile: stale }).getManifest('latest');
   assert.deepEqual(JSON.parse(fs.readFileSync(stale, 'utf8')), { [fresh]: 'https' });
+});
+
+test('sniffTls: a ClientHello over a plain socket tells an http port from a TLS one; no answer is unknown', { skip: !haveOpenssl }, async () => {
+  assert.equal(await sniffTls(plainHost), 'http');
+  assert.equal(await sniffTls(tlsHost), 'tls');
+  // nothing listening, and a server that never answers: unknown (the https attempt then goes ahead)
+  const closed = await listen(http.createServer());
+  servers.pop()!.close();
+  assert.equal(await sniffTls(closed), 'unknown');
+  const silent = net.createServer((s) => s.on('data', () => {}));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  try {
+    assert.equal(await sniffTls(`127.0.0.1:${(silent.address() as AddressInfo).port}`, 200), 'unknown');
+  } finally {
+    silent.close();
+  }
 });
