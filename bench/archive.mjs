@@ -11,7 +11,7 @@ import { benchSetup, printPhases, repo } from './lib.mjs';
 
 const { runs, image, work, measure, done } = await benchSetup('archive');
 
-const tsdock = (root, ...args) => [process.execPath, [path.join(repo, 'bin/tsdock'), '--root', root, ...args]];
+const tsdock = (root, ...args) => [path.join(repo, 'bin/tsdock'), ['--root', root, ...args]];
 // a tmpdir per store: `system reset` removes it
 const podmanArgs = (root) => ['--root', root, '--runroot', `${root}-run`, '--storage-driver', 'overlay', '--tmpdir', `${root}-tmp`];
 const tools = {

@@ -36,7 +36,9 @@ fs.writeFileSync(path.join(ctx, 'Dockerfile'), [
 ].join('\n'));
 
 const tsdockRoot = path.join(work, 'tsdock');
-const tsdock = [path.join(repo, 'bin/tsdock'), '--root', tsdockRoot];
+// bin/tsdock as a program, as a user runs it (its sh line and launcher)
+const tsdockBin = path.join(repo, 'bin/tsdock');
+const tsdock = ['--root', tsdockRoot];
 const podmanConf = path.join(work, 'containers.conf');
 const hard = (name) => fs.readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith(name)).slice(name.length).trim().split(/\s+/)[1];
 // podman asks for more than this machine's hard limits allow (no CAP_SYS_RESOURCE): pin them
@@ -53,9 +55,9 @@ function ms(cmd, args, env = process.env) {
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
 const builds = {
-  tsdock: (cold) => ms(process.execPath, [...tsdock, 'build', ...(cold ? ['--no-cache'] : []), '-t', 'bench:build', ctx]),
+  tsdock: (cold) => ms(tsdockBin, [...tsdock, 'build', ...(cold ? ['--no-cache'] : []), '-t', 'bench:build', ctx]),
 };
-execFileSync(process.execPath, [...tsdock, 'pull', '-q', image], { stdio: 'ignore' });
+execFileSync(tsdockBin, [...tsdock, 'pull', '-q', image], { stdio: 'ignore' });
 if (hasPodman) {
   // crun refuses a hybrid host whose cgroup2 still holds a controller (hugetlb here): bind it to v1 like the others
   if (fs.existsSync('/sys/fs/cgroup/unified/cgroup.controllers') && fs.readFileSync('/sys/fs/cgroup/unified/cgroup.controllers', 'utf8').includes('hugetlb')) {

@@ -21,7 +21,7 @@ const run = (cmd, args) => {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
   return r.stdout.trim();
 };
-const tsdock = (...args) => run(process.execPath, [path.join(repo, 'bin/tsdock'), '--root', path.join(work, 'tsdock'), ...args]);
+const tsdock = (...args) => run(path.join(repo, 'bin/tsdock'), ['--root', path.join(work, 'tsdock'), ...args]);
 const hard = (name) => fs.readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith(name)).slice(name.length).trim().split(/\s+/)[1];
 const podmanBase = ['--root', path.join(work, 'podman'), '--runroot', path.join(work, 'podman-run'), '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'];
 const podmanRun = ['--ulimit', `nofile=${hard('Max open files')}:${hard('Max open files')}`, '--ulimit', 'nproc=1000:1000', '--network', 'none'];

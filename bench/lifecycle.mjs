@@ -15,7 +15,7 @@ const image = execFileSync('bash', [path.join(repo, 'scripts/local-registry.sh')
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdock-bench-lc-'));
 const root = path.join(work, 'tsdock');
 const tsdock = (...args) => {
-  const r = spawnSync(process.execPath, [path.join(repo, 'bin/tsdock'), '--root', root, ...args], { encoding: 'utf8' });
+  const r = spawnSync(path.join(repo, 'bin/tsdock'), ['--root', root, ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`tsdock ${args.join(' ')}: ${r.stderr}`);
   return r.stdout.trim();
 };

@@ -65,7 +65,7 @@ for (let i = 0; i < count; i++) {
 
 const time = (args) => {
   const t = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [tsdock, '--root', root, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(tsdock, ['--root', root, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.status !== 0) throw new Error(`tsdock ${args.join(' ')}: ${r.stderr}`);
   return { ms: Number(process.hrtime.bigint() - t) / 1e6, lines: r.stdout.toString().trim().split('\n').length };
 };

@@ -13,7 +13,7 @@ const { runs, image, work, measure, done } = await benchSetup('pull');
 const tools = {
   tsdock: (i) => {
     const root = path.join(work, `tsdock-${i}`);
-    const m = measure(process.execPath, [path.join(repo, 'bin/tsdock'), '--root', root, 'pull', '-q', image]);
+    const m = measure(path.join(repo, 'bin/tsdock'), ['--root', root, 'pull', '-q', image]);
     fs.rmSync(root, { recursive: true, force: true });
     return m;
   },

@@ -34,7 +34,7 @@ const tools = {
       for (const chain of fs.readdirSync(layers)) fs.rmSync(path.join(layers, chain, 'blob'), { force: true });
     }
     const target = `${dest.host}/tsdock-${i}:bench`;
-    const push = () => measure(process.execPath, [tsdockBin, '--root', root, 'push', '-q', '--tls-verify=false', image, target]);
+    const push = () => measure(tsdockBin, ['--root', root, 'push', '-q', '--tls-verify=false', image, target]);
     const out = { cold: push(), warm: push() };
     fs.rmSync(root, { recursive: true, force: true });
     return out;
@@ -48,7 +48,7 @@ const tools = {
 const results = {};
 let summary = '';
 try {
-  execFileSync(process.execPath, [tsdockBin, '--root', source, 'pull', '-q', '--tls-verify=false', image], { stdio: 'ignore' });
+  execFileSync(tsdockBin, ['--root', source, 'pull', '-q', '--tls-verify=false', image], { stdio: 'ignore' });
   execFileSync(...skopeo('copy', '--quiet', '--src-tls-verify=false', '--src-no-creds', `docker://${image}`, `oci:${layout}:bench`), { stdio: 'ignore' });
   const top = JSON.parse(fs.readFileSync(path.join(layout, 'index.json'), 'utf8')).manifests[0];
   const manifest = JSON.parse(fs.readFileSync(path.join(layout, 'blobs', ...top.digest.split(':')), 'utf8'));

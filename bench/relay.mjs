@@ -20,7 +20,7 @@ const mib = arg('--mib', 1024);
 const image = execFileSync('bash', [path.join(repo, 'scripts/local-registry.sh'), 'start'], { encoding: 'utf8' }).trim().split('\n').pop();
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdock-bench-relay-'));
 const root = path.join(work, 'root');
-const tsdock = `${process.execPath} ${path.join(repo, 'bin/tsdock')} --root ${root}`;
+const tsdock = `${path.join(repo, 'bin/tsdock')} --root ${root}`;
 const input = path.join(work, 'in');
 const output = path.join(work, 'out');
 

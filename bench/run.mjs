@@ -35,11 +35,11 @@ function time(cmd, args, opts = {}) {
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-must(process.execPath, [tsdock, '--root', root, 'pull', '-q', image]);
-const rootfs = JSON.parse(must(process.execPath, [tsdock, '--root', root, 'inspect', '--format', '{{json .GraphDriver.Data}}', image])).UpperDir;
+must(tsdock, ['--root', root, 'pull', '-q', image]);
+const rootfs = JSON.parse(must(tsdock, ['--root', root, 'inspect', '--format', '{{json .GraphDriver.Data}}', image])).UpperDir;
 const cases = {
   floor: () => time('unshare', ['--pid', '--fork', '--mount', '--uts', '--ipc', 'chroot', rootfs, '/bin/true']),
-  tsdock: () => time(process.execPath, [tsdock, '--root', root, 'run', '--rm', image, 'true']),
+  tsdock: () => time(tsdock, ['--root', root, 'run', '--rm', image, 'true']),
 };
 if (hasPodman) {
   // crun refuses a hybrid host whose cgroup2 still holds a controller (hugetlb here): bind it to v1 like the others
@@ -65,8 +65,8 @@ if (user) {
   fs.mkdirSync(runtime);
   execFileSync('chown', [user, runtime]);
   const asUser = (args) => ['-u', user, '--', 'env', `HOME=/home/${user}`, `XDG_RUNTIME_DIR=${runtime}`, ...args];
-  must('runuser', asUser([process.execPath, tsdock, '--root', rlRoot, 'pull', '-q', image]));
-  cases['tsdock-rootless'] = () => time('runuser', asUser([process.execPath, tsdock, '--root', rlRoot, 'run', '--rm', image, 'true']));
+  must('runuser', asUser([tsdock, '--root', rlRoot, 'pull', '-q', image]));
+  cases['tsdock-rootless'] = () => time('runuser', asUser([tsdock, '--root', rlRoot, 'run', '--rm', image, 'true']));
 }
 const results = {};
 try {
