@@ -52,6 +52,15 @@ function onlyVersion(argv) {
   return rest.length === 1 && (rest[0] === '--version' || rest[0] === '-v');
 }
 
+/** The same verb's caches of other builds (a cache dir outside the bundle outlives them): removed once a new one is made. */
+function dropStale(dir, keep, prefix) {
+  try {
+    for (const n of fs.readdirSync(dir)) if (n !== keep && n.startsWith(prefix) && n.endsWith('.cache') && /^\.[0-9]+-[0-9]+\.cache$/.test(n.slice(prefix.length - 1))) fs.rmSync(path.join(dir, n), { force: true });
+  } catch {
+    // a cache is only a cache
+  }
+}
+
 function load(argv) {
   const verb = (argv.find((a, i) => !a.startsWith('-') && !VALUED.includes(argv[i - 1])) ?? 'none').replace(/[^a-z-]/g, '');
   // the verb's own bundle (the CLI without the other verbs' modules), else the whole CLI (help, an unknown verb)
@@ -91,6 +100,7 @@ function load(argv) {
           const tmp = path.join(p, `.${name}.${process.pid}`);
           fs.writeFileSync(tmp, data);
           fs.renameSync(tmp, path.join(p, name));
+          dropStale(p, name, `tsdock.${verb}${flags}.`);
           return;
         } catch {
           // not writable: try the next place
