@@ -9,6 +9,7 @@ import type { Credentials } from './credentials.js';
 import { AuthError, NetworkError, RegistryError, describeErrorBody, errorCodes } from './errors.js';
 import { readErrorBody, request, type HttpRequestOptions, type HttpResponse } from './http.js';
 import { sniffTls } from './sniff.js';
+import { UNTRUSTED_CHAIN_CODES } from './trust.js';
 import { rememberScheme, transportPolicy, type TransportPolicy } from './tls.js';
 
 export interface TransportOptions {
@@ -186,17 +187,8 @@ export class RegistryTransport {
   }
 }
 
-const CERT_ERRORS = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
+/** an untrusted chain (trust.ts), or a certificate out of date or for another name */
+const CERT_ERRORS = new Set([...UNTRUSTED_CHAIN_CODES, 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID']);
 
 /** A TLS server answered but its certificate did not verify: falling back to http would hide that. */
 function isCertificateError(err: NetworkError): boolean {

@@ -41,7 +41,8 @@ export function extraCaDeferred(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 /** the codes of a chain that did not verify for want of a trusted issuer (not expiry or a wrong name) */
-const UNTRUSTED = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_UNTRUSTED']);
+export const UNTRUSTED_CHAIN_CODES: readonly string[] = ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_UNTRUSTED'];
+const UNTRUSTED = new Set(UNTRUSTED_CHAIN_CODES);
 
 export function isUntrustedChain(err: unknown): boolean {
   const e = err as { code?: string; cause?: { code?: string } };
