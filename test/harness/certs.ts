@@ -1,5 +1,6 @@
 // Test PKI made with the openssl CLI: a CA, a server certificate for 127.0.0.1/localhost signed by it, and a
 // self-signed RSA certificate used to sign registry bearer tokens (it is also the registry's rootcertbundle).
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -74,5 +75,27 @@ export async function makeTokenSigningCert(dir: string): Promise<CertPair> {
     '-addext', 'basicConstraints=critical,CA:TRUE',
     '-addext', 'keyUsage=critical,digitalSignature,keyCertSign',
   ]);
+  return { certPath, keyPath };
+}
+
+/** Whether the openssl CLI is here (the unit tests that need a certificate skip without it). */
+export function opensslPresent(): boolean {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A self-signed EC certificate for one IP (its own CA, valid 2 days), made synchronously in `dir`. */
+export function makeSelfSignedCert(dir: string, ip = '127.0.0.1'): CertPair {
+  mkdirSync(dir, { recursive: true });
+  const keyPath = path.join(dir, 'key.pem');
+  const certPath = path.join(dir, 'cert.pem');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyPath, '-out', certPath,
+    '-days', '2', '-subj', `/CN=${ip}`, '-addext', `subjectAltName=IP:${ip}`,
+  ], { stdio: 'ignore' });
   return { certPath, keyPath };
 }

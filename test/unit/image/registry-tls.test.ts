@@ -1,6 +1,5 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -9,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../../../src/errors.js';
+import { makeSelfSignedCert, opensslPresent } from '../../harness/certs.js';
 import { mayUseBasicOver } from '../../../src/image/registry/auth.js';
 import { RegistryClient, type RegistryClientOptions } from '../../../src/image/registry/client.js';
 import { NetworkError } from '../../../src/image/registry/errors.js';
@@ -24,14 +24,7 @@ const handler: http.RequestListener = (req, res) => {
   res.writeHead(req.url === '/v2/' ? 200 : 200, { 'content-type': 'application/vnd.oci.image.index.v1+json' });
   res.end(JSON.stringify({ schemaVersion: 2, manifests: [] }));
 };
-const haveOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const haveOpenssl = opensslPresent();
 
 async function listen(server: http.Server): Promise<string> {
   servers.push(server);
@@ -43,12 +36,7 @@ before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdock-tls-'));
   plainHost = await listen(http.createServer(handler));
   if (!haveOpenssl) return;
-  const key = path.join(dir, 'key.pem');
-  const cert = path.join(dir, 'cert.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
-    '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-  ], { stdio: 'ignore' });
+  const { keyPath: key, certPath: cert } = makeSelfSignedCert(dir);
   tlsHost = await listen(https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, handler));
   fs.mkdirSync(path.join(dir, 'certs.d', tlsHost), { recursive: true });
   fs.copyFileSync(cert, path.join(dir, 'certs.d', tlsHost, 'ca.crt'));

@@ -2,7 +2,6 @@
 // NODE_EXTRA_CA_CERTS the launcher deferred (TSDOCK_EXTRA_CA_CERTS), each only when a server's chain needs it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -11,16 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import tls from 'node:tls';
+import { makeSelfSignedCert, opensslPresent } from '../../harness/certs.js';
 
-const haveOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
+const haveOpenssl = opensslPresent();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdock-trust-'));
 const servers: http.Server[] = [];
 let signed = ''; // a server whose certificate only the deferred file trusts
@@ -47,12 +39,7 @@ const handler: http.RequestListener = (req, res) => {
 before(async () => {
   plain = await listen(http.createServer(handler));
   if (!haveOpenssl) return;
-  const key = path.join(dir, 'key.pem');
-  const cert = path.join(dir, 'cert.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
-    '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-  ], { stdio: 'ignore' });
+  const { keyPath: key, certPath: cert } = makeSelfSignedCert(dir);
   signed = await listen(https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, handler));
   // the deferred file: one unrelated root, then the server's certificate
   fs.writeFileSync(path.join(dir, 'extra.pem'), `${tls.rootCertificates[0]}\n${fs.readFileSync(cert, 'utf8')}`);
