@@ -68,13 +68,17 @@ describe('state/lock', () => {
   it('excludes within one process too, and releases when fn throws', async () => {
     const lockPath = path.join(dir, 'p.lock');
     const order: string[] = [];
+    let firstHolds!: () => void;
+    const held = new Promise<void>((r) => (firstHolds = r));
     const first = withLock(lockPath, 'exclusive', async () => {
       order.push('first in');
+      firstHolds();
       await new Promise((r) => setTimeout(r, 50));
       order.push('first out');
       throw new Error('boom');
     });
-    await new Promise((r) => setTimeout(r, 5));
+    // the second asks only once the first holds it (a fixed delay raced the first's open on a slow machine)
+    await held;
     const second = withLock(lockPath, 'exclusive', async () => {
       order.push('second');
     });
