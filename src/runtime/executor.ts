@@ -18,11 +18,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import util from 'node:util';
 import { TsdockError } from '../errors.js';
 import { errnoName } from '../sys/errors.js';
 import { memfdCreate } from '../sys/fs.js';
+import { nativeBuildPath } from '../sys/package-root.js';
 import { ExecStep, encodePlan } from './plan-encode.js';
 import { spawnExecutor, type SpawnedExecutor } from './executor-spawn.js';
 import type { ExecPlan, PlanStep } from './plan-types.js';
@@ -111,23 +111,9 @@ export function parseStatusLine(line: string): StatusEvent | undefined {
   }
 }
 
-let cachedPath: string | undefined;
-
-/** native/build/tsdock-exec in the package root (the nearest ancestor of this file holding package.json and native/). */
+/** native/build/tsdock-exec in the package root. */
 export function executorPath(): string {
-  if (cachedPath) return cachedPath;
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'native'))) break;
-    const up = path.dirname(dir);
-    if (up === dir) {
-      dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-      break;
-    }
-    dir = up;
-  }
-  cachedPath = path.join(dir, 'native', 'build', 'tsdock-exec');
-  return cachedPath;
+  return nativeBuildPath('tsdock-exec');
 }
 
 const errnoMessages = util.getSystemErrorMap();

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { addon } from './addon.js';
 import { SysError } from './errors.js';
 import { check, invoke, libc } from './libc.js';
 
@@ -15,10 +16,12 @@ export const LOCK_UN = 8;
  * returns false instead of throwing; every other failure throws SysError.
  */
 export function flock(fd: number, op: number): boolean {
-  const r = invoke(() => libc().flock(fd, op));
-  if (r.errno === 0) return true;
-  if ((op & LOCK_NB) !== 0 && (r.errno === EWOULDBLOCK || r.errno === EAGAIN)) return false;
-  throw new SysError('flock', r.errno);
+  // tsdock's addon when built (no koffi load for a lock), else koffi
+  const fast = addon();
+  const errno = fast ? -fast.flock(fd, op) : invoke(() => libc().flock(fd, op)).errno;
+  if (errno === 0) return true;
+  if ((op & LOCK_NB) !== 0 && (errno === EWOULDBLOCK || errno === EAGAIN)) return false;
+  throw new SysError('flock', errno);
 }
 
 /** glibc's gnu_dev_makedev: the 64-bit dev_t for a major/minor pair. */

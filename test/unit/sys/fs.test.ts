@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { addon } from '../../../src/sys/addon.js';
+import { libc } from '../../../src/sys/libc.js';
 import {
   LOCK_EX,
   LOCK_NB,
@@ -54,6 +56,25 @@ describe('sys/fs', () => {
       () => flock(987654, LOCK_EX | LOCK_NB),
       (err: unknown) => err instanceof SysError && err.code === 'EBADF' && err.syscall === 'flock' && /^flock: EBADF/.test(err.message),
     );
+  });
+
+  it('flock goes through tsdock-sys.node (npm run build makes it), and it excludes a lock koffi\'s flock holds', () => {
+    const fast = addon();
+    assert.ok(fast, 'native/build/tsdock-sys.node does not load: run npm run build');
+    const file = path.join(dir, 'lock-both');
+    fs.writeFileSync(file, '');
+    const a = fs.openSync(file, 'r');
+    const b = fs.openSync(file, 'r');
+    try {
+      assert.equal(libc().flock(a, LOCK_EX | LOCK_NB), 0);
+      assert.equal(fast.flock(b, LOCK_EX | LOCK_NB), -os.constants.errno.EWOULDBLOCK);
+      assert.equal(fast.flock(b, 'x' as unknown as number), -os.constants.errno.EINVAL, 'a non-number is EINVAL, not a crash');
+      assert.equal(fast.flock(a, LOCK_UN), 0);
+      assert.equal(fast.flock(b, LOCK_EX | LOCK_NB), 0);
+    } finally {
+      fs.closeSync(a);
+      fs.closeSync(b);
+    }
   });
 
   it('mknod: fifo always, whiteout (0/0 char device) always, other devices when privileged', () => {
