@@ -12,13 +12,19 @@ import type { LayerStore } from '../storage/layers.js';
 import type { RegistryClient } from './registry/client.js';
 import { layerCompression } from './manifest.js';
 
+/** What the image config says a layer is (its diff_id and the chain ids): known once the config arrived. */
+export interface LayerIdentity {
+  diffId: string;
+  chainId: string;
+  parent: string | undefined;
+}
+
 export interface LayerJob {
   digest: string;
   mediaType: string;
   size: number;
-  diffId: string;
-  chainId: string;
-  parent?: string;
+  /** awaited only to verify and name the layer, so the download can start before the config is in */
+  identity: Promise<LayerIdentity>;
 }
 
 export type LayerProgress = (phase: 'downloading' | 'extracting' | 'verifying' | 'complete', current?: number, total?: number) => void;
@@ -64,7 +70,7 @@ export async function fetchLayer(
   unpack: Omit<UnpackOptions, 'signal'>,
   progress: LayerProgress,
   signal?: AbortSignal,
-): Promise<number> {
+): Promise<{ chainId: string; size: number }> {
   const { work, diff } = await store.prepare();
   let blobFd: number | undefined;
   try {
@@ -96,11 +102,12 @@ export async function fetchLayer(
     const got = compressed.digest();
     if (got !== job.digest) throw new IntegrityError(`digest mismatch for layer ${job.digest}: the registry sent content hashing to ${got}`);
     const diffId = tar.digest();
-    if (diffId !== job.diffId) throw new IntegrityError(`layer ${job.digest} unpacks to ${diffId}, but the image config expects diff_id ${job.diffId}`);
+    const id = await job.identity;
+    if (diffId !== id.diffId) throw new IntegrityError(`layer ${job.digest} unpacks to ${diffId}, but the image config expects diff_id ${id.diffId}`);
     await store.commit(work, {
-      chainId: job.chainId,
-      diffId: job.diffId,
-      parent: job.parent,
+      chainId: id.chainId,
+      diffId: id.diffId,
+      parent: id.parent,
       size: stats.bytes,
       digest: job.digest,
       mediaType: job.mediaType,
@@ -108,7 +115,7 @@ export async function fetchLayer(
       opaqueDirs: stats.opaqueDirs.map((d) => (d === '.' ? '' : d.replace(/^\.?\/+|\/+$/g, ''))),
     });
     progress('complete');
-    return stats.bytes;
+    return { chainId: id.chainId, size: stats.bytes };
   } catch (err) {
     if (blobFd !== undefined) fs.closeSync(blobFd);
     await removeTree(work).catch(suppressInto(err));

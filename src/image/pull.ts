@@ -7,9 +7,9 @@ import { formatReference, parseReference, type ImageReference } from './referenc
 import { imageEvent } from './events.js';
 import { clientFor, type RegistryAccess } from './registry-access.js';
 import { loadRegistriesConf } from '../config/registries.js';
-import { fetchLayer, type LayerJob } from './layer-fetch.js';
+import { fetchLayer, type LayerIdentity, type LayerJob } from './layer-fetch.js';
 import { detachTag, ImageStore, repoName } from './store/images.js';
-import type { ImageRecord, LayerRef } from './store/types.js';
+import type { ImageIndexFile, ImageRecord, LayerRef } from './store/types.js';
 import { unpackOptionsFor } from './unpack-mode.js';
 
 export interface PullOptions extends RegistryAccess {
@@ -64,53 +64,73 @@ async function pullUnderLayersLock(opts: PullOptions, ctx: Context): Promise<Pul
     if (parsed.kind !== 'manifest') throw new TsdockError(`${formatReference(ref)}: index entry ${desc.digest} is itself an index`);
   }
   const manifest = parsed.manifest;
-  // an image pulled before has its config in the store (checked against its digest as it is read): no request
-  const configBytes = store.blobs.has(manifest.config.digest) ? await store.blobs.get(manifest.config.digest) : await client.getBlobBytes(manifest.config.digest, MAX_CONFIG);
-  const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
-  const diffIds = config.rootfs?.diff_ids ?? [];
-  if (diffIds.length !== manifest.layers.length) {
-    throw new IntegrityError(`${formatReference(ref)}: the config lists ${diffIds.length} diff_ids but the manifest has ${manifest.layers.length} layers`);
-  }
-  if (!indexDigest && opts.platform && (config.architecture !== wanted.architecture || config.os !== wanted.os)) {
-    ctx.warn?.(`image platform (${config.os}/${config.architecture}) does not match the requested platform (${wanted.os}/${wanted.architecture})`);
-  }
-  const chains = chainIds(diffIds);
-  const jobs: LayerJob[] = manifest.layers.map((l, i) => ({
-    digest: l.digest,
-    mediaType: l.mediaType,
-    size: l.size,
-    diffId: diffIds[i]!,
-    chainId: chains[i]!,
-    parent: i > 0 ? chains[i - 1] : undefined,
-  }));
+  // The config (diff_ids, hence chain ids) and the layers are fetched at once: a layer no image in the store
+  // was pulled as cannot be in the layer store under a chain id we would find, so its download starts without
+  // waiting for the config, which is needed only to verify it and to name it. A layer some image has is looked
+  // up by chain id first, as before.
+  const known = knownLayerDigests(await store.read());
+  const configP = (async () => {
+    const bytes = store.blobs.has(manifest.config.digest) ? await store.blobs.get(manifest.config.digest) : await client.getBlobBytes(manifest.config.digest, MAX_CONFIG);
+    const config = JSON.parse(bytes.toString('utf8')) as ImageConfig;
+    const diffIds = config.rootfs?.diff_ids ?? [];
+    if (diffIds.length !== manifest.layers.length) {
+      throw new IntegrityError(`${formatReference(ref)}: the config lists ${diffIds.length} diff_ids but the manifest has ${manifest.layers.length} layers`);
+    }
+    if (!indexDigest && opts.platform && (config.architecture !== wanted.architecture || config.os !== wanted.os)) {
+      ctx.warn?.(`image platform (${config.os}/${config.architecture}) does not match the requested platform (${wanted.os}/${wanted.architecture})`);
+    }
+    const chains = chainIds(diffIds);
+    const ids: LayerIdentity[] = diffIds.map((diffId, i) => ({ diffId, chainId: chains[i]!, parent: i > 0 ? chains[i - 1] : undefined }));
+    return { bytes, config, ids };
+  })();
+  configP.catch(() => {}); // awaited below; a failure also reaches the layers waiting for it
+  const jobs: LayerJob[] = manifest.layers.map((l, i) => {
+    const identity = configP.then((c) => c.ids[i]!);
+    identity.catch(() => {}); // a layer that fails first, or is never reached, does not await it
+    return { digest: l.digest, mediaType: l.mediaType, size: l.size, identity };
+  });
 
   // Pulls hold the layer lock shared: GC (rmi/prune) takes it exclusive and cannot remove our layers.
-  const sizes = await withLock(store.lockPath('layers'), 'shared', async () => {
+  const { sizes, config, ids } = await withLock(store.lockPath('layers'), 'shared', async () => {
     const unpack = unpackOptionsFor(ctx);
     const out = new Map<string, number>();
+    // the config failing ends the downloads still running, and the pull waits for their clean-up
+    const stop = new AbortController();
+    const signal = ctx.signal ? AbortSignal.any([ctx.signal, stop.signal]) : stop.signal;
+    configP.catch((err: unknown) => stop.abort(err));
     let next = 0;
     const worker = async () => {
       while (next < jobs.length) {
         const job = jobs[next++]!;
         const short = job.digest.slice(7, 19);
-        if (store.layers.has(job.chainId)) {
-          out.set(job.chainId, (await store.layers.meta(job.chainId))?.size ?? 0);
-          ctx.progress?.({ kind: 'layer', id: short, phase: 'exists' });
-          continue;
+        if (known.has(job.digest)) {
+          const { chainId } = await job.identity;
+          if (store.layers.has(chainId)) {
+            out.set(chainId, (await store.layers.meta(chainId))?.size ?? 0);
+            ctx.progress?.({ kind: 'layer', id: short, phase: 'exists' });
+            continue;
+          }
         }
-        const size = await fetchLayer(client, store.layers, job, unpack, (phase, current, total) => ctx.progress?.({ kind: 'layer', id: short, phase, current, total }), ctx.signal);
-        out.set(job.chainId, size);
+        const { chainId, size } = await fetchLayer(client, store.layers, job, unpack, (phase, current, total) => ctx.progress?.({ kind: 'layer', id: short, phase, current, total }), signal);
+        out.set(chainId, size);
       }
     };
     for (const j of jobs) ctx.progress?.({ kind: 'layer', id: j.digest.slice(7, 19), phase: 'waiting' });
-    await Promise.all(Array.from({ length: Math.min(PARALLEL_LAYERS, jobs.length) }, worker));
+    const workers = Array.from({ length: Math.min(PARALLEL_LAYERS, jobs.length) }, worker);
+    const settled = await Promise.allSettled([configP, ...workers]);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const c = await configP;
     await store.blobs.put(manifestDigest, manifestBytes);
-    await store.blobs.put(manifest.config.digest, configBytes);
+    await store.blobs.put(manifest.config.digest, c.bytes);
     if (indexDigest) await store.blobs.put(indexDigest, top.bytes);
-    return out;
+    return { sizes: out, config: c.config, ids: c.ids };
   });
 
-  const layers: LayerRef[] = jobs.map((j) => ({ chainId: j.chainId, diffId: j.diffId, digest: j.digest, mediaType: j.mediaType, compressedSize: j.size, size: sizes.get(j.chainId) ?? 0 }));
+  const layers: LayerRef[] = jobs.map((j, i) => {
+    const { chainId, diffId } = ids[i]!;
+    return { chainId, diffId, digest: j.digest, mediaType: j.mediaType, compressedSize: j.size, size: sizes.get(chainId) ?? 0 };
+  });
   const id = manifest.config.digest;
   const tag = ref.tag ? formatReference({ ...ref, digest: undefined }) : undefined;
   const repoDigest = `${repoName(ref)}@${indexDigest ?? manifestDigest}`;
@@ -141,4 +161,12 @@ async function pullUnderLayersLock(opts: PullOptions, ctx: Context): Promise<Pul
   });
   imageEvent(ctx.root, 'pull', formatReference(ref));
   return { image, reference: ref, digest: indexDigest ?? manifestDigest, status: existed ? 'up-to-date' : 'downloaded' };
+}
+
+/** The compressed digests of every layer the store's images and build cache entries hold. */
+function knownLayerDigests(index: ImageIndexFile): Set<string> {
+  const out = new Set<string>();
+  const records = [...Object.values(index.images), ...Object.values(index.buildCache ?? {})];
+  for (const record of records) for (const l of record.layers) out.add(l.digest);
+  return out;
 }

@@ -41,6 +41,28 @@ describe('bad content loses nothing', { skip }, () => {
     assert.deepEqual(tmpEntries(root), []);
   });
 
+  // layers download while the config is still being fetched: a config that lies about them must still fail the
+  // pull, with nothing left in the store
+  test('a config whose diff_ids do not match (or miscount) the layers fails the pull; nothing is stored', async () => {
+    const tars = [0, 1].map((i) => makeTar([{ name: `f${i}.txt`, data: Buffer.from(`layer ${i}\n`) }]));
+    const fake = 'sha256:' + 'ab'.repeat(32);
+    const wrong = await pushRaw(h.plain.host, `lying-${process.pid}`, 'wrong', { layers: tars, config: { rootfs: { type: 'layers', diff_ids: [fake, fake] } } });
+    const short = await pushRaw(h.plain.host, `lying-${process.pid}`, 'short', { layers: tars, config: { rootfs: { type: 'layers', diff_ids: [fake] } } });
+    for (const [fx, message] of [
+      [wrong, /unpacks to sha256:[0-9a-f]{64}, but the image config expects diff_id sha256:(ab){32}/],
+      [short, /the config lists 1 diff_ids but the manifest has 2 layers/],
+    ] as const) {
+      const { root } = tempRoot('lying-config');
+      const r = await tsdock(['pull', fx.ref], { root });
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.deepEqual(layerDirs(root), []);
+      assert.deepEqual(tmpEntries(root), []);
+      assert.equal((await tsdock(['images', '-q'], { root })).stdout, '');
+    }
+  });
+
   for (const kind of ['traversal', 'symlinkEscape', 'hardlinkAbsolute', 'hardlinkTraversal'] as const) {
     test(`hostile layer (${kind}) is rejected and nothing appears outside the store`, async () => {
       const fx = h.fixtures.hostile[kind];
