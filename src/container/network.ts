@@ -7,7 +7,9 @@ import type { Context } from '../context.js';
 import { TsdockError } from '../errors.js';
 import { connectForStart, claimLease, disconnect, type NetworkStart } from '../network/attach.js';
 import { helperProblem, releaseRootless, rootlessDefault } from '../network/rootless-net.js';
+import { networkEvent } from '../network/events.js';
 import { findNetwork } from '../network/store.js';
+import type { Endpoint } from '../network/types.js';
 import { hostsFile, resolvConfFile } from '../ocispec/etc-files.js';
 import type { ExecPlan } from '../runtime/plan-types.js';
 import { registerHooks } from './hooks.js';
@@ -83,6 +85,7 @@ export async function networkForStart(id: string, record: ContainerRecord, paths
   };
   // rootless: the bridges are in the user's network namespace, and pasta is eth0 (network-rootless.ts)
   const start: NetworkStart & { gateway?: string } = ctx.rootful ? await connectForStart(request, ctx.env) : await rootlessBridgeForStart(request, paths, plan, ctx);
+  endpointEvents(ctx.root, 'connect', id, start.lease.endpoints);
   plan.steps.unshift(...start.steps);
   plan.veths = start.veths;
   if (start.ports.length) plan.ports = start.ports;
@@ -112,6 +115,11 @@ export async function networkForStart(id: string, record: ContainerRecord, paths
   rewrite(paths.resolvConf, resolvConfFile({ network: 'bridge', hostResolvConf: hostResolv, dns: dnsSettings(servers, h) }));
 }
 
+/** docker's `network connect`/`disconnect` events of a start and a stop: one per bridge network the container is on */
+function endpointEvents(root: string, action: 'connect' | 'disconnect', id: string, endpoints: Endpoint[]): void {
+  for (const e of endpoints) networkEvent(root, action, { Id: e.networkId, Name: e.network, Driver: 'bridge' }, { container: id });
+}
+
 /** the network modes that hold a lease while the container runs (addresses, published ports) */
 const LEASED = new Set(['bridge', 'pasta', 'slirp4netns']);
 
@@ -126,8 +134,8 @@ export async function releaseNetwork(id: string, record: ContainerRecord | undef
   const mode = record ? networkMode(requestOf(record)) : undefined;
   if (mode && !LEASED.has(mode)) return;
   try {
-    if (!ctx.rootful) await releaseRootless(id, ctx.env);
-    else await disconnect(id, ctx.env);
+    const endpoints = ctx.rootful ? await disconnect(id, ctx.env) : await releaseRootless(id, ctx.env);
+    endpointEvents(ctx.root, 'disconnect', id, endpoints);
   } catch (err) {
     ctx.warn?.(`releasing the network of ${id.slice(0, 12)}: ${(err as Error).message}`);
   }

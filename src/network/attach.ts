@@ -168,16 +168,20 @@ export async function claimLease(id: string, pid: number, env: NodeJS.ProcessEnv
   if (lease) await writeLease(dir, { ...lease, owner: selfOwner(pid) });
 }
 
-/** Release a container's lease (stop, rm, a failed start); re-renders the firewall when it held ports. */
-export async function disconnect(id: string, env: NodeJS.ProcessEnv): Promise<void> {
+/**
+ * Release a container's lease (stop, rm, a failed start); re-renders the firewall when it held ports. Returns the
+ * endpoints it had (none when it held no lease).
+ */
+export async function disconnect(id: string, env: NodeJS.ProcessEnv): Promise<Endpoint[]> {
   const dir = netRunDir(env);
-  if (!fs.existsSync(path.join(dir, 'leases', `${id}.json`))) return;
-  await withNetLock(dir, async () => {
+  if (!fs.existsSync(path.join(dir, 'leases', `${id}.json`))) return [];
+  return withNetLock(dir, async () => {
     const gone = dropLease(dir, id);
     const { live, collected } = liveLeases(dir);
     if (gone?.ports.length || collected.some((l) => l.ports.length)) await applyRuleset(renderRuleset(bridgeRecords(dir), live), dir);
     dropCollected(dir, collected);
     writeDnsRecords(dir, live);
+    return gone?.endpoints ?? [];
   });
 }
 

@@ -11,7 +11,7 @@ import { networkConfig } from './config.js';
 import { writeDnsRecords } from './dns-records.js';
 import { liveNetnsHolder, stopNetnsHolder } from './rootless-netns.js';
 import { dropCollected, dropLease, liveLeases, netRunDir, selfOwner, withNetLock, writeLease } from './leases.js';
-import type { NetworkLease } from './types.js';
+import type { Endpoint, NetworkLease } from './types.js';
 
 export type RootlessHelper = 'pasta' | 'slirp4netns';
 
@@ -82,15 +82,17 @@ export async function reserveRootlessPorts(r: RootlessRequest, env: NodeJS.Proce
  * executor, its veths with its namespace. The user's network namespace goes with the last container that had an
  * endpoint there.
  */
-export async function releaseRootless(id: string, env: NodeJS.ProcessEnv): Promise<void> {
+export async function releaseRootless(id: string, env: NodeJS.ProcessEnv): Promise<Endpoint[]> {
   const dir = netRunDir(env);
-  if (!fs.existsSync(path.join(dir, 'leases', `${id}.json`))) return;
-  await withNetLock(dir, async () => {
+  if (!fs.existsSync(path.join(dir, 'leases', `${id}.json`))) return [];
+  return withNetLock(dir, async () => {
     const gone = dropLease(dir, id);
-    if (!gone?.endpoints.length && !liveNetnsHolder(dir)) return;
+    const endpoints = gone?.endpoints ?? [];
+    if (!endpoints.length && !liveNetnsHolder(dir)) return endpoints;
     const { live, collected } = liveLeases(dir);
     dropCollected(dir, collected);
     writeDnsRecords(dir, live);
     if (!live.some((l) => l.endpoints.length)) stopNetnsHolder(dir);
+    return endpoints;
   });
 }

@@ -181,6 +181,27 @@ describe('events: the store event log', { skip: !isRoot && 'needs root' }, () =>
     assert.equal(v.stdout, 'create\ndestroy\n');
   });
 
+  test('a start connects the container to its network and its stop disconnects it (network events, as docker writes)', async () => {
+    const since = String(Date.now() / 1000);
+    await store.ok(['network', 'create', 'ev-net2']);
+    const id = (await store.ok(['run', '-d', '--network', 'ev-net2', store.image, 'sleep', '30'])).trim();
+    try {
+      await store.ok(['stop', '-t', '0', id]);
+    } finally {
+      await tsdock(['rm', '-f', id], { root: store.root });
+      await tsdock(['network', 'rm', 'ev-net2'], { root: store.root });
+    }
+    // by network: the earlier tests' containers may still be disconnected from the default bridge meanwhile
+    const r = await tsdock(['events', '--since', since, '--until', 'now', '--filter', 'network=ev-net2', '--format', '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.type}} {{.Actor.Attributes.container}}'], { root: store.root });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.trimEnd()), [
+      'create ev-net2 bridge <no value>',
+      `connect ev-net2 bridge ${id}`,
+      `disconnect ev-net2 bridge ${id}`,
+      'destroy ev-net2 bridge <no value>',
+    ]);
+  });
+
   test('10 CLIs writing events at once leave every line intact', async () => {
     const before = logLines(store.root).length;
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => tsdock(['volume', 'create', `ev-par-${i}`], { root: store.root })));

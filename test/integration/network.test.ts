@@ -212,8 +212,12 @@ describe('networking: bridge, published ports, user networks', { skip }, () => {
     // the lease directory is the host's (other tests' containers may be there): none of these is left
     const left = leases();
     assert.deepEqual(ids.filter((f) => left.includes(f)), []);
-    const l = links();
-    for (const v of hostIfs) assert.ok(!l.includes(`${v}@`), `${v} is gone`);
+    // a veth goes with its container's network namespace, which the kernel tears down on a work queue after the
+    // last process left it: gone soon after rm, not necessarily before rm returns (the machine may be busy)
+    await retry(async () => {
+      const l = links();
+      for (const v of hostIfs) assert.ok(!l.includes(`${v}@`), `${v} is gone`);
+    }, 10_000);
 
     // kill -9 of the container's init and its monitor: the next rm collects what it held
     const port = await freePort();
