@@ -1,5 +1,6 @@
 /*
- * tsdock-sys.node: the syscalls on the hot path of every lifecycle verb, as a Node-API addon of a few kilobytes.
+ * tsdock-sys.node: the syscalls on the hot path of every lifecycle verb (flock), and of a first pull into a new
+ * store (the inode flag of its tmp dir), as a Node-API addon of a few kilobytes.
  * koffi (sys/libc.ts) serves every other syscall Node lacks, but loading its 1.6 MB addon costs 2-3 ms, paid by
  * each `rm`, `stop`, `pause`, `update` or `pull` only to take a flock; this file loads in ~0.1 ms.
  *
@@ -14,7 +15,9 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/fs.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 
 typedef struct napi_env__ *napi_env;
 typedef struct napi_value__ *napi_value;
@@ -51,6 +54,18 @@ static napi_value js_flock(napi_env env, napi_callback_info info) {
   return int_result(env, flock(a[0], a[1]) == 0 ? 0 : -errno);
 }
 
+/* inode_flags_or(fd, mask): FS_IOC_GETFLAGS, then FS_IOC_SETFLAGS with `mask` added when it is not all set
+ * already → 0 or -errno (the kernel reads and writes an int for both, whatever their macros say) */
+static napi_value js_inode_flags_or(napi_env env, napi_callback_info info) {
+  int32_t a[2];
+  if (!int_args(env, info, a, 2)) return int_result(env, -EINVAL);
+  int flags = 0;
+  if (ioctl(a[0], FS_IOC_GETFLAGS, &flags) != 0) return int_result(env, -errno);
+  if ((flags & a[1]) == a[1]) return int_result(env, 0);
+  flags |= a[1];
+  return int_result(env, ioctl(a[0], FS_IOC_SETFLAGS, &flags) == 0 ? 0 : -errno);
+}
+
 static void export_fn(napi_env env, napi_value exports, const char *name, size_t len, napi_callback cb) {
   napi_value fn;
   if (napi_create_function(env, name, len, cb, NULL, &fn) == 0) napi_set_named_property(env, exports, name, fn);
@@ -60,5 +75,6 @@ static void export_fn(napi_env env, napi_value exports, const char *name, size_t
 napi_value napi_register_module_v1(napi_env env, napi_value exports);
 napi_value napi_register_module_v1(napi_env env, napi_value exports) {
   export_fn(env, exports, "flock", 5, js_flock);
+  export_fn(env, exports, "inodeFlagsOr", 12, js_inode_flags_or);
   return exports;
 }

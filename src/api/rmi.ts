@@ -1,4 +1,5 @@
 import type { Context } from '../context.js';
+import { findList } from '../image/manifest-list/store.js';
 import { ImageStore, findImage, referencedLayers } from '../image/store/images.js';
 import { parseReference, formatReference, familiarName } from '../image/reference.js';
 import { TsdockError, NotFoundError } from '../errors.js';
@@ -47,7 +48,7 @@ const conflict = (message: string) => new TsdockError(`conflict: ${message}`, { 
 
 function removeOne(index: ImageIndexFile, name: string, opts: { force: boolean; users: Map<string, ImageUser[]> }, result: RmiResult): boolean {
   const img = findImage(index, name);
-  if (!img) throw new NotFoundError(`No such image: ${name}`);
+  if (!img) return removeList(index, name, result);
   const users = opts.users.get(img.id) ?? [];
   const tag = tagNamed(img, name);
   if (tag && img.repoTags.length > 1) {
@@ -77,6 +78,19 @@ function removeOne(index: ImageIndexFile, name: string, opts: { force: boolean; 
   }
   delete index.images[img.id];
   result.items.push({ Deleted: img.id });
+  return true;
+}
+
+/**
+ * A name that is no image may be a local manifest list (podman's rmi removes those too): its record goes and
+ * its blob with the collection after; the images in it stay.
+ */
+function removeList(index: ImageIndexFile, name: string, result: RmiResult): boolean {
+  const list = findList(index, name);
+  if (!list) throw new NotFoundError(`No such image: ${name}`);
+  delete index.manifestLists![list.id];
+  for (const n of list.names) result.items.push({ Untagged: familiarTag(n) });
+  result.items.push({ Deleted: list.id });
   return true;
 }
 

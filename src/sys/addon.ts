@@ -9,6 +9,8 @@ import { nativeBuildPath } from './package-root.js';
  */
 export interface Addon {
   flock(fd: number, op: number): number;
+  /** FS_IOC_GETFLAGS, then FS_IOC_SETFLAGS with `mask` added unless all of it is set */
+  inodeFlagsOr(fd: number, mask: number): number;
 }
 
 let loaded: Addon | null | undefined;
@@ -17,7 +19,7 @@ export function addon(): Addon | undefined {
   if (loaded === undefined) {
     try {
       const mod = createRequire(import.meta.url)(nativeBuildPath('tsdock-sys.node')) as Partial<Addon>;
-      loaded = typeof mod.flock === 'function' ? (mod as Addon) : null;
+      loaded = typeof mod.flock === 'function' && typeof mod.inodeFlagsOr === 'function' ? (mod as Addon) : null;
     } catch {
       loaded = null;
     }

@@ -9,6 +9,8 @@ export {
   RENAME_WHITEOUT,
   XATTR_CREATE,
   XATTR_REPLACE,
+  FS_TOPDIR_FL,
+  addInodeFlags,
   flock,
   lgetxattr,
   llistxattr,

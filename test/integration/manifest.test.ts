@@ -73,7 +73,9 @@ describe('manifest lists', { skip: !isRoot && 'needs root for the harness regist
     await ok(['manifest', 'create', 'picked']);
     await ok(['manifest', 'add', '--tls-verify=false', '--arch', 'arm64', 'picked', `docker://${ma.ref}`]);
     assert.deepEqual(JSON.parse(await ok(['manifest', 'inspect', 'picked'])).manifests.map((d: { digest: string }) => d.digest), [digestOf('arm64')]);
-    await ok(['manifest', 'rm', 'picked']);
+    // rmi takes a list's name too (podman's rmi does): the list goes, its images stay
+    assert.match(await ok(['rmi', 'picked']), /^Untagged: localhost\/picked:latest\nDeleted: sha256:[a-f0-9]{64}\n$/);
+    assert.equal((await t(['manifest', 'exists', 'picked'])).code, 1);
     await ok(['manifest', 'annotate', '--os-version', '1.0', '--features', 'f1,f2', list(), digestOf('arm64')]);
     const annotated = JSON.parse(await ok(['manifest', 'inspect', list()]));
     assert.equal(annotated.manifests[1].platform['os.version'], '1.0');

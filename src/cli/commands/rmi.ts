@@ -7,7 +7,7 @@ export function register(parent: Command, cli: CliContext, name = 'rmi'): void {
   parent
     .command(name)
     .description('Remove one or more images')
-    .argument('<image...>', 'images to remove (name, name:tag, ID or ID prefix)')
+    .argument('<image...>', 'images to remove (name, name:tag, ID or ID prefix; also a local manifest list)')
     .option('-f, --force', 'Force removal of the image')
     .action(async (images: string[], o: { force?: boolean }) => {
       const result = await removeImages({ images, force: o.force }, cli.api());
