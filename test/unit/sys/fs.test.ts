@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +13,9 @@ import {
   LOCK_UN,
   RENAME_EXCHANGE,
   RENAME_NOREPLACE,
+  FS_TOPDIR_FL,
   SysError,
+  addInodeFlags,
   flock,
   lgetxattr,
   llistxattr,
@@ -74,6 +77,33 @@ describe('sys/fs', () => {
     } finally {
       fs.closeSync(a);
       fs.closeSync(b);
+    }
+  });
+
+  it('addInodeFlags sets chattr +T on a directory (ext4 here), keeps it when set, and fails on tmpfs', (t) => {
+    const top = path.join(dir, 'top');
+    fs.mkdirSync(top);
+    const fd = fs.openSync(top, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    try {
+      addInodeFlags(fd, FS_TOPDIR_FL);
+    } catch (err) {
+      fs.closeSync(fd);
+      if (err instanceof SysError && (err.code === 'ENOTTY' || err.code === 'EOPNOTSUPP')) return t.skip(`${os.tmpdir()} has no inode flags (${err.code})`);
+      throw err;
+    }
+    addInodeFlags(fd, FS_TOPDIR_FL);
+    fs.closeSync(fd);
+    const attrs = spawnSync('lsattr', ['-d', top], { encoding: 'utf8' });
+    if (attrs.status === 0) assert.match(attrs.stdout.split(/\s+/)[0]!, /T/);
+    if (fs.existsSync('/dev/shm')) {
+      const shm = fs.mkdtempSync('/dev/shm/tsdock-flags-');
+      const sfd = fs.openSync(shm, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+      try {
+        assert.throws(() => addInodeFlags(sfd, FS_TOPDIR_FL), (err: unknown) => err instanceof SysError && /^ioctl\(FS_IOC_/.test(err.syscall));
+      } finally {
+        fs.closeSync(sfd);
+        fs.rmSync(shm, { recursive: true });
+      }
     }
   });
 
