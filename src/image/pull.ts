@@ -69,6 +69,8 @@ async function pullUnderLayersLock(opts: PullOptions, ctx: Context): Promise<Pul
   // waiting for the config, which is needed only to verify it and to name it. A layer some image has is looked
   // up by chain id first, as before.
   const known = knownLayerDigests(await store.read());
+  // the config failing ends the layer downloads still running (and the pull waits for their clean-up)
+  const stop = new AbortController();
   const configP = (async () => {
     const bytes = store.blobs.has(manifest.config.digest) ? await store.blobs.get(manifest.config.digest) : await client.getBlobBytes(manifest.config.digest, MAX_CONFIG);
     const config = JSON.parse(bytes.toString('utf8')) as ImageConfig;
@@ -83,7 +85,7 @@ async function pullUnderLayersLock(opts: PullOptions, ctx: Context): Promise<Pul
     const ids: LayerIdentity[] = diffIds.map((diffId, i) => ({ diffId, chainId: chains[i]!, parent: i > 0 ? chains[i - 1] : undefined }));
     return { bytes, config, ids };
   })();
-  configP.catch(() => {}); // awaited below; a failure also reaches the layers waiting for it
+  configP.catch((err: unknown) => stop.abort(err));
   const jobs: LayerJob[] = manifest.layers.map((l, i) => {
     const identity = configP.then((c) => c.ids[i]!);
     identity.catch(() => {}); // a layer that fails first, or is never reached, does not await it
@@ -94,10 +96,7 @@ async function pullUnderLayersLock(opts: PullOptions, ctx: Context): Promise<Pul
   const { sizes, config, ids } = await withLock(store.lockPath('layers'), 'shared', async () => {
     const unpack = unpackOptionsFor(ctx);
     const out = new Map<string, number>();
-    // the config failing ends the downloads still running, and the pull waits for their clean-up
-    const stop = new AbortController();
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, stop.signal]) : stop.signal;
-    configP.catch((err: unknown) => stop.abort(err));
     let next = 0;
     const worker = async () => {
       while (next < jobs.length) {
