@@ -7,9 +7,8 @@ import type { Context } from '../context.js';
 import { TsdockError } from '../errors.js';
 import { connectForStart, claimLease, disconnect, type NetworkStart } from '../network/attach.js';
 import { helperProblem, releaseRootless, rootlessDefault } from '../network/rootless-net.js';
-import { networkEvent } from '../network/events.js';
+import { endpointEvents } from '../network/events.js';
 import { findNetwork } from '../network/store.js';
-import type { Endpoint } from '../network/types.js';
 import { hostsFile, resolvConfFile } from '../ocispec/etc-files.js';
 import type { ExecPlan } from '../runtime/plan-types.js';
 import { registerHooks } from './hooks.js';
@@ -113,11 +112,6 @@ export async function networkForStart(id: string, record: ContainerRecord, paths
   }
   const servers = embedded ? [EMBEDDED_DNS] : h.Dns;
   rewrite(paths.resolvConf, resolvConfFile({ network: 'bridge', hostResolvConf: hostResolv, dns: dnsSettings(servers, h) }));
-}
-
-/** docker's `network connect`/`disconnect` events of a start and a stop: one per bridge network the container is on */
-function endpointEvents(root: string, action: 'connect' | 'disconnect', id: string, endpoints: Endpoint[]): void {
-  for (const e of endpoints) networkEvent(root, action, { Id: e.networkId, Name: e.network, Driver: 'bridge' }, { container: id });
 }
 
 /** the network modes that hold a lease while the container runs (addresses, published ports) */

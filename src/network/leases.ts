@@ -14,6 +14,7 @@ import { readJsonSync, writeJsonAtomic } from '../state/atomic.js';
 import { hostUid, tmpRuntimeDir } from '../config/paths.js';
 import { withLock } from '../state/lock.js';
 import { procStat } from '../sys/proc.js';
+import { endpointEvents } from './events.js';
 import type { NetworkLease } from './types.js';
 
 /** Where a bridge's nft needs are recorded (subnet, internal) once tsdock created it. */
@@ -92,12 +93,17 @@ export function liveLeases(dir: string): { live: NetworkLease[]; collected: Netw
  * that finds no lease file returns without the lock, so the file must outlive the rules it stands for. A file that
  * holds another owner's lease by now stays: a start of the same container, whose last run's cleanup has not come
  * yet, wrote its new lease over the dead one after the caller read it.
+ *
+ * Whoever collects a lease writes its disconnect events, into the lease's own store (not the collector's, which
+ * may be another --root): the container's stop finds no lease left and writes none. A store that is gone gets
+ * none (the write would make its directory again).
  */
 export function dropCollected(dir: string, collected: NetworkLease[]): void {
   for (const l of collected) {
     const now = readLease(dir, l.containerId);
     if (now && (now.owner.pid !== l.owner.pid || now.owner.startTime !== l.owner.startTime)) continue;
     fs.rmSync(leaseFile(dir, l.containerId), { force: true });
+    if (l.endpoints.length && fs.existsSync(l.root)) endpointEvents(l.root, 'disconnect', l.containerId, l.endpoints);
   }
 }
 
