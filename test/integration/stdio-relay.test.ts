@@ -39,6 +39,20 @@ function assertRelayedFds(ls: string, what: string, allowed = /^(pipe:\[\d+\]|\/
   assert.ok([...fds.keys()].filter((fd) => fd > 2).length <= 1, `${what}: extra fds: ${ls}`);
 }
 
+/** the host pid of the process whose argv is exactly `argv` */
+function hostPidOf(argv: string[]): number | undefined {
+  const want = `${argv.join('\0')}\0`;
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${name}/cmdline`, 'utf8') === want) return Number(name);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
 describe('no host descriptor enters a container: stdio relayed by tsdock', { skip: !isRoot && 'needs root' }, () => {
   let root: string;
   let img: string;
@@ -91,11 +105,17 @@ describe('no host descriptor enters a container: stdio relayed by tsdock', { ski
     assert.ok(pid > 1);
     const links = fs.readdirSync(`/proc/${pid}/fd`).map((fd) => ` ${fd} -> ${fs.readlinkSync(`/proc/${pid}/fd/${fd}`)}`).join('\n');
     assertRelayedFds(links, 'detached init');
-    const r = await t(['exec', '-d', 'relay-target', 'sh', '-c', 'fds=$(ls -l /proc/$$/fd); echo "$fds" > /tmp/execd-fds']);
+    // the exec'd process itself, found on the host by its unique argument (a shell listing its own fds would
+    // also show the pipe of its command substitution, which it holds both ends of for a moment)
+    const secs = String(200_000 + Math.floor(Math.random() * 100_000));
+    const r = await t(['exec', '-d', 'relay-target', 'sleep', secs]);
     assert.equal(r.code, 0, r.stderr);
-    let ls = '';
-    for (let i = 0; i < 50 && !ls.includes(' 2 -> '); i++, await sleep(100)) ls = (await t(['exec', 'relay-target', 'cat', '/tmp/execd-fds'])).stdout;
-    assertRelayedFds(ls, 'exec -d');
+    let execPid: number | undefined;
+    for (let i = 0; i < 50 && execPid === undefined; i++, await sleep(100)) execPid = hostPidOf(['sleep', secs]);
+    assert.ok(execPid, `exec -d sleep ${secs}: no such process on the host`);
+    const execLinks = fs.readdirSync(`/proc/${execPid}/fd`).map((fd) => ` ${fd} -> ${fs.readlinkSync(`/proc/${execPid}/fd/${fd}`)}`).join('\n');
+    process.kill(execPid, 'SIGKILL');
+    assertRelayedFds(execLinks, 'exec -d');
     // start -a (-i): the monitor's pipes, output through the log, stdin through the attach socket (which, as
     // docker's without StdinOnce, stays open after our EOF: head ends the container)
     for (const i of [[], ['-i']]) {
