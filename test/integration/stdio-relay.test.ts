@@ -39,6 +39,11 @@ function assertRelayedFds(ls: string, what: string, allowed = /^(pipe:\[\d+\]|\/
   assert.ok([...fds.keys()].filter((fd) => fd > 2).length <= 1, `${what}: extra fds: ${ls}`);
 }
 
+/** a host process's fds as `ls -l` lines (` N -> target`), for assertRelayedFds */
+function hostFdLinks(pid: number): string {
+  return fs.readdirSync(`/proc/${pid}/fd`).map((fd) => ` ${fd} -> ${fs.readlinkSync(`/proc/${pid}/fd/${fd}`)}`).join('\n');
+}
+
 /** the host pid of the process whose argv is exactly `argv` */
 function hostPidOf(argv: string[]): number | undefined {
   const want = `${argv.join('\0')}\0`;
@@ -103,8 +108,7 @@ describe('no host descriptor enters a container: stdio relayed by tsdock', { ski
   test("a detached container's init and an exec -d process hold only pipes and /dev/null (read from the host)", async () => {
     const pid = Number((await t(['inspect', '--format', '{{.State.Pid}}', 'relay-target'])).stdout.trim());
     assert.ok(pid > 1);
-    const links = fs.readdirSync(`/proc/${pid}/fd`).map((fd) => ` ${fd} -> ${fs.readlinkSync(`/proc/${pid}/fd/${fd}`)}`).join('\n');
-    assertRelayedFds(links, 'detached init');
+    assertRelayedFds(hostFdLinks(pid), 'detached init');
     // the exec'd process itself, found on the host by its unique argument (a shell listing its own fds would
     // also show the pipe of its command substitution, which it holds both ends of for a moment)
     const secs = String(200_000 + Math.floor(Math.random() * 100_000));
@@ -113,7 +117,7 @@ describe('no host descriptor enters a container: stdio relayed by tsdock', { ski
     let execPid: number | undefined;
     for (let i = 0; i < 50 && execPid === undefined; i++, await sleep(100)) execPid = hostPidOf(['sleep', secs]);
     assert.ok(execPid, `exec -d sleep ${secs}: no such process on the host`);
-    const execLinks = fs.readdirSync(`/proc/${execPid}/fd`).map((fd) => ` ${fd} -> ${fs.readlinkSync(`/proc/${execPid}/fd/${fd}`)}`).join('\n');
+    const execLinks = hostFdLinks(execPid!);
     process.kill(execPid, 'SIGKILL');
     assertRelayedFds(execLinks, 'exec -d');
     // start -a (-i): the monitor's pipes, output through the log, stdin through the attach socket (which, as
