@@ -71,10 +71,20 @@ export async function fetchLayer(
   progress: LayerProgress,
   signal?: AbortSignal,
 ): Promise<{ chainId: string; size: number }> {
-  const { work, diff } = await store.prepare();
+  // the request goes out first: the work dir is made while the registry answers
+  const response = client.getBlob(job.digest);
+  response.catch(() => {}); // observed below; not unhandled while the work dir is made
+  let prepared: { work: string; diff: string };
+  try {
+    prepared = await store.prepare();
+  } catch (err) {
+    await response.then(({ stream }) => stream.destroy(), () => {});
+    throw err;
+  }
+  const { work, diff } = prepared;
   let blobFd: number | undefined;
   try {
-    const { stream } = await client.getBlob(job.digest);
+    const { stream } = await response;
     progress('downloading', 0, job.size);
     blobFd = fs.openSync(path.join(work, 'blob'), 'w', 0o600);
     const compressed = new Meter((n) => progress('downloading', n, job.size), blobFd);

@@ -1,5 +1,6 @@
 import type { Context } from '../context.js';
 import { IntegrityError, TsdockError } from '../errors.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { withLock } from '../state/lock.js';
 import { sweepTmp } from '../storage/tmp.js';
 import { chainIds, hostPlatform, parseManifest, parsePlatform, selectManifest, type ImageConfig, type Platform } from './manifest.js';
@@ -11,6 +12,7 @@ import { fetchLayer, type LayerIdentity, type LayerJob } from './layer-fetch.js'
 import { detachTag, ImageStore, repoName } from './store/images.js';
 import type { ImageIndexFile, ImageRecord, LayerRef } from './store/types.js';
 import { unpackOptionsFor } from './unpack-mode.js';
+import type { ManifestResult, RegistryClient } from './registry/client.js';
 
 export interface PullOptions extends RegistryAccess {
   reference: string;
@@ -34,20 +36,32 @@ const PARALLEL_LAYERS = 3;
  * would otherwise see the new layers unreferenced and remove them.
  */
 export async function pullImage(opts: PullOptions, ctx: Context): Promise<PullResult> {
-  return withLock(new ImageStore(ctx.root).lockPath('layers'), 'shared', () => pullUnderLayersLock(opts, ctx));
-}
-
-async function pullUnderLayersLock(opts: PullOptions, ctx: Context): Promise<PullResult> {
   const conf = loadRegistriesConf(ctx.env);
   const ref = parseReference(opts.reference, { searchRegistries: conf.unqualifiedSearchRegistries });
   const wanted: Platform = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
   const client = clientFor(ref, opts, conf, ctx);
+  // asked before the lock and the tmp sweep, which then happen while the registry answers: it touches no store
+  const top = client.getManifest(ref.digest ?? ref.tag ?? 'latest');
+  top.catch(() => {}); // awaited under the lock; a failure there is the one reported
+  await nextTurn(); // the event loop connects and sends the request before the synchronous work below
+  return withLock(new ImageStore(ctx.root).lockPath('layers'), 'shared', () => pullUnderLayersLock({ opts, ref, wanted, client, top }, ctx));
+}
 
+interface Started {
+  opts: PullOptions;
+  ref: ImageReference;
+  wanted: Platform;
+  client: RegistryClient;
+  top: Promise<ManifestResult>;
+}
+
+async function pullUnderLayersLock(started: Started, ctx: Context): Promise<PullResult> {
+  const { opts, ref, wanted, client } = started;
   const store = new ImageStore(ctx.root);
   await sweepTmp(ctx.root);
   ctx.progress?.({ kind: 'status', message: `${ref.digest ?? ref.tag}: Pulling from ${ref.repository}` });
 
-  const top = await client.getManifest(ref.digest ?? ref.tag ?? 'latest');
+  const top = await started.top;
   let manifestBytes = top.bytes;
   let manifestDigest = top.digest;
   let manifestType = top.mediaType;
@@ -72,6 +86,8 @@ async function pullUnderLayersLock(opts: PullOptions, ctx: Context): Promise<Pul
   // the config failing ends the layer downloads still running (and the pull waits for their clean-up)
   const stop = new AbortController();
   const configP = (async () => {
+    // after the layers' requests: they are what the pull waits for, and the first takes the open connection
+    await nextTurn();
     const bytes = store.blobs.has(manifest.config.digest) ? await store.blobs.get(manifest.config.digest) : await client.getBlobBytes(manifest.config.digest, MAX_CONFIG);
     const config = JSON.parse(bytes.toString('utf8')) as ImageConfig;
     const diffIds = config.rootfs?.diff_ids ?? [];
@@ -83,6 +99,11 @@ async function pullUnderLayersLock(opts: PullOptions, ctx: Context): Promise<Pul
     }
     const chains = chainIds(diffIds);
     const ids: LayerIdentity[] = diffIds.map((diffId, i) => ({ diffId, chainId: chains[i]!, parent: i > 0 ? chains[i - 1] : undefined }));
+    // stored while the layers download, not after them: GC keeps them for as long as the pull holds layers.lock;
+    // a pull that fails leaves them unreferenced, for the next GC
+    await store.blobs.put(manifestDigest, manifestBytes);
+    await store.blobs.put(manifest.config.digest, bytes);
+    if (indexDigest) await store.blobs.put(indexDigest, top.bytes);
     return { bytes, config, ids };
   })();
   configP.catch((err: unknown) => stop.abort(err));
@@ -92,8 +113,8 @@ async function pullUnderLayersLock(opts: PullOptions, ctx: Context): Promise<Pul
     return { digest: l.digest, mediaType: l.mediaType, size: l.size, identity };
   });
 
-  // Pulls hold the layer lock shared: GC (rmi/prune) takes it exclusive and cannot remove our layers.
-  const { sizes, config, ids } = await withLock(store.lockPath('layers'), 'shared', async () => {
+  // (layers.lock, held shared since pullImage: GC (rmi/prune) takes it exclusive and cannot remove our layers)
+  const { sizes, config, ids } = await (async () => {
     const unpack = unpackOptionsFor(ctx);
     const out = new Map<string, number>();
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, stop.signal]) : stop.signal;
@@ -120,11 +141,8 @@ async function pullUnderLayersLock(opts: PullOptions, ctx: Context): Promise<Pul
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     const c = await configP;
-    await store.blobs.put(manifestDigest, manifestBytes);
-    await store.blobs.put(manifest.config.digest, c.bytes);
-    if (indexDigest) await store.blobs.put(indexDigest, top.bytes);
     return { sizes: out, config: c.config, ids: c.ids };
-  });
+  })();
 
   const layers: LayerRef[] = jobs.map((j, i) => {
     const { chainId, diffId } = ids[i]!;

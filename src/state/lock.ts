@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { TsdockError, withCleanup } from '../errors.js';
 import { LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, flock } from '../sys/index.js';
 
@@ -92,14 +91,13 @@ function opFor(mode: LockMode): number {
 }
 
 async function openLockFile(lockPath: string): Promise<number> {
-  await fs.promises.mkdir(path.dirname(lockPath), { recursive: true });
+  // synchronous: two metadata calls cost less than two thread-pool round trips (and starting the pool)
+  fs.mkdirSync(path.dirname(lockPath), { recursive: true });
   // Read-only is enough for both lock kinds and works on a lock file someone else created; libuv adds
   // O_CLOEXEC, so children never inherit the lock. A raw fd, not a FileHandle: a FileHandle closes its
   // fd when garbage collected, which would drop the lock behind our back.
-  return openFd(lockPath, fs.constants.O_RDONLY | fs.constants.O_CREAT, 0o644);
+  return fs.openSync(lockPath, fs.constants.O_RDONLY | fs.constants.O_CREAT, 0o644);
 }
-
-const openFd = promisify(fs.open);
 
 function handle(lockPath: string, mode: LockMode, fd: number): LockHandle {
   let held = true;

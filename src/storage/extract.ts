@@ -42,6 +42,8 @@ const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, S_IFCHR, S_IFBLK, S_IFIFO } = fs.
  */
 export class Extractor {
   private readonly dirs = new Map<string, DirMeta>();
+  /** directory (relative) → the owner an entry made in it gets (see chown) */
+  private readonly createdOwner = new Map<string, { uid: number; gid: number }>();
 
   constructor(
     private readonly tree: LayerTree,
@@ -50,6 +52,7 @@ export class Extractor {
   ) {
     tree.onForget.push((rel, prefix) => {
       for (const dir of this.dirs.keys()) if (dir === rel || dir.startsWith(prefix)) this.dirs.delete(dir);
+      for (const dir of this.createdOwner.keys()) if (dir === rel || dir.startsWith(prefix)) this.createdOwner.delete(dir);
     });
   }
 
@@ -85,9 +88,12 @@ export class Extractor {
     const existing = lstatOrUndefined(abs);
     if (existing && !existing.isDirectory()) this.tree.remove(rel);
     // a directory over a directory merges; new ones stay private (0700) until finish() sets their mode
-    if (!existing || !existing.isDirectory()) fs.mkdirSync(abs, 0o700);
+    const fresh = !existing || !existing.isDirectory();
+    if (fresh) fs.mkdirSync(abs, 0o700);
     this.tree.noteDir(rel);
-    this.chown(abs, e);
+    this.chown(abs, rel, e, fresh);
+    // what is made in it from now on may take its (new) group
+    this.createdOwner.delete(rel);
     this.xattrs(abs, e, true);
     this.dirs.set(rel, { mode: e.mode, atime: e.atime, mtime: e.mtime });
   }
@@ -100,7 +106,7 @@ export class Extractor {
     // the target is kept verbatim: it is resolved inside the container's root later, and nothing in this
     // layer is ever written through it (parentFor refuses symlinked parents)
     this.replacing(rel, () => fs.symlinkSync(e.linkpath, abs));
-    this.chown(abs, e);
+    this.chown(abs, rel, e, true);
     this.xattrs(abs, e, false);
     fs.lutimesSync(abs, e.atime, e.mtime);
   }
@@ -133,7 +139,7 @@ export class Extractor {
       }
       throw err;
     }
-    this.chown(abs, e);
+    this.chown(abs, rel, e, true);
     this.xattrs(abs, e, false);
     fs.chmodSync(abs, e.mode);
     fs.lutimesSync(abs, e.atime, e.mtime);
@@ -178,14 +184,22 @@ export class Extractor {
 
   /**
    * Most entries are owned by the ids they are created with (root's, in a rootful store or tsdock's user
-   * namespace): a stat (~1 µs) then spares the chown (10-20 µs: it writes the inode). Skipping it changes nothing
-   * else: a new inode has no setuid bits or capabilities for the chown to clear, and mode and xattrs come after.
+   * namespace), and then need no chown. Skipping it changes nothing else: a new inode has no setuid bits or
+   * capabilities for the chown to clear, and mode and xattrs come after. What a new inode is owned by is the
+   * same for every entry made in one directory (this process's fsuid, and its fsgid or the directory's group):
+   * learned by one lstat per directory (`fresh`: made just now), not one per entry.
    */
-  private chown(abs: string, e: TarEntry): void {
+  private chown(abs: string, rel: string, e: TarEntry, fresh: boolean): void {
     if (!this.opts.chown) return;
     const { uid, gid } = this.ids(e);
-    const st = fs.lstatSync(abs);
-    if (st.uid !== uid || st.gid !== gid) fs.lchownSync(abs, uid, gid);
+    const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+    let owner = fresh ? this.createdOwner.get(parent) : undefined;
+    if (!owner) {
+      const st = fs.lstatSync(abs);
+      owner = { uid: st.uid, gid: st.gid };
+      if (fresh) this.createdOwner.set(parent, owner);
+    }
+    if (owner.uid !== uid || owner.gid !== gid) fs.lchownSync(abs, uid, gid);
   }
 
   /** `userAllowed`: the kernel accepts user.* xattrs here (regular files and directories only); failures: xattr-policy.ts. */

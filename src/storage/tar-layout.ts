@@ -16,21 +16,23 @@ import { normalizeEntryPath } from './tarpath.js';
 
 export const TAR_LAYOUT_FILE = 'tar-layout.gz';
 const FLUSH_AT = 64 * 1024;
+const MEMORY_LIMIT = 1024 * 1024;
 
-/** Receives the tar's bytes as the reader hands them out; a file body is recorded as a reference. */
+/**
+ * Receives the tar's bytes as the reader hands them out; a file body is recorded as a reference. Frames are
+ * kept in memory up to MEMORY_LIMIT and then written with one synchronous gzip at finish (a small layer's layout
+ * is a few hundred KB at most: the thread-pool round trips of a stream cost more than the work); a larger
+ * layout switches to a gzip stream into the file, so memory stays bounded.
+ */
 export class TarLayoutRecorder {
   private raw: Buffer[] = [];
   private rawBytes = 0;
-  private readonly gzip = zlib.createGzip({ level: 6 });
-  private readonly out: fs.WriteStream;
-  private readonly closed: Promise<unknown>;
+  /** frames not yet in a stream (memory mode) */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private stream: { gzip: zlib.Gzip; out: fs.WriteStream; closed: Promise<unknown> } | undefined;
 
-  constructor(file: string) {
-    this.out = fs.createWriteStream(file, { mode: 0o600 });
-    this.gzip.pipe(this.out);
-    this.closed = once(this.out, 'close');
-    this.closed.catch(() => {});
-  }
+  constructor(private readonly target: string) {}
 
   bytes(b: Buffer): void {
     this.raw.push(Buffer.from(b));
@@ -46,18 +48,42 @@ export class TarLayoutRecorder {
     head.writeUInt32BE(p.length, 1);
     const sz = Buffer.alloc(8);
     sz.writeBigUInt64BE(BigInt(size));
-    this.gzip.write(Buffer.concat([head, p, sz]));
+    this.frame(Buffer.concat([head, p, sz]));
   }
 
   async finish(): Promise<void> {
     this.flush();
-    this.gzip.end();
-    await this.closed;
+    if (!this.stream) {
+      fs.writeFileSync(this.target, zlib.gzipSync(Buffer.concat(this.held, this.heldBytes), { level: 6 }), { mode: 0o600 });
+      this.held = [];
+      return;
+    }
+    this.stream.gzip.end();
+    await this.stream.closed;
   }
 
   abort(): void {
-    this.gzip.destroy();
-    this.out.destroy();
+    this.held = [];
+    this.stream?.gzip.destroy();
+    this.stream?.out.destroy();
+  }
+
+  private frame(b: Buffer): void {
+    if (this.stream) {
+      this.stream.gzip.write(b);
+      return;
+    }
+    this.held.push(b);
+    this.heldBytes += b.length;
+    if (this.heldBytes < MEMORY_LIMIT) return;
+    const gzip = zlib.createGzip({ level: 6 });
+    const out = fs.createWriteStream(this.target, { mode: 0o600 });
+    gzip.pipe(out);
+    const closed = once(out, 'close');
+    closed.catch(() => {});
+    this.stream = { gzip, out, closed };
+    for (const h of this.held) gzip.write(h);
+    this.held = [];
   }
 
   private flush(): void {
@@ -65,7 +91,7 @@ export class TarLayoutRecorder {
     const head = Buffer.alloc(5);
     head.write('R', 0, 'latin1');
     head.writeUInt32BE(this.rawBytes, 1);
-    this.gzip.write(Buffer.concat([head, ...this.raw]));
+    this.frame(Buffer.concat([head, ...this.raw]));
     this.raw = [];
     this.rawBytes = 0;
   }

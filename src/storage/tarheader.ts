@@ -58,20 +58,39 @@ export function decodeHeader(block: Buffer, at: number): RawHeader {
   return header;
 }
 
-/** Sum of the header bytes with the checksum field read as spaces; some old tars summed signed chars. */
+/** an aligned copy of the block being summed, read four bytes at a time */
+const scratch = new Uint8Array(BLOCK);
+const words = new Uint32Array(scratch.buffer);
+
+/**
+ * Sum of the header bytes with the checksum field read as spaces; some old tars summed signed chars. The
+ * unsigned sum, the common case, adds two 16-bit lanes of byte pairs per 32-bit word (at most 128 × 510 per
+ * lane, no carry between them): a quarter of the iterations, which matters in a short-lived process where this
+ * runs before the JIT has warmed up.
+ */
 function checksumOf(block: Buffer, signed: boolean): number {
   let sum = 8 * 0x20;
-  for (let i = 0; i < 148; i++) sum += signed ? (block[i]! << 24) >> 24 : block[i]!;
-  for (let i = 156; i < BLOCK; i++) sum += signed ? (block[i]! << 24) >> 24 : block[i]!;
+  if (signed) {
+    for (let i = 0; i < 148; i++) sum += (block[i]! << 24) >> 24;
+    for (let i = 156; i < BLOCK; i++) sum += (block[i]! << 24) >> 24;
+    return sum;
+  }
+  scratch.set(block.subarray(0, BLOCK));
+  let lanes = 0;
+  for (let i = 0; i < BLOCK / 4; i++) {
+    const w = words[i]!;
+    lanes += (w & 0x00ff00ff) + ((w >>> 8) & 0x00ff00ff);
+  }
+  sum += (lanes & 0xffff) + Math.floor(lanes / 0x10000);
+  for (let i = 148; i < 156; i++) sum -= block[i]!;
   return sum;
 }
 
 /** A NUL-terminated (or field-filling) string. */
 export function cString(buf: Buffer, off: number, len: number): string {
   const end = off + len;
-  let i = off;
-  while (i < end && buf[i] !== 0) i++;
-  return buf.toString('utf8', off, i);
+  const nul = buf.indexOf(0, off);
+  return buf.toString('utf8', off, nul < 0 || nul > end ? end : nul);
 }
 
 /** Octal text (space/NUL padded) or GNU base-256 (high bit set; 0xff marks a negative number). */

@@ -65,7 +65,7 @@ export async function sweepTmp(root: string): Promise<number> {
   const dir = path.join(root, 'tmp');
   let names: string[];
   try {
-    names = await fs.promises.readdir(dir);
+    names = fs.readdirSync(dir); // a few names at most: no thread-pool round trip (a command's first would start the pool)
   } catch {
     return 0;
   }

@@ -119,16 +119,20 @@ export class RegistryClient {
     return isDigest(ref) ? `${this.target}@${ref}` : `${this.target}:${ref}`;
   }
 
-  /** GET /v2/: decide https/http and learn the auth challenge. Other methods call it on first use. */
+  /** GET /v2/: decide https/http and learn the auth challenge. Other methods need it only where the scheme is in doubt (transport.ts). */
   async ping(): Promise<void> {
-    if (isBlocked(this.conf, this.registry, this.repository)) {
-      throw new TsdockError(`registry ${this.target} is blocked in ${this.conf.path ?? 'registries.conf'}`);
-    }
+    this.checkBlocked();
     await this.transport.ready();
   }
 
+  private checkBlocked(): void {
+    if (isBlocked(this.conf, this.registry, this.repository)) {
+      throw new TsdockError(`registry ${this.target} is blocked in ${this.conf.path ?? 'registries.conf'}`);
+    }
+  }
+
   private async send(method: string, path: string, headers?: Record<string, string>, body?: Buffer | Readable): Promise<HttpResponse> {
-    await this.ping();
+    this.checkBlocked();
     return this.transport.send(method, path, headers, body);
   }
 

@@ -63,6 +63,11 @@ const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
 const RETRY_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN']);
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 
+/** a status answered to a request that is worth sending again after a pause */
+export function isRetryStatus(status: number): boolean {
+  return RETRY_STATUS.has(status);
+}
+
 export function isRetryableError(err: unknown): boolean {
   return err instanceof NetworkError && RETRY_CODES.has(err.code);
 }
@@ -245,19 +250,48 @@ export async function readBody(res: HttpResponse, limit: number, what: string): 
   return readStream(res.body, limit, what);
 }
 
-/** Collect a stream into a Buffer, failing (and destroying the stream) past `limit` bytes. */
-export async function readStream(stream: Readable, limit: number, what: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > limit) {
-      stream.destroy();
-      throw new TsdockError(`${what} is too large: more than ${limit} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+/**
+ * Collect a stream into a Buffer, failing (and destroying the stream) past `limit` bytes. Plain events, not an
+ * async iterator: a manifest is the first body a pull reads, and the iterator's machinery costs a cold CLI ~1 ms.
+ */
+export function readStream(stream: Readable, limit: number, what: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const onData = (chunk: Buffer): void => {
+      total += chunk.length;
+      if (total > limit) {
+        finish();
+        stream.destroy();
+        reject(new TsdockError(`${what} is too large: more than ${limit} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      finish();
+      resolve(Buffer.concat(chunks, total));
+    };
+    const onError = (err: Error): void => {
+      finish();
+      reject(err);
+    };
+    // a stream destroyed without an error (an abort elsewhere) ends neither way: it closes
+    const onClose = (): void => {
+      finish();
+      reject(stream.errored ?? new TsdockError(`${what}: the connection closed before the end`));
+    };
+    const finish = (): void => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+    };
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+    stream.once('error', onError);
+    stream.once('close', onClose);
+  });
 }
 
 /** Read at most `limit` bytes of an error body (for messages), discarding the rest. */

@@ -32,6 +32,8 @@ export interface TransportPolicyOptions {
 export interface TransportPolicy {
   /** schemes to try, in order */
   schemes: Scheme[];
+  /** the scheme to use without asking first: the only one allowed, or the one this host answered on before */
+  known: Scheme | undefined;
   tls: TlsOptions;
 }
 
@@ -108,7 +110,8 @@ export function transportPolicy(host: string, opts: TransportPolicyOptions & { e
   if (opts.schemeCacheFile) loadSchemeCache(opts.schemeCacheFile);
   const cached = schemeCache.get(host);
   const schemes: Scheme[] = !httpAllowed ? ['https'] : cached === 'http' ? ['http', 'https'] : ['https', 'http'];
-  return { schemes, tls: tlsOptions };
+  const known = schemes.length === 1 ? schemes[0] : cached;
+  return { schemes, known, tls: tlsOptions };
 }
 
 const schemeCache = new Map<string, Scheme>();

@@ -7,7 +7,7 @@ import { TsdockError } from '../../errors.js';
 import { Authorizer, type TokenCache } from './auth.js';
 import type { Credentials } from './credentials.js';
 import { AuthError, NetworkError, RegistryError, describeErrorBody, errorCodes } from './errors.js';
-import { readErrorBody, request, type HttpRequestOptions, type HttpResponse } from './http.js';
+import { isRetryStatus, readErrorBody, request, type HttpRequestOptions, type HttpResponse } from './http.js';
 import { sniffTls } from './sniff.js';
 import { UNTRUSTED_CHAIN_CODES } from './trust.js';
 import { rememberScheme, transportPolicy, type TransportPolicy } from './tls.js';
@@ -147,17 +147,59 @@ export class RegistryTransport {
     return this.origin;
   }
 
+  /**
+   * The first request goes out without a ping when the scheme is not in doubt (policy.known): it meets the same
+   * auth challenge a ping would, and a ping costs a round trip on every pull. Requests made meanwhile wait for its
+   * answer. If it cannot connect, or plain http meets a TLS server (Go answers 400), the ping decides as before
+   * and undefined sends the request again after it. An upload (a stream body, sent once) always waits for a ping.
+   */
+  private async unpinged(once: (attempts?: number) => Promise<HttpResponse>): Promise<HttpResponse | undefined> {
+    const known = this.policy.known!;
+    let answered!: (schemeHeld: boolean) => void;
+    this.pinging = new Promise<boolean>((resolve) => (answered = resolve))
+      .then((held) => (held ? undefined : this.ping()))
+      .catch((err: unknown) => {
+        this.pinging = undefined;
+        throw err;
+      });
+    this.origin = new URL(`${known}://${this.opts.host}`);
+    let res: HttpResponse;
+    try {
+      res = await once(1);
+    } catch (err) {
+      const connected = !(err instanceof NetworkError);
+      if (!connected) this.origin = undefined;
+      answered(connected);
+      if (connected) throw err;
+      return undefined;
+    }
+    const wrongScheme = known === 'http' && res.status === 400;
+    if (wrongScheme) this.origin = undefined;
+    else rememberScheme(this.opts.host, known, this.opts.schemeCacheFile);
+    answered(!wrongScheme);
+    if (!wrongScheme && !isRetryStatus(res.status)) return res;
+    res.body.resume();
+    // a busy registry answered: the scheme holds, and the request goes again with the usual retries
+    return wrongScheme ? undefined : once();
+  }
+
   /** An authorized request to `path` on the registry; 401 → (re)authenticate and retry once; 403 → AuthError. */
   async send(method: string, path: string, headers: Record<string, string> = {}, body?: HttpRequestOptions['body']): Promise<HttpResponse> {
-    await this.ready();
     // a path, or an upload's Location: relative to the registry, or absolute on another host (no credentials there)
-    const url = new URL(path, this.base);
-    const own = url.host === this.base.host;
-    const once = async (): Promise<HttpResponse> => {
-      const authorization = own ? await this.auth.header() : undefined;
-      return this.http({ method, url, headers: authorization ? { ...headers, authorization } : headers, ...(body !== undefined ? { body } : {}) });
+    const target = (): { url: URL; own: boolean } => {
+      const url = new URL(path, this.base);
+      return { url, own: url.host === this.base.host };
     };
-    let res = await once();
+    const once = async (attempts?: number): Promise<HttpResponse> => {
+      const { url, own } = target();
+      const authorization = own ? await this.auth.header() : undefined;
+      return this.http({ method, url, headers: authorization ? { ...headers, authorization } : headers, ...(body !== undefined ? { body } : {}), ...(attempts ? { attempts } : {}) });
+    };
+    let res = !this.pinging && this.policy.known && !(body instanceof Readable) ? await this.unpinged(once) : undefined;
+    if (!res) {
+      await this.ready();
+      res = await once();
+    }
     if (res.status === 401 && body instanceof Readable) {
       const detail = describeErrorBody(await readErrorBody(res));
       throw new AuthError(`authentication failed for ${this.opts.target} during an upload${detail ? `: ${detail}` : ''}`, 401);

@@ -86,7 +86,7 @@ test('client certificates need their key', () => {
 });
 
 test('policy: non-loopback hosts are https-only unless insecure or tlsVerify=false', () => {
-  assert.deepEqual(transportPolicy('reg.example.com', { certDirs: [] }), { schemes: ['https'], tls: {} });
+  assert.deepEqual(transportPolicy('reg.example.com', { certDirs: [] }), { schemes: ['https'], known: 'https', tls: {} });
   assert.deepEqual(transportPolicy('reg.example.com', { certDirs: [], insecure: true }).schemes, ['https', 'http']);
   assert.equal(transportPolicy('reg.example.com', { certDirs: [], tlsVerify: false }).tls.rejectUnauthorized, false);
   assert.deepEqual(transportPolicy('localhost:5000', { certDirs: [], tlsVerify: true }).schemes, ['https']);
@@ -130,4 +130,27 @@ test('sniffTls: a ClientHello over a plain socket tells an http port from a TLS 
   } finally {
     silent.close();
   }
+});
+
+test('a scheme not in doubt (remembered, or https only) needs no ping: the first request goes straight, the others wait for its answer', async () => {
+  const seen: string[] = [];
+  const counting = await listen(
+    http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      handler(req, res);
+    }),
+  );
+  const file = path.join(dir, 'run', 'unpinged.json');
+  await client(counting, { schemeCacheFile: file }).getManifest('latest');
+  assert.deepEqual(seen.splice(0), ['GET /v2/', 'GET /v2/x/manifests/latest']);
+  // the next process: http remembered, so no ping; two requests at once, the second after the first's answer
+  const next = client(counting, { schemeCacheFile: file });
+  await Promise.all([next.getManifest('latest'), next.getManifest('v2')]);
+  assert.deepEqual(seen.splice(0), ['GET /v2/x/manifests/latest', 'GET /v2/x/manifests/v2']);
+  // remembered, but nothing listens there any more: the ping decides, and says why
+  const gone = path.join(dir, 'run', 'gone.json');
+  const closed = await listen(http.createServer());
+  servers.pop()!.close();
+  fs.writeFileSync(gone, JSON.stringify({ [closed]: 'http' }));
+  await assert.rejects(client(closed, { schemeCacheFile: gone }).getManifest('latest'), (err: unknown) => err instanceof NetworkError && /cannot reach registry/.test(err.message));
 });

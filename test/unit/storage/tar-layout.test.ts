@@ -45,6 +45,13 @@ describe('tar layout: a layer tar rebuilt byte for byte from its unpacked files'
     }
   });
 
+  it('a layout too large to hold in memory (over 1 MiB of headers) is streamed to its file: the same bytes back', async () => {
+    const entries: FixtureEntry[] = [{ path: 'd/', type: 'dir', mode: 0o755 }];
+    for (let i = 0; i < 2500; i++) entries.push(i % 2 ? { path: `d/f${i}`, body: `${i}` } : { path: `d/l${i}`, type: 'symlink', linkpath: 'f1' });
+    const tar = buildTar(entries);
+    assert.ok((await roundTrip(tar, 64 << 10)).equals(tar));
+  });
+
   it('bytes after the end-of-archive marker are kept too', async () => {
     const tar = buildTar([{ path: 'a', body: 'a' }], { padTo: 10240 });
     assert.ok((await roundTrip(tar)).equals(tar));

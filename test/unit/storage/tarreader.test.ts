@@ -78,6 +78,31 @@ describe('TarReader', () => {
     await assert.rejects(entries(Buffer.concat([weird, Buffer.alloc(1024)])), /unsupported tar entry "w" at offset 0: type "Q"/);
   });
 
+  it('checks header checksums, unsigned or (old tars) signed, over every byte of the block', async () => {
+    const { decodeHeader } = await import('../../../src/storage/tarheader.js');
+    let signedSums = 0;
+    for (let n = 0; n < 50; n++) {
+      // a valid header with high bytes in the name, the link name and the unused tail (each byte counts)
+      const b = header({ name: `é${'\xff'.repeat(n % 20)}x${n}`, typeflag: '0', size: n });
+      for (let i = 500 - n; i < 512; i++) b[i] = 0x80 + ((i * 7) % 128);
+      checksum(b);
+      assert.equal(decodeHeader(b, 0).size, n);
+      const signed = Buffer.from(b);
+      signed.fill(0x20, 148, 156);
+      let sum = 0;
+      for (const byte of signed) sum += (byte << 24) >> 24;
+      if (sum > 0) {
+        signed.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'latin1');
+        assert.equal(decodeHeader(signed, 0).size, n, 'a signed sum is accepted too');
+        signedSums++;
+      }
+      const bad = Buffer.from(b);
+      bad[511 - (n % 300)] ^= 1;
+      assert.throws(() => decodeHeader(bad, 512), /invalid tar header at offset 512: checksum mismatch/);
+    }
+    assert.ok(signedSums > 10, `signed sums checked: ${signedSums}`);
+  });
+
   it('errors on a stream that ends inside a header or after an extended header', async () => {
     await assert.rejects(entries(buildTar([{ path: 'f', body: 'x' }]).subarray(0, 300)), /truncated inside the header at offset 0/);
     const paxOnly = buildTar([{ path: 'p'.repeat(150), body: '' }], { trailer: false }).subarray(0, 1024);
