@@ -113,36 +113,34 @@ async function pullUnderLayersLock(started: Started, ctx: Context): Promise<Pull
     return { digest: l.digest, mediaType: l.mediaType, size: l.size, identity };
   });
 
-  // (layers.lock, held shared since pullImage: GC (rmi/prune) takes it exclusive and cannot remove our layers)
-  const { sizes, config, ids } = await (async () => {
-    const unpack = unpackOptionsFor(ctx);
-    const out = new Map<string, number>();
-    const signal = ctx.signal ? AbortSignal.any([ctx.signal, stop.signal]) : stop.signal;
-    let next = 0;
-    const worker = async () => {
-      while (next < jobs.length) {
-        const job = jobs[next++]!;
-        const short = job.digest.slice(7, 19);
-        if (known.has(job.digest)) {
-          const { chainId } = await job.identity;
-          if (store.layers.has(chainId)) {
-            out.set(chainId, (await store.layers.meta(chainId))?.size ?? 0);
-            ctx.progress?.({ kind: 'layer', id: short, phase: 'exists' });
-            continue;
-          }
+  // the layers, PARALLEL_LAYERS at a time, under layers.lock (shared, since pullImage): GC (rmi/prune) takes it
+  // exclusive and cannot remove them
+  const unpack = unpackOptionsFor(ctx);
+  const sizes = new Map<string, number>();
+  const signal = ctx.signal ? AbortSignal.any([ctx.signal, stop.signal]) : stop.signal;
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const job = jobs[next++]!;
+      const short = job.digest.slice(7, 19);
+      if (known.has(job.digest)) {
+        const { chainId } = await job.identity;
+        if (store.layers.has(chainId)) {
+          sizes.set(chainId, (await store.layers.meta(chainId))?.size ?? 0);
+          ctx.progress?.({ kind: 'layer', id: short, phase: 'exists' });
+          continue;
         }
-        const { chainId, size } = await fetchLayer(client, store.layers, job, unpack, (phase, current, total) => ctx.progress?.({ kind: 'layer', id: short, phase, current, total }), signal);
-        out.set(chainId, size);
       }
-    };
-    for (const j of jobs) ctx.progress?.({ kind: 'layer', id: j.digest.slice(7, 19), phase: 'waiting' });
-    const workers = Array.from({ length: Math.min(PARALLEL_LAYERS, jobs.length) }, worker);
-    const settled = await Promise.allSettled([configP, ...workers]);
-    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    const c = await configP;
-    return { sizes: out, config: c.config, ids: c.ids };
-  })();
+      const { chainId, size } = await fetchLayer(client, store.layers, job, unpack, (phase, current, total) => ctx.progress?.({ kind: 'layer', id: short, phase, current, total }), signal);
+      sizes.set(chainId, size);
+    }
+  };
+  for (const j of jobs) ctx.progress?.({ kind: 'layer', id: j.digest.slice(7, 19), phase: 'waiting' });
+  const workers = Array.from({ length: Math.min(PARALLEL_LAYERS, jobs.length) }, worker);
+  const settled = await Promise.allSettled([configP, ...workers]);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const { config, ids } = await configP;
 
   const layers: LayerRef[] = jobs.map((j, i) => {
     const { chainId, diffId } = ids[i]!;
