@@ -44,6 +44,17 @@ export class ByteSource {
     return out;
   }
 
+  /** Exactly `n` bytes when the current chunk holds them (a view, no wait), else undefined: then readExact. */
+  readBuffered(n: number): Buffer | undefined {
+    if (this.chunk.length - this.pos < n) return undefined;
+    const out = this.chunk.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    this.consumed += n;
+    if (this.pos === this.chunk.length) this.chunk = EMPTY;
+    this.tap?.(out);
+    return out;
+  }
+
   /**
    * Exactly `n` bytes; undefined when the stream ends before the first of them. Ending part-way through
    * returns the short buffer, for the caller to report with context.

@@ -9,9 +9,23 @@ import { UnsafeArchiveError } from '../errors.js';
 export function normalizeEntryPath(raw: string, what = 'path'): string {
   if (raw.length === 0) throw unsafe(what, raw, 'empty name');
   if (raw.includes('\0')) throw unsafe(what, raw, 'contains a nul byte');
+  const clean = alreadyClean(raw);
+  if (clean !== undefined) return clean;
   const rel = path.posix.normalize(raw.replace(/^\/+/, '') || '.').replace(/\/+$/, '');
   if (rel === '..' || rel.startsWith('../')) throw unsafe(what, raw, 'escapes the layer directory');
   return rel === '.' ? '' : rel;
+}
+
+/**
+ * The common case without path.normalize (a character loop, slow in a CLI the JIT has not warmed up): `./a/b`,
+ * `a/b/` and the like, with no empty, `.` or `..` component; anything else is undefined and normalized.
+ */
+function alreadyClean(raw: string): string | undefined {
+  let p = raw.startsWith('./') ? raw.slice(2) : raw;
+  if (p.endsWith('/')) p = p.slice(0, -1);
+  if (p === '' || p === '.' || p === '..' || p.startsWith('/') || p.startsWith('./') || p.startsWith('../')) return undefined;
+  if (p.endsWith('/') || p.endsWith('/.') || p.endsWith('/..') || p.includes('//') || p.includes('/./') || p.includes('/../')) return undefined;
+  return p;
 }
 
 export function unsafe(what: string, raw: string, reason: string): UnsafeArchiveError {

@@ -63,14 +63,17 @@ export class TarReader {
   }
 
   async next(): Promise<TarEntry | undefined> {
-    await this.skipRest();
+    // most entries have no body left to skip and a header already in the chunk: no awaits for those (each is
+    // a round of promise jobs, and a layer has thousands of entries read by code the JIT has not warmed up)
+    if (this.bodyLeft > 0 || this.padLeft > 0) await this.skipRest();
+    else this.current = undefined;
     if (this.done) return undefined;
     let pax: PaxRecords | undefined;
     let longName: string | undefined;
     let longLink: string | undefined;
     for (;;) {
       const at = this.src.consumed;
-      const block = await this.src.readExact(BLOCK);
+      const block = this.src.readBuffered(BLOCK) ?? (await this.src.readExact(BLOCK));
       if (!block) return this.finish(pax || longName || longLink ? at : undefined);
       if (block.length < BLOCK) throw new IntegrityError(`tar stream truncated inside the header at offset ${at}`);
       if (isZeroBlock(block)) {

@@ -57,7 +57,8 @@ export async function unpackLayer(tarStream: Readable, destDir: string, opts: Un
       entry = await reader.next();
       if (!entry) break;
       stats.entries++;
-      await extractEntry(extractor, reader, entry);
+      const writing = extractEntry(extractor, reader, entry);
+      if (writing) await writing; // only a file's body is asynchronous
     }
     entry = undefined;
     dropAufsMeta(tree);
@@ -73,7 +74,7 @@ export async function unpackLayer(tarStream: Readable, destDir: string, opts: Un
   }
 }
 
-async function extractEntry(extractor: Extractor, reader: TarReader, e: TarEntry): Promise<void> {
+function extractEntry(extractor: Extractor, reader: TarReader, e: TarEntry): Promise<void> | void {
   const rel = normalizeEntryPath(e.path);
   // the layer root itself (".", "/"): ignored, as containerd does; its mode is the store's business
   if (rel === '') return;
