@@ -35,18 +35,16 @@ export class ByteSource {
       this.chunk = Buffer.isBuffer(value) ? value : Buffer.from(value as Uint8Array);
       this.pos = 0;
     }
-    const n = Math.min(max, this.chunk.length - this.pos);
-    const out = this.chunk.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    this.consumed += n;
-    if (this.pos === this.chunk.length) this.chunk = EMPTY;
-    this.tap?.(out);
-    return out;
+    return this.take(Math.min(max, this.chunk.length - this.pos));
   }
 
   /** Exactly `n` bytes when the current chunk holds them (a view, no wait), else undefined: then readExact. */
   readBuffered(n: number): Buffer | undefined {
-    if (this.chunk.length - this.pos < n) return undefined;
+    return this.chunk.length - this.pos < n ? undefined : this.take(n);
+  }
+
+  /** The next `n` bytes of the current chunk, which holds them, handed out. */
+  private take(n: number): Buffer {
     const out = this.chunk.subarray(this.pos, this.pos + n);
     this.pos += n;
     this.consumed += n;
