@@ -6,7 +6,8 @@
 #   scripts/install-deps.sh --check       # just report; exit 1 if something is missing
 set -euo pipefail
 
-PACKAGES=(docker-registry busybox-static skopeo umoci zstd openssl apache2-utils uidmap gcc libc6-dev util-linux nftables iproute2 passt slirp4netns git)
+# libisal-dev: ISA-L's inflate for the addon (native/addon/inflate.c; without it, zlib's, and its tests skip)
+PACKAGES=(docker-registry busybox-static skopeo umoci zstd openssl apache2-utils uidmap gcc libc6-dev libisal-dev util-linux nftables iproute2 passt slirp4netns git)
 # Installed when they can be, never a failure: the tests that compare with podman (build's config, save/load
 # interop) skip with their reason without it. runc named beside podman so apt takes it for podman's `crun | runc`
 # (crun refuses this host's hybrid cgroups).
@@ -23,6 +24,7 @@ declare -A PROBE=(
   [uidmap]=newuidmap
   [gcc]=gcc
   [libc6-dev]=/usr/include/stdio.h
+  [libisal-dev]=/usr/include/isa-l/igzip_lib.h
   [util-linux]=script
   [nftables]=nft
   [iproute2]=ip

@@ -18,6 +18,8 @@ import {
   addInodeFlags,
   flock,
   lgetxattr,
+  lutimes,
+  symlink,
   llistxattr,
   lsetxattr,
   makedev,
@@ -78,6 +80,30 @@ describe('sys/fs', () => {
       fs.closeSync(a);
       fs.closeSync(b);
     }
+  });
+
+  it('symlink and lutimes (through the addon) do what fs.symlinkSync and fs.lutimesSync do, to the microsecond', () => {
+    const fast = addon();
+    assert.ok(fast?.symlink && fast.lutimes, 'native/build/tsdock-sys.node lacks symlink/lutimes: run npm run build');
+    const ours = path.join(dir, 'link-ours');
+    const node = path.join(dir, 'link-node');
+    symlink('busybox', ours);
+    fs.symlinkSync('busybox', node);
+    assert.equal(fs.readlinkSync(ours), 'busybox');
+    for (const [a, m] of [[1700000000, 1700000000], [1700000000.5, 1600000000.123456789], [0.000001, 4102444800.999999]] as const) {
+      lutimes(ours, a, m);
+      fs.lutimesSync(node, a, m);
+      const [x, y] = [fs.lstatSync(ours, { bigint: true }), fs.lstatSync(node, { bigint: true })];
+      assert.deepEqual([x.atimeNs, x.mtimeNs], [y.atimeNs, y.mtimeNs], `times ${a} ${m}`);
+    }
+    assert.equal(fs.statSync(ours, { throwIfNoEntry: false }), undefined, 'the dangling target was not touched');
+    assert.throws(() => symlink('x', ours), (err: unknown) => err instanceof SysError && err.code === 'EEXIST' && err.syscall === 'symlink' && err.path === ours);
+    assert.throws(() => lutimes(path.join(dir, 'none'), 1, 1), (err: unknown) => err instanceof SysError && err.code === 'ENOENT' && err.syscall === 'utimensat');
+    // a NUL inside a path would cut it short in C: refused, as Node refuses it
+    assert.equal(fast.symlink('x', `${ours}\0tail`), -os.constants.errno.EINVAL);
+    assert.equal(fast.lutimes(`${ours}\0tail`, 1, 1), -os.constants.errno.EINVAL);
+    assert.equal(fast.symlink('x', 'y'.repeat(5000)), -os.constants.errno.ENAMETOOLONG);
+    assert.equal(fast.lutimes(ours, NaN, 1), -os.constants.errno.EINVAL);
   });
 
   it('addInodeFlags sets chattr +T on a directory (ext4 here), keeps it when set, and fails on tmpfs', (t) => {
