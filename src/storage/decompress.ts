@@ -1,6 +1,6 @@
 import { PassThrough, Transform, type TransformCallback } from 'node:stream';
-import zlib from 'node:zlib';
 import { IntegrityError } from '../errors.js';
+import { gunzipStream } from './gunzip.js';
 import { ZstdDecompress } from './zstd.js';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
@@ -35,9 +35,7 @@ export function decompressStream(kind: Compression | 'auto'): Transform {
 }
 
 function gunzip(): Transform {
-  // multi-member gzip (pigz, concatenated layers) is handled by zlib.
-  // 1 MiB output chunks: fewer thread-pool round trips (a Debian /usr layer unpacked ~30% faster than with 64 KiB)
-  return zlib.createGunzip({ chunkSize: 1 << 20 });
+  return gunzipStream();
 }
 
 function make(kind: Compression): Transform {

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { SysError, lsetxattr, mknod } from '../sys/index.js';
+import { SysError, lsetxattr, lutimes, mknod, symlink } from '../sys/index.js';
 import { writeBody } from './filewrite.js';
 import { LayerTree, lstatOrUndefined } from './layertree.js';
 import type { TarEntry } from './tarreader.js';
@@ -105,10 +105,10 @@ export class Extractor {
     const abs = this.tree.abs(rel);
     // the target is kept verbatim: it is resolved inside the container's root later, and nothing in this
     // layer is ever written through it (parentFor refuses symlinked parents)
-    this.replacing(rel, () => fs.symlinkSync(e.linkpath, abs));
+    this.replacing(rel, () => symlink(e.linkpath, abs));
     this.chown(abs, rel, e, true);
     this.xattrs(abs, e, false);
-    fs.lutimesSync(abs, e.atime, e.mtime);
+    lutimes(abs, e.atime, e.mtime);
   }
 
   hardlink(e: TarEntry, rel: string): void {
@@ -142,7 +142,7 @@ export class Extractor {
     this.chown(abs, rel, e, true);
     this.xattrs(abs, e, false);
     fs.chmodSync(abs, e.mode);
-    fs.lutimesSync(abs, e.atime, e.mtime);
+    lutimes(abs, e.atime, e.mtime);
   }
 
   whiteout(w: Whiteout, e: TarEntry): void {
@@ -162,7 +162,7 @@ export class Extractor {
     for (const [rel, meta] of dirs) {
       const abs = this.tree.abs(rel);
       fs.chmodSync(abs, meta.mode);
-      fs.lutimesSync(abs, meta.atime, meta.mtime);
+      lutimes(abs, meta.atime, meta.mtime);
     }
     this.dirs.clear();
   }

@@ -17,6 +17,8 @@ import { normalizeEntryPath } from './tarpath.js';
 export const TAR_LAYOUT_FILE = 'tar-layout.gz';
 const FLUSH_AT = 64 * 1024;
 const MEMORY_LIMIT = 1024 * 1024;
+/** headers are mostly zeros: level 1 is a third of level 6's time (busybox's layout: 0.4 ms, not 1.2) for ~25% more */
+const LEVEL = 1;
 
 /**
  * Receives the tar's bytes as the reader hands them out; a file body is recorded as a reference. Frames are
@@ -35,7 +37,9 @@ export class TarLayoutRecorder {
   constructor(private readonly target: string) {}
 
   bytes(b: Buffer): void {
-    this.raw.push(Buffer.from(b));
+    // a view, not a copy: the stream never writes into a chunk it handed out, and flush() copies the views
+    // together before 64 KiB of them (or the next file) has gone by
+    this.raw.push(b);
     this.rawBytes += b.length;
     if (this.rawBytes >= FLUSH_AT) this.flush();
   }
@@ -54,7 +58,7 @@ export class TarLayoutRecorder {
   async finish(): Promise<void> {
     this.flush();
     if (!this.stream) {
-      fs.writeFileSync(this.target, zlib.gzipSync(Buffer.concat(this.held, this.heldBytes), { level: 6 }), { mode: 0o600 });
+      fs.writeFileSync(this.target, zlib.gzipSync(Buffer.concat(this.held, this.heldBytes), { level: LEVEL }), { mode: 0o600 });
       this.held = [];
       return;
     }
@@ -76,7 +80,7 @@ export class TarLayoutRecorder {
     this.held.push(b);
     this.heldBytes += b.length;
     if (this.heldBytes < MEMORY_LIMIT) return;
-    const gzip = zlib.createGzip({ level: 6 });
+    const gzip = zlib.createGzip({ level: LEVEL });
     const out = fs.createWriteStream(this.target, { mode: 0o600 });
     gzip.pipe(out);
     const closed = once(out, 'close');

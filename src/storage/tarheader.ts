@@ -1,4 +1,5 @@
 import { IntegrityError, TsdockError } from '../errors.js';
+import { tarHeaderNumbers } from '../sys/tarheader.js';
 
 /**
  * Decoding of one 512-byte tar header block (v7, POSIX ustar/pax, GNU) and of pax extended-header records.
@@ -26,12 +27,18 @@ export function isZeroBlock(block: Buffer): boolean {
   return true;
 }
 
+/** the addon's reading of a block (sys/tarheader.ts): mode, uid, gid, size, mtime, chksum, devmajor, devminor, atime, sums */
+const nums = new Float64Array(11);
+
 /** Decode a header block found at stream offset `at` (for messages); a bad checksum is an IntegrityError. */
 export function decodeHeader(block: Buffer, at: number): RawHeader {
-  const stored = parseNumber(block, 148, 8, 'checksum', at);
-  if (stored !== checksumOf(block, false) && stored !== checksumOf(block, true)) {
+  const fast = tarHeaderNumbers(block, nums);
+  const stored = fast ? fieldOf(block, at, 5, 'checksum') : parseNumber(block, 148, 8, 'checksum', at);
+  const summed = fast ? stored === nums[9] || stored === nums[10] : stored === checksumOf(block, false) || stored === checksumOf(block, true);
+  if (!summed) {
     throw new IntegrityError(`invalid tar header at offset ${at}: checksum mismatch (not a tar stream, or corrupt)`);
   }
+  const num = fast ? fieldOf : slowFieldOf;
   const magic = block.toString('latin1', 257, 263);
   const ustar = magic === 'ustar\0';
   const gnu = magic === 'ustar ' && block[263] === 0x20 && block[264] === 0;
@@ -43,19 +50,34 @@ export function decodeHeader(block: Buffer, at: number): RawHeader {
   const typeflag = block[156] === 0 ? '0' : String.fromCharCode(block[156]!);
   const header: RawHeader = {
     name,
-    mode: parseNumber(block, 100, 8, 'mode', at) & 0o7777,
-    uid: parseNumber(block, 108, 8, 'uid', at),
-    gid: parseNumber(block, 116, 8, 'gid', at),
-    size: parseNumber(block, 124, 12, 'size', at),
-    mtime: parseNumber(block, 136, 12, 'mtime', at),
+    mode: num(block, at, 0, 'mode') & 0o7777,
+    uid: num(block, at, 1, 'uid'),
+    gid: num(block, at, 2, 'gid'),
+    size: num(block, at, 3, 'size'),
+    mtime: num(block, at, 4, 'mtime'),
     typeflag,
     linkname: cString(block, 157, 100),
-    devmajor: ustar || gnu ? parseNumber(block, 329, 8, 'devmajor', at) : 0,
-    devminor: ustar || gnu ? parseNumber(block, 337, 8, 'devminor', at) : 0,
+    devmajor: ustar || gnu ? num(block, at, 6, 'devmajor') : 0,
+    devminor: ustar || gnu ? num(block, at, 7, 'devminor') : 0,
   };
-  if (gnu && block[345] !== 0) header.atime = parseNumber(block, 345, 12, 'atime', at);
+  if (gnu && block[345] !== 0) header.atime = num(block, at, 8, 'atime');
   if (header.size < 0) throw new IntegrityError(`invalid tar header at offset ${at}: negative size`);
   return header;
+}
+
+/** where each number is in the block, in the addon's order */
+const FIELDS: ReadonlyArray<readonly [number, number]> = [[100, 8], [108, 8], [116, 8], [124, 12], [136, 12], [148, 8], [329, 8], [337, 8], [345, 12]];
+
+/** field `i` as the addon read it: GNU base-256 is decoded here, text that is not octal is an error */
+function fieldOf(block: Buffer, at: number, i: number, field: string): number {
+  const v = nums[i]!;
+  if (v >= 0) return v;
+  if (v === -1) return parseNumber(block, FIELDS[i]![0], FIELDS[i]![1], field, at);
+  throw new IntegrityError(`invalid tar header at offset ${at}: ${field} is not an octal number`);
+}
+
+function slowFieldOf(block: Buffer, at: number, i: number, field: string): number {
+  return parseNumber(block, FIELDS[i]![0], FIELDS[i]![1], field, at);
 }
 
 /** an aligned copy of the block being summed, read four bytes at a time */

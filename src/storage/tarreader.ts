@@ -22,7 +22,7 @@ export interface TarEntry {
   atime: number;
   devmajor: number;
   devminor: number;
-  xattrs: Map<string, Buffer>;
+  xattrs: ReadonlyMap<string, Buffer>;
   /** stream offset of the entry's header, for messages */
   offset: number;
 }
@@ -40,6 +40,8 @@ const TYPES: Record<string, TarEntryType> = {
 };
 
 const MAX_PAX = 8 * 1024 * 1024;
+/** the xattrs of every entry without pax records: one map, not one per entry */
+const NO_XATTRS: ReadonlyMap<string, Buffer> = new Map();
 const MAX_LONG_NAME = 64 * 1024;
 
 /**
@@ -159,7 +161,7 @@ export class TarReader {
       atime: pax?.atime ?? h.atime ?? mtime,
       devmajor: h.devmajor,
       devminor: h.devminor,
-      xattrs: pax?.xattrs ?? new Map(),
+      xattrs: pax?.xattrs ?? NO_XATTRS,
       offset: at,
     };
   }
