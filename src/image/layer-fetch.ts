@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { IntegrityError, TsdockError, suppressInto } from '../errors.js';
 import { decompressStream } from '../storage/decompress.js';
@@ -71,7 +71,8 @@ export async function fetchLayer(
   progress: LayerProgress,
   signal?: AbortSignal,
 ): Promise<{ chainId: string; size: number }> {
-  // the request goes out first: the work dir is made while the registry answers
+  // the request goes out first: the work dir and the whole chain the bytes go through (hashes, decompression,
+  // the unpack waiting for its first header) are made while the registry answers
   const response = client.getBlob(job.digest);
   response.catch(() => {}); // observed below; not unhandled while the work dir is made
   let prepared: { work: string; diff: string };
@@ -84,21 +85,34 @@ export async function fetchLayer(
   const { work, diff } = prepared;
   let blobFd: number | undefined;
   try {
-    const { stream } = await response;
-    progress('downloading', 0, job.size);
     blobFd = fs.openSync(path.join(work, 'blob'), 'w', 0o600);
     const compressed = new Meter((n) => progress('downloading', n, job.size), blobFd);
     const tar = new Meter();
-    const flow = pipeline(stream, compressed, decompressStream(layerCompression(job.mediaType)), tar, signal ? { signal } : {});
+    const tail = pipeline(compressed, decompressStream(layerCompression(job.mediaType)), tar, signal ? { signal } : {});
     const extract = unpackLayer(tar, diff, { ...unpack, signal, layoutFile: path.join(work, TAR_LAYOUT_FILE) });
-    flow.catch(() => {});
+    tail.catch(() => {});
     extract.catch(() => {});
+    const stop = async () => {
+      compressed.destroy();
+      tar.destroy();
+      await Promise.allSettled([tail, extract]); // the unpack is done with the work dir before it is removed
+    };
+    let stream: Readable;
+    try {
+      ({ stream } = await response);
+    } catch (err) {
+      await stop();
+      throw err;
+    }
     let stats;
     try {
-      [, stats] = await Promise.all([flow, extract]);
+      progress('downloading', 0, job.size);
+      const head = pipeline(stream, compressed, signal ? { signal } : {});
+      head.catch(() => {});
+      [, , stats] = await Promise.all([head, tail, extract]);
     } catch (err) {
       stream.destroy();
-      tar.destroy();
+      await stop();
       // a corrupt blob often surfaces first as a decompression error: when every byte arrived, name the real cause
       if (compressed.bytes === job.size && compressed.digest() !== job.digest) {
         throw new IntegrityError(`digest mismatch for layer ${job.digest}: the registry sent content that does not match`, { cause: err });

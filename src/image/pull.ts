@@ -88,6 +88,10 @@ async function pullUnderLayersLock(started: Started, ctx: Context): Promise<Pull
   const configP = (async () => {
     // after the layers' requests: they are what the pull waits for, and the first takes the open connection
     await nextTurn();
+    // stored while the registry answers, not after the layers: GC keeps it for as long as the pull holds
+    // layers.lock; a pull that fails leaves it unreferenced, for the next GC
+    await store.blobs.put(manifestDigest, manifestBytes);
+    if (indexDigest) await store.blobs.put(indexDigest, top.bytes);
     const bytes = store.blobs.has(manifest.config.digest) ? await store.blobs.get(manifest.config.digest) : await client.getBlobBytes(manifest.config.digest, MAX_CONFIG);
     const config = JSON.parse(bytes.toString('utf8')) as ImageConfig;
     const diffIds = config.rootfs?.diff_ids ?? [];
@@ -99,11 +103,7 @@ async function pullUnderLayersLock(started: Started, ctx: Context): Promise<Pull
     }
     const chains = chainIds(diffIds);
     const ids: LayerIdentity[] = diffIds.map((diffId, i) => ({ diffId, chainId: chains[i]!, parent: i > 0 ? chains[i - 1] : undefined }));
-    // stored while the layers download, not after them: GC keeps them for as long as the pull holds layers.lock;
-    // a pull that fails leaves them unreferenced, for the next GC
-    await store.blobs.put(manifestDigest, manifestBytes);
     await store.blobs.put(manifest.config.digest, bytes);
-    if (indexDigest) await store.blobs.put(indexDigest, top.bytes);
     return { bytes, config, ids };
   })();
   configP.catch((err: unknown) => stop.abort(err));

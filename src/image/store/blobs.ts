@@ -22,7 +22,9 @@ export class BlobStore {
     const actual = sha256Digest(bytes);
     if (actual !== digest) throw new IntegrityError(`digest mismatch storing blob: expected ${digest}, got ${actual}`);
     if (this.has(digest)) return;
-    await fs.promises.mkdir(path.dirname(this.pathOf(digest)), { recursive: true });
+    // synchronous, as the write is: a pull stores its manifest and config while the layers download, and a
+    // thread-pool hop there waits behind the unpacking for its turn
+    fs.mkdirSync(path.dirname(this.pathOf(digest)), { recursive: true });
     // images.json (fsynced) will reference it: it must not come back empty after a crash
     await writeFileAtomic(this.pathOf(digest), bytes, { fsync: true });
   }
