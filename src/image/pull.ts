@@ -6,6 +6,7 @@ import { sweepTmp } from '../storage/tmp.js';
 import { chainIds, hostPlatform, parseManifest, parsePlatform, selectManifest, type ImageConfig, type Platform } from './manifest.js';
 import { formatReference, parseReference, type ImageReference } from './reference.js';
 import { imageEvent } from './events.js';
+import { warmDigests } from './digest.js';
 import { clientFor, type RegistryAccess } from './registry-access.js';
 import { loadRegistriesConf } from '../config/registries.js';
 import { fetchLayer, type LayerIdentity, type LayerJob } from './layer-fetch.js';
@@ -60,6 +61,7 @@ async function pullUnderLayersLock(started: Started, ctx: Context): Promise<Pull
   const store = new ImageStore(ctx.root);
   await sweepTmp(ctx.root);
   ctx.progress?.({ kind: 'status', message: `${ref.digest ?? ref.tag}: Pulling from ${ref.repository}` });
+  warmDigests(); // while the registry answers
 
   const top = await started.top;
   let manifestBytes = top.bytes;

@@ -97,9 +97,10 @@ export class LayerStore {
   async commit(work: string, meta: LayerMeta): Promise<void> {
     await writeJsonAtomic(path.join(work, 'layer.json'), meta);
     const final = this.dirOf(meta.chainId);
-    await fs.promises.mkdir(path.dirname(final), { recursive: true });
+    // synchronous: the pull waits for nothing else here, and two thread-pool hops cost more than the calls
+    fs.mkdirSync(path.dirname(final), { recursive: true });
     try {
-      await fs.promises.rename(work, final);
+      fs.renameSync(work, final);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if ((code === 'ENOTEMPTY' || code === 'EEXIST') && this.has(meta.chainId)) {

@@ -34,7 +34,11 @@ export class TarLayoutRecorder {
   private heldBytes = 0;
   private stream: { gzip: zlib.Gzip; out: fs.WriteStream; closed: Promise<unknown> } | undefined;
 
-  constructor(private readonly target: string) {}
+  constructor(private readonly target: string) {
+    // node:zlib loads on first use (scripts/bundle.mjs): here, where a pull still waits for the registry, rather
+    // than at finish(), after the last entry (~1 ms)
+    void zlib.constants;
+  }
 
   bytes(b: Buffer): void {
     // a view, not a copy: the stream never writes into a chunk it handed out, and flush() copies the views
