@@ -9,8 +9,8 @@ const MIN_ROOM = 64 * 1024;
 
 /**
  * A gunzip Transform: ISA-L's (GzipIsal) where the addon has it, else zlib's. Both take multi-member streams
- * (pigz, concatenated layers) and ignore what follows a member from a zero byte on (padding), as Node's zlib does; corrupt or truncated
- * input errors with zlib's messages.
+ * (pigz, concatenated layers) and ignore what follows a member from a zero byte on (padding), as Node's zlib
+ * does; corrupt or truncated input errors with zlib's messages.
  */
 export function gunzipStream(impl: 'auto' | 'zlib' | 'isal' = 'auto'): Transform {
   const isal = impl === 'zlib' ? undefined : gzipInflate();
