@@ -3,31 +3,16 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import zlib from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { decompressStream, sniffCompression, type Compression } from '../../../src/storage/decompress.js';
-import { tmpDir } from './fixtures.js';
+import { throughTransform, tmpDir } from './fixtures.js';
 
 const hasZstd = spawnSync('zstd', ['--version']).status === 0;
 
-async function run(kind: Compression | 'auto', input: Buffer, chunk = 4096): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for (let i = 0; i < input.length; i += chunk) parts.push(input.subarray(i, i + chunk));
-  const out: Buffer[] = [];
-  await pipeline(
-    Readable.from(parts, { objectMode: false }),
-    decompressStream(kind),
-    new Writable({
-      write(c: Buffer, _e, cb) {
-        out.push(c);
-        cb();
-      },
-    }),
-  );
-  return Buffer.concat(out);
+function run(kind: Compression | 'auto', input: Buffer, chunk = 4096): Promise<Buffer> {
+  return throughTransform(decompressStream(kind), input, chunk);
 }
 
 function sample(): Buffer {

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable, type Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 /**
  * Hand-written tar archives for tests, so hostile entries (.., absolute paths, links through symlinks)
@@ -141,6 +142,21 @@ function pad(b: Buffer): Buffer {
 }
 
 /** A stream yielding `buf` in chunks of `chunk` bytes (default: odd-sized, to cross header boundaries). */
+/** `input`, in chunks of `chunk` bytes, through `transform`: all it gave out */
+export async function throughTransform(transform: Transform, input: Buffer, chunk = 4096): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < input.length; i += chunk) parts.push(input.subarray(i, i + chunk));
+  const out: Buffer[] = [];
+  const sink = new Writable({
+    write(c: Buffer, _e, cb) {
+      out.push(Buffer.from(c));
+      cb();
+    },
+  });
+  await pipeline(Readable.from(parts, { objectMode: false }), transform, sink);
+  return Buffer.concat(out);
+}
+
 export function streamOf(buf: Buffer, chunk = 777): Readable {
   const parts: Buffer[] = [];
   for (let i = 0; i < buf.length; i += chunk) parts.push(buf.subarray(i, i + chunk));

@@ -1,32 +1,19 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { describe, it } from 'node:test';
 import { gunzipStream } from '../../../src/storage/gunzip.js';
 import { gzipInflate } from '../../../src/sys/inflate.js';
+import { throughTransform } from './fixtures.js';
 
 // ISA-L comes with the test set-up (scripts/install-deps.sh: libisal-dev); elsewhere only zlib's side runs
 const isal = gzipInflate() !== undefined;
 const impls = ['zlib', 'isal'] as const;
 
-async function gunzip(impl: (typeof impls)[number], input: Buffer, chunk = 4096, reader?: (c: Buffer) => Promise<void>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for (let i = 0; i < input.length; i += chunk) parts.push(input.subarray(i, i + chunk));
-  const out: Buffer[] = [];
-  await pipeline(
-    Readable.from(parts, { objectMode: false }),
-    gunzipStream(impl),
-    new Writable({
-      write(c: Buffer, _e, cb) {
-        out.push(Buffer.from(c));
-        if (reader) reader(c).then(() => cb(), cb);
-        else cb();
-      },
-    }),
-  );
-  return Buffer.concat(out);
+function gunzip(impl: (typeof impls)[number], input: Buffer, chunk = 4096): Promise<Buffer> {
+  return throughTransform(gunzipStream(impl), input, chunk);
 }
 
 function sample(): Buffer {
