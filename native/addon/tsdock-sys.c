@@ -63,11 +63,12 @@ static napi_value js_inode_flags_or(napi_env env, napi_callback_info info) {
   return int_result(env, ioctl(a[0], FS_IOC_SETFLAGS, &flags) == 0 ? 0 : -errno);
 }
 
-/* a path argument into buf (PATH_MAX): 0, or -ENAMETOOLONG, or -EINVAL for a non-string or one holding a NUL */
+/* a path argument into buf (PATH_MAX + 1 bytes): 0, or -ENAMETOOLONG (the kernel's limit, PATH_MAX with its NUL),
+ * or -EINVAL for a non-string or one holding a NUL */
 static int path_arg(napi_env env, napi_value v, char *buf) {
   size_t len = 0;
-  if (napi_get_value_string_utf8(env, v, buf, PATH_MAX, &len) != 0) return -EINVAL;
-  if (len >= PATH_MAX - 1) return -ENAMETOOLONG;
+  if (napi_get_value_string_utf8(env, v, buf, PATH_MAX + 1, &len) != 0) return -EINVAL;
+  if (len >= PATH_MAX) return -ENAMETOOLONG;
   return strlen(buf) == len ? 0 : -EINVAL;
 }
 
@@ -75,7 +76,7 @@ static int path_arg(napi_env env, napi_value v, char *buf) {
 static napi_value js_symlink(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   size_t argc = 2;
-  char target[PATH_MAX], path[PATH_MAX];
+  char target[PATH_MAX + 1], path[PATH_MAX + 1];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < 2) return int_result(env, -EINVAL);
   int r = path_arg(env, argv[0], target);
   if (r == 0) r = path_arg(env, argv[1], path);
@@ -100,7 +101,7 @@ static struct timespec to_timespec(double t) {
 static napi_value js_lutimes(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   size_t argc = 3;
-  char path[PATH_MAX];
+  char path[PATH_MAX + 1];
   double at = 0, mt = 0;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < 3) return int_result(env, -EINVAL);
   int r = path_arg(env, argv[0], path);
