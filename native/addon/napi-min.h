@@ -25,8 +25,7 @@ extern napi_status napi_get_buffer_info(napi_env env, napi_value value, void **d
 typedef enum { napi_int8_array, napi_uint8_array, napi_uint8_clamped_array, napi_int16_array, napi_uint16_array, napi_int32_array, napi_uint32_array, napi_float32_array, napi_float64_array } napi_typedarray_type;
 extern napi_status napi_get_typedarray_info(napi_env env, napi_value typedarray, napi_typedarray_type *type, size_t *length, void **data, napi_value *arraybuffer, size_t *byte_offset);
 
-/* tsdock-sys.c's helpers */
-int int_args(napi_env env, napi_callback_info info, int32_t *out, size_t want);
+/* tsdock-sys.c's helper for the other files */
 napi_value int_result(napi_env env, int32_t value);
 
 /* tarheader.c */

@@ -4,6 +4,7 @@
  * JavaScript a header there (busybox: 284 of them), ~0.3 µs here. No policy: it reports what the bytes say and
  * the caller decides what is an error.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "napi-min.h"
@@ -42,7 +43,7 @@ napi_value js_tar_header(napi_env env, napi_callback_info info) {
   napi_typedarray_type type;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < 2 || napi_get_buffer_info(env, argv[0], &block, &len) != 0 || len < 512 ||
       napi_get_typedarray_info(env, argv[1], &type, &out_len, &out, NULL, NULL) != 0 || type != napi_float64_array || out_len < NFIELDS + 2)
-    return int_result(env, -22);
+    return int_result(env, -EINVAL);
   const uint8_t *b = block;
   double *o = out;
   for (size_t f = 0; f < NFIELDS; f++) o[f] = octal(b + FIELDS[f].off, FIELDS[f].len);

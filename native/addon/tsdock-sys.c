@@ -5,11 +5,12 @@
  * koffi (sys/libc.ts) serves every other syscall Node lacks, but loading its 1.6 MB addon costs 2-3 ms, paid by
  * each `rm`, `stop`, `pause`, `update` or `pull` only to take a flock; this file loads in ~0.1 ms.
  *
- * Each function takes int32s, numbers or paths and returns an int32: 0 (or a result) on success, -errno on failure
- * (sys/addon.ts turns that into a SysError). No policy, no allocation, no state.
+ * Each function here takes int32s, numbers or paths and returns an int32: 0 (or a result) on success, -errno on
+ * failure (sys/addon.ts turns that into a SysError). No policy, no allocation, no state (inflate.c keeps the
+ * library it opened).
  *
- * The few Node-API declarations it needs are written out (napi-min.h) instead of including <node_api.h>, so building it
- * needs no Node headers (a Node installed without them, or a distribution's split -dev package). They are the
+ * The few Node-API declarations it needs are written out (napi-min.h) instead of including <node_api.h>, so
+ * building it needs no Node headers (a Node installed without them, or a distribution's split -dev package). They are the
  * stable ABI of js_native_api.h (version 1): opaque handles, an int status, symbols resolved from the node binary
  * at load time.
  */
@@ -29,7 +30,7 @@
 #include "napi-min.h"
 
 /* the int32 arguments of a call; false when there are fewer or one is not a number */
-int int_args(napi_env env, napi_callback_info info, int32_t *out, size_t want) {
+static int int_args(napi_env env, napi_callback_info info, int32_t *out, size_t want) {
   napi_value argv[4];
   size_t argc = want;
   if (want > 4 || napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < want) return 0;

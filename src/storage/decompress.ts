@@ -28,18 +28,14 @@ export function decompressStream(kind: Compression | 'auto'): Transform {
     case 'zstd':
       return new ZstdDecompress();
     case 'gzip':
-      return new Delegate(gunzip());
+      return new Delegate(gunzipStream());
     case 'auto':
       return new Delegate();
   }
 }
 
-function gunzip(): Transform {
-  return gunzipStream();
-}
-
 function make(kind: Compression): Transform {
-  return kind === 'gzip' ? gunzip() : kind === 'zstd' ? new ZstdDecompress() : new PassThrough();
+  return kind === 'gzip' ? gunzipStream() : kind === 'zstd' ? new ZstdDecompress() : new PassThrough();
 }
 
 /**

@@ -7,8 +7,12 @@ import { addon } from './addon.js';
  * when the addon does not have it: storage/tarheader.ts then reads them itself.
  */
 export function tarHeaderNumbers(block: Buffer, out: Float64Array): boolean {
-  const fast = (loaded ??= addon()?.tarHeader?.bind(addon()) ?? null);
-  return fast !== null && fast(block, out) === 0;
+  if (loaded === undefined) {
+    const a = addon();
+    loaded = a?.tarHeader ? a.tarHeader.bind(a) : null;
+  }
+  return loaded !== null && loaded(block, out) === 0;
 }
 
+/** the addon's function, or null when it has none (not looked for again) */
 let loaded: ((block: Buffer, out: Float64Array) => number) | null | undefined;
